@@ -1,0 +1,15 @@
+import { iso, ResourceDefinition } from '../jsonapi/serializer';
+import { accountPath } from '../jsonapi/links';
+import type { Account } from './account.entity';
+
+export const AccountSerializer: ResourceDefinition<Account> = {
+  type: 'accounts',
+  attributeNames: ['name', 'slug', 'created', 'updated'],
+  attributes: (a) => ({ name: a.name, slug: a.slug, created: iso(a.created), updated: iso(a.updated) }),
+  relationships: (a) => ({
+    users: { links: { related: `${accountPath(a.id)}/users` } },
+    products: { links: { related: `${accountPath(a.id)}/products` } },
+    releases: { links: { related: `${accountPath(a.id)}/releases` } },
+  }),
+  self: (a) => accountPath(a.id),
+};

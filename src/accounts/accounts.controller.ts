@@ -1,0 +1,55 @@
+import { Controller, Get, Patch, Post, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import type { Bearer } from '../auth/bearer';
+import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
+import { JsonApiBody } from '../jsonapi/body.pipe';
+import { ApiError } from '../jsonapi/errors';
+import { singleDocument } from '../jsonapi/serializer';
+import { UserSerializer } from '../users/user.serializer';
+import type { Account } from './account.entity';
+import { AccountSerializer } from './account.serializer';
+import { AccountsService } from './accounts.service';
+import { ACCOUNT_ATTRIBUTES, CreateAccountDto, UpdateAccountDto } from './dto';
+
+@Controller('v1/accounts')
+export class AccountsController {
+  constructor(private readonly accounts: AccountsService) {}
+
+  /** Root token only (the guard admits nothing else outside an account). */
+  @Post()
+  async create(
+    @CurrentBearer() bearer: Bearer,
+    @JsonApiBody({
+      type: 'accounts',
+      dto: CreateAccountDto,
+      attributes: ACCOUNT_ATTRIBUTES,
+      relationships: { admins: { type: 'users', embedded: true } },
+    })
+    dto: CreateAccountDto,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    if (bearer.kind !== 'root') throw ApiError.forbidden('Only the root token can create accounts');
+    const { account, admin } = await this.accounts.create(dto);
+    const doc = singleDocument(AccountSerializer, account, { included: [] });
+    doc.data!.relationships!.admins = { links: { related: `${doc.data!.links.self}/users` }, data: [{ type: 'users', id: admin.id }] };
+    doc.included = [singleDocument(UserSerializer, admin).data!];
+    res.status(201).location(doc.data!.links.self);
+    return doc;
+  }
+
+  @Get(':account')
+  show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account) {
+    if (bearer.kind !== 'admin') throw ApiError.forbidden();
+    return singleDocument(AccountSerializer, account);
+  }
+
+  @Patch(':account')
+  async update(
+    @CurrentBearer() bearer: Bearer,
+    @CurrentAccount() account: Account,
+    @JsonApiBody({ type: 'accounts', dto: UpdateAccountDto, attributes: ACCOUNT_ATTRIBUTES, partial: true }) dto: UpdateAccountDto,
+  ) {
+    if (bearer.kind !== 'admin') throw ApiError.forbidden();
+    return singleDocument(AccountSerializer, await this.accounts.update(account, dto));
+  }
+}

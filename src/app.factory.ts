@@ -1,0 +1,35 @@
+import 'reflect-metadata';
+import { INestApplication, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DataSource } from 'typeorm';
+import { AppModule } from './app.module';
+import { AppConfig, LogLevel as ConfigLogLevel } from './config/config';
+import { runMigrations } from './database/data-source';
+import { JsonApiErrorFilter } from './jsonapi/error.filter';
+import { requestIdMiddleware } from './jsonapi/request-id';
+
+const LEVELS: ConfigLogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
+
+export function logLevels(level: ConfigLogLevel): LogLevel[] {
+  return LEVELS.slice(0, LEVELS.indexOf(level) + 1);
+}
+
+/**
+ * Builds the HTTP application (used by main.ts and by the e2e tests alike): migrations under a
+ * lock, the JSON:API edge, the global filter. The caller listens.
+ */
+export async function createApp(config: AppConfig & { databaseUrl: string }): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    bodyParser: false, // JsonApiRequestMiddleware parses JSON bodies; artifact uploads stream raw
+    logger: logLevels(config.logLevel),
+  });
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.set('etag', false);
+  app.use(requestIdMiddleware);
+  app.useGlobalFilters(new JsonApiErrorFilter());
+  await runMigrations(app.get(DataSource));
+  await app.init();
+  return app;
+}

@@ -1,0 +1,60 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request, Response } from 'express';
+import passport from 'passport';
+import { ApiError, ErrorCode } from '../jsonapi/errors';
+import { AuthService } from './auth.service';
+import type { Bearer } from './bearer';
+import { extractCredential } from './credentials';
+import { AuthenticatedRequest, IS_PUBLIC } from './decorators';
+
+function viaPassport(req: Request, res: Response): Promise<Bearer> {
+  return new Promise((resolve, reject) => {
+    passport.authenticate('bearer', { session: false }, (err: unknown, bearer: Bearer | false) => {
+      if (err) return reject(err);
+      if (!bearer) return reject(new ApiError(401, ErrorCode.TOKEN_INVALID, 'The token is invalid', { header: 'Authorization' }));
+      resolve(bearer);
+    })(req, res, (err: unknown) => reject(err));
+  });
+}
+
+/**
+ * The one global guard, closed by default: resolves `:account`, reads the credential (Bearer,
+ * License, ?key=, ?auth=, ?token=) and stores the Bearer on the request. `@Public()` routes
+ * also admit anonymous callers; a credential that is sent must still be valid.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly auth: AuthService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const http = context.switchToHttp();
+    const req = http.getRequest<Request & AuthenticatedRequest>();
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
+    const accountParam = req.params?.account as string | undefined;
+    if (accountParam) req.account = await this.auth.resolveAccount(accountParam);
+    req.bearer = await this.authenticate(req, http.getResponse<Response>());
+    if (req.bearer.kind === 'anonymous' && !isPublic) throw ApiError.tokenMissing();
+    return true;
+  }
+
+  async authenticate(req: Request & AuthenticatedRequest, res: Response): Promise<Bearer> {
+    const credential = extractCredential(req);
+    switch (credential.kind) {
+      case 'none':
+      case 'basic': // only POST /tokens reads Basic credentials, itself
+        return { kind: 'anonymous', accountId: req.account?.id ?? null };
+      case 'malformed':
+        throw new ApiError(401, ErrorCode.TOKEN_INVALID, 'The Authorization header is malformed', { header: 'Authorization' });
+      case 'license':
+        return this.auth.authenticateLicense(req.account, credential.key);
+      case 'token':
+        // ?token= and ?auth=token: reach passport-http-bearer the same way as the header does
+        req.headers.authorization = `Bearer ${credential.secret}`;
+        return viaPassport(req, res);
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, Repository } from 'typeorm';
+import { Account } from '../accounts/account.entity';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { ApiError, ErrorCode } from '../jsonapi/errors';
+import { License } from '../licenses/license.entity';
+import type { Bearer } from './bearer';
+import { safeEqual, tokenDigest } from './secrets';
+import { isUuid } from '../jsonapi/ids';
+
+
+/** Turns credentials into a Bearer bound to one account. */
+@Injectable()
+export class AuthService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly db: DataSource,
+    @InjectRepository(Account) private readonly accounts: Repository<Account>,
+    @InjectRepository(License) private readonly licenses: Repository<License>,
+  ) {}
+
+  /** `:account` is a UUID or a slug; unknown is 404. */
+  async resolveAccount(idOrSlug: string): Promise<Account> {
+    const account = isUuid(idOrSlug)
+      ? await this.accounts.findOne({ where: { id: idOrSlug.toLowerCase() } })
+      : await this.accounts.findOne({ where: { slug: idOrSlug.toLowerCase() } });
+    if (!account) throw ApiError.notFound('The account was not found');
+    return account;
+  }
+
+  /** A bearer token: the root token outside accounts, a stored token inside one. */
+  async authenticateToken(account: Account | undefined, secret: string): Promise<Bearer> {
+    if (!account) {
+      if (!this.config.rootToken) {
+        throw new ApiError(403, ErrorCode.ACCOUNT_CREATION_DISABLED, 'Account creation is disabled: the server has no ROOT_TOKEN');
+      }
+      if (this.config.rootToken && safeEqual(secret, this.config.rootToken)) return { kind: 'root' };
+      throw new ApiError(401, ErrorCode.TOKEN_INVALID, 'The token is invalid', { header: 'Authorization' });
+    }
+    const rows: Array<{ id: string; kind: string; user_id: string | null; product_id: string | null; expiry: Date | null; role: string | null }> =
+      await this.db.query(
+        `SELECT t.id, t.kind, t.user_id, t.product_id, t.expiry, u.role
+           FROM tokens t LEFT JOIN users u ON u.id = t.user_id
+          WHERE t.digest = $1 AND t.account_id = $2`,
+        [tokenDigest(secret), account.id],
+      );
+    const row = rows[0];
+    if (!row || (row.expiry !== null && row.expiry.getTime() <= Date.now())) {
+      throw new ApiError(401, ErrorCode.TOKEN_INVALID, 'The token is invalid, revoked or expired', { header: 'Authorization' });
+    }
+    if (row.product_id) return { kind: 'product', accountId: account.id, productId: row.product_id, tokenId: row.id };
+    // the role is read now, so a demoted admin's token stops being an admin token
+    const kind = row.role === 'admin' && row.kind === 'admin-token' ? 'admin' : 'user';
+    return { kind, accountId: account.id, userId: row.user_id!, tokenId: row.id };
+  }
+
+  /** A license key: unknown 401, suspended 403, expired with REVOKE_ACCESS 403. */
+  async authenticateLicense(account: Account | undefined, key: string): Promise<Bearer> {
+    const license = account ? await this.licenses.findOne({ where: { accountId: account.id, key } }) : null;
+    if (!license) throw new ApiError(401, ErrorCode.LICENSE_INVALID, 'The license key is invalid');
+    assertLicenseUsable(license);
+    return { kind: 'license', accountId: license.accountId, license };
+  }
+}
+
+export function assertLicenseUsable(license: License, now = new Date()): void {
+  const status = license.statusAt(now);
+  if (status === 'SUSPENDED') throw new ApiError(403, ErrorCode.LICENSE_SUSPENDED, 'The license is suspended');
+  if (status === 'EXPIRED' && license.expirationStrategy === 'REVOKE_ACCESS') {
+    throw new ApiError(403, ErrorCode.LICENSE_EXPIRED, 'The license has expired');
+  }
+}

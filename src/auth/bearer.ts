@@ -1,0 +1,21 @@
+import type { License } from '../licenses/license.entity';
+
+/** Who is calling, bound to the account in the path. Every policy decision starts from this. */
+export type Bearer =
+  | { kind: 'root' }
+  | { kind: 'admin'; accountId: string; userId: string; tokenId: string }
+  | { kind: 'user'; accountId: string; userId: string; tokenId: string }
+  | { kind: 'product'; accountId: string; productId: string; tokenId: string }
+  | { kind: 'license'; accountId: string; license: License }
+  | { kind: 'anonymous'; accountId: string | null };
+
+export type BearerKind = Bearer['kind'];
+
+export function isAdmin(bearer: Bearer): bearer is Extract<Bearer, { kind: 'admin' }> {
+  return bearer.kind === 'admin';
+}
+
+/** Admin and product-token calls are "internal": they see everything and are not counted as downloads. */
+export function isPrivileged(bearer: Bearer): boolean {
+  return bearer.kind === 'admin' || bearer.kind === 'product';
+}

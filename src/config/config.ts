@@ -1,0 +1,118 @@
+import * as path from 'node:path';
+
+export type StorageDriverName = 'local' | 's3';
+export type LogLevel = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+
+export interface S3Config {
+  bucket: string;
+  endpoint?: string;
+  region: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  forcePathStyle: boolean;
+}
+
+/** The validated environment. Nothing else in the code reads process.env. */
+export interface AppConfig {
+  port: number;
+  databaseUrl?: string;
+  dataDir: string;
+  rootToken?: string;
+  publicUrl: string;
+  storageDriver: StorageDriverName;
+  s3?: S3Config;
+  signingSecret?: string;
+  logLevel: LogLevel;
+  passwordHashCost: number;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`Invalid configuration: ${variable} ${message}`);
+  }
+}
+
+const LOG_LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer between ${min} and ${max}`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be an integer between ${min} and ${max}`);
+  return value;
+}
+
+function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
+function httpUrl(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, 'must be an absolute http(s) URL');
+  return raw.replace(/\/+$/, '');
+}
+
+function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  if (/^(true|1|yes)$/i.test(raw)) return true;
+  if (/^(false|0|no)$/i.test(raw)) return false;
+  throw new ConfigError(name, 'must be true or false');
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+
+  const databaseUrl = optional(env, 'DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
+  }
+
+  const dataDir = path.resolve(optional(env, 'DATA_DIR') ?? './.data');
+
+  const rootToken = optional(env, 'ROOT_TOKEN');
+  if (rootToken !== undefined && rootToken.length < 16) {
+    throw new ConfigError('ROOT_TOKEN', 'must be at least 16 characters long');
+  }
+
+  const publicUrl = httpUrl('PUBLIC_URL', optional(env, 'PUBLIC_URL') ?? `http://localhost:${port}`);
+
+  const storageDriver = (optional(env, 'STORAGE_DRIVER') ?? 'local') as StorageDriverName;
+  if (storageDriver !== 'local' && storageDriver !== 's3') throw new ConfigError('STORAGE_DRIVER', 'must be local or s3');
+
+  let s3: S3Config | undefined;
+  if (storageDriver === 's3') {
+    const bucket = optional(env, 'S3_BUCKET');
+    if (!bucket) throw new ConfigError('S3_BUCKET', 'is required when STORAGE_DRIVER is s3');
+    const endpoint = optional(env, 'S3_ENDPOINT');
+    s3 = {
+      bucket,
+      endpoint: endpoint === undefined ? undefined : httpUrl('S3_ENDPOINT', endpoint),
+      region: optional(env, 'S3_REGION') ?? 'us-east-1',
+      accessKeyId: optional(env, 'S3_ACCESS_KEY_ID'),
+      secretAccessKey: optional(env, 'S3_SECRET_ACCESS_KEY'),
+      forcePathStyle: boolean(env, 'S3_FORCE_PATH_STYLE', false),
+    };
+  }
+
+  const signingSecret = optional(env, 'SIGNING_SECRET');
+  if (signingSecret !== undefined && signingSecret.length < 32) {
+    throw new ConfigError('SIGNING_SECRET', 'must be at least 32 characters long');
+  }
+
+  const logLevel = (optional(env, 'LOG_LEVEL') ?? 'log') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const passwordHashCost = integer(env, 'PASSWORD_HASH_COST', 10, 4, 15);
+
+  return { port, databaseUrl, dataDir, rootToken, publicUrl, storageDriver, s3, signingSecret, logLevel, passwordHashCost };
+}

@@ -1,0 +1,15 @@
+import { Account } from '../accounts/account.entity';
+import { Artifact } from '../artifacts/artifact.entity';
+import { ReleaseConstraint } from '../constraints/release-constraint.entity';
+import { Entitlement } from '../entitlements/entitlement.entity';
+import { License, LicenseEntitlement } from '../licenses/license.entity';
+import { Product } from '../products/product.entity';
+import { Release } from '../releases/release.entity';
+import { Token } from '../tokens/token.entity';
+import { User } from '../users/user.entity';
+import { InitialSchema1732300000000 } from './migrations/1732300000000-InitialSchema';
+
+export const ENTITIES = [Account, User, Token, Product, Entitlement, License, LicenseEntitlement, Release, ReleaseConstraint, Artifact];
+
+/** Listed explicitly (not globbed) so that the same list works from ts (tests) and dist (server). */
+export const MIGRATIONS = [InitialSchema1732300000000];

@@ -1,0 +1,47 @@
+import { Controller, Get, Inject, Optional } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Public } from '../auth/decorators';
+import { ApiError, ErrorCode } from '../jsonapi/errors';
+
+/** Anything that can report whether it answers (the artifact storage registers one). */
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}
+export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timed out')), ms).unref())]);
+}
+
+@Controller('health')
+@Public()
+export class HealthController {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Optional() @Inject(READINESS_CHECKS) private readonly checks: ReadinessCheck[] = [],
+  ) {}
+
+  @Get()
+  live() {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  async ready() {
+    try {
+      await withTimeout(this.db.query('SELECT 1'), 2000);
+    } catch {
+      throw new ApiError(503, ErrorCode.DATABASE_UNAVAILABLE, 'The database does not answer', undefined, { 'Retry-After': '5' });
+    }
+    for (const c of this.checks ?? []) {
+      try {
+        await withTimeout(c.check(), 2000);
+      } catch {
+        throw new ApiError(503, ErrorCode.STORAGE_UNAVAILABLE, `The ${c.name} does not answer`, undefined, { 'Retry-After': '5' });
+      }
+    }
+    return { status: 'ok', database: 'ok', ...Object.fromEntries((this.checks ?? []).map((c) => [c.name, 'ok'])) };
+  }
+}

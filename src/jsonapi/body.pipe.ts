@@ -1,0 +1,142 @@
+import { Body, Injectable, PipeTransform } from '@nestjs/common';
+import { ClassConstructor, plainToInstance } from 'class-transformer';
+import { validate, ValidationError } from 'class-validator';
+import { ApiError, attributeCode, ErrorCode } from './errors';
+import { isUuid } from './ids';
+
+export interface RelationshipSpec {
+  type: string;
+  /** To-many linkage (`data: [...]`) becomes `<name>Ids`; to-one becomes `<name>Id`. */
+  many?: boolean;
+  /** Resource objects carried whole (e.g. an account's first admin): their attributes become `<name>`. */
+  embedded?: boolean;
+}
+
+export interface BodySpec<T> {
+  type: string;
+  dto: ClassConstructor<T>;
+  /** Attributes the caller may send; anything else (unknown or read-only) is 400 PARAMETER_UNPERMITTED. */
+  attributes: readonly string[];
+  relationships?: Record<string, RelationshipSpec>;
+  /** PATCH: missing attributes are left alone. */
+  partial?: boolean;
+}
+
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function documentError(detail: string, pointer = '/data'): ApiError {
+  return new ApiError(400, ErrorCode.DOCUMENT_INVALID, detail, { pointer });
+}
+
+function linkage(name: string, spec: RelationshipSpec, value: unknown): string | null {
+  const pointer = `/data/relationships/${name}`;
+  if (!isPlainObject(value) || !('data' in value)) throw documentError('a relationship must be an object with data', pointer);
+  const data = value.data;
+  if (data === null) return null;
+  if (!isPlainObject(data) || typeof data.id !== 'string' || typeof data.type !== 'string') {
+    throw documentError('relationship data must be {type, id} or null', `${pointer}/data`);
+  }
+  if (data.type !== spec.type) throw new ApiError(409, ErrorCode.TYPE_MISMATCH, `must be of type ${spec.type}`, { pointer: `${pointer}/data/type` });
+  if (!isUuid(data.id)) throw ApiError.relationship(name, 'NOT_FOUND', `${spec.type} ${data.id} was not found`);
+  return data.id.toLowerCase();
+}
+
+/** A class-validator tree as flat (pointer, code, detail) triples. */
+function flatten(
+  errors: ValidationError[],
+  pointerOf: (path: string[]) => string,
+  nameOf: (field: string) => string,
+  path: string[] = [],
+): Array<{ code: string; detail: string; source: { pointer: string } }> {
+  const out: Array<{ code: string; detail: string; source: { pointer: string } }> = [];
+  for (const error of errors) {
+    const here = [...path, error.property];
+    if (error.constraints) {
+      const [name, message] = Object.entries(error.constraints)[0];
+      const custom = (error.contexts?.[name] as { code?: string } | undefined)?.code;
+      const field = [...here].reverse().find((p) => !/^\d+$/.test(p)) ?? here[0];
+      const missing = error.value === undefined || error.value === null;
+      const code = custom ?? attributeCode(nameOf(field), missing ? 'MISSING' : 'INVALID');
+      out.push({ code, detail: message.replace(new RegExp(`^${error.property}\\s`), ''), source: { pointer: pointerOf(here) } });
+    }
+    if (error.children?.length) out.push(...flatten(error.children, pointerOf, nameOf, here));
+  }
+  return out;
+}
+
+/**
+ * Unwraps a JSON:API request document into a validated DTO: `data.attributes` become fields,
+ * relationship linkage becomes `<name>Id(s)`. Services never see `data` or `type`.
+ */
+@Injectable()
+export class JsonApiBodyPipe<T extends object> implements PipeTransform<unknown, Promise<T>> {
+  constructor(private readonly spec: BodySpec<T>) {}
+
+  async transform(body: unknown): Promise<T> {
+    const { spec } = this;
+    if (!isPlainObject(body) || !('data' in body)) throw documentError('the request body must be a JSON:API document with a data member', '');
+    const data = body.data;
+    if (!isPlainObject(data)) throw documentError('data must be a resource object');
+    if (data.type !== spec.type) {
+      if (typeof data.type !== 'string') throw documentError('data.type is required', '/data/type');
+      throw new ApiError(409, ErrorCode.TYPE_MISMATCH, `must be ${spec.type}`, { pointer: '/data/type' });
+    }
+    for (const key of Object.keys(data)) {
+      if (!['type', 'id', 'attributes', 'relationships', 'meta', 'lid'].includes(key)) throw ApiError.unpermitted(`/data/${key}`);
+    }
+    if ('id' in data && !spec.partial) throw ApiError.unpermitted('/data/id', 'client-generated ids are not supported');
+    const attributes = data.attributes ?? {};
+    if (!isPlainObject(attributes)) throw documentError('attributes must be an object', '/data/attributes');
+    const plain: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(attributes)) {
+      if (!spec.attributes.includes(key)) throw ApiError.unpermitted(`/data/attributes/${key}`, `${key} is not a permitted attribute`);
+      plain[key] = value;
+    }
+    const relationships = data.relationships ?? {};
+    if (!isPlainObject(relationships)) throw documentError('relationships must be an object', '/data/relationships');
+    const relationshipField: Record<string, string> = {};
+    for (const [name, rel] of Object.entries(spec.relationships ?? {})) {
+      relationshipField[rel.embedded ? name : rel.many ? `${name}Ids` : `${name}Id`] = name;
+    }
+    for (const [name, value] of Object.entries(relationships)) {
+      const rel = spec.relationships?.[name];
+      if (!rel) throw ApiError.unpermitted(`/data/relationships/${name}`, `${name} is not a permitted relationship`);
+      if (rel.embedded) {
+        if (!isPlainObject(value) || !Array.isArray(value.data)) throw documentError('must be {data: [...]}', `/data/relationships/${name}`);
+        plain[name] = value.data.map((item, i) => {
+          if (!isPlainObject(item) || item.type !== rel.type) throw documentError(`must be a ${rel.type} resource object`, `/data/relationships/${name}/data/${i}`);
+          return isPlainObject(item.attributes) ? item.attributes : {};
+        });
+      } else if (rel.many) {
+        if (!isPlainObject(value) || !Array.isArray(value.data)) throw documentError('must be {data: [...]}', `/data/relationships/${name}`);
+        plain[`${name}Ids`] = value.data.map((item) => linkage(name, rel, { data: item }));
+      } else {
+        plain[`${name}Id`] = linkage(name, rel, value);
+      }
+    }
+    const dto = plainToInstance(spec.dto, plain, { exposeDefaultValues: !spec.partial });
+    const errors = await validate(dto as object, { skipMissingProperties: !!spec.partial, forbidUnknownValues: false });
+    if (errors.length) {
+      const pointerOf = (path: string[]) => {
+        const [head, ...rest] = path;
+        const rel = relationshipField[head];
+        if (rel && spec.relationships?.[rel]?.embedded) {
+          const [index, ...attr] = rest;
+          return `/data/relationships/${rel}/data/${index ?? 0}${attr.length ? `/attributes/${attr.join('/')}` : ''}`;
+        }
+        if (rel) return `/data/relationships/${rel}`;
+        return `/data/attributes/${path.join('/')}`;
+      };
+      const nameOf = (field: string) => (relationshipField[field] && !spec.relationships?.[relationshipField[field]]?.embedded ? relationshipField[field] : field);
+      const flat = flatten(errors, pointerOf, nameOf);
+      throw ApiError.many(422, flat);
+    }
+    return dto;
+  }
+}
+
+/** `@JsonApiBody({type, dto, attributes})`: the unwrapped, validated request document. */
+export const JsonApiBody = <T extends object>(spec: BodySpec<T>) => Body(new JsonApiBodyPipe(spec));

@@ -1,0 +1,78 @@
+import type { NextFunction, Request, Response } from 'express';
+import { ApiError, ErrorCode } from './errors';
+
+export const JSONAPI_MEDIA_TYPE = 'application/vnd.api+json';
+
+interface MediaRange {
+  type: string;
+  params: Record<string, string>;
+}
+
+function parseMediaRange(raw: string): MediaRange {
+  const [type, ...params] = raw.split(';');
+  const parsed: Record<string, string> = {};
+  for (const p of params) {
+    const [k, v = ''] = p.split('=');
+    if (k.trim()) parsed[k.trim().toLowerCase()] = v.trim().replace(/^"|"$/g, '');
+  }
+  return { type: type.trim().toLowerCase(), params: parsed };
+}
+
+const JSONAPI_PARAMS = new Set(['ext', 'profile']);
+
+/** Only `ext` and `profile` may qualify the JSON:API media type (JSON:API 1.1, "Content Negotiation"). */
+function hasForeignParams(range: MediaRange): boolean {
+  return Object.keys(range.params).some((k) => !JSONAPI_PARAMS.has(k));
+}
+
+/** Is a request body of this Content-Type acceptable? */
+export function acceptableContentType(header: string | undefined): boolean {
+  if (!header) return false;
+  const range = parseMediaRange(header);
+  if (range.type === 'application/json') return true;
+  return range.type === JSONAPI_MEDIA_TYPE && !hasForeignParams(range);
+}
+
+/** Does the Accept header allow a JSON:API (or plain JSON) answer? */
+export function acceptsJsonApi(header: string | undefined): boolean {
+  if (!header || !header.trim()) return true;
+  const ranges = header.split(',').map((r) => parseMediaRange(r)).filter((r) => (r.params.q ?? '1') !== '0');
+  return ranges.some((r) => {
+    if (r.type === JSONAPI_MEDIA_TYPE) {
+      const { q: _q, ...rest } = r.params;
+      return !hasForeignParams({ type: r.type, params: rest });
+    }
+    return r.type === 'application/json' || r.type === '*/*' || r.type === 'application/*';
+  });
+}
+
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  if (length !== undefined) return Number(length) > 0;
+  return req.headers['transfer-encoding'] !== undefined;
+}
+
+/** Raw-byte routes (artifact uploads) take any content type. */
+export function isRawBodyRoute(req: Request): boolean {
+  return req.method === 'PUT' && /\/releases\/[^/]+\/artifact\/?$/.test(req.path);
+}
+
+/** Signed download URLs serve files to any client (browsers, curl, updaters), whatever they accept. */
+export function isSignedDownloadRoute(req: Request): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && /^\/v1\/accounts\/[^/]+\/artifacts\/[^/]+\/.+/.test(req.path);
+}
+
+/** 415 for a body in another media type, 406 for an Accept that rules JSON:API out. */
+export function mediaTypeMiddleware(req: Request, _res: Response, next: NextFunction): void {
+  if (!acceptsJsonApi(req.headers.accept)) {
+    return next(new ApiError(406, ErrorCode.MEDIA_TYPE_UNACCEPTABLE, `The Accept header must allow ${JSONAPI_MEDIA_TYPE}`, { header: 'Accept' }));
+  }
+  if (hasBody(req) && !isRawBodyRoute(req) && !acceptableContentType(req.headers['content-type'])) {
+    return next(
+      new ApiError(415, ErrorCode.MEDIA_TYPE_UNSUPPORTED, `The request body must be ${JSONAPI_MEDIA_TYPE} without parameters other than ext or profile`, {
+        header: 'Content-Type',
+      }),
+    );
+  }
+  next();
+}

@@ -1,0 +1,51 @@
+import { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { ApiError } from './errors';
+import type { PageRequest, SortField } from './query';
+import type { PageResult } from './serializer';
+
+/** Sort field name -> the SQL expressions it orders by (e.g. version -> the semver columns). */
+export type SortColumns = Record<string, string[]>;
+
+/**
+ * Applies sorting and offset or keyset pagination to a list query and runs it.
+ * Keyset pagination compares the row tuple of the sort columns (plus id) with the cursor row's,
+ * so it works for any sort whose fields share one direction.
+ */
+export async function paginate<T extends ObjectLiteral>(
+  qb: SelectQueryBuilder<T>,
+  page: PageRequest,
+  sort: SortField[],
+  columns: SortColumns,
+): Promise<PageResult<T>> {
+  const alias = qb.alias;
+  const ordering: Array<[string, 'ASC' | 'DESC']> = [];
+  for (const s of sort) for (const expr of columns[s.field]) ordering.push([expr, s.descending ? 'DESC' : 'ASC']);
+  const tieBreak: 'ASC' | 'DESC' = ordering.length ? ordering[ordering.length - 1][1] : 'DESC';
+  ordering.push([`${alias}.id`, tieBreak]);
+
+  const count = await qb.clone().getCount();
+  ordering.forEach(([expr, dir], i) => (i === 0 ? qb.orderBy(expr, dir) : qb.addOrderBy(expr, dir)));
+
+  if (page.kind === 'offset') {
+    const items = await qb.offset((page.number - 1) * page.size).limit(page.size).getMany();
+    return { items, count };
+  }
+  if (page.cursor) {
+    if (new Set(ordering.map(([, d]) => d)).size > 1) {
+      throw ApiError.invalidParameter('page[cursor]', 'cursor pagination needs every sort field in one direction');
+    }
+    const table = qb.expressionMap.mainAlias!.metadata.tableName;
+    const exprs = ordering.map(([e]) => e);
+    const cursorExprs = exprs.map((e) => e.split(`${alias}.`).join('c.'));
+    const exists = await qb.connection.query(`SELECT 1 FROM ${table} WHERE id = $1`, [page.cursor]);
+    if (!exists.length) throw ApiError.invalidParameter('page[cursor]', 'does not name a resource of this list');
+    qb.andWhere(
+      `(${exprs.join(', ')}) ${tieBreak === 'DESC' ? '<' : '>'} (SELECT ${cursorExprs.join(', ')} FROM ${table} c WHERE c.id = :pageCursor)`,
+      { pageCursor: page.cursor },
+    );
+  }
+  const rows = await qb.limit(page.size + 1).getMany();
+  const hasMore = rows.length > page.size;
+  const items = rows.slice(0, page.size);
+  return { items, count, nextCursor: hasMore ? (items[items.length - 1] as unknown as { id: string }).id : null };
+}

@@ -1,0 +1,28 @@
+import { Injectable, NestMiddleware } from '@nestjs/common';
+import express, { NextFunction, Request, Response } from 'express';
+import { isRawBodyRoute, isSignedDownloadRoute, mediaTypeMiddleware } from './media-type';
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+const parseJson = express.json({
+  type: ['application/vnd.api+json', 'application/json'],
+  limit: BODY_LIMIT_BYTES,
+  strict: false,
+});
+
+function run(middleware: (req: Request, res: Response, next: NextFunction) => void, req: Request, res: Response): Promise<void> {
+  return new Promise((resolve, reject) => middleware(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
+}
+
+/**
+ * The JSON:API edge for every request: media types (415/406) and the JSON body (400 malformed, 413 over 1 MiB).
+ * Runs as Nest middleware so that its errors reach the global error filter.
+ */
+@Injectable()
+export class JsonApiRequestMiddleware implements NestMiddleware {
+  async use(req: Request, res: Response, next: NextFunction): Promise<void> {
+    if (req.path.startsWith('/v1/') && !isSignedDownloadRoute(req)) await run(mediaTypeMiddleware, req, res);
+    if (!isRawBodyRoute(req)) await run(parseJson, req, res);
+    next();
+  }
+}

@@ -1,0 +1,17 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+export const DISTRIBUTION_STRATEGIES = ['LICENSED', 'OPEN', 'CLOSED'] as const;
+export type DistributionStrategy = (typeof DISTRIBUTION_STRATEGIES)[number];
+
+@Entity('products')
+export class Product {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column({ name: 'account_id', type: 'uuid' }) accountId: string;
+  @Column({ type: 'varchar' }) name: string;
+  @Column({ type: 'varchar', nullable: true }) code: string | null;
+  @Column({ name: 'distribution_strategy', type: 'varchar' }) distributionStrategy: DistributionStrategy;
+  @Column({ type: 'varchar', nullable: true }) url: string | null;
+  @Column({ type: 'jsonb' }) metadata: Record<string, unknown>;
+  @CreateDateColumn({ type: 'timestamptz' }) created: Date;
+  @UpdateDateColumn({ type: 'timestamptz' }) updated: Date;
+}

@@ -1,0 +1,39 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { bigintAsNumber } from '../database/columns';
+
+export const CHANNELS = ['stable', 'rc', 'beta', 'alpha', 'dev'] as const;
+export type Channel = (typeof CHANNELS)[number];
+export const RELEASE_STATUSES = ['NOT_PUBLISHED', 'PUBLISHED', 'YANKED'] as const;
+export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
+
+@Entity('releases')
+export class Release {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column({ name: 'account_id', type: 'uuid' }) accountId: string;
+  @Column({ name: 'product_id', type: 'uuid' }) productId: string;
+  @Column({ type: 'varchar', nullable: true }) name: string | null;
+  @Column({ type: 'text', nullable: true }) description: string | null;
+  @Column({ type: 'varchar' }) version: string;
+  @Column({ name: 'semver_major', type: 'bigint', transformer: bigintAsNumber }) semverMajor: number;
+  @Column({ name: 'semver_minor', type: 'bigint', transformer: bigintAsNumber }) semverMinor: number;
+  @Column({ name: 'semver_patch', type: 'bigint', transformer: bigintAsNumber }) semverPatch: number;
+  @Column({ name: 'semver_prerelease', type: 'varchar', nullable: true }) semverPrerelease: string | null;
+  @Column({ name: 'semver_build', type: 'varchar', nullable: true }) semverBuild: string | null;
+  @Column({ name: 'semver_is_release', type: 'boolean' }) semverIsRelease: boolean;
+  @Column({ name: 'semver_pre_key', type: 'text', array: true }) semverPreKey: string[];
+  @Column({ name: 'semver_build_key', type: 'text', array: true }) semverBuildKey: string[];
+  @Column({ type: 'varchar' }) channel: Channel;
+  @Column({ type: 'varchar' }) platform: string;
+  @Column({ type: 'varchar' }) filename: string;
+  @Column({ type: 'varchar' }) filetype: string;
+  @Column({ type: 'bigint', nullable: true, transformer: bigintAsNumber }) filesize: number | null;
+  @Column({ type: 'text', nullable: true }) signature: string | null;
+  @Column({ type: 'text', nullable: true }) checksum: string | null;
+  @Column({ type: 'jsonb' }) metadata: Record<string, unknown>;
+  @Column({ type: 'varchar' }) status: ReleaseStatus;
+  @Column({ type: 'bigint', transformer: bigintAsNumber }) downloads: number;
+  @Column({ type: 'bigint', transformer: bigintAsNumber }) upgrades: number;
+  @Column({ type: 'timestamptz', nullable: true }) yanked: Date | null;
+  @CreateDateColumn({ type: 'timestamptz' }) created: Date;
+  @UpdateDateColumn({ type: 'timestamptz' }) updated: Date;
+}

@@ -1,0 +1,66 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { Account } from '../accounts/account.entity';
+import type { Bearer } from '../auth/bearer';
+import { extractCredential } from '../auth/credentials';
+import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
+import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
+import { ApiError } from '../jsonapi/errors';
+import { parseListQuery } from '../jsonapi/query';
+import type { Query as Q } from '../jsonapi/query';
+import { listDocument, singleDocument } from '../jsonapi/serializer';
+import { verifyPassword } from '../users/passwords';
+import { UsersService } from '../users/users.service';
+import { CreateTokenDto, TOKEN_ATTRIBUTES } from './dto';
+import { TokenSerializer, withoutSecret } from './token.serializer';
+import { TOKEN_SORT, TokensService } from './tokens.service';
+
+const LIST = { sort: Object.keys(TOKEN_SORT), fields: { tokens: TokenSerializer.attributeNames } };
+const optionalBody = new JsonApiBodyPipe({ type: 'tokens', dto: CreateTokenDto, attributes: TOKEN_ATTRIBUTES });
+
+@Controller('v1/accounts/:account/tokens')
+export class TokensController {
+  constructor(
+    private readonly tokens: TokensService,
+    private readonly users: UsersService,
+  ) {}
+
+  /** HTTP Basic `email:password` -> a new token for that user (admin token for an admin). */
+  @Post()
+  @Public()
+  async create(@CurrentAccount() account: Account, @Req() req: Request, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+    const credential = extractCredential(req);
+    if (credential.kind !== 'basic') {
+      throw new ApiError(401, 'TOKEN_MISSING', 'Send HTTP Basic credentials (email:password) to create a token', { header: 'Authorization' });
+    }
+    const dto = body && Object.keys(body as object).length ? await optionalBody.transform(body) : new CreateTokenDto();
+    const user = await this.users.findWithPassword(account.id, credential.username);
+    const valid = await verifyPassword(credential.password, user?.passwordDigest ?? null);
+    if (!user || !valid) {
+      res.setHeader('WWW-Authenticate', 'Basic realm="shipgate"');
+      throw new ApiError(401, 'CREDENTIALS_INVALID', 'email and password must be valid', { header: 'Authorization' });
+    }
+    const token = await this.tokens.issueForUser(user, dto);
+    const doc = singleDocument(TokenSerializer, token);
+    res.status(201).location(doc.data!.links.self);
+    return doc;
+  }
+
+  @Get()
+  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+    const q = parseListQuery(query, LIST);
+    const page = await this.tokens.list(bearer, account.id, q);
+    return withoutSecret(listDocument(TokenSerializer, page, { path: res.req.path, query, page: q.page, fields: q.fields }));
+  }
+
+  @Get(':id')
+  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {
+    return withoutSecret(singleDocument(TokenSerializer, await this.tokens.findVisible(bearer, account.id, id)));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async revoke(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {
+    await this.tokens.revoke(bearer, account.id, id);
+  }
+}

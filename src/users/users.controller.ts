@@ -1,0 +1,63 @@
+import { Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import type { Account } from '../accounts/account.entity';
+import type { Bearer } from '../auth/bearer';
+import { CurrentAccount, CurrentBearer } from '../auth/decorators';
+import { JsonApiBody } from '../jsonapi/body.pipe';
+import { ApiError } from '../jsonapi/errors';
+import { parseListQuery } from '../jsonapi/query';
+import type { Query as Q } from '../jsonapi/query';
+import { listDocument, singleDocument } from '../jsonapi/serializer';
+import { CreateUserDto, UpdateUserDto, USER_ATTRIBUTES } from './dto';
+import { UserSerializer } from './user.serializer';
+import { USER_SORT, UserPolicy, UsersService } from './users.service';
+
+const LIST = { sort: Object.keys(USER_SORT), fields: { users: UserSerializer.attributeNames } };
+
+@Controller('v1/accounts/:account/users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Post()
+  async create(
+    @CurrentBearer() bearer: Bearer,
+    @CurrentAccount() account: Account,
+    @JsonApiBody({ type: 'users', dto: CreateUserDto, attributes: USER_ATTRIBUTES }) dto: CreateUserDto,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    if (!UserPolicy.canManage(bearer)) throw ApiError.forbidden();
+    const user = await this.users.create(account.id, dto);
+    const doc = singleDocument(UserSerializer, user);
+    res.status(201).location(doc.data!.links.self);
+    return doc;
+  }
+
+  @Get()
+  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+    const q = parseListQuery(query, LIST);
+    const page = await this.users.list(bearer, account.id, q);
+    return listDocument(UserSerializer, page, { path: res.req.path, query, page: q.page, fields: q.fields });
+  }
+
+  @Get(':id')
+  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {
+    const q = parseListQuery(query, LIST);
+    return singleDocument(UserSerializer, await this.users.findVisible(bearer, account.id, id), { fields: q.fields });
+  }
+
+  @Patch(':id')
+  async update(
+    @CurrentBearer() bearer: Bearer,
+    @CurrentAccount() account: Account,
+    @Param('id') id: string,
+    @JsonApiBody({ type: 'users', dto: UpdateUserDto, attributes: USER_ATTRIBUTES, partial: true }) dto: UpdateUserDto,
+  ) {
+    return singleDocument(UserSerializer, await this.users.update(bearer, account.id, id, dto));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {
+    await this.users.remove(bearer, account.id, id);
+  }
+}

@@ -1,0 +1,51 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { createApp } from '../../src/app.factory';
+import { AppConfig, loadConfig } from '../../src/config/config';
+
+export const ROOT_TOKEN = 'test-root-token-0123456789abcdef';
+export const JSONAPI = 'application/vnd.api+json';
+
+export interface TestApp {
+  app: INestApplication;
+  http: ReturnType<typeof request>;
+  config: AppConfig & { databaseUrl: string };
+  /** The base URL of a real listening server (for clients other than supertest). */
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the real application on a real port against the run's PostgreSQL database
+ * (see global-setup.mjs). `env` overrides configuration variables for this app only.
+ */
+export async function startApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-data-'));
+  const config = loadConfig({
+    DATABASE_URL: process.env.DATABASE_URL,
+    DATA_DIR: dataDir,
+    ROOT_TOKEN,
+    LOG_LEVEL: 'error',
+    PASSWORD_HASH_COST: '4',
+    SIGNING_SECRET: 'test-signing-secret-0123456789abcdef0123456789',
+    ...env,
+  }) as AppConfig & { databaseUrl: string };
+  const app = await createApp(config);
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  const baseUrl = `http://127.0.0.1:${address.port}`;
+  const http = request(baseUrl);
+  return {
+    app,
+    http,
+    config,
+    baseUrl,
+    close: async () => {
+      await app.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
