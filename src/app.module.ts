@@ -7,7 +7,14 @@ import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
 import { HealthController } from './health/health.controller';
 import { JsonApiRequestMiddleware } from './jsonapi/request.middleware';
+import { ArtifactsModule } from './artifacts/artifacts.module';
+import { EntitlementsModule } from './entitlements/entitlements.module';
+import { LicensesModule } from './licenses/licenses.module';
+import { ProductsModule } from './products/products.module';
+import { ReleasesModule } from './releases/releases.module';
 import { TokensModule } from './tokens/tokens.module';
+import { UpgradesModule } from './upgrades/upgrades.module';
+import { V3Module } from './v3/v3.module';
 import { UsersModule } from './users/users.module';
 
 @Module({})
@@ -22,6 +29,13 @@ export class AppModule implements NestModule {
         AccountsModule,
         UsersModule,
         TokensModule,
+        ProductsModule,
+        EntitlementsModule,
+        LicensesModule,
+        ReleasesModule,
+        ArtifactsModule,
+        UpgradesModule,
+        V3Module,
       ],
       controllers: [HealthController],
     };

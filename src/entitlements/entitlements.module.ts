@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+
+// placeholder: filled in by the entitlements work
+@Module({})
+export class EntitlementsModule {}
