@@ -1,0 +1,38 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { ApiError } from '../jsonapi/errors';
+import { Release } from './release.entity';
+import type { ReleaseStatus } from './release.entity';
+import { nextStatus, ReleaseEvent } from './release-status';
+
+/**
+ * The yank service: applies a status-machine event to one release under a row lock, so that
+ * concurrent yanks, publishes and uploads serialise. Pass `manager` to join a caller's transaction.
+ */
+@Injectable()
+export class ReleaseStatusService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async apply(accountId: string, releaseId: string, event: ReleaseEvent, manager?: EntityManager): Promise<Release> {
+    const run = async (m: EntityManager) => {
+      const release = await m
+        .createQueryBuilder(Release, 'release')
+        .setLock('pessimistic_write')
+        .where('release.id = :releaseId AND release.account_id = :accountId', { releaseId, accountId })
+        .getOne();
+      if (!release) throw ApiError.notFound('The release was not found');
+      const uploaded: Array<unknown> = await m.query(
+        `SELECT 1 FROM artifacts WHERE release_id = $1 AND account_id = $2 AND status = 'UPLOADED'`,
+        [releaseId, accountId],
+      );
+      const change = nextStatus(release.status, event, { artifactUploaded: uploaded.length > 0 });
+      const patch: { status?: ReleaseStatus; yanked?: Date | null } = {};
+      if (change.status !== release.status) patch.status = change.status;
+      if (change.yanked !== undefined) patch.yanked = change.yanked;
+      if (Object.keys(patch).length) await m.update(Release, { id: releaseId, accountId }, patch);
+      return m.findOneOrFail(Release, { where: { id: releaseId, accountId } });
+    };
+    return manager ? run(manager) : this.db.transaction(run);
+  }
+}

@@ -1,0 +1,83 @@
+import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import type { Bearer } from '../auth/bearer';
+import type { Release } from './release.entity';
+
+/**
+ * Who sees which releases (API.md §4), as SQL so that lists and single records use the same rule:
+ * - admin: everything in the account; product token: everything of its product;
+ * - license: PUBLISHED releases of its product (LICENSED or OPEN) whose constraints are all among
+ *   the license's entitlements, inside its expiry window; plus what anonymous callers see;
+ * - user: the union over the licenses it owns (suspended ones excluded);
+ * - anonymous: PUBLISHED, unconstrained releases of OPEN products.
+ * CLOSED products are seen by admins and their product token only.
+ */
+export class ReleaseVisibilityPolicy {
+  /** Narrows a query over `releases` (aliased `alias`) to what the bearer may see. */
+  static scope<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, bearer: Bearer, alias = 'release'): SelectQueryBuilder<T> {
+    const r = alias;
+    switch (bearer.kind) {
+      case 'admin':
+        return qb.andWhere(`${r}.account_id = :rpAccount`, { rpAccount: bearer.accountId });
+      case 'product':
+        return qb.andWhere(`${r}.account_id = :rpAccount AND ${r}.product_id = :rpProduct`, {
+          rpAccount: bearer.accountId,
+          rpProduct: bearer.productId,
+        });
+      case 'license':
+        return qb.andWhere(
+          `${r}.account_id = :rpAccount AND ${r}.status = 'PUBLISHED' AND (${licensedSql(r, 'l.id = :rpLicense')} OR ${openSql(r)})`,
+          { rpAccount: bearer.accountId, rpLicense: bearer.license.id },
+        );
+      case 'user':
+        return qb.andWhere(
+          `${r}.account_id = :rpAccount AND ${r}.status = 'PUBLISHED' AND (${licensedSql(r, 'l.user_id = :rpUser AND NOT l.suspended')} OR ${openSql(r)})`,
+          { rpAccount: bearer.accountId, rpUser: bearer.userId },
+        );
+      case 'anonymous':
+        return bearer.accountId
+          ? qb.andWhere(`${r}.account_id = :rpAccount AND ${r}.status = 'PUBLISHED' AND ${openSql(r)}`, { rpAccount: bearer.accountId })
+          : qb.andWhere('false');
+      default:
+        return qb.andWhere('false');
+    }
+  }
+
+  /** Writes (create, update, delete, yank, publish, upload, constraints): admin or the product's token. */
+  static canWrite(bearer: Bearer, release: Pick<Release, 'accountId' | 'productId'>): boolean {
+    if (bearer.kind === 'admin') return bearer.accountId === release.accountId;
+    if (bearer.kind === 'product') return bearer.accountId === release.accountId && bearer.productId === release.productId;
+    return false;
+  }
+
+  /** May the bearer create releases for this product? */
+  static canWriteProduct(bearer: Bearer, accountId: string, productId: string): boolean {
+    return ReleaseVisibilityPolicy.canWrite(bearer, { accountId, productId });
+  }
+}
+
+/** PUBLISHED unconstrained releases of OPEN products: what everyone may see. */
+function openSql(r: string): string {
+  return `(EXISTS (SELECT 1 FROM products op WHERE op.id = ${r}.product_id AND op.distribution_strategy = 'OPEN')
+    AND NOT EXISTS (SELECT 1 FROM release_constraints orc WHERE orc.release_id = ${r}.id))`;
+}
+
+/**
+ * Releases reachable through a license matching `licenseFilter` (over alias `l`): same product,
+ * product not CLOSED, every constraint held by the license, inside the license's expiry window
+ * (RESTRICT_ACCESS: created on or before the expiry; ALLOW_ACCESS: all; REVOKE_ACCESS: none).
+ */
+function licensedSql(r: string, licenseFilter: string): string {
+  return `EXISTS (
+    SELECT 1 FROM licenses l
+      JOIN products lp ON lp.id = l.product_id AND lp.distribution_strategy IN ('LICENSED', 'OPEN')
+     WHERE ${licenseFilter}
+       AND l.account_id = ${r}.account_id
+       AND l.product_id = ${r}.product_id
+       AND (l.expiry IS NULL OR l.expiry > now()
+            OR l.expiration_strategy = 'ALLOW_ACCESS'
+            OR (l.expiration_strategy = 'RESTRICT_ACCESS' AND ${r}.created <= l.expiry))
+       AND NOT EXISTS (
+         SELECT 1 FROM release_constraints rc
+          WHERE rc.release_id = ${r}.id
+            AND NOT EXISTS (SELECT 1 FROM license_entitlements le WHERE le.license_id = l.id AND le.entitlement_id = rc.entitlement_id)))`;
+}
