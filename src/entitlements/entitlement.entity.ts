@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { Metadata } from '../database/columns';
 
 @Entity('entitlements')
 export class Entitlement {
@@ -6,7 +7,7 @@ export class Entitlement {
   @Column({ name: 'account_id', type: 'uuid' }) accountId: string;
   @Column({ type: 'varchar' }) name: string;
   @Column({ type: 'varchar' }) code: string;
-  @Column({ type: 'jsonb' }) metadata: Record<string, unknown>;
+  @Column({ type: 'jsonb' }) metadata: Metadata;
   @CreateDateColumn({ type: 'timestamptz' }) created: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated: Date;
 }

@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { Metadata } from '../database/columns';
 
 export const EXPIRATION_STRATEGIES = ['RESTRICT_ACCESS', 'REVOKE_ACCESS', 'ALLOW_ACCESS'] as const;
 export type ExpirationStrategy = (typeof EXPIRATION_STRATEGIES)[number];
@@ -15,7 +16,7 @@ export class License {
   @Column({ type: 'timestamptz', nullable: true }) expiry: Date | null;
   @Column({ name: 'expiration_strategy', type: 'varchar' }) expirationStrategy: ExpirationStrategy;
   @Column({ type: 'boolean' }) suspended: boolean;
-  @Column({ type: 'jsonb' }) metadata: Record<string, unknown>;
+  @Column({ type: 'jsonb' }) metadata: Metadata;
   @CreateDateColumn({ type: 'timestamptz' }) created: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated: Date;
 

@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { Metadata } from '../database/columns';
 
 export const DISTRIBUTION_STRATEGIES = ['LICENSED', 'OPEN', 'CLOSED'] as const;
 export type DistributionStrategy = (typeof DISTRIBUTION_STRATEGIES)[number];
@@ -11,7 +12,7 @@ export class Product {
   @Column({ type: 'varchar', nullable: true }) code: string | null;
   @Column({ name: 'distribution_strategy', type: 'varchar' }) distributionStrategy: DistributionStrategy;
   @Column({ type: 'varchar', nullable: true }) url: string | null;
-  @Column({ type: 'jsonb' }) metadata: Record<string, unknown>;
+  @Column({ type: 'jsonb' }) metadata: Metadata;
   @CreateDateColumn({ type: 'timestamptz' }) created: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated: Date;
 }

@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { Metadata } from '../database/columns';
 import { bigintAsNumber } from '../database/columns';
 
 export const CHANNELS = ['stable', 'rc', 'beta', 'alpha', 'dev'] as const;
@@ -29,7 +30,7 @@ export class Release {
   @Column({ type: 'bigint', nullable: true, transformer: bigintAsNumber }) filesize: number | null;
   @Column({ type: 'text', nullable: true }) signature: string | null;
   @Column({ type: 'text', nullable: true }) checksum: string | null;
-  @Column({ type: 'jsonb' }) metadata: Record<string, unknown>;
+  @Column({ type: 'jsonb' }) metadata: Metadata;
   @Column({ type: 'varchar' }) status: ReleaseStatus;
   @Column({ type: 'bigint', transformer: bigintAsNumber }) downloads: number;
   @Column({ type: 'bigint', transformer: bigintAsNumber }) upgrades: number;
