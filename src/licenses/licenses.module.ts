@@ -1,5 +1,15 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Entitlement } from '../entitlements/entitlement.entity';
+import { ProductsModule } from '../products/products.module';
+import { License, LicenseEntitlement } from './license.entity';
+import { LicensesController } from './licenses.controller';
+import { LicensesService } from './licenses.service';
 
-// placeholder: filled in by the licenses work
-@Module({})
+@Module({
+  imports: [TypeOrmModule.forFeature([License, LicenseEntitlement, Entitlement]), ProductsModule],
+  controllers: [LicensesController],
+  providers: [LicensesService],
+  exports: [LicensesService],
+})
 export class LicensesModule {}

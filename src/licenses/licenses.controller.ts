@@ -1,0 +1,129 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import type { Account } from '../accounts/account.entity';
+import type { Bearer } from '../auth/bearer';
+import { CurrentAccount, CurrentBearer } from '../auth/decorators';
+import { EntitlementSerializer } from '../entitlements/entitlement.serializer';
+import { JsonApiBody } from '../jsonapi/body.pipe';
+import { ApiError } from '../jsonapi/errors';
+import { isUuid } from '../jsonapi/ids';
+import { parseListQuery, queryParam } from '../jsonapi/query';
+import type { Query as Q } from '../jsonapi/query';
+import { listDocument, singleDocument, toResource } from '../jsonapi/serializer';
+import {
+  CreateLicenseDto,
+  LICENSE_ATTRIBUTES,
+  LICENSE_CREATE_RELATIONSHIPS,
+  LICENSE_UPDATE_RELATIONSHIPS,
+  parseEntitlementLinkage,
+  UpdateLicenseDto,
+} from './dto';
+import { LicenseSerializer } from './license.serializer';
+import { LICENSE_ENTITLEMENT_SORT, LICENSE_SORT, LicensesService } from './licenses.service';
+
+const LIST = { sort: Object.keys(LICENSE_SORT), fields: { licenses: [...LicenseSerializer.attributeNames, 'account', 'product', 'user', 'entitlements'] } };
+const ENTITLEMENT_LIST = {
+  sort: Object.keys(LICENSE_ENTITLEMENT_SORT),
+  fields: { entitlements: [...EntitlementSerializer.attributeNames, 'account'] },
+};
+
+function uuidFilter(query: Q, name: string): string | undefined {
+  const raw = queryParam(query, name);
+  if (raw === undefined) return undefined;
+  if (!isUuid(raw)) throw ApiError.invalidParameter(name, 'must be a UUID');
+  return raw.toLowerCase();
+}
+
+@Controller('v1/accounts/:account/licenses')
+export class LicensesController {
+  constructor(private readonly licenses: LicensesService) {}
+
+  @Post()
+  async create(
+    @CurrentBearer() bearer: Bearer,
+    @CurrentAccount() account: Account,
+    @JsonApiBody({ type: 'licenses', dto: CreateLicenseDto, attributes: LICENSE_ATTRIBUTES, relationships: LICENSE_CREATE_RELATIONSHIPS })
+    dto: CreateLicenseDto,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const doc = singleDocument(LicenseSerializer, await this.licenses.create(bearer, account.id, dto));
+    res.status(201).location(doc.data!.links.self);
+    return doc;
+  }
+
+  @Get()
+  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+    const q = parseListQuery(query, LIST);
+    const filters = { productId: uuidFilter(query, 'product'), userId: uuidFilter(query, 'user') };
+    const page = await this.licenses.list(bearer, account.id, q, filters);
+    return listDocument(LicenseSerializer, page, { path: res.req.path, query, page: q.page, fields: q.fields });
+  }
+
+  @Get(':id')
+  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {
+    const q = parseListQuery(query, LIST);
+    return singleDocument(LicenseSerializer, await this.licenses.findVisible(bearer, account.id, id), { fields: q.fields });
+  }
+
+  @Patch(':id')
+  async update(
+    @CurrentBearer() bearer: Bearer,
+    @CurrentAccount() account: Account,
+    @Param('id') id: string,
+    @JsonApiBody({ type: 'licenses', dto: UpdateLicenseDto, attributes: LICENSE_ATTRIBUTES, relationships: LICENSE_UPDATE_RELATIONSHIPS, partial: true })
+    dto: UpdateLicenseDto,
+  ) {
+    return singleDocument(LicenseSerializer, await this.licenses.update(bearer, account.id, id, dto));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {
+    await this.licenses.remove(bearer, account.id, id);
+  }
+
+  @Post(':id/actions/suspend')
+  @HttpCode(200)
+  async suspend(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {
+    return singleDocument(LicenseSerializer, await this.licenses.setSuspended(bearer, account.id, id, true));
+  }
+
+  @Post(':id/actions/reinstate')
+  @HttpCode(200)
+  async reinstate(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {
+    return singleDocument(LicenseSerializer, await this.licenses.setSuspended(bearer, account.id, id, false));
+  }
+
+  @Get(':id/entitlements')
+  async entitlements(
+    @CurrentBearer() bearer: Bearer,
+    @CurrentAccount() account: Account,
+    @Param('id') id: string,
+    @Query() query: Q,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const q = parseListQuery(query, ENTITLEMENT_LIST);
+    const page = await this.licenses.listEntitlements(bearer, account.id, id, q);
+    return listDocument(EntitlementSerializer, page, { path: res.req.path, query, page: q.page, fields: q.fields });
+  }
+
+  /** Attaches `data: [{type: 'entitlements', id}]`; answers 200 with the entitlements just attached. */
+  @Post(':id/entitlements')
+  @HttpCode(200)
+  async attach(
+    @CurrentBearer() bearer: Bearer,
+    @CurrentAccount() account: Account,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const attached = await this.licenses.attachEntitlements(bearer, account.id, id, parseEntitlementLinkage(body));
+    return { data: attached.map((e) => toResource(EntitlementSerializer, e)), links: { self: res.req.path }, meta: { count: attached.length } };
+  }
+
+  @Delete(':id/entitlements')
+  @HttpCode(204)
+  async detach(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Body() body: unknown): Promise<void> {
+    await this.licenses.detachEntitlements(bearer, account.id, id, parseEntitlementLinkage(body));
+  }
+}

@@ -1,0 +1,79 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import type { Account } from '../accounts/account.entity';
+import type { Bearer } from '../auth/bearer';
+import { CurrentAccount, CurrentBearer } from '../auth/decorators';
+import { JsonApiBody, JsonApiBodyPipe } from '../jsonapi/body.pipe';
+import { booleanParam, parseListQuery } from '../jsonapi/query';
+import type { Query as Q } from '../jsonapi/query';
+import { listDocument, singleDocument } from '../jsonapi/serializer';
+import { CreateTokenDto, TOKEN_ATTRIBUTES } from '../tokens/dto';
+import { TokenSerializer } from '../tokens/token.serializer';
+import { CreateProductDto, PRODUCT_ATTRIBUTES, UpdateProductDto } from './dto';
+import { ProductSerializer } from './product.serializer';
+import { PRODUCT_SORT, ProductsService } from './products.service';
+
+const LIST = { sort: Object.keys(PRODUCT_SORT), fields: { products: [...ProductSerializer.attributeNames, 'account', 'releases', 'licenses'] } };
+const tokenBody = new JsonApiBodyPipe({ type: 'tokens', dto: CreateTokenDto, attributes: TOKEN_ATTRIBUTES });
+
+@Controller('v1/accounts/:account/products')
+export class ProductsController {
+  constructor(private readonly products: ProductsService) {}
+
+  @Post()
+  async create(
+    @CurrentBearer() bearer: Bearer,
+    @CurrentAccount() account: Account,
+    @JsonApiBody({ type: 'products', dto: CreateProductDto, attributes: PRODUCT_ATTRIBUTES }) dto: CreateProductDto,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const doc = singleDocument(ProductSerializer, await this.products.create(bearer, account.id, dto));
+    res.status(201).location(doc.data!.links.self);
+    return doc;
+  }
+
+  @Get()
+  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+    const q = parseListQuery(query, LIST);
+    const page = await this.products.list(bearer, account.id, q);
+    return listDocument(ProductSerializer, page, { path: res.req.path, query, page: q.page, fields: q.fields });
+  }
+
+  @Get(':id')
+  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {
+    const q = parseListQuery(query, LIST);
+    return singleDocument(ProductSerializer, await this.products.findVisible(bearer, account.id, id), { fields: q.fields });
+  }
+
+  @Patch(':id')
+  async update(
+    @CurrentBearer() bearer: Bearer,
+    @CurrentAccount() account: Account,
+    @Param('id') id: string,
+    @JsonApiBody({ type: 'products', dto: UpdateProductDto, attributes: PRODUCT_ATTRIBUTES, partial: true }) dto: UpdateProductDto,
+  ) {
+    return singleDocument(ProductSerializer, await this.products.update(bearer, account.id, id, dto));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q): Promise<void> {
+    await this.products.remove(bearer, account.id, id, booleanParam(query, 'force') ?? false);
+  }
+
+  /** Issues a product token (the secret is in this response only). The body is optional. */
+  @Post(':id/tokens')
+  async issueToken(
+    @CurrentBearer() bearer: Bearer,
+    @CurrentAccount() account: Account,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const hasBody = body !== undefined && body !== null && !(typeof body === 'object' && Object.keys(body as object).length === 0);
+    const dto = hasBody ? await tokenBody.transform(body) : new CreateTokenDto();
+    const doc = singleDocument(TokenSerializer, await this.products.issueToken(bearer, account.id, id, dto));
+    res.status(201).location(doc.data!.links.self);
+    return doc;
+  }
+}
