@@ -4,13 +4,18 @@ import type { Request, Response } from 'express';
 import passport from 'passport';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
 import { AuthService } from './auth.service';
+import { BearerStrategy } from './bearer.strategy';
 import type { Bearer } from './bearer';
 import { extractCredential } from './credentials';
 import { AuthenticatedRequest, IS_PUBLIC } from './decorators';
 
-function viaPassport(req: Request, res: Response): Promise<Bearer> {
+/**
+ * Runs this app's passport-http-bearer strategy instance (not the name registered on passport's
+ * process-wide singleton, which the last app created in the process would own).
+ */
+function viaPassport(strategy: BearerStrategy, req: Request, res: Response): Promise<Bearer> {
   return new Promise((resolve, reject) => {
-    passport.authenticate('bearer', { session: false }, (err: unknown, bearer: Bearer | false) => {
+    passport.authenticate(strategy as unknown as string, { session: false }, (err: unknown, bearer: Bearer | false) => {
       if (err) return reject(err);
       if (!bearer) return reject(new ApiError(401, ErrorCode.TOKEN_INVALID, 'The token is invalid', { header: 'Authorization' }));
       resolve(bearer);
@@ -28,6 +33,7 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly auth: AuthService,
+    private readonly bearerStrategy: BearerStrategy,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -54,7 +60,7 @@ export class AuthGuard implements CanActivate {
       case 'token':
         // ?token= and ?auth=token: reach passport-http-bearer the same way as the header does
         req.headers.authorization = `Bearer ${credential.secret}`;
-        return viaPassport(req, res);
+        return viaPassport(this.bearerStrategy, req, res);
     }
   }
 }

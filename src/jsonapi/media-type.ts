@@ -46,20 +46,35 @@ export function acceptsJsonApi(header: string | undefined): boolean {
   });
 }
 
+/** JSON:API unless the client asked for plain JSON only. */
+export function responseMediaType(accept: string | undefined): string {
+  if (accept && !/application\/vnd\.api\+json|\*\/\*|application\/\*/i.test(accept) && /application\/json/i.test(accept)) {
+    return 'application/json; charset=utf-8';
+  }
+  return JSONAPI_MEDIA_TYPE;
+}
+
 function hasBody(req: Request): boolean {
   const length = req.headers['content-length'];
   if (length !== undefined) return Number(length) > 0;
   return req.headers['transfer-encoding'] !== undefined;
 }
 
+/** The request's path without the query, whatever path a middleware was mounted on. */
+export function fullPath(req: Request): string {
+  const url = req.originalUrl ?? req.url;
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
 /** Raw-byte routes (artifact uploads) take any content type. */
 export function isRawBodyRoute(req: Request): boolean {
-  return req.method === 'PUT' && /\/releases\/[^/]+\/artifact\/?$/.test(req.path);
+  return req.method === 'PUT' && /\/releases\/[^/]+\/artifact\/?$/.test(fullPath(req));
 }
 
 /** Signed download URLs serve files to any client (browsers, curl, updaters), whatever they accept. */
 export function isSignedDownloadRoute(req: Request): boolean {
-  return (req.method === 'GET' || req.method === 'HEAD') && /^\/v1\/accounts\/[^/]+\/artifacts\/[^/]+\/.+/.test(req.path);
+  return (req.method === 'GET' || req.method === 'HEAD') && /^\/v1\/accounts\/[^/]+\/artifacts\/[^/]+\/.+/.test(fullPath(req));
 }
 
 /** 415 for a body in another media type, 406 for an Accept that rules JSON:API out. */

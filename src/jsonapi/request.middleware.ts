@@ -1,6 +1,6 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import express, { NextFunction, Request, Response } from 'express';
-import { isRawBodyRoute, isSignedDownloadRoute, mediaTypeMiddleware } from './media-type';
+import { fullPath, isRawBodyRoute, isSignedDownloadRoute, mediaTypeMiddleware, responseMediaType } from './media-type';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -21,7 +21,11 @@ function run(middleware: (req: Request, res: Response, next: NextFunction) => vo
 @Injectable()
 export class JsonApiRequestMiddleware implements NestMiddleware {
   async use(req: Request, res: Response, next: NextFunction): Promise<void> {
-    if (req.path.startsWith('/v1/') && !isSignedDownloadRoute(req)) await run(mediaTypeMiddleware, req, res);
+    if (fullPath(req).startsWith('/v1/') && !isSignedDownloadRoute(req)) {
+      await run(mediaTypeMiddleware, req, res);
+      // handlers answer with objects; express keeps a Content-Type that is already set
+      res.setHeader('Content-Type', responseMediaType(req.headers.accept));
+    }
     if (!isRawBodyRoute(req)) await run(parseJson, req, res);
     next();
   }
