@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
+import { UpgradeFinder } from './upgrade-finder';
 
-// placeholder: filled in by the upgrades work
-@Module({})
+@Module({
+  providers: [UpgradeFinder],
+  exports: [UpgradeFinder],
+})
 export class UpgradesModule {}

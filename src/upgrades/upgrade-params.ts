@@ -1,0 +1,65 @@
+import type { SemVer } from 'semver';
+import { ApiError } from '../jsonapi/errors';
+import { isUuid } from '../jsonapi/ids';
+import { queryParam } from '../jsonapi/query';
+import type { Query } from '../jsonapi/query';
+import { CHANNELS } from '../releases/release.entity';
+import type { Channel } from '../releases/release.entity';
+import { parseStrictVersion, parseUpgradeConstraint } from '../releases/semver';
+import type { UpgradeConstraint } from '../releases/semver';
+
+/** What an upgrade check narrows the candidates by (besides the caller's visibility). */
+export interface UpgradeTarget {
+  channel: Channel;
+  constraint?: UpgradeConstraint;
+}
+
+export interface UpgradeCheck extends UpgradeTarget {
+  productId: string;
+  platform: string;
+  filetype?: string;
+  current: SemVer;
+  /** The version exactly as the client sent it (echoed back as meta.current). */
+  version: string;
+}
+
+function required(query: Query, name: string): string {
+  const value = queryParam(query, name);
+  if (value === undefined || value.trim() === '') throw ApiError.invalidParameter(name, 'is required');
+  return value;
+}
+
+/** `channel` (default stable, one of the five) and `constraint` (`M` or `M.m`). */
+export function parseUpgradeTarget(query: Query): UpgradeTarget {
+  const rawChannel = queryParam(query, 'channel');
+  let channel: Channel = 'stable';
+  if (rawChannel !== undefined) {
+    if (!CHANNELS.includes(rawChannel as Channel)) throw ApiError.invalidParameter('channel', `must be one of ${CHANNELS.join(', ')}`);
+    channel = rawChannel as Channel;
+  }
+  const rawConstraint = queryParam(query, 'constraint');
+  let constraint: UpgradeConstraint | undefined;
+  if (rawConstraint !== undefined) {
+    const parsed = parseUpgradeConstraint(rawConstraint);
+    if (!parsed) throw ApiError.invalidParameter('constraint', 'must be a major version (2) or a major.minor version (2.1)');
+    constraint = parsed;
+  }
+  return { channel, constraint };
+}
+
+/**
+ * `GET /releases/actions/upgrade`: product (uuid), platform and version (strict semver) are
+ * required; filetype narrows further when given. Every problem is 400 PARAMETER_INVALID naming
+ * the parameter.
+ */
+export function parseUpgradeCheck(query: Query): UpgradeCheck {
+  const product = required(query, 'product');
+  if (!isUuid(product)) throw ApiError.invalidParameter('product', 'must be a product id');
+  const platform = required(query, 'platform');
+  const filetype = queryParam(query, 'filetype');
+  if (filetype !== undefined && filetype.trim() === '') throw ApiError.invalidParameter('filetype', 'must not be empty');
+  const version = required(query, 'version');
+  const current = parseStrictVersion(version);
+  if (!current) throw ApiError.invalidParameter('version', 'must be a valid semver version');
+  return { productId: product.toLowerCase(), platform, filetype, current, version, ...parseUpgradeTarget(query) };
+}
