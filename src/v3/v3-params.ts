@@ -1,0 +1,68 @@
+import type { SemVer } from 'semver';
+import { ApiError } from '../jsonapi/errors';
+import { isUuid } from '../jsonapi/ids';
+import { queryParam } from '../jsonapi/query';
+import type { Query } from '../jsonapi/query';
+import { CHANNELS } from '../releases/release.entity';
+import type { Channel } from '../releases/release.entity';
+import { parseLooseVersion } from '../releases/semver';
+
+/**
+ * Query parameters of the Cryptlex-compatible routes. Errors are 400 PARAMETER_INVALID; these
+ * routes render them as `{code, message}`, so the message names the parameter.
+ */
+function invalid(name: string, problem: string): ApiError {
+  return ApiError.invalidParameter(name, `The ${name} parameter ${problem}`);
+}
+
+function required(query: Query, name: string): string {
+  let value: string | undefined;
+  try {
+    value = queryParam(query, name);
+  } catch {
+    throw invalid(name, 'must be given once');
+  }
+  if (value === undefined || value.trim() === '') throw invalid(name, 'is required');
+  return value;
+}
+
+export function v3ProductId(query: Query): string {
+  const productId = required(query, 'productId');
+  if (!isUuid(productId)) throw invalid('productId', 'must be a product id');
+  return productId.toLowerCase();
+}
+
+export interface V3LatestQuery {
+  productId: string;
+  platform: string;
+  channel: Channel;
+}
+
+export interface V3UpdateQuery extends V3LatestQuery {
+  current: SemVer;
+}
+
+export function parseV3Latest(query: Query): V3LatestQuery {
+  const productId = v3ProductId(query);
+  const platform = required(query, 'platform');
+  let channel: Channel = 'stable';
+  let rawChannel: string | undefined;
+  try {
+    rawChannel = queryParam(query, 'channel');
+  } catch {
+    throw invalid('channel', 'must be given once');
+  }
+  if (rawChannel !== undefined && rawChannel !== '') {
+    if (!CHANNELS.includes(rawChannel as Channel)) throw invalid('channel', `must be one of ${CHANNELS.join(', ')}`);
+    channel = rawChannel as Channel;
+  }
+  return { productId, platform, channel };
+}
+
+/** `version` is read loosely: `2.1` means `2.1.0`, `v2.1.3` is accepted. */
+export function parseV3Update(query: Query): V3UpdateQuery {
+  const latest = parseV3Latest(query);
+  const current = parseLooseVersion(required(query, 'version'));
+  if (!current) throw invalid('version', 'must be a version such as 2.1 or 2.1.3');
+  return { ...latest, current };
+}

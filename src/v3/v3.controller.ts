@@ -1,0 +1,34 @@
+import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import type { Account } from '../accounts/account.entity';
+import type { Bearer } from '../auth/bearer';
+import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
+import type { Query as Q } from '../jsonapi/query';
+import { parseV3Latest, parseV3Update } from './v3-params';
+import { V3Service } from './v3.service';
+
+/**
+ * Cryptlex-compatible release routes (plain JSON). `@Public()` for the global guard: V3RequestMiddleware
+ * has put the product's account on the request, the guard authenticated the key or token in it,
+ * and V3Service decides whether that caller is tied to the product.
+ */
+@Controller('v3')
+@Public()
+export class V3Controller {
+  constructor(private readonly v3: V3Service) {}
+
+  @Get('releases/update')
+  async update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+    const release = await this.v3.update(bearer, account.id, parseV3Update(query));
+    if (!release) {
+      res.status(204);
+      return undefined;
+    }
+    return release;
+  }
+
+  @Get('releases/latest')
+  latest(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q) {
+    return this.v3.latest(bearer, account.id, parseV3Latest(query));
+  }
+}

@@ -1,0 +1,94 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { Bearer } from '../auth/bearer';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { ApiError, ErrorCode } from '../jsonapi/errors';
+import { isUuid } from '../jsonapi/ids';
+import { Release } from '../releases/release.entity';
+import { ReleaseVisibilityPolicy } from '../releases/release.policy';
+import { UpgradeFinder } from '../upgrades/upgrade-finder';
+import type { V3LatestQuery, V3UpdateQuery } from './v3-params';
+import { toV3Release, v3DownloadUrl } from './v3-release.serializer';
+import type { V3Release } from './v3-release.serializer';
+
+/**
+ * Cryptlex-compatible update checks and downloads. The account comes from the product (or the
+ * release) id; the caller must be tied to the product: its license key (a key of another product
+ * is invalid here), a token of a user owning a license of it, an admin token or its product token.
+ */
+@Injectable()
+export class V3Service {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly finder: UpgradeFinder,
+  ) {}
+
+  /** The newest visible PUBLISHED release greater than `current`, or null (204). Counts the upgrade. */
+  async update(bearer: Bearer, accountId: string, query: V3UpdateQuery): Promise<V3Release | null> {
+    await this.authorize(bearer, accountId, query.productId);
+    const next = await this.finder.findNext(bearer, accountId, { ...query, publishedOnly: true });
+    if (!next) return null;
+    await this.finder.countUpgrade(bearer, accountId, next.id);
+    return this.present(bearer, next);
+  }
+
+  /** The newest visible PUBLISHED release, or 404. */
+  async latest(bearer: Bearer, accountId: string, query: V3LatestQuery): Promise<V3Release> {
+    await this.authorize(bearer, accountId, query.productId);
+    const latest = await this.finder.findLatest(bearer, accountId, { ...query, publishedOnly: true });
+    if (!latest) throw ApiError.notFound('No release was found for this product, platform and channel');
+    return this.present(bearer, latest);
+  }
+
+  /**
+   * The release `/v3/:releaseId` names, if the caller sees it and may download it: invisible or
+   * without an uploaded file is 404; a credential not tied to the release's product is 401/403.
+   */
+  async downloadable(bearer: Bearer, accountId: string, releaseId: string): Promise<Release> {
+    if (bearer.kind === 'anonymous') throw ApiError.tokenMissing();
+    if (!isUuid(releaseId)) throw ApiError.notFound('The release was not found');
+    const qb = this.db
+      .createQueryBuilder(Release, 'release')
+      .where('release.id = :releaseId AND release.account_id = :accountId', { releaseId: releaseId.toLowerCase(), accountId })
+      .andWhere(`EXISTS (SELECT 1 FROM artifacts da WHERE da.release_id = release.id AND da.account_id = release.account_id AND da.status = 'UPLOADED')`);
+    const release = await ReleaseVisibilityPolicy.scope(qb, bearer, 'release').getOne();
+    if (!release) throw ApiError.notFound('The release was not found');
+    await this.authorize(bearer, accountId, release.productId);
+    return release;
+  }
+
+  private present(bearer: Bearer, release: Release): V3Release {
+    const key = bearer.kind === 'license' ? bearer.license.key : undefined;
+    return toV3Release(release, v3DownloadUrl(this.config.publicUrl, release.id, key));
+  }
+
+  private async authorize(bearer: Bearer, accountId: string, productId: string): Promise<void> {
+    switch (bearer.kind) {
+      case 'anonymous':
+        throw ApiError.tokenMissing();
+      case 'license':
+        if (bearer.license.productId !== productId) {
+          throw new ApiError(401, ErrorCode.LICENSE_INVALID, 'The license key is not valid for this product');
+        }
+        return;
+      case 'user': {
+        const rows: unknown[] = await this.db.query(
+          'SELECT 1 FROM licenses WHERE account_id = $1 AND product_id = $2 AND user_id = $3 LIMIT 1',
+          [accountId, productId, bearer.userId],
+        );
+        if (!rows.length) throw ApiError.forbidden('The token does not belong to a user associated with a license of this product');
+        return;
+      }
+      case 'product':
+        if (bearer.productId !== productId) throw ApiError.forbidden('The product token belongs to another product');
+        return;
+      case 'admin':
+        return;
+      default:
+        throw new ApiError(401, ErrorCode.TOKEN_INVALID, 'The token is invalid', { header: 'Authorization' });
+    }
+  }
+}
