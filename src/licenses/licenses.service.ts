@@ -92,7 +92,9 @@ export class LicensesService {
       if (entitlementIds.length) {
         const found = await this.existingEntitlements(tx, accountId, entitlementIds);
         const missing = entitlementIds.find((id) => !found.has(id));
-        if (missing) throw ApiError.relationship('entitlements', 'NOT_FOUND', `entitlement ${missing} was not found`);
+        if (missing) {
+          throw new ApiError(422, 'ENTITLEMENT_NOT_FOUND', `entitlement ${missing} was not found`, { pointer: '/data/relationships/entitlements' });
+        }
       }
       const license = tx.create(License, {
         accountId,
