@@ -20,7 +20,12 @@ async function main(): Promise<void> {
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres(config.dataDir, (m) => logger.log(m));
+    try {
+      embedded = await startEmbeddedPostgres(config.dataDir, (m) => logger.log(m));
+    } catch (error) {
+      logger.error(`could not start the embedded PostgreSQL under DATA_DIR (${config.dataDir}): ${(error as Error).message}`);
+      process.exit(1);
+    }
     databaseUrl = embedded.url;
   }
 

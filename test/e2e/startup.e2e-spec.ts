@@ -1,0 +1,138 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions, runMigrations } from '../../src/database/data-source';
+import { freeLoopbackPort } from '../../src/database/embedded-postgres';
+
+const MAIN = path.resolve('dist/src/main.js');
+
+function runServer(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  let output = '';
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'log', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  return { child, output: () => output };
+}
+
+async function waitFor(url: string, ms: number, output: () => string): Promise<Response> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fetch(url);
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`server did not answer ${url}: ${String(error)}\n${output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+}
+
+describe('starting the server (the built dist/src/main.js, as `npm start` runs it)', () => {
+  it('stops at start with a message naming an invalid variable', async () => {
+    const { child, output } = runServer({ PORT: 'eighty', DATA_DIR: os.tmpdir() });
+    expect(await exited(child)).toBe(1);
+    expect(output()).toContain('PORT');
+    const s3 = runServer({ STORAGE_DRIVER: 's3', DATA_DIR: os.tmpdir() });
+    expect(await exited(s3.child)).toBe(1);
+    expect(s3.output()).toContain('S3_BUCKET');
+  });
+
+  it('starts an embedded PostgreSQL when DATABASE_URL is unset, reuses its data, and stops it on SIGTERM', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-start-'));
+    try {
+      for (let round = 0; round < 2; round++) {
+        const port = await freeLoopbackPort();
+        const { child, output } = runServer({ PORT: String(port), DATA_DIR: dataDir, ROOT_TOKEN: 'startup-root-token-123456' });
+        const health = await waitFor(`http://127.0.0.1:${port}/health`, 30_000, output);
+        expect(health.status).toBe(200);
+        expect(await health.json()).toEqual({ status: 'ok' });
+        expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
+        if (round === 0) {
+          const created = await fetch(`http://127.0.0.1:${port}/v1/accounts`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/vnd.api+json', Authorization: 'Bearer startup-root-token-123456' },
+            body: JSON.stringify({
+              data: {
+                type: 'accounts',
+                attributes: { name: 'Kept', slug: 'kept' },
+                relationships: { admins: { data: [{ type: 'users', attributes: { email: 'a@kept.test', password: 'kept-password' } }] } },
+              },
+            }),
+          });
+          expect(created.status).toBe(201);
+        } else {
+          // the second start on the same DATA_DIR sees the first one's data
+          const token = await fetch(`http://127.0.0.1:${port}/v1/accounts/kept/tokens`, {
+            method: 'POST',
+            headers: { Authorization: `Basic ${Buffer.from('a@kept.test:kept-password').toString('base64')}` },
+          });
+          expect(token.status).toBe(201);
+        }
+        expect(fs.existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(true);
+        child.kill('SIGTERM');
+        expect(await exited(child)).toBe(0);
+        expect(output()).not.toContain('startup-root-token-123456');
+        // the embedded server was stopped with the app
+        expect(fs.existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+      }
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a server killed hard', () => {
+  it('leaves a PostgreSQL behind that the next start stops and replaces', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-kill-'));
+    try {
+      const port = await freeLoopbackPort();
+      const first = runServer({ PORT: String(port), DATA_DIR: dataDir });
+      expect((await waitFor(`http://127.0.0.1:${port}/health/ready`, 30_000, first.output)).status).toBe(200);
+      const stalePid = Number(fs.readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      first.child.kill('SIGKILL');
+      await exited(first.child);
+      expect(() => process.kill(stalePid, 0)).not.toThrow(); // the orphan still runs
+
+      const port2 = await freeLoopbackPort();
+      const second = runServer({ PORT: String(port2), DATA_DIR: dataDir });
+      expect((await waitFor(`http://127.0.0.1:${port2}/health/ready`, 30_000, second.output)).status).toBe(200);
+      expect(() => process.kill(stalePid, 0)).toThrow();
+      second.child.kill('SIGTERM');
+      expect(await exited(second.child)).toBe(0);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('migrations', () => {
+  it('run once when several instances start together (advisory lock)', async () => {
+    const admin = new Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    const name = `shipgate_lock_${Date.now()}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = new URL(process.env.DATABASE_URL!);
+    url.pathname = `/${name}`;
+    const sources = Array.from({ length: 4 }, () => new DataSource(dataSourceOptions(url.toString())));
+    try {
+      await Promise.all(sources.map((s) => s.initialize()));
+      const applied = await Promise.all(sources.map((s) => runMigrations(s)));
+      expect(applied.reduce((a, b) => a + b, 0)).toBe(sources[0].migrations.length);
+      const rows = await sources[0].query('SELECT name FROM migrations');
+      expect(rows).toHaveLength(sources[0].migrations.length);
+    } finally {
+      await Promise.all(sources.map((s) => (s.isInitialized ? s.destroy() : undefined)));
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    }
+  });
+});
