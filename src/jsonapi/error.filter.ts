@@ -22,10 +22,11 @@ function fromHttpLayer(error: unknown): ApiError | null {
 }
 
 function isDatabaseDown(error: unknown): boolean {
-  const e = error as { code?: string; message?: string; driverError?: { code?: string } };
+  const e = error as { code?: string; name?: string; message?: string; driverError?: { code?: string } };
+  if (['CannotExecuteNotConnectedError', 'ConnectionIsNotSetError', 'ConnectionNotFoundError'].includes(e?.name ?? '')) return true;
   const code = e?.driverError?.code ?? e?.code;
   if (code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08006', '08001', '08003'].includes(code)) return true;
-  return /Connection terminated|timeout exceeded when trying to connect/i.test(e?.message ?? '');
+  return /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end|not established|Driver not Connected/i.test(e?.message ?? '');
 }
 
 /** Renders every error as a JSON:API error document; anything unexpected is a logged 500. */
