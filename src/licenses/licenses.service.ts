@@ -14,7 +14,8 @@ import { CreateLicenseDto, entitlementNotFound, UpdateLicenseDto } from './dto';
 import { generateLicenseKey } from './license-key';
 import { License, LicenseEntitlement } from './license.entity';
 
-export const LICENSE_SORT = { created: ['license.created'], name: ['license.name'], expiry: ['license.expiry'] };
+// nullable columns are coalesced so that keyset (cursor) pagination, which compares row tuples, never meets a NULL
+export const LICENSE_SORT = { created: ['license.created'], name: ["coalesce(license.name, '')"], expiry: ["coalesce(license.expiry, 'infinity')"] };
 export const LICENSE_ENTITLEMENT_SORT = { created: ['entitlement.created'], name: ['entitlement.name'], code: ['lower(entitlement.code)'] };
 
 export interface LicenseFilters {

@@ -129,6 +129,9 @@ describe('entitlements', () => {
       expect(byName.body.data.map((e: { attributes: { name: string } }) => e.attributes.name)).toEqual(['Alpha', 'Mu', 'Zeta']);
       const cursor = await a.get(`${url}?page[cursor]=&limit=2&sort=-created`);
       expect(cursor.body.data.map((e: { attributes: { name: string } }) => e.attributes.name)).toEqual(['Mu', 'Alpha']);
+      const byCode = await a.get(`${url}?sort=code&page[cursor]=&page[size]=10`);
+      expect(byCode.status).toBe(200);
+      expect(byCode.body.data).toHaveLength(3);
       const sparse = await a.get(`${url}?fields[entitlements]=code`);
       expect(Object.keys(sparse.body.data[0].attributes)).toEqual(['code']);
       expect((await a.get(`${url}?sort=level`)).status).toBe(400);

@@ -339,6 +339,17 @@ describe('licenses', () => {
       expect(ids(cursor.body)).toEqual([l2.id]);
       expect(cursor.body.links.next).toContain(`page[cursor]=${l2.id}`);
 
+      // a license without a name sorts first by name; cursor pages walk past it
+      const l4 = await createLicense(t, acct, p2.id);
+      const byName = await a.get(`${url}?sort=name&page[cursor]=&page[size]=2`);
+      expect(ids(byName.body)).toEqual([l4.id, l2.id]);
+      const byName2 = await a.get(`${url}?sort=name&page[cursor]=${l2.id}&page[size]=2`);
+      expect(ids(byName2.body)).toEqual([l1.id, l3.id]);
+      expect(byName2.body.links.next).toBeNull();
+      await a.patch(`${url}/${l1.id}`, patch(l1.id, { expiry: FUTURE }));
+      expect(ids((await a.get(`${url}?sort=-expiry&page[cursor]=&page[size]=10`)).body)[3]).toBe(l1.id);
+      await a.delete(`${url}/${l4.id}`);
+
       const sparse = await a.get(`${url}?fields[licenses]=key,status`);
       expect(Object.keys(sparse.body.data[0].attributes)).toEqual(['key', 'status']);
 
