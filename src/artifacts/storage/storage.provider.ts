@@ -1,0 +1,29 @@
+import type { Provider } from '@nestjs/common';
+import { APP_CONFIG } from '../../config/config';
+import type { AppConfig } from '../../config/config';
+import type { ReadinessCheck } from '../../health/health.controller';
+import { LocalStorageDriver } from './local-storage.driver';
+import { S3StorageDriver } from './s3-storage.driver';
+import { STORAGE_DRIVER, StorageDriver } from './storage-driver';
+
+/** Builds the driver named by STORAGE_DRIVER. */
+export async function createStorageDriver(config: AppConfig): Promise<StorageDriver> {
+  if (config.storageDriver === 's3') {
+    if (!config.s3) throw new Error('S3 storage selected without S3 configuration');
+    return new S3StorageDriver(config.s3);
+  }
+  const local = new LocalStorageDriver(config.dataDir);
+  await local.init();
+  return local;
+}
+
+export const storageDriverProvider: Provider = {
+  provide: STORAGE_DRIVER,
+  useFactory: (config: AppConfig) => createStorageDriver(config),
+  inject: [APP_CONFIG],
+};
+
+/** `GET /health/ready` asks the storage too. */
+export function storageReadinessCheck(storage: StorageDriver): ReadinessCheck {
+  return { name: 'storage', check: () => storage.ping() };
+}
