@@ -1,17 +1,22 @@
-import { Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../auth/bearer';
 import { CurrentAccount, CurrentBearer } from '../auth/decorators';
-import { JsonApiBody } from '../jsonapi/body.pipe';
+import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
+import { ApiError } from '../jsonapi/errors';
 import { parseListQuery } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { listDocument, singleDocument } from '../jsonapi/serializer';
 import { CreateEntitlementDto, ENTITLEMENT_ATTRIBUTES, UpdateEntitlementDto } from './dto';
 import { EntitlementSerializer } from './entitlement.serializer';
-import { ENTITLEMENT_SORT, EntitlementsService } from './entitlements.service';
+import { ENTITLEMENT_SORT, EntitlementPolicy, EntitlementsService } from './entitlements.service';
 
 const LIST = { sort: Object.keys(ENTITLEMENT_SORT), fields: { entitlements: [...EntitlementSerializer.attributeNames, 'account'] } };
+
+// bodies are validated after the permission check: a caller who may not write gets 403 (or 404), not 422
+const createBody = new JsonApiBodyPipe({ type: 'entitlements', dto: CreateEntitlementDto, attributes: ENTITLEMENT_ATTRIBUTES });
+const updateBody = new JsonApiBodyPipe({ type: 'entitlements', dto: UpdateEntitlementDto, attributes: ENTITLEMENT_ATTRIBUTES, partial: true });
 
 @Controller('v1/accounts/:account/entitlements')
 export class EntitlementsController {
@@ -21,9 +26,11 @@ export class EntitlementsController {
   async create(
     @CurrentBearer() bearer: Bearer,
     @CurrentAccount() account: Account,
-    @JsonApiBody({ type: 'entitlements', dto: CreateEntitlementDto, attributes: ENTITLEMENT_ATTRIBUTES }) dto: CreateEntitlementDto,
+    @Body() body: unknown,
     @Res({ passthrough: true }) res: Response,
   ) {
+    if (!EntitlementPolicy.canManage(bearer)) throw ApiError.forbidden();
+    const dto = await createBody.transform(body);
     const doc = singleDocument(EntitlementSerializer, await this.entitlements.create(bearer, account.id, dto));
     res.status(201).location(doc.data!.links.self);
     return doc;
@@ -47,9 +54,11 @@ export class EntitlementsController {
     @CurrentBearer() bearer: Bearer,
     @CurrentAccount() account: Account,
     @Param('id') id: string,
-    @JsonApiBody({ type: 'entitlements', dto: UpdateEntitlementDto, attributes: ENTITLEMENT_ATTRIBUTES, partial: true }) dto: UpdateEntitlementDto,
+    @Body() body: unknown,
   ) {
-    return singleDocument(EntitlementSerializer, await this.entitlements.update(bearer, account.id, id, dto));
+    const entitlement = await this.entitlements.findManageable(bearer, account.id, id);
+    const dto = await updateBody.transform(body);
+    return singleDocument(EntitlementSerializer, await this.entitlements.update(account.id, entitlement, dto));
   }
 
   @Delete(':id')

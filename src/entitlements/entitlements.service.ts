@@ -61,9 +61,15 @@ export class EntitlementsService {
     return entitlement;
   }
 
-  async update(bearer: Bearer, accountId: string, id: string, dto: UpdateEntitlementDto): Promise<Entitlement> {
+  /** Visible (else 404) and writable by the bearer (else 403): checked before the body is validated. */
+  async findManageable(bearer: Bearer, accountId: string, id: string): Promise<Entitlement> {
     const entitlement = await this.findVisible(bearer, accountId, id);
     if (!EntitlementPolicy.canManage(bearer)) throw ApiError.forbidden();
+    return entitlement;
+  }
+
+  /** `entitlement` comes from findManageable. */
+  async update(accountId: string, entitlement: Entitlement, dto: UpdateEntitlementDto): Promise<Entitlement> {
     for (const name of ['name', 'code', 'metadata'] as const) {
       if (dto[name] === null) throw ApiError.attribute(name, 'INVALID', 'must not be null');
     }
@@ -81,8 +87,7 @@ export class EntitlementsService {
 
   /** Deleting an entitlement detaches it from licenses and drops the release constraints that named it. */
   async remove(bearer: Bearer, accountId: string, id: string): Promise<void> {
-    const entitlement = await this.findVisible(bearer, accountId, id);
-    if (!EntitlementPolicy.canManage(bearer)) throw ApiError.forbidden();
+    const entitlement = await this.findManageable(bearer, accountId, id);
     await this.entitlements.delete({ id: entitlement.id, accountId });
   }
 }

@@ -4,7 +4,7 @@ import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../auth/bearer';
 import { CurrentAccount, CurrentBearer } from '../auth/decorators';
 import { EntitlementSerializer } from '../entitlements/entitlement.serializer';
-import { JsonApiBody } from '../jsonapi/body.pipe';
+import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { isUuid } from '../jsonapi/ids';
 import { parseListQuery, queryParam } from '../jsonapi/query';
@@ -19,13 +19,23 @@ import {
   UpdateLicenseDto,
 } from './dto';
 import { LicenseSerializer } from './license.serializer';
-import { LICENSE_ENTITLEMENT_SORT, LICENSE_SORT, LicensesService } from './licenses.service';
+import { LICENSE_ENTITLEMENT_SORT, LICENSE_SORT, LicensePolicy, LicensesService } from './licenses.service';
 
 const LIST = { sort: Object.keys(LICENSE_SORT), fields: { licenses: [...LicenseSerializer.attributeNames, 'account', 'product', 'user', 'entitlements'] } };
 const ENTITLEMENT_LIST = {
   sort: Object.keys(LICENSE_ENTITLEMENT_SORT),
   fields: { entitlements: [...EntitlementSerializer.attributeNames, 'account'] },
 };
+
+// bodies are validated after the permission check: a caller who may not write gets 403 (or 404), not 422
+const createBody = new JsonApiBodyPipe({ type: 'licenses', dto: CreateLicenseDto, attributes: LICENSE_ATTRIBUTES, relationships: LICENSE_CREATE_RELATIONSHIPS });
+const updateBody = new JsonApiBodyPipe({
+  type: 'licenses',
+  dto: UpdateLicenseDto,
+  attributes: LICENSE_ATTRIBUTES,
+  relationships: LICENSE_UPDATE_RELATIONSHIPS,
+  partial: true,
+});
 
 function uuidFilter(query: Q, name: string): string | undefined {
   const raw = queryParam(query, name);
@@ -42,10 +52,11 @@ export class LicensesController {
   async create(
     @CurrentBearer() bearer: Bearer,
     @CurrentAccount() account: Account,
-    @JsonApiBody({ type: 'licenses', dto: CreateLicenseDto, attributes: LICENSE_ATTRIBUTES, relationships: LICENSE_CREATE_RELATIONSHIPS })
-    dto: CreateLicenseDto,
+    @Body() body: unknown,
     @Res({ passthrough: true }) res: Response,
   ) {
+    if (!LicensePolicy.canCreate(bearer)) throw ApiError.forbidden();
+    const dto = await createBody.transform(body);
     const doc = singleDocument(LicenseSerializer, await this.licenses.create(bearer, account.id, dto));
     res.status(201).location(doc.data!.links.self);
     return doc;
@@ -70,10 +81,11 @@ export class LicensesController {
     @CurrentBearer() bearer: Bearer,
     @CurrentAccount() account: Account,
     @Param('id') id: string,
-    @JsonApiBody({ type: 'licenses', dto: UpdateLicenseDto, attributes: LICENSE_ATTRIBUTES, relationships: LICENSE_UPDATE_RELATIONSHIPS, partial: true })
-    dto: UpdateLicenseDto,
+    @Body() body: unknown,
   ) {
-    return singleDocument(LicenseSerializer, await this.licenses.update(bearer, account.id, id, dto));
+    const license = await this.licenses.findManageable(bearer, account.id, id);
+    const dto = await updateBody.transform(body);
+    return singleDocument(LicenseSerializer, await this.licenses.update(account.id, license, dto));
   }
 
   @Delete(':id')
@@ -117,13 +129,15 @@ export class LicensesController {
     @Body() body: unknown,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const attached = await this.licenses.attachEntitlements(bearer, account.id, id, parseEntitlementLinkage(body));
+    const license = await this.licenses.findManageable(bearer, account.id, id);
+    const attached = await this.licenses.attachEntitlements(account.id, license, parseEntitlementLinkage(body));
     return { data: attached.map((e) => toResource(EntitlementSerializer, e)), links: { self: res.req.path }, meta: { count: attached.length } };
   }
 
   @Delete(':id/entitlements')
   @HttpCode(204)
   async detach(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Body() body: unknown): Promise<void> {
-    await this.licenses.detachEntitlements(bearer, account.id, id, parseEntitlementLinkage(body));
+    const license = await this.licenses.findManageable(bearer, account.id, id);
+    await this.licenses.detachEntitlements(account.id, license, parseEntitlementLinkage(body));
   }
 }

@@ -136,14 +136,15 @@ export class LicensesService {
     return license;
   }
 
-  private async findManageable(bearer: Bearer, accountId: string, id: string): Promise<License> {
+  /** Visible (else 404) and writable by the bearer (else 403): checked before the body is validated. */
+  async findManageable(bearer: Bearer, accountId: string, id: string): Promise<License> {
     const license = await this.findVisible(bearer, accountId, id);
     if (!LicensePolicy.canManage(bearer, license)) throw ApiError.forbidden();
     return license;
   }
 
-  async update(bearer: Bearer, accountId: string, id: string, dto: UpdateLicenseDto): Promise<License> {
-    const license = await this.findManageable(bearer, accountId, id);
+  /** `license` comes from findManageable. */
+  async update(accountId: string, license: License, dto: UpdateLicenseDto): Promise<License> {
     for (const name of ['key', 'expirationStrategy', 'metadata'] as const) {
       if (dto[name] === null) throw ApiError.attribute(name, 'INVALID', 'must not be null');
     }
@@ -184,9 +185,8 @@ export class LicensesService {
     return paginate(qb, query.page, query.sort, LICENSE_ENTITLEMENT_SORT);
   }
 
-  /** Attaches entitlements; unknown -> 422 ENTITLEMENT_NOT_FOUND, already attached -> 422 ENTITLEMENT_TAKEN. */
-  async attachEntitlements(bearer: Bearer, accountId: string, id: string, entitlementIds: string[]): Promise<Entitlement[]> {
-    const license = await this.findManageable(bearer, accountId, id);
+  /** Attaches entitlements to a license from findManageable; unknown -> 422 ENTITLEMENT_NOT_FOUND, already attached -> 422 ENTITLEMENT_TAKEN. */
+  async attachEntitlements(accountId: string, license: License, entitlementIds: string[]): Promise<Entitlement[]> {
     return this.licenses.manager.transaction(async (tx) => {
       const found = await this.existingEntitlements(tx, accountId, entitlementIds);
       entitlementIds.forEach((eid, i) => {
@@ -213,9 +213,8 @@ export class LicensesService {
     });
   }
 
-  /** Detaches entitlements; one that is unknown or not attached -> 422 ENTITLEMENT_NOT_FOUND (nothing changes). */
-  async detachEntitlements(bearer: Bearer, accountId: string, id: string, entitlementIds: string[]): Promise<void> {
-    const license = await this.findManageable(bearer, accountId, id);
+  /** Detaches entitlements from a license from findManageable; one that is unknown or not attached -> 422 ENTITLEMENT_NOT_FOUND (nothing changes). */
+  async detachEntitlements(accountId: string, license: License, entitlementIds: string[]): Promise<void> {
     await this.licenses.manager.transaction(async (tx) => {
       const attached = await this.attachedEntitlementIds(tx, license.id, entitlementIds);
       entitlementIds.forEach((eid, i) => {

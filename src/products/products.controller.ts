@@ -3,7 +3,8 @@ import type { Response } from 'express';
 import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../auth/bearer';
 import { CurrentAccount, CurrentBearer } from '../auth/decorators';
-import { JsonApiBody, JsonApiBodyPipe } from '../jsonapi/body.pipe';
+import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
+import { ApiError } from '../jsonapi/errors';
 import { booleanParam, parseListQuery } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { listDocument, singleDocument } from '../jsonapi/serializer';
@@ -11,9 +12,12 @@ import { CreateTokenDto, TOKEN_ATTRIBUTES } from '../tokens/dto';
 import { TokenSerializer } from '../tokens/token.serializer';
 import { CreateProductDto, PRODUCT_ATTRIBUTES, UpdateProductDto } from './dto';
 import { ProductSerializer } from './product.serializer';
-import { PRODUCT_SORT, ProductsService } from './products.service';
+import { PRODUCT_SORT, ProductPolicy, ProductsService } from './products.service';
 
 const LIST = { sort: Object.keys(PRODUCT_SORT), fields: { products: [...ProductSerializer.attributeNames, 'account', 'releases', 'licenses'] } };
+// bodies are validated after the permission check: a caller who may not write gets 403 (or 404), not 422
+const createBody = new JsonApiBodyPipe({ type: 'products', dto: CreateProductDto, attributes: PRODUCT_ATTRIBUTES });
+const updateBody = new JsonApiBodyPipe({ type: 'products', dto: UpdateProductDto, attributes: PRODUCT_ATTRIBUTES, partial: true });
 const tokenBody = new JsonApiBodyPipe({ type: 'tokens', dto: CreateTokenDto, attributes: TOKEN_ATTRIBUTES });
 
 @Controller('v1/accounts/:account/products')
@@ -24,9 +28,11 @@ export class ProductsController {
   async create(
     @CurrentBearer() bearer: Bearer,
     @CurrentAccount() account: Account,
-    @JsonApiBody({ type: 'products', dto: CreateProductDto, attributes: PRODUCT_ATTRIBUTES }) dto: CreateProductDto,
+    @Body() body: unknown,
     @Res({ passthrough: true }) res: Response,
   ) {
+    if (!ProductPolicy.canManage(bearer)) throw ApiError.forbidden();
+    const dto = await createBody.transform(body);
     const doc = singleDocument(ProductSerializer, await this.products.create(bearer, account.id, dto));
     res.status(201).location(doc.data!.links.self);
     return doc;
@@ -50,9 +56,11 @@ export class ProductsController {
     @CurrentBearer() bearer: Bearer,
     @CurrentAccount() account: Account,
     @Param('id') id: string,
-    @JsonApiBody({ type: 'products', dto: UpdateProductDto, attributes: PRODUCT_ATTRIBUTES, partial: true }) dto: UpdateProductDto,
+    @Body() body: unknown,
   ) {
-    return singleDocument(ProductSerializer, await this.products.update(bearer, account.id, id, dto));
+    const product = await this.products.findManageable(bearer, account.id, id);
+    const dto = await updateBody.transform(body);
+    return singleDocument(ProductSerializer, await this.products.update(account.id, product, dto));
   }
 
   @Delete(':id')
@@ -70,9 +78,10 @@ export class ProductsController {
     @Body() body: unknown,
     @Res({ passthrough: true }) res: Response,
   ) {
+    const product = await this.products.findManageable(bearer, account.id, id);
     const hasBody = body !== undefined && body !== null && !(typeof body === 'object' && Object.keys(body as object).length === 0);
     const dto = hasBody ? await tokenBody.transform(body) : new CreateTokenDto();
-    const doc = singleDocument(TokenSerializer, await this.products.issueToken(bearer, account.id, id, dto));
+    const doc = singleDocument(TokenSerializer, await this.products.issueToken(account.id, product, dto));
     res.status(201).location(doc.data!.links.self);
     return doc;
   }

@@ -106,9 +106,15 @@ export class ProductsService {
     return product;
   }
 
-  async update(bearer: Bearer, accountId: string, id: string, dto: UpdateProductDto): Promise<Product> {
+  /** Visible (else 404) and writable by the bearer (else 403): checked before the body is validated. */
+  async findManageable(bearer: Bearer, accountId: string, id: string): Promise<Product> {
     const product = await this.findVisible(bearer, accountId, id);
     if (!ProductPolicy.canManage(bearer)) throw ApiError.forbidden();
+    return product;
+  }
+
+  /** `product` comes from findManageable. */
+  async update(accountId: string, product: Product, dto: UpdateProductDto): Promise<Product> {
     rejectNulls(dto, PRODUCT_REQUIRED);
     const changes: QueryDeepPartialEntity<Product> = {};
     if (dto.name !== undefined) changes.name = dto.name;
@@ -126,8 +132,7 @@ export class ProductsService {
 
   /** Refuses while the product has releases, unless forced (then its releases, licenses and tokens go too). */
   async remove(bearer: Bearer, accountId: string, id: string, force: boolean): Promise<void> {
-    const product = await this.findVisible(bearer, accountId, id);
-    if (!ProductPolicy.canManage(bearer)) throw ApiError.forbidden();
+    const product = await this.findManageable(bearer, accountId, id);
     await this.products.manager.transaction(async (tx) => {
       // lock the product row so that a release created concurrently cannot slip past the check
       await tx.query('SELECT id FROM products WHERE id = $1 AND account_id = $2 FOR UPDATE', [product.id, accountId]);
@@ -144,9 +149,8 @@ export class ProductsService {
     });
   }
 
-  async issueToken(bearer: Bearer, accountId: string, id: string, dto: CreateTokenDto): Promise<TokenView> {
-    const product = await this.findVisible(bearer, accountId, id);
-    if (!ProductPolicy.canManage(bearer)) throw ApiError.forbidden();
+  /** `product` comes from findManageable. */
+  issueToken(accountId: string, product: Product, dto: CreateTokenDto): Promise<TokenView> {
     return this.tokens.issueForProduct(accountId, product.id, dto);
   }
 }

@@ -176,6 +176,8 @@ describe('entitlements', () => {
       expect((await u.get(base)).status).toBe(403);
       expect((await u.get(`${base}/${e.id}`)).status).toBe(404);
       expect((await u.post(base, body({ name: 'x', code: 'USR' }))).status).toBe(403);
+      expect((await u.post(base, body({}))).status).toBe(403);
+      expect((await u.post(base, { nonsense: true })).status).toBe(403);
       expect((await u.delete(`${base}/${e.id}`)).status).toBe(404);
       expect((await admin.get(`${base}/${e.id}`)).status).toBe(200);
     });

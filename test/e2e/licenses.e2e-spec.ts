@@ -453,6 +453,10 @@ describe('licenses', () => {
       expect((await key.get(`${base}/${sibling.id}/entitlements`)).status).toBe(404);
 
       expect((await key.patch(`${base}/${l.id}`, patch(l.id, { name: 'Hacked' }))).status).toBe(403);
+      // permission comes before validation
+      expect((await key.patch(`${base}/${l.id}`, patch(l.id, { status: 'ACTIVE', key: '' }))).status).toBe(403);
+      expect((await key.post(`${base}/${l.id}/entitlements`, { data: 'x' })).status).toBe(403);
+      expect((await key.post(base, { data: { type: 'licenses' } })).status).toBe(403);
       expect((await key.delete(`${base}/${l.id}`)).status).toBe(403);
       expect((await key.post(`${base}/${l.id}/actions/suspend`)).status).toBe(403);
       expect((await key.post(`${base}/${l.id}/entitlements`, linkage((await createEntitlement(t, account)).id))).status).toBe(403);
@@ -475,6 +479,8 @@ describe('licenses', () => {
       expect((await u.get(`${base}/${owned.id}/entitlements`)).status).toBe(200);
 
       expect((await u.post(base, create({}))).status).toBe(403);
+      expect((await u.post(base, create({}, {}))).status).toBe(403);
+      expect((await u.delete(`${base}/${owned.id}/entitlements`).set('Content-Type', 'application/vnd.api+json').send({ data: [] })).status).toBe(403);
       expect((await u.patch(`${base}/${owned.id}`, patch(owned.id, { name: 'x' }))).status).toBe(403);
       expect((await u.delete(`${base}/${owned.id}`)).status).toBe(403);
       expect((await u.post(`${base}/${owned.id}/actions/suspend`)).status).toBe(403);

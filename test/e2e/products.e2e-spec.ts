@@ -261,6 +261,10 @@ describe('products', () => {
       expect(patch.status).toBe(403);
       expect((await p.delete(`${base}/${own.id}`)).status).toBe(403);
       expect((await p.post(`${base}/${own.id}/tokens`)).status).toBe(403);
+      // permission comes before validation: an invalid body is still 403, not 422/400
+      expect((await p.post(base, body({}))).status).toBe(403);
+      expect((await p.patch(`${base}/${own.id}`, { data: { type: 'products', id: own.id, attributes: { name: null, bogus: 1 } } })).status).toBe(403);
+      expect((await p.patch(`${base}/${foreign.id}`, { data: { type: 'products', attributes: { bogus: 1 } } })).status).toBe(404);
       expect((await admin.get(`${base}/${own.id}`)).body.data.attributes.name).toBe('Own');
     });
   });
