@@ -5,10 +5,11 @@ import { ProductsModule } from '../products/products.module';
 import { License, LicenseEntitlement } from './license.entity';
 import { LicensesController } from './licenses.controller';
 import { LicensesService } from './licenses.service';
+import { UserLicensesController } from './user-licenses.controller';
 
 @Module({
   imports: [TypeOrmModule.forFeature([License, LicenseEntitlement, Entitlement]), ProductsModule],
-  controllers: [LicensesController],
+  controllers: [LicensesController, UserLicensesController],
   providers: [LicensesService],
   exports: [LicensesService],
 })

@@ -128,6 +128,17 @@ export class LicensesService {
     return paginate(qb, query.page, query.sort, LICENSE_SORT);
   }
 
+  /** The licenses a user owns. The user must be visible to the caller (an admin: any user of the account; a user: itself), else 404. */
+  async listOfUser(bearer: Bearer, accountId: string, userId: string, query: ListQuery): Promise<PageResult<License>> {
+    const visible =
+      isUuid(userId) &&
+      ((bearer.kind === 'user' && bearer.userId === userId.toLowerCase()) ||
+        (bearer.kind === 'admin' &&
+          (await this.licenses.manager.query('SELECT 1 FROM users WHERE id = $1 AND account_id = $2', [userId.toLowerCase(), accountId])).length > 0));
+    if (!visible) throw ApiError.notFound('The user was not found');
+    return this.list(bearer, accountId, query, { userId: userId.toLowerCase() });
+  }
+
   async findVisible(bearer: Bearer, accountId: string, id: string): Promise<License> {
     const license = isUuid(id)
       ? await LicensePolicy.scope(bearer, this.base(accountId).andWhere('license.id = :id', { id: id.toLowerCase() })).getOne()

@@ -488,6 +488,24 @@ describe('licenses', () => {
       expect((await u.patch(`${base}/${notOwned.id}`, patch(notOwned.id, { name: 'x' }))).status).toBe(404);
       expect((await admin.get(`${base}/${owned.id}`)).body.data.attributes).toMatchObject({ name: 'Owned', suspended: false });
     });
+
+    it("follows its own licenses link (GET /users/:id/licenses), not another user's", async () => {
+      const user = await createUser(t, account);
+      const someone = await createUser(t, account);
+      const owned = await createLicense(t, account, product.id, { userId: user.id });
+      await createLicense(t, account, product.id, { userId: someone.id });
+      const u = api(t, bearer(user.token));
+      const self = await u.get(`/v1/accounts/${account.id}/users/${user.id}`);
+      const link = self.body.data.relationships.licenses.links.related;
+      const res = await u.get(link);
+      expect(res.status).toBe(200);
+      expect(ids(res.body)).toEqual([owned.id]);
+      expect((await u.get(`/v1/accounts/${account.id}/users/${someone.id}/licenses`)).status).toBe(404);
+      // the admin sees any user's licenses; an unknown user is 404
+      expect(ids((await admin.get(`/v1/accounts/${account.id}/users/${someone.id}/licenses`)).body)).toHaveLength(1);
+      expect((await admin.get(`/v1/accounts/${account.id}/users/${UNKNOWN_ID}/licenses`)).status).toBe(404);
+      expect((await admin.get(`/v1/accounts/${account.id}/users/nope/licenses`)).status).toBe(404);
+    });
   });
 
   describe('anonymous', () => {

@@ -1,0 +1,31 @@
+import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import type { Account } from '../accounts/account.entity';
+import type { Bearer } from '../auth/bearer';
+import { CurrentAccount, CurrentBearer } from '../auth/decorators';
+import { parseListQuery } from '../jsonapi/query';
+import type { Query as Q } from '../jsonapi/query';
+import { listDocument } from '../jsonapi/serializer';
+import { LicenseSerializer } from './license.serializer';
+import { LICENSE_SORT, LicensesService } from './licenses.service';
+
+const LIST = { sort: Object.keys(LICENSE_SORT), fields: { licenses: [...LicenseSerializer.attributeNames, 'account', 'product', 'user', 'entitlements'] } };
+
+/** `GET /users/:id/licenses` (the user serializer's `licenses` link): the licenses the user owns, as the caller may see them. */
+@Controller('v1/accounts/:account/users/:id/licenses')
+export class UserLicensesController {
+  constructor(private readonly licenses: LicensesService) {}
+
+  @Get()
+  async list(
+    @CurrentBearer() bearer: Bearer,
+    @CurrentAccount() account: Account,
+    @Param('id') id: string,
+    @Query() query: Q,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const q = parseListQuery(query, LIST);
+    const page = await this.licenses.listOfUser(bearer, account.id, id, q);
+    return listDocument(LicenseSerializer, page, { path: res.req.path, query, page: q.page, fields: q.fields });
+  }
+}
