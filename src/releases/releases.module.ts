@@ -1,5 +1,22 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Artifact } from '../artifacts/artifact.entity';
+import { ConstraintsController } from '../constraints/constraints.controller';
+import { ConstraintsService } from '../constraints/constraints.service';
+import { ReleaseConstraint } from '../constraints/release-constraint.entity';
+import { Entitlement } from '../entitlements/entitlement.entity';
+import { Product } from '../products/product.entity';
+import { ReleaseActionsController } from './release-actions.controller';
+import { Release } from './release.entity';
+import { ReleaseStatusService } from './release-status.service';
+import { ReleasesController } from './releases.controller';
+import { ReleasesService } from './releases.service';
 
-// placeholder: filled in by the releases work
-@Module({})
+/** Releases, their status actions and their constraints (src/constraints has no module of its own). */
+@Module({
+  imports: [TypeOrmModule.forFeature([Release, ReleaseConstraint, Product, Entitlement, Artifact])],
+  controllers: [ReleasesController, ReleaseActionsController, ConstraintsController],
+  providers: [ReleasesService, ReleaseStatusService, ConstraintsService],
+  exports: [ReleasesService, ReleaseStatusService, ConstraintsService],
+})
 export class ReleasesModule {}

@@ -1,0 +1,27 @@
+import { Controller, HttpCode, Param, Post } from '@nestjs/common';
+import type { Account } from '../accounts/account.entity';
+import type { Bearer } from '../auth/bearer';
+import { CurrentAccount, CurrentBearer } from '../auth/decorators';
+import { singleDocument } from '../jsonapi/serializer';
+import { ReleaseSerializer } from './release.serializer';
+import { ReleasesService } from './releases.service';
+
+/** Status actions (Keygen's sub-resources); the status machine in release-status.ts decides. */
+@Controller('v1/accounts/:account/releases/:id/actions')
+export class ReleaseActionsController {
+  constructor(private readonly releases: ReleasesService) {}
+
+  /** Hides the release from customers and stamps `yanked`; repeating it is 200. */
+  @Post('yank')
+  @HttpCode(200)
+  async yank(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {
+    return singleDocument(ReleaseSerializer, await this.releases.act(bearer, account.id, id, 'yank'));
+  }
+
+  /** Publishes an unpublished or yanked release whose artifact is uploaded (else 422 ARTIFACT_NOT_UPLOADED). */
+  @Post('publish')
+  @HttpCode(200)
+  async publish(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {
+    return singleDocument(ReleaseSerializer, await this.releases.act(bearer, account.id, id, 'publish'));
+  }
+}

@@ -1,0 +1,89 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import type { Account } from '../accounts/account.entity';
+import type { Bearer } from '../auth/bearer';
+import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
+import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
+import { ApiError } from '../jsonapi/errors';
+import { parseFields, parseInclude, parseListQuery, queryParam } from '../jsonapi/query';
+import type { Query as Q } from '../jsonapi/query';
+import { listDocument, singleDocument } from '../jsonapi/serializer';
+import { ProductSerializer } from '../products/product.serializer';
+import { CREATE_RELEASE_ATTRIBUTES, CreateReleaseDto, UPDATE_RELEASE_ATTRIBUTES, UpdateReleaseDto } from './dto/release.dto';
+import { ReleaseSerializer } from './release.serializer';
+import { parseReleaseFilters, RELEASE_FIELDSETS, RELEASE_INCLUDES, RELEASE_SORT, ReleasesService } from './releases.service';
+
+const LIST = { sort: Object.keys(RELEASE_SORT), include: RELEASE_INCLUDES, fields: RELEASE_FIELDSETS };
+
+// bodies are validated after the permission check, so that a caller who may not write gets 403, not 422
+const createBody = new JsonApiBodyPipe({
+  type: 'releases',
+  dto: CreateReleaseDto,
+  attributes: CREATE_RELEASE_ATTRIBUTES,
+  relationships: { product: { type: 'products' } },
+});
+const updateBody = new JsonApiBodyPipe({ type: 'releases', dto: UpdateReleaseDto, attributes: UPDATE_RELEASE_ATTRIBUTES, partial: true });
+
+@Controller('v1/accounts/:account/releases')
+export class ReleasesController {
+  constructor(private readonly releases: ReleasesService) {}
+
+  @Post()
+  async create(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+    if (bearer.kind !== 'admin' && bearer.kind !== 'product') throw ApiError.forbidden();
+    const dto = await createBody.transform(body);
+    const doc = singleDocument(ReleaseSerializer, await this.releases.create(bearer, account.id, dto));
+    res.status(201).location(doc.data!.links.self);
+    return doc;
+  }
+
+  @Get()
+  @Public()
+  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+    const q = parseListQuery(query, LIST);
+    const filters = parseReleaseFilters(query);
+    const page = await this.releases.list(bearer, account.id, q, filters);
+    const inc = await this.releases.included(bearer, account.id, page.items, q.include, q.fields);
+    const doc = listDocument(ReleaseSerializer, page, {
+      path: res.req.path,
+      query,
+      page: q.page,
+      fields: q.fields,
+      included: q.include.size ? inc.included : undefined,
+    });
+    inc.link(doc.data);
+    return doc;
+  }
+
+  @Get(':id')
+  @Public()
+  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {
+    const include = parseInclude(query, RELEASE_INCLUDES);
+    const fields = parseFields(query, RELEASE_FIELDSETS);
+    const release = await this.releases.findVisible(bearer, account.id, id, queryParam(query, 'product'));
+    const inc = await this.releases.included(bearer, account.id, [release], include, fields);
+    const doc = singleDocument(ReleaseSerializer, release, { fields, included: include.size ? inc.included : undefined });
+    inc.link([doc.data!]);
+    return doc;
+  }
+
+  /** The related product of a release (its `product` relationship's `links.related`). */
+  @Get(':id/product')
+  @Public()
+  async product(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {
+    return singleDocument(ProductSerializer, await this.releases.productOf(bearer, account.id, id));
+  }
+
+  @Patch(':id')
+  async update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Body() body: unknown) {
+    const release = await this.releases.findWritable(bearer, account.id, id);
+    const dto = await updateBody.transform(body);
+    return singleDocument(ReleaseSerializer, await this.releases.update(release, dto));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {
+    await this.releases.remove(bearer, account.id, id);
+  }
+}

@@ -1,0 +1,315 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, In, Repository, SelectQueryBuilder } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm';
+import { Artifact } from '../artifacts/artifact.entity';
+import type { Bearer } from '../auth/bearer';
+import { isPrivileged } from '../auth/bearer';
+import { ConstraintSerializer } from '../constraints/constraint.serializer';
+import { ReleaseConstraint } from '../constraints/release-constraint.entity';
+import { Entitlement } from '../entitlements/entitlement.entity';
+import { EntitlementSerializer } from '../entitlements/entitlement.serializer';
+import { ApiError, uniqueViolation } from '../jsonapi/errors';
+import { isUuid } from '../jsonapi/ids';
+import { paginate } from '../jsonapi/paginate';
+import type { SortColumns } from '../jsonapi/paginate';
+import { booleanParam, enumParam, queryParam } from '../jsonapi/query';
+import type { Fieldsets, ListQuery, Query } from '../jsonapi/query';
+import { toResource } from '../jsonapi/serializer';
+import type { PageResult, ResourceObject } from '../jsonapi/serializer';
+import { Product } from '../products/product.entity';
+import { ProductSerializer } from '../products/product.serializer';
+import { ArtifactSummarySerializer } from './artifact-summary.serializer';
+import { CreateReleaseDto, UpdateReleaseDto } from './dto/release.dto';
+import { CHANNELS, Release, RELEASE_STATUSES } from './release.entity';
+import { ReleaseVisibilityPolicy } from './release.policy';
+import { ReleaseSerializer } from './release.serializer';
+import { ReleaseStatusService } from './release-status.service';
+import { INCLUSIVE_CHANNELS, parseStrictVersion, precedenceColumns, semverColumns } from './semver';
+
+/** `sort=` fields of GET /releases -> the SQL they order by. */
+export const RELEASE_SORT: SortColumns = {
+  created: ['release.created'],
+  version: precedenceColumns('release'),
+  // unnamed releases sort first; COALESCE keeps keyset pagination total (NULLs never compare)
+  name: ["COALESCE(release.name, '')"],
+};
+
+export const RELEASE_INCLUDES = ['product', 'artifact', 'constraints', 'constraints.entitlement'] as const;
+
+/** Names allowed in fields[<type>] for the types a release document can hold. */
+export const RELEASE_FIELDSETS: Record<string, readonly string[]> = {
+  releases: [...ReleaseSerializer.attributeNames, 'account', 'product', 'constraints', 'artifact'],
+  products: [...ProductSerializer.attributeNames, 'account', 'releases', 'licenses'],
+  artifacts: [...ArtifactSummarySerializer.attributeNames, 'account', 'release'],
+  constraints: [...ConstraintSerializer.attributeNames, 'account', 'release', 'entitlement'],
+  entitlements: [...EntitlementSerializer.attributeNames, 'account'],
+};
+
+/** Filters of GET /releases (API.md §3), validated: bad values are 400 PARAMETER_INVALID. */
+export interface ReleaseFilters {
+  product?: string;
+  platform?: string;
+  channel?: (typeof CHANNELS)[number];
+  filetype?: string;
+  version?: string;
+  status?: (typeof RELEASE_STATUSES)[number];
+  yanked?: boolean;
+}
+
+export function parseReleaseFilters(query: Query): ReleaseFilters {
+  const product = queryParam(query, 'product');
+  if (product !== undefined && !isUuid(product)) throw ApiError.invalidParameter('product', 'must be a product id');
+  const version = queryParam(query, 'version');
+  if (version !== undefined && !parseStrictVersion(version)) throw ApiError.invalidParameter('version', 'must be a valid semver version');
+  const nonEmpty = (name: string) => {
+    const value = queryParam(query, name);
+    if (value === '') throw ApiError.invalidParameter(name, 'must not be empty');
+    return value;
+  };
+  return {
+    product: product?.toLowerCase(),
+    platform: nonEmpty('platform'),
+    channel: enumParam(query, 'channel', CHANNELS),
+    filetype: nonEmpty('filetype'),
+    version,
+    status: enumParam(query, 'status', RELEASE_STATUSES),
+    yanked: booleanParam(query, 'yanked'),
+  };
+}
+
+/**
+ * Removes the stored bytes of deleted releases' artifacts. The artifacts module provides it under
+ * RELEASE_ARTIFACT_CLEANUP (any module: it is looked up app-wide, so no import cycle arises).
+ */
+export const RELEASE_ARTIFACT_CLEANUP = 'RELEASE_ARTIFACT_CLEANUP';
+export interface ReleaseArtifactCleanup {
+  /** Called after the releases (and their artifact rows) were deleted; must not throw for missing files. */
+  removeStoredFiles(artifacts: Artifact[]): Promise<void>;
+}
+
+/** What `include=` added to a document, and the linkage that ties it to the primary data. */
+export interface ReleaseIncluded {
+  included: ResourceObject[];
+  /** Adds relationship linkage (`data`) for included constraints and artifacts to release resources. */
+  link(resources: ResourceObject[]): void;
+}
+
+@Injectable()
+export class ReleasesService {
+  private readonly logger = new Logger('Releases');
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @InjectRepository(Release) private readonly releases: Repository<Release>,
+    @InjectRepository(ReleaseConstraint) private readonly constraints: Repository<ReleaseConstraint>,
+    @InjectRepository(Product) private readonly products: Repository<Product>,
+    @InjectRepository(Entitlement) private readonly entitlements: Repository<Entitlement>,
+    @InjectRepository(Artifact) private readonly artifacts: Repository<Artifact>,
+    private readonly status: ReleaseStatusService,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  /** The account's releases that `bearer` may see (ReleaseVisibilityPolicy), as a query on alias `release`. */
+  visible(bearer: Bearer, accountId: string): SelectQueryBuilder<Release> {
+    const qb = this.releases.createQueryBuilder('release').where('release.account_id = :accountId', { accountId });
+    return ReleaseVisibilityPolicy.scope(qb, bearer, 'release');
+  }
+
+  async create(bearer: Bearer, accountId: string, dto: CreateReleaseDto): Promise<Release> {
+    // a product token may only publish for its own product, whatever else exists in the account
+    if (bearer.kind === 'product' && bearer.productId !== dto.productId) throw ApiError.forbidden('A product token can only create releases of its product');
+    const product = await this.products.findOne({ where: { id: dto.productId, accountId } });
+    if (!product) throw ApiError.relationship('product', 'NOT_FOUND', `products ${dto.productId} was not found`);
+    if (!ReleaseVisibilityPolicy.canWriteProduct(bearer, accountId, product.id)) throw ApiError.forbidden();
+    const version = parseStrictVersion(dto.version)!;
+    const values: QueryDeepPartialEntity<Release> = {
+      accountId,
+      productId: product.id,
+      name: dto.name ?? null,
+      description: dto.description ?? null,
+      version: dto.version,
+      ...semverColumns(version),
+      channel: dto.channel,
+      platform: dto.platform,
+      filename: dto.filename,
+      filetype: dto.filetype,
+      filesize: dto.filesize ?? null,
+      signature: dto.signature ?? null,
+      checksum: dto.checksum ?? null,
+      metadata: dto.metadata ?? {},
+      status: 'NOT_PUBLISHED',
+      downloads: 0,
+      upgrades: 0,
+      yanked: null,
+    };
+    let id: string;
+    try {
+      const result = await this.releases.insert(values);
+      id = (result.identifiers[0] as { id: string }).id;
+    } catch (error) {
+      throw takenError(error);
+    }
+    return this.releases.findOneOrFail({ where: { id, accountId } });
+  }
+
+  async list(bearer: Bearer, accountId: string, query: ListQuery, filters: ReleaseFilters): Promise<PageResult<Release>> {
+    const qb = this.visible(bearer, accountId);
+    if (filters.product) qb.andWhere('release.product_id = :fProduct', { fProduct: filters.product });
+    if (filters.platform !== undefined) qb.andWhere('release.platform = :fPlatform', { fPlatform: filters.platform });
+    if (filters.channel) qb.andWhere('release.channel IN (:...fChannels)', { fChannels: INCLUSIVE_CHANNELS[filters.channel] });
+    if (filters.filetype !== undefined) qb.andWhere('release.filetype = :fFiletype', { fFiletype: filters.filetype });
+    if (filters.version !== undefined) qb.andWhere('release.version = :fVersion', { fVersion: filters.version });
+    if (filters.status) qb.andWhere('release.status = :fStatus', { fStatus: filters.status });
+    if (filters.yanked !== undefined) qb.andWhere(filters.yanked ? 'release.yanked IS NOT NULL' : 'release.yanked IS NULL');
+    return paginate(qb, query.page, query.sort, RELEASE_SORT);
+  }
+
+  /**
+   * One release the bearer may see, by UUID or by filename (`product` disambiguates filenames
+   * shared by several products). Hidden and unknown alike are 404.
+   */
+  async findVisible(bearer: Bearer, accountId: string, idOrFilename: string, product?: string): Promise<Release> {
+    if (product !== undefined && !isUuid(product)) throw ApiError.invalidParameter('product', 'must be a product id');
+    const qb = this.visible(bearer, accountId);
+    if (isUuid(idOrFilename)) qb.andWhere('release.id = :rId', { rId: idOrFilename.toLowerCase() });
+    else qb.andWhere('release.filename = :rFilename', { rFilename: idOrFilename });
+    if (product !== undefined) qb.andWhere('release.product_id = :rProduct', { rProduct: product.toLowerCase() });
+    const rows = await qb.orderBy('release.created', 'DESC').limit(2).getMany();
+    if (!rows.length) throw ApiError.notFound('The release was not found');
+    if (rows.length > 1) throw ApiError.invalidParameter('product', 'several releases have this filename: pass ?product= to choose one');
+    return rows[0];
+  }
+
+  /** A release the bearer may change: hidden 404, visible but not writable 403. */
+  async findWritable(bearer: Bearer, accountId: string, idOrFilename: string): Promise<Release> {
+    const release = await this.findVisible(bearer, accountId, idOrFilename);
+    if (!ReleaseVisibilityPolicy.canWrite(bearer, release)) throw ApiError.forbidden();
+    return release;
+  }
+
+  /** Applies a PATCH to a release obtained from findWritable. */
+  async update(release: Release, dto: UpdateReleaseDto): Promise<Release> {
+    const changes: QueryDeepPartialEntity<Release> = {};
+    if (dto.name !== undefined) changes.name = dto.name;
+    if (dto.description !== undefined) changes.description = dto.description;
+    if (dto.filesize !== undefined) changes.filesize = dto.filesize;
+    if (dto.signature !== undefined) changes.signature = dto.signature;
+    if (dto.checksum !== undefined) changes.checksum = dto.checksum;
+    if (dto.metadata !== undefined) {
+      if (dto.metadata === null) throw ApiError.attribute('metadata', 'INVALID', 'must be an object');
+      changes.metadata = dto.metadata;
+    }
+    if (Object.keys(changes).length) await this.releases.update({ id: release.id, accountId: release.accountId }, changes);
+    return this.releases.findOneOrFail({ where: { id: release.id, accountId: release.accountId } });
+  }
+
+  async remove(bearer: Bearer, accountId: string, id: string): Promise<void> {
+    const release = await this.findWritable(bearer, accountId, id);
+    const artifacts = await this.db.transaction(async (m) => {
+      // lock the release so that an upload finishing now cannot add a file after we read the artifacts
+      await m.query('SELECT id FROM releases WHERE id = $1 AND account_id = $2 FOR UPDATE', [release.id, accountId]);
+      const rows = await m.find(Artifact, { where: { releaseId: release.id, accountId } });
+      await m.delete(Release, { id: release.id, accountId }); // constraints and artifact rows cascade
+      return rows;
+    });
+    await this.removeStoredFiles(artifacts);
+  }
+
+  /** yank / publish through the status machine (API.md §3). */
+  async act(bearer: Bearer, accountId: string, id: string, event: 'yank' | 'publish'): Promise<Release> {
+    const release = await this.findWritable(bearer, accountId, id);
+    return this.status.apply(accountId, release.id, event);
+  }
+
+  /** The product of a visible release (GET /releases/:id/product). */
+  async productOf(bearer: Bearer, accountId: string, id: string): Promise<Product> {
+    const release = await this.findVisible(bearer, accountId, id);
+    return this.products.findOneOrFail({ where: { id: release.productId, accountId } });
+  }
+
+  /**
+   * Loads what `include=` asks for, in one query per type for the whole page. Everything here is
+   * reachable from releases the bearer already sees: its product, its artifact, its constraints
+   * (which a license sees only when it holds them all) and their entitlements.
+   */
+  async included(bearer: Bearer, accountId: string, releases: Release[], include: Set<string>, fields?: Fieldsets): Promise<ReleaseIncluded> {
+    const included: ResourceObject[] = [];
+    const constraintsOf = new Map<string, ReleaseConstraint[]>();
+    const artifactOf = new Map<string, Artifact>();
+    const releaseIds = releases.map((r) => r.id);
+    if (!releaseIds.length || !include.size) return { included, link: () => undefined };
+
+    if (include.has('product')) {
+      const ids = [...new Set(releases.map((r) => r.productId))];
+      const products = await this.products.find({ where: { id: In(ids), accountId } });
+      included.push(...products.map((p) => toResource(ProductSerializer, p, fields)));
+    }
+    if (include.has('artifact')) {
+      const artifacts = await this.artifacts.find({ where: { releaseId: In(releaseIds), accountId } });
+      for (const a of artifacts) {
+        // customers only ever see finished uploads
+        if (!isPrivileged(bearer) && a.status !== 'UPLOADED') continue;
+        artifactOf.set(a.releaseId, a);
+        included.push(toResource(ArtifactSummarySerializer, a, fields));
+      }
+    }
+    if (include.has('constraints')) {
+      const constraints = await this.constraints.find({ where: { releaseId: In(releaseIds), accountId }, order: { created: 'ASC', id: 'ASC' } });
+      for (const c of constraints) constraintsOf.set(c.releaseId, [...(constraintsOf.get(c.releaseId) ?? []), c]);
+      included.push(...constraints.map((c) => toResource(ConstraintSerializer, c, fields)));
+      if (include.has('constraints.entitlement') && constraints.length) {
+        const ids = [...new Set(constraints.map((c) => c.entitlementId))];
+        const entitlements = await this.entitlements.find({ where: { id: In(ids), accountId } });
+        included.push(...entitlements.map((e) => toResource(EntitlementSerializer, e, fields)));
+      }
+    }
+    return {
+      included,
+      link: (resources) => {
+        for (const r of resources) {
+          const rels = r.relationships;
+          if (!rels) continue;
+          if (include.has('constraints') && rels.constraints) {
+            rels.constraints.data = (constraintsOf.get(r.id) ?? []).map((c) => ({ type: 'constraints', id: c.id }));
+          }
+          if (include.has('artifact') && rels.artifact) {
+            const a = artifactOf.get(r.id);
+            rels.artifact.data = a ? { type: 'artifacts', id: a.id } : null;
+          }
+        }
+      },
+    };
+  }
+
+  /**
+   * Deleting a release must not leave its file in storage. The artifacts module registers the
+   * remover; without one (no artifacts module yet) there is nothing stored to remove.
+   */
+  private async removeStoredFiles(artifacts: Artifact[]): Promise<void> {
+    const stored = artifacts.filter((a) => a.storageKey);
+    if (!stored.length) return;
+    let cleanup: ReleaseArtifactCleanup | undefined;
+    try {
+      cleanup = this.moduleRef.get<ReleaseArtifactCleanup>(RELEASE_ARTIFACT_CLEANUP, { strict: false });
+    } catch {
+      this.logger.warn(`no ${RELEASE_ARTIFACT_CLEANUP} provider: ${stored.length} stored artifact file(s) were not removed`);
+      return;
+    }
+    try {
+      await cleanup.removeStoredFiles(stored);
+    } catch (error) {
+      // the release is gone already; a leftover file is logged for the operator, not a failed request
+      this.logger.error(`removing artifact files failed: ${(error as Error)?.message ?? String(error)}`);
+    }
+  }
+}
+
+/** unique_violation -> 422 VERSION_TAKEN / FILENAME_TAKEN; anything else is rethrown. */
+function takenError(error: unknown): unknown {
+  const constraint = uniqueViolation(error);
+  if (constraint === null) return error;
+  if (constraint === 'releases_filename_unique') return ApiError.attribute('filename', 'TAKEN', 'is already taken by another release of this product');
+  return ApiError.attribute('version', 'TAKEN', 'is already taken for this product, platform, channel and filetype');
+}
