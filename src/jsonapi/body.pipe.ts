@@ -6,7 +6,7 @@ import { isUuid } from './ids';
 
 export interface RelationshipSpec {
   type: string;
-  /** To-many linkage (`data: [...]`) becomes `<name>Ids`; to-one becomes `<name>Id`. */
+  /** To-many linkage (`data: [...]`) becomes `<singular>Ids` (entitlements -> entitlementIds); to-one becomes `<name>Id`. */
   many?: boolean;
   /** Resource objects carried whole (e.g. an account's first admin): their attributes become `<name>`. */
   embedded?: boolean;
@@ -31,6 +31,11 @@ function documentError(detail: string, pointer = '/data'): ApiError {
   return new ApiError(400, ErrorCode.DOCUMENT_INVALID, detail, { pointer });
 }
 
+/** `entitlements` -> `entitlement`: the field prefix and error-code name for one member of a to-many relationship. */
+function singular(name: string): string {
+  return name.endsWith('s') ? name.slice(0, -1) : name;
+}
+
 function linkage(name: string, spec: RelationshipSpec, value: unknown): string | null {
   const pointer = `/data/relationships/${name}`;
   if (!isPlainObject(value) || !('data' in value)) throw documentError('a relationship must be an object with data', pointer);
@@ -40,7 +45,10 @@ function linkage(name: string, spec: RelationshipSpec, value: unknown): string |
     throw documentError('relationship data must be {type, id} or null', `${pointer}/data`);
   }
   if (data.type !== spec.type) throw new ApiError(409, ErrorCode.TYPE_MISMATCH, `must be of type ${spec.type}`, { pointer: `${pointer}/data/type` });
-  if (!isUuid(data.id)) throw ApiError.relationship(name, 'NOT_FOUND', `${spec.type} ${data.id} was not found`);
+  if (!isUuid(data.id)) {
+    const code = attributeCode(spec.many ? singular(name) : name, 'NOT_FOUND');
+    throw new ApiError(422, code, `${spec.type} ${data.id} was not found`, { pointer });
+  }
   return data.id.toLowerCase();
 }
 
@@ -99,7 +107,7 @@ export class JsonApiBodyPipe<T extends object> implements PipeTransform<unknown,
     if (!isPlainObject(relationships)) throw documentError('relationships must be an object', '/data/relationships');
     const relationshipField: Record<string, string> = {};
     for (const [name, rel] of Object.entries(spec.relationships ?? {})) {
-      relationshipField[rel.embedded ? name : rel.many ? `${name}Ids` : `${name}Id`] = name;
+      relationshipField[rel.embedded ? name : rel.many ? `${singular(name)}Ids` : `${name}Id`] = name;
     }
     for (const [name, value] of Object.entries(relationships)) {
       const rel = spec.relationships?.[name];
@@ -112,7 +120,7 @@ export class JsonApiBodyPipe<T extends object> implements PipeTransform<unknown,
         });
       } else if (rel.many) {
         if (!isPlainObject(value) || !Array.isArray(value.data)) throw documentError('must be {data: [...]}', `/data/relationships/${name}`);
-        plain[`${name}Ids`] = value.data.map((item) => linkage(name, rel, { data: item }));
+        plain[`${singular(name)}Ids`] = value.data.map((item) => linkage(name, rel, { data: item }));
       } else {
         plain[`${name}Id`] = linkage(name, rel, value);
       }

@@ -39,14 +39,7 @@ export class CreateLicenseDto extends UpdateLicenseDto {
   @IsDefined({ message: 'is required' })
   productId: string;
 
-  /**
-   * relationships.entitlements: attached on create. The body pipe names to-many linkage
-   * `<relationship>Ids`, i.e. `entitlementsIds`; `entitlementIds` is read too in case it ever singularizes.
-   */
-  @IsOptional()
-  @IsArray()
-  entitlementsIds?: string[];
-
+  /** relationships.entitlements: attached on create. */
   @IsOptional()
   @IsArray()
   entitlementIds?: string[];

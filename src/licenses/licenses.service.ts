@@ -88,7 +88,7 @@ export class LicensesService {
       throw ApiError.relationship('product', 'NOT_FOUND', 'The product was not found');
     }
     if (dto.userId) await this.assertUser(accountId, dto.userId);
-    const entitlementIds = [...new Set(dto.entitlementIds ?? dto.entitlementsIds ?? [])];
+    const entitlementIds = [...new Set(dto.entitlementIds ?? [])];
     return this.licenses.manager.transaction(async (tx) => {
       if (entitlementIds.length) {
         const found = await this.existingEntitlements(tx, accountId, entitlementIds);

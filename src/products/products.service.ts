@@ -18,7 +18,8 @@ export const PRODUCT_SORT = { created: ['product.created'], name: ['product.name
 
 /**
  * Who may see or change products. Admins: everything in their account. A product token: its own
- * product. A license: its product. A user: the products of the licenses it owns. Only admins write.
+ * product. A license: its product. A user: the products of the licenses it owns. Licenses and users
+ * never see a CLOSED product. Only admins write.
  */
 export class ProductPolicy {
   /** The products the bearer can see, as a SQL scope on alias `product` (lists and single reads alike). */
@@ -28,11 +29,15 @@ export class ProductPolicy {
         return qb;
       case 'product':
         return qb.andWhere('product.id = :bearerProductId', { bearerProductId: bearer.productId });
+      // CLOSED products are invisible to everyone but admins and their own product token
       case 'license':
-        return qb.andWhere('product.id = :bearerProductId', { bearerProductId: bearer.license.productId });
+        return qb.andWhere("product.id = :bearerProductId AND product.distribution_strategy <> 'CLOSED'", {
+          bearerProductId: bearer.license.productId,
+        });
       case 'user':
         return qb.andWhere(
-          'product.id IN (SELECT l.product_id FROM licenses l WHERE l.account_id = product.account_id AND l.user_id = :bearerUserId)',
+          `product.distribution_strategy <> 'CLOSED'
+           AND product.id IN (SELECT l.product_id FROM licenses l WHERE l.account_id = product.account_id AND l.user_id = :bearerUserId)`,
           { bearerUserId: bearer.userId },
         );
       default:

@@ -282,6 +282,16 @@ describe('products', () => {
       expect((await l.delete(`${base}/${own.id}`)).status).toBe(403);
       expect((await l.post(base, body({ name: 'x' }))).status).toBe(403);
     });
+
+    it('does not see its own product once it is CLOSED, nor does its owner', async () => {
+      const user = await createUser(t, account);
+      const closed = await createProduct(t, account, { distributionStrategy: 'CLOSED' });
+      const license = await createLicense(t, account, closed.id, { userId: user.id });
+      expect((await api(t, licenseAuth(license.key)).get(`${base}/${closed.id}`)).status).toBe(404);
+      expect((await api(t, licenseAuth(license.key)).get(base)).body.data).toEqual([]);
+      expect((await api(t, bearer(user.token)).get(`${base}/${closed.id}`)).status).toBe(404);
+      expect((await api(t, bearer(account.adminToken)).get(`${base}/${closed.id}`)).status).toBe(200);
+    });
   });
 
   describe('user token', () => {
