@@ -1,0 +1,41 @@
+import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import type { Account } from '../accounts/account.entity';
+import { ArtifactSerializer } from '../artifacts/artifact.serializer';
+import type { Bearer } from '../auth/bearer';
+import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
+import { queryParam } from '../jsonapi/query';
+import type { Query as Q } from '../jsonapi/query';
+import { singleDocument } from '../jsonapi/serializer';
+import { ReleaseSerializer } from '../releases/release.serializer';
+import { parseUpgradeCheck, parseUpgradeTarget } from './upgrade-params';
+import { UpgradesService } from './upgrades.service';
+
+/**
+ * Upgrade checks (API.md §5). `actions/upgrade` is declared before `:id/upgrade` so that the
+ * literal route wins.
+ */
+@Controller('v1/accounts/:account/releases')
+export class UpgradesController {
+  constructor(private readonly upgrades: UpgradesService) {}
+
+  @Get('actions/upgrade')
+  @Public()
+  async check(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+    const found = await this.upgrades.check(bearer, account.id, parseUpgradeCheck(query));
+    if (!found) {
+      res.status(204);
+      return undefined;
+    }
+    res.status(303).location(found.url);
+    return singleDocument(ArtifactSerializer, found.artifact, { meta: { ...found.meta } });
+  }
+
+  @Get(':id/upgrade')
+  @Public()
+  async fromRelease(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {
+    const target = parseUpgradeTarget(query);
+    const { release, meta } = await this.upgrades.fromRelease(bearer, account.id, id, target, queryParam(query, 'product'));
+    return singleDocument(ReleaseSerializer, release, { meta: { ...meta } });
+  }
+}

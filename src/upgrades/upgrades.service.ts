@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import type { Bearer } from '../auth/bearer';
+import { ArtifactsService } from '../artifacts/artifacts.service';
+import { withRedirect } from '../artifacts/artifact.serializer';
+import type { ArtifactView } from '../artifacts/artifact.serializer';
+import { ApiError } from '../jsonapi/errors';
+import type { Release } from '../releases/release.entity';
+import { ReleasesService } from '../releases/releases.service';
+import { parseLooseVersion, parseStrictVersion } from '../releases/semver';
+import { UpgradeFinder } from './upgrade-finder';
+import type { UpgradeCheck, UpgradeTarget } from './upgrade-params';
+
+export interface UpgradeMeta {
+  current: string;
+  next: string;
+}
+
+/** API.md §5: upgrade checks answered with a download (303) or with the next release (200). */
+@Injectable()
+export class UpgradesService {
+  constructor(
+    private readonly finder: UpgradeFinder,
+    private readonly releases: ReleasesService,
+    private readonly artifacts: ArtifactsService,
+  ) {}
+
+  /**
+   * `GET /releases/actions/upgrade`: the highest visible candidate that has an uploaded file, its
+   * download URL (counted as a download) and the upgrade counted; null when there is none (204).
+   */
+  async check(bearer: Bearer, accountId: string, check: UpgradeCheck): Promise<{ artifact: ArtifactView; url: string; meta: UpgradeMeta } | null> {
+    const next = await this.finder.findNext(bearer, accountId, { ...check, requireArtifact: true });
+    if (!next) return null;
+    const { artifact, url } = await this.artifacts.issueDownload(bearer, accountId, next);
+    await this.finder.countUpgrade(bearer, accountId, next.id);
+    return { artifact: withRedirect(artifact, url), url, meta: { current: check.version, next: next.version } };
+  }
+
+  /**
+   * `GET /releases/:id/upgrade`: from a release the caller sees (404 otherwise), the highest
+   * visible release of the same product, platform and filetype above it; 404 when there is none.
+   */
+  async fromRelease(bearer: Bearer, accountId: string, idOrFilename: string, target: UpgradeTarget, product?: string): Promise<{ release: Release; meta: UpgradeMeta }> {
+    const current = await this.releases.findVisible(bearer, accountId, idOrFilename, product);
+    const version = parseStrictVersion(current.version) ?? parseLooseVersion(current.version);
+    if (!version) throw ApiError.notFound('No upgrade is available for this release');
+    const next = await this.finder.findNext(bearer, accountId, {
+      productId: current.productId,
+      platform: current.platform,
+      filetype: current.filetype,
+      current: version,
+      ...target,
+    });
+    if (!next) throw ApiError.notFound('No upgrade is available for this release');
+    await this.finder.countUpgrade(bearer, accountId, next.id);
+    // the counter just moved: show the caller the row as it is now
+    const fresh = await this.releases.findVisible(bearer, accountId, next.id).catch(() => next);
+    return { release: fresh, meta: { current: current.version, next: next.version } };
+  }
+}
