@@ -1,5 +1,5 @@
-import { Controller, Get, Param, Query, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../auth/bearer';
 import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
@@ -30,5 +30,17 @@ export class V3Controller {
   @Get('releases/latest')
   latest(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q) {
     return this.v3.latest(bearer, account.id, parseV3Latest(query));
+  }
+
+  /** Declared last: `releases/...` above are literal routes. */
+  @Get(':releaseId')
+  download(
+    @CurrentBearer() bearer: Bearer,
+    @CurrentAccount() account: Account,
+    @Param('releaseId') releaseId: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    return this.v3.download(bearer, account.id, releaseId, req, res);
   }
 }

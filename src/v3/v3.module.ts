@@ -1,11 +1,12 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { ArtifactsModule } from '../artifacts/artifacts.module';
 import { UpgradesModule } from '../upgrades/upgrades.module';
 import { V3Controller } from './v3.controller';
 import { V3RequestMiddleware } from './v3-request.middleware';
 import { V3Service } from './v3.service';
 
 @Module({
-  imports: [UpgradesModule],
+  imports: [UpgradesModule, ArtifactsModule],
   controllers: [V3Controller],
   providers: [V3Service],
 })

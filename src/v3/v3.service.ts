@@ -1,6 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
+import { sendArtifact } from '../artifacts/artifact-sender';
+import { ArtifactsService } from '../artifacts/artifacts.service';
 import type { Bearer } from '../auth/bearer';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
@@ -24,6 +27,7 @@ export class V3Service {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly db: DataSource,
     private readonly finder: UpgradeFinder,
+    private readonly artifacts: ArtifactsService,
   ) {}
 
   /** The newest visible PUBLISHED release greater than `current`, or null (204). Counts the upgrade. */
@@ -44,20 +48,40 @@ export class V3Service {
   }
 
   /**
-   * The release `/v3/:releaseId` names, if the caller sees it and may download it: invisible or
-   * without an uploaded file is 404; a credential not tied to the release's product is 401/403.
+   * The release `/v3/:releaseId` names, if the caller may download it: a credential not tied to the
+   * release's product is 401/403 (as on the update route: a key must belong to the release's
+   * product); a release the caller cannot see, or without an uploaded file, is 404.
    */
   async downloadable(bearer: Bearer, accountId: string, releaseId: string): Promise<Release> {
     if (bearer.kind === 'anonymous') throw ApiError.tokenMissing();
     if (!isUuid(releaseId)) throw ApiError.notFound('The release was not found');
+    const id = releaseId.toLowerCase();
+    const rows: Array<{ product_id: string }> = await this.db.query('SELECT product_id FROM releases WHERE id = $1 AND account_id = $2', [id, accountId]);
+    if (!rows.length) throw ApiError.notFound('The release was not found');
+    await this.authorize(bearer, accountId, rows[0].product_id);
     const qb = this.db
       .createQueryBuilder(Release, 'release')
-      .where('release.id = :releaseId AND release.account_id = :accountId', { releaseId: releaseId.toLowerCase(), accountId })
+      .where('release.id = :releaseId AND release.account_id = :accountId', { releaseId: id, accountId })
       .andWhere(`EXISTS (SELECT 1 FROM artifacts da WHERE da.release_id = release.id AND da.account_id = release.account_id AND da.status = 'UPLOADED')`);
     const release = await ReleaseVisibilityPolicy.scope(qb, bearer, 'release').getOne();
     if (!release) throw ApiError.notFound('The release was not found');
-    await this.authorize(bearer, accountId, release.productId);
     return release;
+  }
+
+  /**
+   * `GET /v3/:releaseId`: counts the download, then streams the file (local storage, 200 with
+   * Content-Disposition so that `curl -O -J` keeps its name) or redirects to a presigned URL (S3, 302).
+   */
+  async download(bearer: Bearer, accountId: string, releaseId: string, req: Request, res: Response): Promise<void> {
+    const release = await this.downloadable(bearer, accountId, releaseId);
+    const { artifact, url } = await this.artifacts.issueDownload(bearer, accountId, release);
+    const storage = this.artifacts.storageDriver;
+    res.setHeader('Cache-Control', 'private, no-cache');
+    if (storage.presignGet) {
+      res.redirect(302, url);
+      return;
+    }
+    await sendArtifact(req, res, artifact, storage);
   }
 
   private present(bearer: Bearer, release: Release): V3Release {
