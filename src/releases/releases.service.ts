@@ -20,7 +20,7 @@ import { toResource } from '../jsonapi/serializer';
 import type { PageResult, ResourceObject } from '../jsonapi/serializer';
 import { Product } from '../products/product.entity';
 import { ProductSerializer } from '../products/product.serializer';
-import { ArtifactSummarySerializer } from './artifact-summary.serializer';
+import { ArtifactSerializer } from '../artifacts/artifact.serializer';
 import { CreateReleaseDto, UpdateReleaseDto } from './dto/release.dto';
 import { CHANNELS, Release, RELEASE_STATUSES } from './release.entity';
 import { ReleaseVisibilityPolicy } from './release.policy';
@@ -42,7 +42,7 @@ export const RELEASE_INCLUDES = ['product', 'artifact', 'constraints', 'constrai
 export const RELEASE_FIELDSETS: Record<string, readonly string[]> = {
   releases: [...ReleaseSerializer.attributeNames, 'account', 'product', 'constraints', 'artifact'],
   products: [...ProductSerializer.attributeNames, 'account', 'releases', 'licenses'],
-  artifacts: [...ArtifactSummarySerializer.attributeNames, 'account', 'release'],
+  artifacts: [...ArtifactSerializer.attributeNames, 'account', 'release'],
   constraints: [...ConstraintSerializer.attributeNames, 'account', 'release', 'entitlement'],
   entitlements: [...EntitlementSerializer.attributeNames, 'account'],
 };
@@ -252,7 +252,7 @@ export class ReleasesService {
         // customers only ever see finished uploads
         if (!isPrivileged(bearer) && a.status !== 'UPLOADED') continue;
         artifactOf.set(a.releaseId, a);
-        included.push(toResource(ArtifactSummarySerializer, a, fields));
+        included.push(toResource(ArtifactSerializer, a, fields));
       }
     }
     if (include.has('constraints')) {
