@@ -286,3 +286,60 @@ describe('v3 (Cryptlex-compatible)', () => {
     });
   });
 });
+
+describe('v3 downloads with S3 storage', () => {
+  let s3: { run(): Promise<{ port: number }>; close(): Promise<void> };
+  let s3Dir: string;
+  let t: TestApp;
+  let account: TestAccount;
+  let license: TestLicense;
+  let release: UpgradeRelease;
+
+  beforeAll(async () => {
+    s3Dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-s3rver-'));
+    // s3rver (a local S3 implementation, a dev dependency) ships no type declarations
+    const S3 = ((await import('s3rver' as string)) as { default: new (options: Record<string, unknown>) => typeof s3 }).default;
+    s3 = new S3({ address: '127.0.0.1', port: 0, silent: true, directory: s3Dir, configureBuckets: [{ name: 'v3-artifacts' }] });
+    const { port } = await s3.run();
+    t = await startApp({
+      STORAGE_DRIVER: 's3',
+      S3_BUCKET: 'v3-artifacts',
+      S3_ENDPOINT: `http://127.0.0.1:${port}`,
+      S3_REGION: 'us-east-1',
+      S3_ACCESS_KEY_ID: 'S3RVER',
+      S3_SECRET_ACCESS_KEY: 'S3RVER',
+      S3_FORCE_PATH_STYLE: 'true',
+    });
+    account = await createAccount(t);
+    const product = await createProduct(t, account);
+    license = await createLicense(t, account, product.id);
+    release = await releaseWithFile(t, account, product.id, '1.0.0', { attrs: { platform: 'windows', filetype: 'zip', filename: 'win/MyApp-S3.zip' } });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await s3?.close();
+    fs.rmSync(s3Dir, { recursive: true, force: true });
+  });
+
+  it('redirects (302) to a presigned URL that serves the file with its name, counting the download', async () => {
+    const res = await t.http.get(`/v3/${release.id}?key=${license.key}`).redirects(0);
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v3-artifacts\//);
+    expect((await releaseAttributes(t, account, release.id)).downloads).toBe(1);
+    const file = await fetch(res.headers.location);
+    expect(file.status).toBe(200);
+    expect(Buffer.from(await file.arrayBuffer()).equals(release.bytes!)).toBe(true);
+    expect(file.headers.get('content-disposition')).toBe('attachment; filename="MyApp-S3.zip"');
+  });
+
+  it('works with curl -O -J -L', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-curl-'));
+    try {
+      await run('curl', ['-s', '-S', '-f', '-O', '-J', '-L', `${t.baseUrl}/v3/${release.id}?key=${license.key}`], { cwd: dir });
+      expect(fs.readdirSync(dir)).toEqual(['MyApp-S3.zip']);
+      expect(fs.readFileSync(path.join(dir, 'MyApp-S3.zip')).equals(release.bytes!)).toBe(true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
