@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
 import { sendArtifact } from '../artifacts/artifact-sender';
-import { ArtifactsService } from '../artifacts/artifacts.service';
+import type { Artifact } from '../artifacts/artifact.entity';
+import { ArtifactsService, DOWNLOAD_TTL_DEFAULT } from '../artifacts/artifacts.service';
 import type { Bearer } from '../auth/bearer';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
@@ -74,14 +75,21 @@ export class V3Service {
    */
   async download(bearer: Bearer, accountId: string, releaseId: string, req: Request, res: Response): Promise<void> {
     const release = await this.downloadable(bearer, accountId, releaseId);
-    const { artifact, url } = await this.artifacts.issueDownload(bearer, accountId, release);
     const storage = this.artifacts.storageDriver;
+    // a HEAD (a client probing size or name) is not a download
+    const { artifact, url } = req.method === 'HEAD' ? await this.probe(accountId, release) : await this.artifacts.issueDownload(bearer, accountId, release);
     res.setHeader('Cache-Control', 'private, no-cache');
     if (storage.presignGet) {
       res.redirect(302, url);
       return;
     }
     await sendArtifact(req, res, artifact, storage);
+  }
+
+  private async probe(accountId: string, release: Release): Promise<{ artifact: Artifact; url: string }> {
+    const artifact = await this.artifacts.findUploaded(accountId, release.id);
+    if (!artifact) throw ApiError.notFound('The release has no uploaded artifact');
+    return { artifact, url: this.artifacts.storageDriver.presignGet ? await this.artifacts.downloadUrl(artifact, DOWNLOAD_TTL_DEFAULT) : '' };
   }
 
   private present(bearer: Bearer, release: Release): V3Release {

@@ -223,6 +223,16 @@ describe('v3 (Cryptlex-compatible)', () => {
       expect(await downloads(rel.id)).toBe(before + 1);
     });
 
+    it('answers HEAD with the headers only, without counting a download', async () => {
+      const rel = r['2.1.0'];
+      const before = await downloads(rel.id);
+      const res = await t.http.head(`/v3/${rel.id}?key=${license.key}`);
+      expect(res.status).toBe(200);
+      expect(res.headers['content-disposition']).toBe(`attachment; filename="${basename(rel.filename)}"`);
+      expect(res.headers['content-length']).toBe(String(rel.bytes!.length));
+      expect(await downloads(rel.id)).toBe(before);
+    });
+
     it('streams to a user token and an admin token (the admin is not counted)', async () => {
       const rel = r['2.0.0'];
       const before = await downloads(rel.id);
