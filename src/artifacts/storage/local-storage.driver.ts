@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
+import { createWriteStream, constants as fsConstants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -59,14 +59,9 @@ export class LocalStorageDriver implements StorageDriver {
     const finalPath = this.pathOf(key);
     const tempPath = path.join(this.tempDir, `${randomUUID()}${TEMP_SUFFIX}`);
     const meter = new DigestMeter();
-    const fh = await fsp.open(tempPath, 'wx', 0o600);
     try {
-      try {
-        await pipeline(source, meter, fh.createWriteStream({ autoClose: false, highWaterMark: 1024 * 1024 }));
-        await fh.sync();
-      } finally {
-        await fh.close().catch(() => undefined);
-      }
+      // flush: fsync before the stream closes, so that the committed file is on disk
+      await pipeline(source, meter, createWriteStream(tempPath, { flags: 'wx', mode: 0o600, flush: true, highWaterMark: 1024 * 1024 }));
     } catch (error) {
       await fsp.rm(tempPath, { force: true });
       throw error;

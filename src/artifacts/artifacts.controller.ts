@@ -1,0 +1,52 @@
+import { Controller, Delete, Get, Headers, HttpCode, Param, Put, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { Account } from '../accounts/account.entity';
+import type { Bearer } from '../auth/bearer';
+import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
+import { intParam } from '../jsonapi/query';
+import type { Query as Q } from '../jsonapi/query';
+import { singleDocument } from '../jsonapi/serializer';
+import { ArtifactSerializer, withRedirect } from './artifact.serializer';
+import { ArtifactsService, DOWNLOAD_TTL_MAX, DOWNLOAD_TTL_MIN } from './artifacts.service';
+
+/** `Prefer: no-redirect` (RFC 7240 preference tokens, comma separated, parameters after `;`). */
+function prefersNoRedirect(prefer: string | undefined): boolean {
+  return !!prefer && prefer.split(',').some((p) => p.split(';')[0].trim().toLowerCase() === 'no-redirect');
+}
+
+/** A release's file: upload (PUT, raw bytes), download URL (GET), removal (DELETE). */
+@Controller('v1/accounts/:account/releases/:id/artifact')
+export class ReleaseArtifactController {
+  constructor(private readonly artifacts: ArtifactsService) {}
+
+  @Put()
+  async upload(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Req() req: Request) {
+    return singleDocument(ArtifactSerializer, await this.artifacts.upload(bearer, account.id, id, req));
+  }
+
+  @Get()
+  @Public()
+  async download(
+    @CurrentBearer() bearer: Bearer,
+    @CurrentAccount() account: Account,
+    @Param('id') id: string,
+    @Query() query: Q,
+    @Headers('prefer') prefer: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const ttl = intParam(query, 'ttl', DOWNLOAD_TTL_MIN, DOWNLOAD_TTL_MAX);
+    const release = await this.artifacts.findVisibleRelease(bearer, account.id, id);
+    const { artifact, url } = await this.artifacts.issueDownload(bearer, account.id, release, ttl);
+    // the body carries a credential-like URL: never cache it
+    res.setHeader('Cache-Control', 'no-store');
+    if (prefersNoRedirect(prefer)) res.setHeader('Preference-Applied', 'no-redirect');
+    else res.status(303).location(url);
+    return singleDocument(ArtifactSerializer, withRedirect(artifact, url));
+  }
+
+  @Delete()
+  @HttpCode(204)
+  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {
+    await this.artifacts.remove(bearer, account.id, id);
+  }
+}

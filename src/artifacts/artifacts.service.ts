@@ -1,0 +1,305 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Request } from 'express';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import type { Bearer } from '../auth/bearer';
+import { isPrivileged } from '../auth/bearer';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { ApiError, ErrorCode } from '../jsonapi/errors';
+import { isUuid } from '../jsonapi/ids';
+import { accountPath } from '../jsonapi/links';
+import { Release } from '../releases/release.entity';
+import { ReleaseStatusService } from '../releases/release-status.service';
+import { ReleaseVisibilityPolicy } from '../releases/release.policy';
+import { ArtifactErrorCode } from './artifact-errors';
+import { Artifact } from './artifact.entity';
+import { parseContentDigest } from './content-digest';
+import { DownloadSigner } from './download-signer';
+import { contentDisposition } from './http-range';
+import { STORAGE_DRIVER } from './storage/storage-driver';
+import type { StagedObject, StorageDriver } from './storage/storage-driver';
+
+/** `?ttl=` bounds (seconds) and the default lifetime of a download URL. */
+export const DOWNLOAD_TTL_MIN = 60;
+export const DOWNLOAD_TTL_MAX = 604800;
+export const DOWNLOAD_TTL_DEFAULT = 3600;
+
+/** An upload whose socket carries no byte for this long is abandoned (its temp object is removed). */
+const UPLOAD_IDLE_TIMEOUT_MS = 120_000;
+
+/** Path segments URL-encoded one by one, so that a prefix (`prod-1/linux.tar.gz`) keeps its slash. */
+export function encodeFilenamePath(filename: string): string {
+  return filename.split('/').map(encodeURIComponent).join('/');
+}
+
+/**
+ * Watches for the client going away (or going silent) before the body's last byte, so that such
+ * uploads are told apart from storage failures.
+ */
+function watchUpload(req: Request): { gone(): boolean; stop(): void } {
+  let gone = false;
+  const onGone = () => {
+    if (!req.complete) gone = true;
+  };
+  const socket = req.socket;
+  req.once('aborted', onGone);
+  socket?.once('close', onGone);
+  req.setTimeout(UPLOAD_IDLE_TIMEOUT_MS, () => {
+    gone = true;
+    req.destroy(new Error('the upload stalled'));
+  });
+  return {
+    gone: () => gone || (req.errored as NodeJS.ErrnoException | null)?.code === 'ECONNRESET',
+    stop: () => {
+      req.off('aborted', onGone);
+      socket?.off('close', onGone);
+      req.setTimeout(0);
+    },
+  };
+}
+
+/** A request header as a trimmed value fit for the `content_type` column, or the default. */
+function uploadContentType(header: string | undefined): string {
+  const value = header?.trim();
+  if (!value) return 'application/octet-stream';
+  if (value.length > 255 || !/^[\x20-\x7e]+$/.test(value) || !/^[\w.+-]+\/[\w.+-]+/.test(value)) {
+    throw new ApiError(400, ErrorCode.PARAMETER_INVALID, 'must be a media type such as application/gzip', { header: 'Content-Type' });
+  }
+  return value;
+}
+
+/**
+ * Artifact bytes and their downloads: uploads streamed into storage (verified, then published in
+ * one transaction with the release's status change), signed or presigned download URLs, removal.
+ */
+@Injectable()
+export class ArtifactsService {
+  private readonly logger = new Logger('ArtifactsService');
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
+    private readonly signer: DownloadSigner,
+    private readonly statuses: ReleaseStatusService,
+  ) {}
+
+  get storageDriver(): StorageDriver {
+    return this.storage;
+  }
+
+  /** The release if the bearer may see it (ReleaseVisibilityPolicy), else 404. */
+  async findVisibleRelease(bearer: Bearer, accountId: string, releaseId: string): Promise<Release> {
+    const release = isUuid(releaseId)
+      ? await ReleaseVisibilityPolicy.scope(
+          this.db
+            .createQueryBuilder(Release, 'release')
+            .where('release.id = :releaseId AND release.account_id = :accountId', { releaseId: releaseId.toLowerCase(), accountId }),
+          bearer,
+          'release',
+        ).getOne()
+      : null;
+    if (!release) throw ApiError.notFound('The release was not found');
+    return release;
+  }
+
+  private async findWritableRelease(bearer: Bearer, accountId: string, releaseId: string): Promise<Release> {
+    const release = await this.findVisibleRelease(bearer, accountId, releaseId);
+    if (!ReleaseVisibilityPolicy.canWrite(bearer, release)) throw ApiError.forbidden('Only an admin or the product token may change this artifact');
+    return release;
+  }
+
+  /** The release's artifact when its upload is complete, else null. */
+  findUploaded(accountId: string, releaseId: string, manager: EntityManager = this.db.manager): Promise<Artifact | null> {
+    return manager.findOne(Artifact, { where: { accountId, releaseId, status: 'UPLOADED' } });
+  }
+
+  /** An uploaded artifact by its own id (signed download URLs name it). */
+  findUploadedById(accountId: string, artifactId: string): Promise<Artifact | null> {
+    if (!isUuid(artifactId)) return Promise.resolve(null);
+    return this.db.manager.findOne(Artifact, { where: { accountId, id: artifactId.toLowerCase(), status: 'UPLOADED' } });
+  }
+
+  /**
+   * `PUT /releases/:id/artifact`: streams the request body into a staged object while hashing it,
+   * verifies Content-Digest and the release's filesize, then makes it the release's artifact in one
+   * transaction (artifact row + 'artifact-uploaded'). Any failure, including the client going
+   * away, removes the staged bytes and leaves the release and its previous artifact as they were.
+   */
+  async upload(bearer: Bearer, accountId: string, releaseId: string, req: Request): Promise<Artifact> {
+    const release = await this.findWritableRelease(bearer, accountId, releaseId);
+    const expected = parseContentDigest(req.headers['content-digest']);
+    const contentType = uploadContentType(req.headers['content-type']);
+    const declared = req.headers['content-length'];
+    if (release.filesize !== null && declared !== undefined && Number(declared) !== release.filesize) {
+      // refuse before receiving a byte
+      throw this.filesizeMismatch(release.filesize, Number(declared));
+    }
+
+    const existing = await this.db.manager.findOne(Artifact, { where: { accountId, releaseId: release.id } });
+    const artifactId = existing?.id ?? randomUUID();
+    const key = `${accountId}/${artifactId}/${randomBytes(16).toString('hex')}`;
+
+    const watch = watchUpload(req);
+    let staged: StagedObject;
+    try {
+      staged = await this.storage.stage(key, req, { contentType });
+    } catch (error) {
+      if (watch.gone()) throw new ApiError(400, ArtifactErrorCode.REQUEST_ABORTED, 'The upload was interrupted before its last byte');
+      this.logger.error(`storing an upload for release ${release.id} failed: ${(error as Error)?.message}`);
+      throw new ApiError(503, ErrorCode.STORAGE_UNAVAILABLE, 'The storage is unavailable, try again later', undefined, { 'Retry-After': '5' });
+    } finally {
+      watch.stop();
+    }
+
+    let previousKey: string | null;
+    try {
+      for (const digest of expected) {
+        if (staged[digest.algorithm] !== digest.hex) {
+          throw new ApiError(422, ErrorCode.CHECKSUM_MISMATCH, `The uploaded bytes do not match the ${digest.algorithm === 'sha256' ? 'sha-256' : 'sha-512'} Content-Digest`, {
+            header: 'Content-Digest',
+          });
+        }
+      }
+      if (release.filesize !== null && release.filesize !== staged.size) throw this.filesizeMismatch(release.filesize, staged.size);
+      await staged.commit();
+      previousKey = await this.db.transaction((m) => this.publish(m, release, artifactId, staged, contentType));
+    } catch (error) {
+      await staged.discard().catch((e) => this.logger.warn(`discarding upload ${key} failed: ${(e as Error)?.message}`));
+      throw error;
+    }
+    if (previousKey && previousKey !== key) await this.deleteObject(previousKey);
+    return this.db.manager.findOneOrFail(Artifact, { where: { accountId, releaseId: release.id } });
+  }
+
+  /** Inside the upload's transaction: returns the storage key the new bytes replace. */
+  private async publish(m: EntityManager, release: Release, artifactId: string, staged: StagedObject, contentType: string): Promise<string | null> {
+    const { accountId, id: releaseId } = release;
+    // the release row lock serialises concurrent uploads, removals and status changes of this release
+    const locked = await m
+      .createQueryBuilder(Release, 'release')
+      .setLock('pessimistic_write')
+      .where('release.id = :releaseId AND release.account_id = :accountId', { releaseId, accountId })
+      .getOne();
+    if (!locked) throw ApiError.notFound('The release was not found');
+    if (locked.filesize !== null && locked.filesize !== staged.size) throw this.filesizeMismatch(locked.filesize, staged.size);
+    if (locked.filesize === null) await m.update(Release, { id: releaseId, accountId }, { filesize: staged.size });
+
+    const fields = {
+      filename: locked.filename,
+      filetype: locked.filetype,
+      filesize: staged.size,
+      contentType,
+      sha256: staged.sha256,
+      sha512: staged.sha512,
+      status: 'UPLOADED' as const,
+      storageKey: staged.key,
+    };
+    const current = await m.findOne(Artifact, { where: { accountId, releaseId } });
+    if (current) {
+      await m.update(Artifact, { id: current.id, accountId }, { ...fields, updated: new Date() });
+    } else {
+      await m.insert(Artifact, { id: artifactId, accountId, releaseId, ...fields });
+    }
+    await this.statuses.apply(accountId, releaseId, 'artifact-uploaded', m);
+    return current?.storageKey ?? null;
+  }
+
+  private filesizeMismatch(expected: number, actual: number): ApiError {
+    return new ApiError(422, ErrorCode.FILESIZE_MISMATCH, `The release's filesize is ${expected} bytes but the upload has ${actual}`, {
+      pointer: '/data/attributes/filesize',
+    });
+  }
+
+  /**
+   * A download URL for the release's uploaded artifact (404 when there is none): a signed
+   * `/v1/accounts/:account/artifacts/:id/:filename` URL for local storage, a presigned URL for S3.
+   * `ttlSeconds` is honoured for admins and product tokens only (others get the default hour).
+   * Every URL issued to a license, user or anonymous caller adds exactly 1 to the release's downloads.
+   * The caller has already checked that the bearer may see `release`.
+   */
+  async issueDownload(bearer: Bearer, accountId: string, release: Pick<Release, 'id'>, ttlSeconds?: number): Promise<{ artifact: Artifact; url: string }> {
+    const artifact = await this.findUploaded(accountId, release.id);
+    if (!artifact) throw ApiError.notFound('The release has no uploaded artifact');
+    const privileged = isPrivileged(bearer);
+    const ttl = privileged && ttlSeconds !== undefined ? Math.min(Math.max(ttlSeconds, DOWNLOAD_TTL_MIN), DOWNLOAD_TTL_MAX) : DOWNLOAD_TTL_DEFAULT;
+    const url = await this.downloadUrl(artifact, ttl);
+    if (!privileged) {
+      await this.db.query(`UPDATE releases SET downloads = downloads + 1 WHERE id = $1 AND account_id = $2`, [release.id, accountId]);
+    }
+    return { artifact, url };
+  }
+
+  /** An absolute URL to the artifact's bytes, valid for `ttlSeconds`. */
+  async downloadUrl(artifact: Artifact, ttlSeconds: number): Promise<string> {
+    if (!artifact.storageKey) throw ApiError.notFound('The release has no uploaded artifact');
+    if (this.storage.presignGet) {
+      try {
+        return await this.storage.presignGet(artifact.storageKey, {
+          expiresInSeconds: ttlSeconds,
+          contentDisposition: contentDisposition(artifact.filename),
+          contentType: artifact.contentType || 'application/octet-stream',
+        });
+      } catch (error) {
+        this.logger.error(`presigning artifact ${artifact.id} failed: ${(error as Error)?.message}`);
+        throw new ApiError(503, ErrorCode.STORAGE_UNAVAILABLE, 'The storage is unavailable, try again later', undefined, { 'Retry-After': '5' });
+      }
+    }
+    const expires = Math.floor(Date.now() / 1000) + ttlSeconds;
+    const signature = this.signer.sign({ accountId: artifact.accountId, artifactId: artifact.id, filename: artifact.filename, expires });
+    return `${this.config.publicUrl}${accountPath(artifact.accountId)}/artifacts/${artifact.id}/${encodeFilenamePath(artifact.filename)}?expires=${expires}&signature=${signature}`;
+  }
+
+  /** `DELETE /releases/:id/artifact`: removes the file and its row; a PUBLISHED release becomes NOT_PUBLISHED. */
+  async remove(bearer: Bearer, accountId: string, releaseId: string): Promise<void> {
+    const release = await this.findWritableRelease(bearer, accountId, releaseId);
+    const key = await this.db.transaction(async (m) => {
+      await m.query(`SELECT 1 FROM releases WHERE id = $1 AND account_id = $2 FOR UPDATE`, [release.id, accountId]);
+      const artifact = await m.findOne(Artifact, { where: { accountId, releaseId: release.id } });
+      if (!artifact) throw ApiError.notFound('The release has no artifact');
+      await m.delete(Artifact, { id: artifact.id, accountId });
+      await this.statuses.apply(accountId, release.id, 'artifact-removed', m);
+      return artifact.storageKey;
+    });
+    if (key) await this.deleteObject(key);
+  }
+
+  /**
+   * Deletes a release's artifact row and bytes, without touching the release's status: for
+   * deleting a release. Call it BEFORE deleting the release (the row cascades with the release,
+   * and the storage key with it).
+   */
+  async removeForRelease(accountId: string, releaseId: string): Promise<void> {
+    const rows: Array<{ storage_key: string | null }> = await this.db.query(
+      `DELETE FROM artifacts WHERE account_id = $1 AND release_id = $2 RETURNING storage_key`,
+      [accountId, releaseId],
+    );
+    for (const row of rows) if (row.storage_key) await this.deleteObject(row.storage_key);
+  }
+
+  /** The same for every release of a product (a forced product deletion); call before deleting the product. */
+  async removeForProduct(accountId: string, productId: string): Promise<void> {
+    const rows: Array<{ storage_key: string | null }> = await this.db.query(
+      `DELETE FROM artifacts a USING releases r
+        WHERE a.release_id = r.id AND r.account_id = $1 AND a.account_id = $1 AND r.product_id = $2
+        RETURNING a.storage_key`,
+      [accountId, productId],
+    );
+    for (const row of rows) if (row.storage_key) await this.deleteObject(row.storage_key);
+  }
+
+  /**
+   * RELEASE_ARTIFACT_CLEANUP for ReleasesService: removes the bytes of artifacts whose rows were
+   * deleted with their releases. Never throws; missing objects are fine.
+   */
+  async removeStoredFiles(artifacts: Array<Pick<Artifact, 'storageKey'>>): Promise<void> {
+    for (const a of artifacts) if (a.storageKey) await this.deleteObject(a.storageKey);
+  }
+
+  /** Best effort: the row is already gone, so a leftover object is only wasted space (logged). */
+  private async deleteObject(key: string): Promise<void> {
+    await this.storage.delete(key).catch((e) => this.logger.warn(`deleting storage object ${key} failed: ${(e as Error)?.message}`));
+  }
+}

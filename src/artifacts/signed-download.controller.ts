@@ -1,0 +1,54 @@
+import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { Account } from '../accounts/account.entity';
+import { CurrentAccount, Public } from '../auth/decorators';
+import { ApiError } from '../jsonapi/errors';
+import { queryParam } from '../jsonapi/query';
+import type { Query as Q } from '../jsonapi/query';
+import { ArtifactErrorCode } from './artifact-errors';
+import { sendArtifact } from './artifact-sender';
+import { ArtifactsService } from './artifacts.service';
+import { DownloadSigner } from './download-signer';
+import { STORAGE_DRIVER } from './storage/storage-driver';
+import type { StorageDriver } from './storage/storage-driver';
+
+/**
+ * The signed download URL of local storage (`GET|HEAD`, no credential but the signature):
+ * `/v1/accounts/:account/artifacts/:artifactId/:filename?expires=<unix seconds>&signature=<hmac>`.
+ * The filename may hold a prefix (`prod-1/linux.tar.gz`), hence the wildcard.
+ */
+@Controller('v1/accounts/:account/artifacts')
+export class SignedDownloadController {
+  constructor(
+    private readonly artifacts: ArtifactsService,
+    private readonly signer: DownloadSigner,
+    @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
+  ) {}
+
+  @Get(':artifactId/*filename')
+  @Public()
+  async download(
+    @CurrentAccount() account: Account,
+    @Param('artifactId') artifactId: string,
+    @Param('filename') filename: string | string[],
+    @Query() query: Q,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    res.setHeader('Cache-Control', 'private, no-cache');
+    const expires = queryParam(query, 'expires');
+    const signature = queryParam(query, 'signature');
+    const target = {
+      accountId: account.id,
+      artifactId,
+      filename: Array.isArray(filename) ? filename.join('/') : filename,
+      expires: expires !== undefined && /^\d{1,12}$/.test(expires) ? Number(expires) : NaN,
+    };
+    const check = signature ? this.signer.verify(target, signature) : 'invalid';
+    if (check === 'invalid') throw new ApiError(403, ArtifactErrorCode.SIGNATURE_INVALID, 'The download URL is not validly signed');
+    if (check === 'expired') throw new ApiError(403, ArtifactErrorCode.SIGNATURE_EXPIRED, 'The download URL has expired');
+    const artifact = await this.artifacts.findUploadedById(account.id, artifactId);
+    if (!artifact) throw ApiError.notFound('The artifact was not found');
+    await sendArtifact(req, res, artifact, this.storage);
+  }
+}
