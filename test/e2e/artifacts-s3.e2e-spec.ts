@@ -1,0 +1,161 @@
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { S3StorageDriver, S3_PART_SIZE } from '../../src/artifacts/storage/s3-storage.driver';
+import { STORAGE_DRIVER } from '../../src/artifacts/storage/storage-driver';
+import { startApp, TestApp } from '../support/app';
+import {
+  fetchBytes,
+  getArtifact,
+  interruptedUpload,
+  putArtifact,
+  randomFile,
+  releaseAttributes,
+  sha256,
+  sha512,
+  uploadArtifact,
+} from '../support/artifact.factories';
+import { createLicense, createProduct, licenseAuth, TestProduct } from '../support/catalogue.factories';
+import { api, bearer, createAccount, TestAccount } from '../support/factories';
+import { createRelease } from '../support/release.factories';
+
+const BUCKET = 'shipgate-artifacts';
+
+function s3Env(port: number, bucket = BUCKET): Record<string, string> {
+  return {
+    STORAGE_DRIVER: 's3',
+    S3_BUCKET: bucket,
+    S3_ENDPOINT: `http://127.0.0.1:${port}`,
+    S3_REGION: 'us-east-1',
+    S3_ACCESS_KEY_ID: 'S3RVER',
+    S3_SECRET_ACCESS_KEY: 'S3RVER',
+    S3_FORCE_PATH_STYLE: 'true',
+  };
+}
+
+describe('artifacts on S3 storage (s3rver)', () => {
+  let s3: { run(): Promise<{ port: number }>; close(): Promise<void> };
+  let s3Dir: string;
+  let port: number;
+  let t: TestApp;
+  let account: TestAccount;
+  let product: TestProduct;
+  let licenseKey: string;
+
+  beforeAll(async () => {
+    s3Dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-s3rver-'));
+    // s3rver (a local S3 implementation, a dev dependency) ships no type declarations
+    const S3 = ((await import('s3rver' as string)) as { default: new (options: Record<string, unknown>) => typeof s3 }).default;
+    s3 = new S3({ address: '127.0.0.1', port: 0, silent: true, directory: s3Dir, configureBuckets: [{ name: BUCKET }] });
+    port = (await s3.run()).port;
+    t = await startApp(s3Env(port));
+    account = await createAccount(t);
+    product = await createProduct(t, account);
+    licenseKey = (await createLicense(t, account, product.id)).key;
+  });
+  afterAll(async () => {
+    await t?.close();
+    await s3?.close();
+    fs.rmSync(s3Dir, { recursive: true, force: true });
+  });
+
+  const admin = () => bearer(account.adminToken);
+
+  async function objectKeys(): Promise<string[]> {
+    const driver = t.app.get(STORAGE_DRIVER) as S3StorageDriver;
+    const res = await driver.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${account.id}/` }));
+    return (res.Contents ?? []).map((o) => o.Key!).sort();
+  }
+
+  it('uses the S3 driver', () => {
+    expect(t.app.get(STORAGE_DRIVER)).toBeInstanceOf(S3StorageDriver);
+  });
+
+  it.each([
+    ['a small file (one PUT)', 200_001],
+    ['a file of several parts (multipart upload)', 2 * S3_PART_SIZE + 12_345],
+  ])('round-trips %s through a presigned URL', async (_, size) => {
+    const release = await createRelease(t, account, product.id, { filename: `prod-1/app-${size}.tar.gz`, filetype: 'tar.gz' });
+    const bytes = randomFile(size);
+    const res = await putArtifact(t, account, release.id, bytes, admin(), { 'Content-Type': 'application/gzip' });
+    expect(res.status).toBe(200);
+    expect(res.body.data.attributes).toMatchObject({ filesize: size, sha256: sha256(bytes), sha512: sha512(bytes), status: 'UPLOADED' });
+    expect((await releaseAttributes(t, account, release.id)).status).toBe('PUBLISHED');
+
+    const got = await getArtifact(t, account, release.id, licenseAuth(licenseKey));
+    expect(got.status).toBe(303);
+    expect(got.headers.location).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/${BUCKET}/`));
+    expect(got.headers.location).toMatch(/X-Amz-Signature=/);
+    expect(got.body.data.links.redirect).toBe(got.headers.location);
+    const file = await fetchBytes(got.headers.location);
+    expect(file.status).toBe(200);
+    expect(file.body.length).toBe(size);
+    expect(sha256(file.body)).toBe(sha256(bytes));
+    expect(file.headers.get('content-disposition')).toBe(`attachment; filename="app-${size}.tar.gz"`);
+    expect((await releaseAttributes(t, account, release.id)).downloads).toBe(1);
+
+    const range = await fetchBytes(got.headers.location, { Range: 'bytes=100-199' });
+    expect(range.status).toBe(206);
+    expect(range.body.equals(bytes.subarray(100, 200))).toBe(true);
+  });
+
+  it('honours ?ttl= for admins in the presigned URL', async () => {
+    const release = await createRelease(t, account, product.id);
+    await uploadArtifact(t, account, release.id, randomFile(10));
+    const res = await getArtifact(t, account, release.id, admin(), '?ttl=900');
+    expect(new URL(res.headers.location).searchParams.get('X-Amz-Expires')).toBe('900');
+    const lic = await getArtifact(t, account, release.id, licenseAuth(licenseKey), '?ttl=900');
+    expect(new URL(lic.headers.location).searchParams.get('X-Amz-Expires')).toBe('3600');
+  });
+
+  it('stores nothing for a digest mismatch and keeps the release unpublished', async () => {
+    const release = await createRelease(t, account, product.id);
+    const before = await objectKeys();
+    const res = await putArtifact(t, account, release.id, randomFile(S3_PART_SIZE + 10), admin(), {
+      'Content-Digest': `sha-256=:${Buffer.from(sha256(Buffer.from('x')), 'hex').toString('base64')}:`,
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.errors[0].code).toBe('CHECKSUM_MISMATCH');
+    expect(await objectKeys()).toEqual(before);
+    expect((await releaseAttributes(t, account, release.id)).status).toBe('NOT_PUBLISHED');
+  });
+
+  it('stores nothing for an upload cut off half-way', async () => {
+    const release = await createRelease(t, account, product.id);
+    const before = await objectKeys();
+    await interruptedUpload(t, account, release.id, 3 * S3_PART_SIZE, S3_PART_SIZE + S3_PART_SIZE / 2);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await objectKeys()).toEqual(before);
+    expect((await releaseAttributes(t, account, release.id)).status).toBe('NOT_PUBLISHED');
+  });
+
+  it('replaces the object on re-upload and deletes it with the artifact', async () => {
+    const release = await createRelease(t, account, product.id);
+    const before = await objectKeys();
+    await uploadArtifact(t, account, release.id, randomFile(1000));
+    const second = randomFile(1000);
+    await uploadArtifact(t, account, release.id, second);
+    expect((await objectKeys()).length).toBe(before.length + 1);
+    const url = (await getArtifact(t, account, release.id, admin())).headers.location;
+    expect(sha256((await fetchBytes(url)).body)).toBe(sha256(second));
+
+    expect((await api(t, admin()).delete(`/v1/accounts/${account.id}/releases/${release.id}/artifact`)).status).toBe(204);
+    expect(await objectKeys()).toEqual(before);
+    expect((await releaseAttributes(t, account, release.id)).status).toBe('NOT_PUBLISHED');
+  });
+
+  it('reports the bucket in /health/ready, and 503 when it is missing', async () => {
+    const ready = await t.http.get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.storage).toBe('ok');
+    const broken = await startApp(s3Env(port, 'no-such-bucket'));
+    try {
+      const res = await broken.http.get('/health/ready');
+      expect(res.status).toBe(503);
+      expect(res.body.errors[0].code).toBe('STORAGE_UNAVAILABLE');
+    } finally {
+      await broken.close();
+    }
+  });
+});
