@@ -29,6 +29,9 @@ export async function createApp(config: AppConfig & { databaseUrl: string }): Pr
   app.set('etag', false);
   app.use(requestIdMiddleware);
   app.useGlobalFilters(new JsonApiErrorFilter());
+  // Large artifact uploads may take longer than Node's default 5-minute request timeout; stalled
+  // uploads are cut off by the upload's own idle timeout instead.
+  app.getHttpServer().requestTimeout = 0;
   await runMigrations(app.get(DataSource));
   await app.init();
   return app;

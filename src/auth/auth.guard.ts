@@ -10,12 +10,15 @@ import { extractCredential } from './credentials';
 import { AuthenticatedRequest, IS_PUBLIC } from './decorators';
 
 /**
- * Runs this app's passport-http-bearer strategy instance (not the name registered on passport's
- * process-wide singleton, which the last app created in the process would own).
+ * Runs this app's passport-http-bearer strategy (not the name registered on passport's process-wide
+ * singleton, which the last app created in the process would own). Passport keeps a request's
+ * success/fail callbacks on the strategy object it is given, so each request gets its own
+ * Object.create() of it, as passport itself does for named strategies: sharing one would let
+ * concurrent requests overwrite each other's callbacks and hang.
  */
 function viaPassport(strategy: BearerStrategy, req: Request, res: Response): Promise<Bearer> {
   return new Promise((resolve, reject) => {
-    passport.authenticate(strategy as unknown as string, { session: false }, (err: unknown, bearer: Bearer | false) => {
+    passport.authenticate(Object.create(strategy) as string, { session: false }, (err: unknown, bearer: Bearer | false) => {
       if (err) return reject(err);
       if (!bearer) return reject(new ApiError(401, ErrorCode.TOKEN_INVALID, 'The token is invalid', { header: 'Authorization' }));
       resolve(bearer);

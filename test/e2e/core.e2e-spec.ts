@@ -113,6 +113,15 @@ describe('core: accounts, users, tokens and the JSON:API edge', () => {
       expect((await api(t).get(`/v1/accounts/${acme.id}/users?auth=token:${acme.adminToken}`)).status).toBe(200);
     });
 
+    it('answers many concurrent requests with the same token (each gets its own answer)', async () => {
+      const results = await Promise.all(Array.from({ length: 25 }, () => api(t, bearer(acme.adminToken)).get(`/v1/accounts/${acme.id}/users`)));
+      expect(results.map((r) => r.status)).toEqual(Array(25).fill(200));
+      const mixed = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => api(t, bearer(i % 2 ? acme.adminToken : 'admin-0000')).get(`/v1/accounts/${acme.id}/users`)),
+      );
+      expect(mixed.map((r) => r.status)).toEqual(Array.from({ length: 10 }, (_, i) => (i % 2 ? 200 : 401)));
+    });
+
     it('requires credentials on closed routes (401 TOKEN_MISSING)', async () => {
       const res = await api(t).get(`/v1/accounts/${acme.id}/users`);
       expect(res.status).toBe(401);
