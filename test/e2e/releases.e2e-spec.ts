@@ -1,4 +1,8 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DataSource } from 'typeorm';
 import { startApp, TestApp } from '../support/app';
+import { uploadArtifact } from '../support/artifact.factories';
 import { createLicense, createProduct, createProductToken, licenseAuth, TestProduct } from '../support/catalogue.factories';
 import { api, bearer, createAccount, createUser, TestAccount } from '../support/factories';
 import { createRelease, publishRelease, TestRelease } from '../support/release.factories';
@@ -205,6 +209,9 @@ describe('releases', () => {
         expect(bad.status).toBe(400);
         expect(bad.body.errors[0]).toMatchObject({ code: 'PARAMETER_UNPERMITTED', source: { pointer: `/data/attributes/${attr}` } });
       }
+      const otherId = await admin.patch(`${base}/${r.id}`, { data: { type: 'releases', id: '00000000-0000-4000-8000-000000000000', attributes: { name: 'x' } } });
+      expect(otherId.status).toBe(409);
+      expect(otherId.body.errors[0].source).toEqual({ pointer: '/data/id' });
       const invalid = await admin.patch(`${base}/${r.id}`, { data: { type: 'releases', id: r.id, attributes: { metadata: null } } });
       expect(invalid.status).toBe(422);
       expect(invalid.body.errors[0].code).toBe('METADATA_INVALID');
@@ -241,6 +248,18 @@ describe('releases', () => {
       expect((await admin.get(`${base}/${r.id}`)).status).toBe(404);
       expect((await admin.delete(`${base}/${r.id}`)).status).toBe(404);
       expect((await admin.delete(`${base}/not-a-uuid`)).status).toBe(404);
+    });
+
+    it('deleting a release removes its stored artifact file', async () => {
+      const r = await createRelease(t, account, product.id);
+      await uploadArtifact(t, account, r.id, Buffer.from('release bytes'));
+      expect((await admin.get(`${base}/${r.id}`)).body.data.attributes.status).toBe('PUBLISHED');
+      const [row] = await t.app.get(DataSource).query('SELECT storage_key FROM artifacts WHERE release_id = $1', [r.id]);
+      const file = path.join(t.config.dataDir, 'artifacts', row.storage_key);
+      expect(fs.existsSync(file)).toBe(true);
+      expect((await admin.delete(`${base}/${r.id}`)).status).toBe(204);
+      expect(fs.existsSync(file)).toBe(false);
+      expect(await t.app.get(DataSource).query('SELECT 1 FROM artifacts WHERE release_id = $1', [r.id])).toEqual([]);
     });
 
     it('yanks idempotently and republishes only with an uploaded artifact', async () => {
