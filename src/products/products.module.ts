@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ArtifactsModule } from '../artifacts/artifacts.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { Product } from './product.entity';
 import { ProductsController } from './products.controller';
 import { ProductsService } from './products.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Product]), TokensModule],
+  imports: [TypeOrmModule.forFeature([Product]), TokensModule, ArtifactsModule],
   controllers: [ProductsController],
   providers: [ProductsService],
   exports: [ProductsService],

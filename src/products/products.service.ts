@@ -11,6 +11,7 @@ import type { PageResult } from '../jsonapi/serializer';
 import { CreateTokenDto } from '../tokens/dto';
 import type { TokenView } from '../tokens/token.serializer';
 import { TokensService } from '../tokens/tokens.service';
+import { ArtifactsService } from '../artifacts/artifacts.service';
 import { CreateProductDto, PRODUCT_REQUIRED, UpdateProductDto } from './dto';
 import { Product } from './product.entity';
 
@@ -66,6 +67,7 @@ export class ProductsService {
   constructor(
     @InjectRepository(Product) private readonly products: Repository<Product>,
     private readonly tokens: TokensService,
+    private readonly artifacts: ArtifactsService,
   ) {}
 
   /** A product of the account by id, whoever asks (for other modules; no policy applied). */
@@ -135,10 +137,13 @@ export class ProductsService {
     return this.products.findOneOrFail({ where: { id: product.id, accountId } });
   }
 
-  /** Refuses while the product has releases, unless forced (then its releases, licenses and tokens go too). */
+  /**
+   * Refuses while the product has releases, unless forced (then its releases, licenses and tokens go
+   * too, and after the commit the stored files of its releases' artifacts).
+   */
   async remove(bearer: Bearer, accountId: string, id: string, force: boolean): Promise<void> {
     const product = await this.findManageable(bearer, accountId, id);
-    await this.products.manager.transaction(async (tx) => {
+    const stored = await this.products.manager.transaction(async (tx) => {
       // lock the product row so that a release created concurrently cannot slip past the check
       await tx.query('SELECT id FROM products WHERE id = $1 AND account_id = $2 FOR UPDATE', [product.id, accountId]);
       if (!force) {
@@ -150,8 +155,15 @@ export class ProductsService {
           throw new ApiError(422, ErrorCode.PRODUCT_HAS_RELEASES, `The product has ${rows[0].n} release(s); delete them first or pass ?force=true`);
         }
       }
+      const artifacts: Array<{ storage_key: string | null }> = await tx.query(
+        `SELECT a.storage_key FROM artifacts a JOIN releases r ON r.id = a.release_id
+          WHERE r.product_id = $1 AND r.account_id = $2`,
+        [product.id, accountId],
+      );
       await tx.delete(Product, { id: product.id, accountId });
+      return artifacts.map((a) => ({ storageKey: a.storage_key }));
     });
+    await this.artifacts.removeStoredFiles(stored);
   }
 
   /** `product` comes from findManageable. */

@@ -2,22 +2,11 @@ import { DataSource } from 'typeorm';
 import { startApp, TestApp } from '../support/app';
 import { api, bearer, createAccount, createUser, TestAccount } from '../support/factories';
 import { createLicense, createProduct, createProductToken, licenseAuth, TestProduct } from '../support/catalogue.factories';
+import { randomFile, storedFiles, uploadArtifact } from '../support/artifact.factories';
+import { createRelease } from '../support/release.factories';
 
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 
-/**
- * A release row for `productId`. The releases endpoint is being built in parallel, so the row is
- * inserted through the app's DataSource (only the columns without defaults).
- */
-async function insertRelease(t: TestApp, accountId: string, productId: string, version = '1.0.0'): Promise<string> {
-  const rows: Array<{ id: string }> = await t.app.get(DataSource).query(
-    `INSERT INTO releases (account_id, product_id, version, semver_major, semver_minor, semver_patch, semver_is_release,
-                           channel, platform, filename, filetype)
-     VALUES ($1, $2, $3, 1, 0, 0, true, 'stable', 'linux', $4, 'tar.gz') RETURNING id`,
-    [accountId, productId, version, `app-${version}-${productId}.tar.gz`],
-  );
-  return rows[0].id;
-}
 
 describe('products', () => {
   let t: TestApp;
@@ -189,7 +178,9 @@ describe('products', () => {
     it('refuses to delete a product with releases (422 PRODUCT_HAS_RELEASES) unless ?force=true', async () => {
       const p = await createProduct(t, account);
       const license = await createLicense(t, account, p.id);
-      const releaseId = await insertRelease(t, account.id, p.id);
+      const releaseId = (await createRelease(t, account, p.id)).id;
+      await uploadArtifact(t, account, releaseId, randomFile(4096));
+      const filesBefore = storedFiles(t).length;
       const res = await admin.delete(`${base}/${p.id}`);
       expect(res.status).toBe(422);
       expect(res.body.errors[0].code).toBe('PRODUCT_HAS_RELEASES');
@@ -204,6 +195,8 @@ describe('products', () => {
       const left = await t.app.get(DataSource).query('SELECT id FROM releases WHERE id = $1', [releaseId]);
       expect(left).toHaveLength(0);
       expect((await admin.get(`/v1/accounts/${account.id}/licenses/${license.id}`)).status).toBe(404);
+      // the release's artifact file went with it
+      expect(storedFiles(t)).toHaveLength(filesBefore - 1);
     });
 
     it('issues a product token: 201, the secret once, kind product-token', async () => {
