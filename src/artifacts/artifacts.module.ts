@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { READINESS_CHECKS } from '../health/health.controller';
-import { ReleaseStatusService } from '../releases/release-status.service';
+import { ReleaseStatusModule } from '../releases/release-status.module';
 import { ReleaseArtifactController } from './artifacts.controller';
 import { ArtifactsService } from './artifacts.service';
 import { DownloadSigner, loadSigningSecret } from './download-signer';
@@ -11,15 +11,9 @@ import { storageDriverProvider, storageReadinessCheck } from './storage/storage.
 import { STORAGE_DRIVER } from './storage/storage-driver';
 import type { StorageDriver } from './storage/storage-driver';
 
-/** The token ReleasesService resolves to remove a deleted release's file (declared there as the same string). */
-const RELEASE_ARTIFACT_CLEANUP = 'RELEASE_ARTIFACT_CLEANUP';
-
-/**
- * Artifact storage, uploads and downloads. ReleaseStatusService (stateless) is provided here
- * rather than imported from ReleasesModule, so that ReleasesModule (and the upgrade and v3
- * modules) can import this module without a circular import.
- */
+/** Artifact storage, uploads and downloads; releases, products, upgrades and v3 import it. */
 @Module({
+  imports: [ReleaseStatusModule],
   controllers: [ReleaseArtifactController, SignedDownloadController],
   providers: [
     storageDriverProvider,
@@ -33,11 +27,8 @@ const RELEASE_ARTIFACT_CLEANUP = 'RELEASE_ARTIFACT_CLEANUP';
       useFactory: (storage: StorageDriver) => [storageReadinessCheck(storage)],
       inject: [STORAGE_DRIVER],
     },
-    ReleaseStatusService,
     ArtifactsService,
-    // ReleasesService looks this up app-wide when a release is deleted (see releases.service.ts)
-    { provide: RELEASE_ARTIFACT_CLEANUP, useExisting: ArtifactsService },
   ],
-  exports: [ArtifactsService, STORAGE_DRIVER, DownloadSigner, READINESS_CHECKS, RELEASE_ARTIFACT_CLEANUP],
+  exports: [ArtifactsService, STORAGE_DRIVER, DownloadSigner, READINESS_CHECKS],
 })
 export class ArtifactsModule {}

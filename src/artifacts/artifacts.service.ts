@@ -267,32 +267,8 @@ export class ArtifactsService {
   }
 
   /**
-   * Deletes a release's artifact row and bytes, without touching the release's status: for
-   * deleting a release. Call it BEFORE deleting the release (the row cascades with the release,
-   * and the storage key with it).
-   */
-  async removeForRelease(accountId: string, releaseId: string): Promise<void> {
-    const rows: Array<{ storage_key: string | null }> = await this.db.query(
-      `DELETE FROM artifacts WHERE account_id = $1 AND release_id = $2 RETURNING storage_key`,
-      [accountId, releaseId],
-    );
-    for (const row of rows) if (row.storage_key) await this.deleteObject(row.storage_key);
-  }
-
-  /** The same for every release of a product (a forced product deletion); call before deleting the product. */
-  async removeForProduct(accountId: string, productId: string): Promise<void> {
-    const rows: Array<{ storage_key: string | null }> = await this.db.query(
-      `DELETE FROM artifacts a USING releases r
-        WHERE a.release_id = r.id AND r.account_id = $1 AND a.account_id = $1 AND r.product_id = $2
-        RETURNING a.storage_key`,
-      [accountId, productId],
-    );
-    for (const row of rows) if (row.storage_key) await this.deleteObject(row.storage_key);
-  }
-
-  /**
-   * RELEASE_ARTIFACT_CLEANUP for ReleasesService: removes the bytes of artifacts whose rows were
-   * deleted with their releases. Never throws; missing objects are fine.
+   * Removes the bytes of artifacts whose rows were deleted with their releases or product (call
+   * after the commit). Never throws; missing objects are fine.
    */
   async removeStoredFiles(artifacts: Array<Pick<Artifact, 'storageKey'>>): Promise<void> {
     for (const a of artifacts) if (a.storageKey) await this.deleteObject(a.storageKey);

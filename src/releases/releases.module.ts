@@ -8,15 +8,16 @@ import { Entitlement } from '../entitlements/entitlement.entity';
 import { Product } from '../products/product.entity';
 import { ReleaseActionsController } from './release-actions.controller';
 import { Release } from './release.entity';
-import { ReleaseStatusService } from './release-status.service';
+import { ReleaseStatusModule } from './release-status.module';
+import { ArtifactsModule } from '../artifacts/artifacts.module';
 import { ReleasesController } from './releases.controller';
 import { ReleasesService } from './releases.service';
 
 /** Releases, their status actions and their constraints (src/constraints has no module of its own). */
 @Module({
-  imports: [TypeOrmModule.forFeature([Release, ReleaseConstraint, Product, Entitlement, Artifact])],
+  imports: [TypeOrmModule.forFeature([Release, ReleaseConstraint, Product, Entitlement, Artifact]), ReleaseStatusModule, ArtifactsModule],
   controllers: [ReleasesController, ReleaseActionsController, ConstraintsController],
-  providers: [ReleasesService, ReleaseStatusService, ConstraintsService],
-  exports: [ReleasesService, ReleaseStatusService, ConstraintsService],
+  providers: [ReleasesService, ConstraintsService],
+  exports: [ReleasesService, ReleaseStatusModule, ConstraintsService],
 })
 export class ReleasesModule {}

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Repository, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
 import { Artifact } from '../artifacts/artifact.entity';
+import { ArtifactsService } from '../artifacts/artifacts.service';
 import type { Bearer } from '../auth/bearer';
 import { isPrivileged } from '../auth/bearer';
 import { ConstraintSerializer } from '../constraints/constraint.serializer';
@@ -79,15 +79,6 @@ export function parseReleaseFilters(query: Query): ReleaseFilters {
   };
 }
 
-/**
- * Removes the stored bytes of deleted releases' artifacts. The artifacts module provides it under
- * RELEASE_ARTIFACT_CLEANUP (any module: it is looked up app-wide, so no import cycle arises).
- */
-export const RELEASE_ARTIFACT_CLEANUP = 'RELEASE_ARTIFACT_CLEANUP';
-export interface ReleaseArtifactCleanup {
-  /** Called after the releases (and their artifact rows) were deleted; must not throw for missing files. */
-  removeStoredFiles(artifacts: Artifact[]): Promise<void>;
-}
 
 /** What `include=` added to a document, and the linkage that ties it to the primary data. */
 export interface ReleaseIncluded {
@@ -108,7 +99,7 @@ export class ReleasesService {
     @InjectRepository(Entitlement) private readonly entitlements: Repository<Entitlement>,
     @InjectRepository(Artifact) private readonly artifacts: Repository<Artifact>,
     private readonly status: ReleaseStatusService,
-    private readonly moduleRef: ModuleRef,
+    private readonly artifactFiles: ArtifactsService,
   ) {}
 
   /** The account's releases that `bearer` may see (ReleaseVisibilityPolicy), as a query on alias `release`. */
@@ -214,7 +205,8 @@ export class ReleasesService {
       await m.delete(Release, { id: release.id, accountId }); // constraints and artifact rows cascade
       return rows;
     });
-    await this.removeStoredFiles(artifacts);
+    // deleting a release must not leave its file in storage (removeStoredFiles never throws)
+    await this.artifactFiles.removeStoredFiles(artifacts);
   }
 
   /** yank / publish through the status machine (API.md §3). */
@@ -283,27 +275,6 @@ export class ReleasesService {
     };
   }
 
-  /**
-   * Deleting a release must not leave its file in storage. The artifacts module registers the
-   * remover; without one (no artifacts module yet) there is nothing stored to remove.
-   */
-  private async removeStoredFiles(artifacts: Artifact[]): Promise<void> {
-    const stored = artifacts.filter((a) => a.storageKey);
-    if (!stored.length) return;
-    let cleanup: ReleaseArtifactCleanup | undefined;
-    try {
-      cleanup = this.moduleRef.get<ReleaseArtifactCleanup>(RELEASE_ARTIFACT_CLEANUP, { strict: false });
-    } catch {
-      this.logger.warn(`no ${RELEASE_ARTIFACT_CLEANUP} provider: ${stored.length} stored artifact file(s) were not removed`);
-      return;
-    }
-    try {
-      await cleanup.removeStoredFiles(stored);
-    } catch (error) {
-      // the release is gone already; a leftover file is logged for the operator, not a failed request
-      this.logger.error(`removing artifact files failed: ${(error as Error)?.message ?? String(error)}`);
-    }
-  }
 }
 
 /** unique_violation -> 422 VERSION_TAKEN / FILENAME_TAKEN; anything else is rethrown. */
