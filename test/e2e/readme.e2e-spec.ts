@@ -1,0 +1,201 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { freeLoopbackPort } from '../../src/database/embedded-postgres';
+
+/**
+ * The README's walk-through works verbatim: its `<!-- walkthrough -->` shell blocks, pasted in
+ * order into one bash (`-euo pipefail`) against the built server (as `npm start` runs it), exit 0
+ * and leave behind what a reader would see.
+ */
+
+const README = path.resolve('README.md');
+const MAIN = path.resolve('dist/src/main.js');
+const ROOT_TOKEN = 'change-me-to-a-long-secret'; // the one the README uses
+/** On a line of its own (the README may mention the marker in prose). */
+const MARKER = /^<!-- walkthrough -->[ \t]*$/m;
+const SCRIPT_TIMEOUT_MS = 60_000;
+
+/** The ```sh blocks after a marker line, in order; a marker not followed by a ```sh block is an error. */
+function walkthroughBlocks(markdown: string): string[] {
+  const parts = markdown.split(MARKER).slice(1);
+  return parts.map((part, i) => {
+    const m = /^\r?\n```sh\r?\n([\s\S]*?)\r?\n```/.exec(part);
+    if (!m) throw new Error(`README walk-through marker #${i + 1} is not followed by a \`\`\`sh block`);
+    return m[1];
+  });
+}
+
+const startsServer = (block: string) => /\bnpm start\b|\bdocker\b/.test(block);
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+}
+
+async function waitForHealth(url: string, ms: number, output: () => string): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`the server did not become ready at ${url}:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function runBash(script: string, cwd: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut: boolean }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-euo', 'pipefail', '-c', script], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? cwd, LANG: 'C.UTF-8' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, SCRIPT_TIMEOUT_MS);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, timedOut });
+    });
+  });
+}
+
+describe('README walk-through (pasted verbatim into bash against the built server)', () => {
+  let server: ChildProcess | undefined;
+  let serverOutput = '';
+  let port: number;
+  let workDir: string;
+  let dataDir: string;
+  let databaseName: string;
+  let adminUrl: string;
+
+  beforeAll(async () => {
+    // a database of its own next to the run's one: the walk-through creates the account `acme`
+    const runUrl = new URL(process.env.DATABASE_URL!);
+    databaseName = `shipgate_readme_${Date.now()}_${process.pid}`;
+    const admin = new URL(runUrl.toString());
+    admin.pathname = '/postgres';
+    adminUrl = admin.toString();
+    const client = new Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(`CREATE DATABASE ${databaseName}`);
+    } finally {
+      await client.end();
+    }
+    const dbUrl = new URL(runUrl.toString());
+    dbUrl.pathname = `/${databaseName}`;
+
+    port = await freeLoopbackPort();
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-readme-data-'));
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-readme-work-'));
+    server = spawn(process.execPath, [MAIN], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? dataDir,
+        PORT: String(port),
+        DATABASE_URL: dbUrl.toString(),
+        DATA_DIR: dataDir,
+        ROOT_TOKEN,
+        PUBLIC_URL: `http://localhost:${port}`,
+        LOG_LEVEL: 'warn',
+        PASSWORD_HASH_COST: '4',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    server.stdout!.on('data', (d) => (serverOutput += d));
+    server.stderr!.on('data', (d) => (serverOutput += d));
+    await waitForHealth(`http://127.0.0.1:${port}/health/ready`, 30_000, () => serverOutput);
+  });
+
+  afterAll(async () => {
+    if (server && server.exitCode === null && server.signalCode === null) {
+      server.kill('SIGTERM');
+      await exited(server);
+    }
+    if (databaseName) {
+      const client = new Client({ connectionString: adminUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    }
+    for (const dir of [workDir, dataDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finds the marked blocks: the account setup first, every feature section, no server start', () => {
+    const markdown = fs.readFileSync(README, 'utf8');
+    const blocks = walkthroughBlocks(markdown);
+    expect(blocks.length).toBeGreaterThanOrEqual(25);
+    expect(blocks[0]).toContain('POST http://localhost:3000/v1/accounts');
+    for (const route of ['/products', '/entitlements', '/licenses', '/releases', '/artifact', '/constraints', '/actions/upgrade', '/v3/', '/actions/yank', '/health']) {
+      expect(blocks.some((b) => b.includes(route))).toBe(true);
+    }
+    // the block that starts the server is shown, not marked
+    expect(markdown).toContain('ROOT_TOKEN=change-me-to-a-long-secret npm start');
+    expect(blocks.filter(startsServer)).toEqual([]);
+  });
+
+  it('runs every block in order, exits 0, and leaves what a reader would see', async () => {
+    const blocks = walkthroughBlocks(fs.readFileSync(README, 'utf8')).filter((b) => !startsServer(b));
+    const script = blocks.map((b) => b.replaceAll('localhost:3000', `localhost:${port}`)).join('\n\n') + '\n';
+    const result = await runBash(script, workDir);
+
+    // on failure, the whole transcript (and the server's log) is in the assertion message
+    const transcript = `--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}\n--- server\n${serverOutput}`;
+    expect({ code: result.code, timedOut: result.timedOut, transcript }).toEqual({ code: 0, timedOut: false, transcript });
+
+    const out = result.stdout;
+    // the licensing steps
+    expect(out).toMatch(/^license [0-9A-F]{6}(-[0-9A-F]{6}){5}: ACTIVE, expires null, RESTRICT_ACCESS$/m);
+    expect(out).toContain('releases with the expired trial key: 403 LICENSE_EXPIRED');
+    expect(out).toContain('releases with the suspended key: 403 LICENSE_SUSPENDED');
+    expect(out).toContain('after reinstate: ACTIVE');
+    // publishing: upload -> PUBLISHED, the rules, the list
+    expect(out).toContain('release 1.0.0: PUBLISHED');
+    expect(out).toContain('artifact app-1.1.0.tar.gz: UPLOADED, 1048576 bytes');
+    expect(out).toContain('422 VERSION_INVALID at /data/attributes/version');
+    expect(out).toMatch(/^page 1 of 2 \(3 releases\), 2 artifacts included, next: \S+page\[number\]=2/m);
+    // visibility and constraints
+    expect(out).toContain('anonymous, release of a LICENSED product: HTTP 404');
+    expect(out).toContain('license without PRO, release 1.1.0: HTTP 404');
+    expect(out).toContain('license with PRO sees release 1.1.0');
+    // the downloads saved the files under their own names, with the uploaded bytes
+    expect(fs.readFileSync(path.join(workDir, 'downloads', 'app-1.0.0.tar.gz'), 'utf8')).toBe('hello');
+    const uploaded = fs.readFileSync(path.join(workDir, 'build', 'app-1.1.0.tar.gz'));
+    expect(uploaded.length).toBe(1048576);
+    expect(fs.readFileSync(path.join(workDir, 'app-1.1.0.tar.gz')).equals(uploaded)).toBe(true);
+    expect(out).toContain(`url: http://localhost:${port}/v3/`);
+    expect(out).toContain('bytes 0-1023 of the signed URL: HTTP 206, 1024 bytes');
+    // the upgrade found 1.1.0 before the yank, and nothing after it
+    expect(out).toMatch(new RegExp(`^HTTP 303 -> http://localhost:${port}/v1/accounts/[0-9a-f-]{36}/artifacts/[0-9a-f-]{36}/app-1\\.1\\.0\\.tar\\.gz\\?expires=\\d+&signature=[0-9a-f]+$`, 'm'));
+    expect(out).toContain('upgrade: 1.0.0 -> 1.1.0');
+    expect(out).toContain('from 1.0.0 on beta: 2.0.0-beta.1');
+    expect(out).toMatch(/^release 1\.1\.0: YANKED at \d{4}-\d\d-\d\dT/m);
+    expect(out).toContain('upgrade check after yank: HTTP 204');
+    expect(out).toContain('v3 update check after yank: HTTP 204');
+    expect(out.indexOf('upgrade: 1.0.0 -> 1.1.0')).toBeLessThan(out.indexOf('upgrade check after yank: HTTP 204'));
+    // the status machine and the clean-up
+    expect(out).toContain('release 1.1.0: PUBLISHED, yanked: null');
+    expect(out).toContain('beta after deleting its artifact: NOT_PUBLISHED');
+    expect(out).toContain('publish: 422 ARTIFACT_NOT_UPLOADED');
+    expect(out).toContain('delete: 422 PRODUCT_HAS_RELEASES');
+    expect(out).toContain('delete ?force=true: HTTP 204');
+    // no request made the server fail (the error filter logs every unexpected error as "<METHOD> <path> failed: ...")
+    expect(serverOutput).not.toMatch(/ failed: |database unavailable/);
+  });
+});
