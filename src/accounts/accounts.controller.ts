@@ -4,7 +4,7 @@ import type { Bearer } from '../auth/bearer';
 import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
 import { JsonApiBody } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
-import { singleDocument } from '../jsonapi/serializer';
+import { created, singleDocument, toResource } from '../jsonapi/serializer';
 import { UserSerializer } from '../users/user.serializer';
 import type { Account } from './account.entity';
 import { AccountSerializer } from './account.serializer';
@@ -30,11 +30,9 @@ export class AccountsController {
   ) {
     if (bearer.kind !== 'root') throw ApiError.forbidden('Only the root token can create accounts');
     const { account, admin } = await this.accounts.create(dto);
-    const doc = singleDocument(AccountSerializer, account, { included: [] });
+    const doc = singleDocument(AccountSerializer, account, { included: [toResource(UserSerializer, admin)] });
     doc.data!.relationships!.admins = { links: { related: `${doc.data!.links.self}/users` }, data: [{ type: 'users', id: admin.id }] };
-    doc.included = [singleDocument(UserSerializer, admin).data!];
-    res.status(201).location(doc.data!.links.self);
-    return doc;
+    return created(res, doc);
   }
 
   @Get(':account')

@@ -7,7 +7,7 @@ import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { parseListQuery } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
-import { listDocument, singleDocument } from '../jsonapi/serializer';
+import { created, listDocument, singleDocument } from '../jsonapi/serializer';
 import { CreateEntitlementDto, ENTITLEMENT_ATTRIBUTES, UpdateEntitlementDto } from './dto';
 import { EntitlementSerializer } from './entitlement.serializer';
 import { ENTITLEMENT_SORT, EntitlementPolicy, EntitlementsService } from './entitlements.service';
@@ -32,8 +32,7 @@ export class EntitlementsController {
     if (!EntitlementPolicy.canManage(bearer)) throw ApiError.forbidden();
     const dto = await createBody.transform(body);
     const doc = singleDocument(EntitlementSerializer, await this.entitlements.create(bearer, account.id, dto));
-    res.status(201).location(doc.data!.links.self);
-    return doc;
+    return created(res, doc);
   }
 
   @Get()

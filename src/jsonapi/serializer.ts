@@ -116,6 +116,12 @@ export interface PageResult<T> {
   nextCursor?: string | null;
 }
 
+/** A create's answer: 201 Created with a Location header naming the new resource (JSON:API). */
+export function created<D extends SingleDocument>(res: { status(code: number): { location(url: string): unknown } }, doc: D): D {
+  res.status(201).location(doc.data!.links.self);
+  return doc;
+}
+
 function withParams(path: string, query: Query, overrides: Record<string, string | undefined>): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) {

@@ -9,7 +9,7 @@ import { ApiError } from '../jsonapi/errors';
 import { isUuid } from '../jsonapi/ids';
 import { parseListQuery, queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
-import { listDocument, singleDocument, toResource } from '../jsonapi/serializer';
+import { created, listDocument, singleDocument, toResource } from '../jsonapi/serializer';
 import {
   CreateLicenseDto,
   LICENSE_ATTRIBUTES,
@@ -58,8 +58,7 @@ export class LicensesController {
     if (!LicensePolicy.canCreate(bearer)) throw ApiError.forbidden();
     const dto = await createBody.transform(body);
     const doc = singleDocument(LicenseSerializer, await this.licenses.create(bearer, account.id, dto));
-    res.status(201).location(doc.data!.links.self);
-    return doc;
+    return created(res, doc);
   }
 
   @Get()

@@ -7,7 +7,7 @@ import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { booleanParam, parseListQuery } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
-import { listDocument, singleDocument } from '../jsonapi/serializer';
+import { created, listDocument, singleDocument } from '../jsonapi/serializer';
 import { CreateTokenDto, TOKEN_ATTRIBUTES } from '../tokens/dto';
 import { TokenSerializer } from '../tokens/token.serializer';
 import { CreateProductDto, PRODUCT_ATTRIBUTES, UpdateProductDto } from './dto';
@@ -34,8 +34,7 @@ export class ProductsController {
     if (!ProductPolicy.canManage(bearer)) throw ApiError.forbidden();
     const dto = await createBody.transform(body);
     const doc = singleDocument(ProductSerializer, await this.products.create(bearer, account.id, dto));
-    res.status(201).location(doc.data!.links.self);
-    return doc;
+    return created(res, doc);
   }
 
   @Get()
@@ -82,7 +81,6 @@ export class ProductsController {
     const hasBody = body !== undefined && body !== null && !(typeof body === 'object' && Object.keys(body as object).length === 0);
     const dto = hasBody ? await tokenBody.transform(body) : new CreateTokenDto();
     const doc = singleDocument(TokenSerializer, await this.products.issueToken(account.id, product, dto));
-    res.status(201).location(doc.data!.links.self);
-    return doc;
+    return created(res, doc);
   }
 }

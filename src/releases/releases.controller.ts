@@ -7,7 +7,7 @@ import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
 import { parseFields, parseInclude, parseListQuery, queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
-import { listDocument, singleDocument } from '../jsonapi/serializer';
+import { created, listDocument, singleDocument } from '../jsonapi/serializer';
 import { ProductSerializer } from '../products/product.serializer';
 import { CREATE_RELEASE_ATTRIBUTES, CreateReleaseDto, UPDATE_RELEASE_ATTRIBUTES, UpdateReleaseDto } from './dto/release.dto';
 import { ReleaseSerializer } from './release.serializer';
@@ -33,8 +33,7 @@ export class ReleasesController {
     if (bearer.kind !== 'admin' && bearer.kind !== 'product') throw ApiError.forbidden();
     const dto = await createBody.transform(body);
     const doc = singleDocument(ReleaseSerializer, await this.releases.create(bearer, account.id, dto));
-    res.status(201).location(doc.data!.links.self);
-    return doc;
+    return created(res, doc);
   }
 
   @Get()

@@ -8,7 +8,7 @@ import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { parseListQuery } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
-import { listDocument, singleDocument } from '../jsonapi/serializer';
+import { created, listDocument, singleDocument } from '../jsonapi/serializer';
 import { verifyPassword } from '../users/passwords';
 import { UsersService } from '../users/users.service';
 import { CreateTokenDto, TOKEN_ATTRIBUTES } from './dto';
@@ -42,8 +42,7 @@ export class TokensController {
     }
     const token = await this.tokens.issueForUser(user, dto);
     const doc = singleDocument(TokenSerializer, token);
-    res.status(201).location(doc.data!.links.self);
-    return doc;
+    return created(res, doc);
   }
 
   @Get()

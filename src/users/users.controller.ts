@@ -7,7 +7,7 @@ import { JsonApiBody } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { parseListQuery } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
-import { listDocument, singleDocument } from '../jsonapi/serializer';
+import { created, listDocument, singleDocument } from '../jsonapi/serializer';
 import { CreateUserDto, UpdateUserDto, USER_ATTRIBUTES } from './dto';
 import { UserSerializer } from './user.serializer';
 import { USER_SORT, UserPolicy, UsersService } from './users.service';
@@ -28,8 +28,7 @@ export class UsersController {
     if (!UserPolicy.canManage(bearer)) throw ApiError.forbidden();
     const user = await this.users.create(account.id, dto);
     const doc = singleDocument(UserSerializer, user);
-    res.status(201).location(doc.data!.links.self);
-    return doc;
+    return created(res, doc);
   }
 
   @Get()
