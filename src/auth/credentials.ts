@@ -23,7 +23,7 @@ export function extractCredential(req: Request): Credential {
     if (scheme === 'basic') {
       const decoded = Buffer.from(m[2], 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      if (colon < 0) return { kind: 'malformed' };
+      if (colon < 0 || decoded.includes('\u0000')) return { kind: 'malformed' };
       return { kind: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
     }
     return { kind: 'malformed' };

@@ -56,7 +56,7 @@ export class EntitlementsController {
     @Body() body: unknown,
   ) {
     const entitlement = await this.entitlements.findManageable(bearer, account.id, id);
-    const dto = await updateBody.transform(body);
+    const dto = await updateBody.transformFor(body, entitlement.id);
     return singleDocument(EntitlementSerializer, await this.entitlements.update(account.id, entitlement, dto));
   }
 

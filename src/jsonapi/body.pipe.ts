@@ -52,6 +52,30 @@ function linkage(name: string, spec: RelationshipSpec, value: unknown): string |
   return data.id.toLowerCase();
 }
 
+/** Deeper than this, a value is refused before class-transformer (which recurses) sees it. */
+const MAX_NESTING = 32;
+
+/**
+ * What no attribute may hold: a NUL character anywhere (PostgreSQL text cannot store it) or
+ * nesting deeper than MAX_NESTING. Iterative, so hostile depth cannot overflow the stack.
+ */
+function unstorable(value: unknown): string | null {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return 'must not contain NUL characters';
+    } else if (v !== null && typeof v === 'object') {
+      if (depth >= MAX_NESTING) return `must not nest deeper than ${MAX_NESTING} levels`;
+      for (const [k, item] of Object.entries(v)) {
+        if (k.includes('\u0000')) return 'must not contain NUL characters';
+        stack.push([item, depth + 1]);
+      }
+    }
+  }
+  return null;
+}
+
 /** A class-validator tree as flat (pointer, code, detail) triples. */
 function flatten(
   errors: ValidationError[],
@@ -83,6 +107,19 @@ function flatten(
 export class JsonApiBodyPipe<T extends object> implements PipeTransform<unknown, Promise<T>> {
   constructor(private readonly spec: BodySpec<T>) {}
 
+  /**
+   * An update of the resource `id`: as transform, and a `data.id` that names another resource is
+   * 409 (JSON:API: the body's id must match the endpoint's).
+   */
+  async transformFor(body: unknown, id: string): Promise<T> {
+    const dto = await this.transform(body);
+    const bodyId = (body as { data?: { id?: unknown } }).data?.id;
+    if (bodyId !== undefined && (typeof bodyId !== 'string' || bodyId.toLowerCase() !== id.toLowerCase())) {
+      throw new ApiError(409, ErrorCode.CONFLICT, `data.id does not match the ${this.spec.type} in the URL`, { pointer: '/data/id' });
+    }
+    return dto;
+  }
+
   async transform(body: unknown): Promise<T> {
     const { spec } = this;
     if (!isPlainObject(body) || !('data' in body)) throw documentError('the request body must be a JSON:API document with a data member', '');
@@ -101,6 +138,8 @@ export class JsonApiBodyPipe<T extends object> implements PipeTransform<unknown,
     const plain: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(attributes)) {
       if (!spec.attributes.includes(key)) throw ApiError.unpermitted(`/data/attributes/${key}`, `${key} is not a permitted attribute`);
+      const problem = unstorable(value);
+      if (problem) throw ApiError.attribute(key, 'INVALID', problem);
       plain[key] = value;
     }
     const relationships = data.relationships ?? {};
@@ -116,6 +155,8 @@ export class JsonApiBodyPipe<T extends object> implements PipeTransform<unknown,
         if (!isPlainObject(value) || !Array.isArray(value.data)) throw documentError('must be {data: [...]}', `/data/relationships/${name}`);
         plain[name] = value.data.map((item, i) => {
           if (!isPlainObject(item) || item.type !== rel.type) throw documentError(`must be a ${rel.type} resource object`, `/data/relationships/${name}/data/${i}`);
+          const problem = unstorable(item.attributes);
+          if (problem) throw new ApiError(422, ErrorCode.DOCUMENT_INVALID, problem, { pointer: `/data/relationships/${name}/data/${i}/attributes` });
           return isPlainObject(item.attributes) ? item.attributes : {};
         });
       } else if (rel.many) {

@@ -15,6 +15,11 @@ function fromHttpLayer(error: unknown): ApiError | null {
   if (e?.type === 'request.aborted') {
     return new ApiError(400, 'REQUEST_ABORTED', 'The request was aborted by the client');
   }
+  const pgCode = (error as { driverError?: { code?: string }; code?: string })?.driverError?.code ?? e?.code;
+  if (pgCode === '22021' || pgCode === '22P05') {
+    // a character PostgreSQL cannot store (NUL) that slipped past the edge checks
+    return new ApiError(400, ErrorCode.PARAMETER_INVALID, 'The request contains characters that cannot be stored');
+  }
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
     return new ApiError(415, ErrorCode.MEDIA_TYPE_UNSUPPORTED, 'Unsupported content encoding or charset', { header: 'Content-Type' });
   }

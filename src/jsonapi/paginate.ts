@@ -37,8 +37,10 @@ export async function paginate<T extends ObjectLiteral>(
     const table = qb.expressionMap.mainAlias!.metadata.tableName;
     const exprs = ordering.map(([e]) => e);
     const cursorExprs = exprs.map((e) => e.split(`${alias}.`).join('c.'));
-    const exists = await qb.connection.query(`SELECT 1 FROM ${table} WHERE id = $1`, [page.cursor]);
-    if (!exists.length) throw ApiError.invalidParameter('page[cursor]', 'does not name a resource of this list');
+    // the cursor must be a row of this very list (same account, same visibility, same filters):
+    // otherwise its position would reveal another tenant's or a hidden row's sort values
+    const visible = await qb.clone().andWhere(`${alias}.id = :pageCursor`, { pageCursor: page.cursor }).getCount();
+    if (!visible) throw ApiError.invalidParameter('page[cursor]', 'does not name a resource of this list');
     qb.andWhere(
       `(${exprs.join(', ')}) ${tieBreak === 'DESC' ? '<' : '>'} (SELECT ${cursorExprs.join(', ')} FROM ${table} c WHERE c.id = :pageCursor)`,
       { pageCursor: page.cursor },

@@ -1,5 +1,6 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import express, { NextFunction, Request, Response } from 'express';
+import { ApiError, ErrorCode } from './errors';
 import { fullPath, isRawBodyRoute, isSignedDownloadRoute, mediaTypeMiddleware, responseMediaType } from './media-type';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -21,6 +22,10 @@ function run(middleware: (req: Request, res: Response, next: NextFunction) => vo
 @Injectable()
 export class JsonApiRequestMiddleware implements NestMiddleware {
   async use(req: Request, res: Response, next: NextFunction): Promise<void> {
+    // PostgreSQL text cannot hold NUL: refuse it in the path or query before it reaches a query
+    if (/%00/.test(req.originalUrl ?? req.url)) {
+      throw new ApiError(400, ErrorCode.PARAMETER_INVALID, 'The URL must not contain NUL characters');
+    }
     if (fullPath(req).startsWith('/v1/') && !isSignedDownloadRoute(req)) {
       await run(mediaTypeMiddleware, req, res);
       // handlers answer with objects; express keeps a Content-Type that is already set

@@ -1,4 +1,5 @@
-import { IsArray, IsDefined, IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsArray, IsDefined, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsTimestamp } from '../jsonapi/timestamp';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
 import { isUuid } from '../jsonapi/ids';
 import { IsMetadata } from '../jsonapi/metadata';
@@ -18,7 +19,7 @@ export class UpdateLicenseDto {
   name?: string | null;
 
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'must be an ISO 8601 timestamp or null' })
+  @IsTimestamp({ message: 'must be an ISO 8601 timestamp or null' })
   expiry?: string | null;
 
   @IsOptional()

@@ -83,7 +83,7 @@ export class LicensesController {
     @Body() body: unknown,
   ) {
     const license = await this.licenses.findManageable(bearer, account.id, id);
-    const dto = await updateBody.transform(body);
+    const dto = await updateBody.transformFor(body, license.id);
     return singleDocument(LicenseSerializer, await this.licenses.update(account.id, license, dto));
   }
 

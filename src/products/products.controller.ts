@@ -58,7 +58,7 @@ export class ProductsController {
     @Body() body: unknown,
   ) {
     const product = await this.products.findManageable(bearer, account.id, id);
-    const dto = await updateBody.transform(body);
+    const dto = await updateBody.transformFor(body, product.id);
     return singleDocument(ProductSerializer, await this.products.update(account.id, product, dto));
   }
 

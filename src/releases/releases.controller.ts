@@ -4,7 +4,7 @@ import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../auth/bearer';
 import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
 import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
-import { ApiError, ErrorCode } from '../jsonapi/errors';
+import { ApiError } from '../jsonapi/errors';
 import { parseFields, parseInclude, parseListQuery, queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { created, listDocument, singleDocument } from '../jsonapi/serializer';
@@ -76,11 +76,7 @@ export class ReleasesController {
   @Patch(':id')
   async update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Body() body: unknown) {
     const release = await this.releases.findWritable(bearer, account.id, id);
-    const dto = await updateBody.transform(body);
-    const bodyId = (body as { data?: { id?: unknown } }).data?.id;
-    if (bodyId !== undefined && bodyId !== release.id) {
-      throw new ApiError(409, ErrorCode.CONFLICT, 'data.id does not match the release in the URL', { pointer: '/data/id' });
-    }
+    const dto = await updateBody.transformFor(body, release.id);
     return singleDocument(ReleaseSerializer, await this.releases.update(release, dto));
   }
 

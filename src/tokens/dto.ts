@@ -1,10 +1,11 @@
-import { IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsTimestamp } from '../jsonapi/timestamp';
 
 export class CreateTokenDto {
   @IsOptional() @IsString() @MaxLength(255) name?: string | null;
 
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'must be an ISO 8601 timestamp' })
+  @IsTimestamp({ message: 'must be an ISO 8601 timestamp' })
   expiry?: string | null;
 }
 

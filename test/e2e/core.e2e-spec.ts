@@ -432,6 +432,48 @@ describe('core: accounts, users, tokens and the JSON:API edge', () => {
       expect((await admin.get(`/v1/accounts/${acme.id}/tokens/not-a-uuid`)).status).toBe(404);
     });
 
+    it("refuses a cursor naming another account's row, revealing nothing of it", async () => {
+      const admin = api(t, bearer(acme.adminToken));
+      const res = await admin.get(`${usersPath()}?sort=email&page[cursor]=${other.adminId}`);
+      expect(res.status).toBe(400);
+      expect(res.body.errors[0]).toMatchObject({ code: 'PARAMETER_INVALID', source: { parameter: 'page[cursor]' } });
+      const own = await admin.get(`${usersPath()}?sort=email&page[cursor]=${acme.adminId}`);
+      expect(own.status).toBe(200);
+    });
+
+    it('refuses NUL characters in paths, queries, credentials and attributes without a 500', async () => {
+      const admin = api(t, bearer(acme.adminToken));
+      expect((await admin.get('/v1/accounts/a%00b/users')).status).toBe(400);
+      expect((await admin.get(`${usersPath()}?sort=email%00`)).status).toBe(400);
+      expect((await api(t).get(`${usersPath()}?key=abc%00`)).status).toBe(400);
+      const basic = await t.http.post(`/v1/accounts/${acme.id}/tokens`).set('Authorization', `Basic ${Buffer.from('a\u0000b:pw').toString('base64')}`);
+      expect(basic.status).toBe(401);
+      const attr = await admin.post(usersPath(), { data: { type: 'users', attributes: { email: 'nul@example.test', firstName: 'a\u0000b' } } });
+      expect(attr.status).toBe(422);
+      expect(attr.body.errors[0]).toMatchObject({ code: 'FIRST_NAME_INVALID', source: { pointer: '/data/attributes/firstName' } });
+    });
+
+    it('refuses absurdly deep attribute values with 422, not a stack overflow', async () => {
+      // written by hand: JSON.stringify itself overflows at this depth
+      const deep = `${'['.repeat(5000)}"x"${']'.repeat(5000)}`;
+      const raw = `{"data":{"type":"users","attributes":{"email":"deep@example.test","firstName":${deep}}}}`;
+      const res = await t.http.post(usersPath()).set('Authorization', bearer(acme.adminToken)).set('Content-Type', JSONAPI).send(raw);
+      expect(res.status).toBe(422);
+      expect(res.body.errors[0].source.pointer).toBe('/data/attributes/firstName');
+    });
+
+    it('refuses timestamps that JavaScript and PostgreSQL read differently (ISO weeks, Feb 30)', async () => {
+      for (const expiry of ['2030-W01', '2030-02-30T00:00:00Z']) {
+        const res = await t.http
+          .post(`/v1/accounts/${acme.id}/tokens`)
+          .auth(acme.adminEmail, acme.adminPassword)
+          .set('Content-Type', JSONAPI)
+          .send({ data: { type: 'tokens', attributes: { expiry } } });
+        expect({ expiry, status: res.status }).toEqual({ expiry, status: 422 });
+        expect(res.body.errors[0].code).toBe('EXPIRY_INVALID');
+      }
+    });
+
     it('carries the request id in the header and in error documents', async () => {
       const res = await api(t).get(usersPath());
       expect(res.headers['x-request-id']).toBeTruthy();

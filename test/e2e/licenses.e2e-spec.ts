@@ -194,6 +194,12 @@ describe('licenses', () => {
       expect(ents.status).toBe(400);
       const status = await admin.patch(`${base}/${l.id}`, patch(l.id, { suspended: true }));
       expect(status.status).toBe(400);
+      const otherLicense = await createLicense(t, account, l.productId);
+      const mismatch = await admin.patch(`${base}/${l.id}`, patch(otherLicense.id, { name: 'Wrong target' }));
+      expect(mismatch.status).toBe(409);
+      expect(mismatch.body.errors[0].source.pointer).toBe('/data/id');
+      expect((await admin.get(`${base}/${otherLicense.id}`)).body.data.attributes.name).not.toBe('Wrong target');
+      expect((await admin.get(`${base}/${l.id}`)).body.data.attributes.name).not.toBe('Wrong target');
       const badUser = await admin.patch(`${base}/${l.id}`, patch(l.id, {}, { user: { data: { type: 'users', id: UNKNOWN_ID } } }));
       expect(badUser.status).toBe(422);
       expect(badUser.body.errors[0].code).toBe('USER_NOT_FOUND');
