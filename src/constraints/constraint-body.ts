@@ -1,4 +1,5 @@
 import { ApiError, ErrorCode } from '../jsonapi/errors';
+import { documentError, isPlainObject, resourceArray } from '../jsonapi/document';
 import { isUuid } from '../jsonapi/ids';
 
 /**
@@ -8,33 +9,13 @@ import { isUuid } from '../jsonapi/ids';
  * such as /data/0/relationships/entitlement.
  */
 
-export const MAX_CONSTRAINTS_PER_REQUEST = 100;
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
-function documentError(detail: string, pointer: string): ApiError {
-  return new ApiError(400, ErrorCode.DOCUMENT_INVALID, detail, { pointer });
-}
 
-function items(body: unknown): Record<string, unknown>[] {
-  if (!isPlainObject(body) || !('data' in body)) throw documentError('the request body must be a JSON:API document with a data member', '');
-  const data = body.data;
-  if (!Array.isArray(data)) throw documentError('data must be an array of constraints', '/data');
-  if (data.length === 0) throw documentError('data must hold at least one constraint', '/data');
-  if (data.length > MAX_CONSTRAINTS_PER_REQUEST) throw documentError(`data may hold at most ${MAX_CONSTRAINTS_PER_REQUEST} constraints`, '/data');
-  return data.map((item, i) => {
-    if (!isPlainObject(item)) throw documentError('must be a resource object', `/data/${i}`);
-    if (typeof item.type !== 'string') throw documentError('type is required', `/data/${i}/type`);
-    if (item.type !== 'constraints') throw new ApiError(409, ErrorCode.TYPE_MISMATCH, 'must be constraints', { pointer: `/data/${i}/type` });
-    return item;
-  });
-}
 
 /** `data: [{type: "constraints", relationships: {entitlement: {data: {type: "entitlements", id}}}}]` -> entitlement ids. */
 export function parseAttachBody(body: unknown): string[] {
-  return items(body).map((item, i) => {
+  return resourceArray(body, 'constraints').map((item, i) => {
     for (const key of Object.keys(item)) {
       if (!['type', 'attributes', 'relationships', 'meta', 'lid'].includes(key)) throw ApiError.unpermitted(`/data/${i}/${key}`);
     }
@@ -65,7 +46,7 @@ export function parseAttachBody(body: unknown): string[] {
 
 /** `data: [{type: "constraints", id}]` -> constraint ids. */
 export function parseDetachBody(body: unknown): string[] {
-  return items(body).map((item, i) => {
+  return resourceArray(body, 'constraints').map((item, i) => {
     if (typeof item.id !== 'string') throw documentError('id is required', `/data/${i}/id`);
     if (!isUuid(item.id)) throw new ApiError(422, 'CONSTRAINT_NOT_FOUND', `constraints ${item.id} was not found`, { pointer: `/data/${i}/id` });
     return item.id.toLowerCase();

@@ -2,6 +2,7 @@ import { Body, Injectable, PipeTransform } from '@nestjs/common';
 import { ClassConstructor, plainToInstance } from 'class-transformer';
 import { validate, ValidationError } from 'class-validator';
 import { ApiError, attributeCode, ErrorCode } from './errors';
+import { documentError, isPlainObject } from './document';
 import { isUuid } from './ids';
 
 export interface RelationshipSpec {
@@ -23,13 +24,7 @@ export interface BodySpec<T> {
 }
 
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
-function documentError(detail: string, pointer = '/data'): ApiError {
-  return new ApiError(400, ErrorCode.DOCUMENT_INVALID, detail, { pointer });
-}
 
 /** `entitlements` -> `entitlement`: the field prefix and error-code name for one member of a to-many relationship. */
 function singular(name: string): string {

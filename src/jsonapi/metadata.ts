@@ -1,11 +1,9 @@
 import { ValidateBy, ValidationOptions } from 'class-validator';
+import { isPlainObject } from './document';
 
 export const METADATA_MAX_BYTES = 16 * 1024;
 export const METADATA_MAX_DEPTH = 4;
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Nesting depth of a JSON value: `{}` is 1, `{a: {}}` is 2; arrays count as a level too. */
 export function jsonDepth(value: unknown): number {

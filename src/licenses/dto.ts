@@ -1,6 +1,7 @@
 import { IsArray, IsDefined, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { IsTimestamp } from '../jsonapi/timestamp';
-import { ApiError, ErrorCode } from '../jsonapi/errors';
+import { ApiError } from '../jsonapi/errors';
+import { documentError, resourceArray } from '../jsonapi/document';
 import { isUuid } from '../jsonapi/ids';
 import { IsMetadata } from '../jsonapi/metadata';
 import { GIVEN_LICENSE_KEY } from './license-key';
@@ -55,25 +56,14 @@ export const LICENSE_CREATE_RELATIONSHIPS = {
 /** product is immutable and entitlements have their own endpoint: a PATCH naming them is 400 PARAMETER_UNPERMITTED. */
 export const LICENSE_UPDATE_RELATIONSHIPS = { user: { type: 'users' } };
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /**
  * `{data: [{type: 'entitlements', id}, ...]}` (attach/detach) -> the ids. A malformed document is
  * 400, a wrong type 409, an id that cannot name an entitlement 422 ENTITLEMENT_NOT_FOUND.
  */
 export function parseEntitlementLinkage(body: unknown): string[] {
-  if (!isPlainObject(body) || !Array.isArray(body.data)) {
-    throw new ApiError(400, ErrorCode.DOCUMENT_INVALID, 'the body must be {data: [{type: "entitlements", id}]}', { pointer: '/data' });
-  }
-  if (body.data.length === 0) throw new ApiError(400, ErrorCode.DOCUMENT_INVALID, 'data must list at least one entitlement', { pointer: '/data' });
-  if (body.data.length > 100) throw new ApiError(400, ErrorCode.DOCUMENT_INVALID, 'data may list at most 100 entitlements', { pointer: '/data' });
-  return body.data.map((item, i) => {
-    if (!isPlainObject(item) || typeof item.type !== 'string' || typeof item.id !== 'string') {
-      throw new ApiError(400, ErrorCode.DOCUMENT_INVALID, 'each item must be {type, id}', { pointer: `/data/${i}` });
-    }
-    if (item.type !== 'entitlements') throw new ApiError(409, ErrorCode.TYPE_MISMATCH, 'must be entitlements', { pointer: `/data/${i}/type` });
+  return resourceArray(body, 'entitlements').map((item, i) => {
+    if (typeof item.id !== 'string') throw documentError('id is required', `/data/${i}/id`);
     if (!isUuid(item.id)) throw entitlementNotFound(i, item.id);
     return item.id.toLowerCase();
   });
