@@ -12,10 +12,10 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
 const MIB = 1024 * 1024;
 const sizeMib = Number(process.env.BENCH_UPLOAD_MIB ?? 1024);
@@ -27,17 +27,9 @@ const SIZE = sizeMib * MIB;
 const ROOT_TOKEN = `bench-root-${randomBytes(16).toString('hex')}`;
 const JSONAPI = 'application/vnd.api+json';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// the server's own helper (the bench runs after `npm run build`)
+const { freeLoopbackPort } = createRequire(import.meta.url)(path.join(repo, 'dist/src/database/embedded-postgres.js'));
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -49,7 +41,7 @@ function rssKiB(pid) {
 const mib = (kib) => (kib / 1024).toFixed(1);
 
 async function main() {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const base = `http://127.0.0.1:${port}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-bench-'));
   const env = { ...process.env, PORT: String(port), DATA_DIR: dataDir, ROOT_TOKEN, PUBLIC_URL: base, LOG_LEVEL: 'warn', STORAGE_DRIVER: 'local' };
