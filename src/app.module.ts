@@ -2,6 +2,7 @@ import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/c
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountsModule } from './accounts/accounts.module';
 import { AuthModule } from './auth/auth.module';
+import { CatalogueModule } from './catalogue/catalogue.module';
 import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
@@ -25,17 +26,19 @@ export class AppModule implements NestModule {
       imports: [
         ConfigModule.forRoot(config),
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
+        CatalogueModule,
         AuthModule,
+        // the hot routes first: express tries routes in the order they were registered
+        V3Module,
+        UpgradesModule,
+        ReleasesModule,
         AccountsModule,
         UsersModule,
         TokensModule,
         ProductsModule,
         EntitlementsModule,
         LicensesModule,
-        ReleasesModule,
         ArtifactsModule,
-        UpgradesModule,
-        V3Module,
       ],
       controllers: [HealthController],
     };

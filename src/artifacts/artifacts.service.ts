@@ -6,6 +6,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { Bearer } from '../auth/bearer';
 import { isPrivileged } from '../auth/bearer';
 import { APP_CONFIG } from '../config/config';
+import { CountersService } from '../counters/counters.service';
 import type { AppConfig } from '../config/config';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
 import { isUuid } from '../jsonapi/ids';
@@ -84,6 +85,7 @@ export class ArtifactsService {
     @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
     private readonly signer: DownloadSigner,
     private readonly statuses: ReleaseStatusService,
+    private readonly counters: CountersService,
   ) {}
 
   get storageDriver(): StorageDriver {
@@ -218,17 +220,22 @@ export class ArtifactsService {
    * `/v1/accounts/:account/artifacts/:id/:filename` URL for local storage, a presigned URL for S3.
    * `ttlSeconds` is honoured for admins and product tokens only (others get the default hour).
    * Every URL issued to a license, user or anonymous caller adds exactly 1 to the release's downloads.
-   * The caller has already checked that the bearer may see `release`.
+   * The caller has already checked that the bearer may see `release`; `known` is its artifact
+   * when the caller has it already (the catalogue's copy), saving a query.
    */
-  async issueDownload(bearer: Bearer, accountId: string, release: Pick<Release, 'id'>, ttlSeconds?: number): Promise<{ artifact: Artifact; url: string }> {
-    const artifact = await this.findUploaded(accountId, release.id);
+  async issueDownload(
+    bearer: Bearer,
+    accountId: string,
+    release: Pick<Release, 'id'>,
+    ttlSeconds?: number,
+    known?: Artifact | null,
+  ): Promise<{ artifact: Artifact; url: string }> {
+    const artifact = known?.status === 'UPLOADED' && known.releaseId === release.id ? known : await this.findUploaded(accountId, release.id);
     if (!artifact) throw ApiError.notFound('The release has no uploaded artifact');
     const privileged = isPrivileged(bearer);
     const ttl = privileged && ttlSeconds !== undefined ? Math.min(Math.max(ttlSeconds, DOWNLOAD_TTL_MIN), DOWNLOAD_TTL_MAX) : DOWNLOAD_TTL_DEFAULT;
     const url = await this.downloadUrl(artifact, ttl);
-    if (!privileged) {
-      await this.db.query(`UPDATE releases SET downloads = downloads + 1 WHERE id = $1 AND account_id = $2`, [release.id, accountId]);
-    }
+    if (!privileged) this.counters.countDownload(accountId, release.id);
     return { artifact, url };
   }
 

@@ -1,16 +1,13 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { Account } from '../accounts/account.entity';
-import { License } from '../licenses/license.entity';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
 import { BearerStrategy } from './bearer.strategy';
 
 @Global()
 @Module({
-  imports: [PassportModule, TypeOrmModule.forFeature([Account, License])],
+  imports: [PassportModule],
   providers: [AuthService, BearerStrategy, { provide: APP_GUARD, useClass: AuthGuard }],
   exports: [AuthService],
 })

@@ -1,15 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Repository } from 'typeorm';
-import { Account } from '../accounts/account.entity';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { Account } from '../accounts/account.entity';
+import { CatalogueService } from '../catalogue/catalogue.service';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
-import { License } from '../licenses/license.entity';
+import type { License } from '../licenses/license.entity';
 import type { Bearer } from './bearer';
 import { safeEqual, tokenDigest } from './secrets';
-import { isUuid } from '../jsonapi/ids';
-
 
 /** Turns credentials into a Bearer bound to one account. */
 @Injectable()
@@ -17,15 +16,12 @@ export class AuthService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly db: DataSource,
-    @InjectRepository(Account) private readonly accounts: Repository<Account>,
-    @InjectRepository(License) private readonly licenses: Repository<License>,
+    private readonly catalogue: CatalogueService,
   ) {}
 
   /** `:account` is a UUID or a slug; unknown is 404. */
   async resolveAccount(idOrSlug: string): Promise<Account> {
-    const account = isUuid(idOrSlug)
-      ? await this.accounts.findOne({ where: { id: idOrSlug.toLowerCase() } })
-      : await this.accounts.findOne({ where: { slug: idOrSlug.toLowerCase() } });
+    const account = await this.catalogue.account(idOrSlug);
     if (!account) throw ApiError.notFound('The account was not found');
     return account;
   }
@@ -58,8 +54,9 @@ export class AuthService {
 
   /** A license key: unknown 401, suspended 403, expired with REVOKE_ACCESS 403. */
   async authenticateLicense(account: Account | undefined, key: string): Promise<Bearer> {
-    const license = account ? await this.licenses.findOne({ where: { accountId: account.id, key } }) : null;
-    if (!license) throw new ApiError(401, ErrorCode.LICENSE_INVALID, 'The license key is invalid');
+    const cached = account ? await this.catalogue.license(account.id, key) : null;
+    if (!cached) throw new ApiError(401, ErrorCode.LICENSE_INVALID, 'The license key is invalid');
+    const license = cached.license;
     assertLicenseUsable(license);
     return { kind: 'license', accountId: license.accountId, license };
   }

@@ -24,6 +24,19 @@ export interface AppConfig {
   signingSecret?: string;
   logLevel: LogLevel;
   passwordHashCost: number;
+  catalogue: CatalogueConfig;
+  /** How often counted downloads and upgrades are written to the database. */
+  countersFlushMs: number;
+}
+
+/** The hot path's in-memory catalogue (src/catalogue). */
+export interface CatalogueConfig {
+  /** Off: every request reads the database (the SQL path), as a fallback or for comparison. */
+  enabled: boolean;
+  /** Memory for cached release lines, in MiB; least recently used products are dropped beyond it. */
+  budgetMb: number;
+  /** Safety net behind LISTEN/NOTIFY: a cached entry older than this is reloaded. */
+  ttlSeconds: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -114,5 +127,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 
   const passwordHashCost = integer(env, 'PASSWORD_HASH_COST', 10, 4, 15);
 
-  return { port, databaseUrl, dataDir, rootToken, publicUrl, storageDriver, s3, signingSecret, logLevel, passwordHashCost };
+  const catalogue: CatalogueConfig = {
+    enabled: boolean(env, 'CATALOGUE', true),
+    budgetMb: integer(env, 'CATALOGUE_BUDGET_MB', 256, 1, 65536),
+    ttlSeconds: integer(env, 'CATALOGUE_TTL_SECONDS', 30, 1, 86400),
+  };
+  const countersFlushMs = integer(env, 'COUNTERS_FLUSH_MS', 1000, 10, 60000);
+
+  return { port, databaseUrl, dataDir, rootToken, publicUrl, storageDriver, s3, signingSecret, logLevel, passwordHashCost, catalogue, countersFlushMs };
 }

@@ -54,7 +54,8 @@ export function responseMediaType(accept: string | undefined): string {
   return JSONAPI_MEDIA_TYPE;
 }
 
-function hasBody(req: Request): boolean {
+/** Does the request carry a body (a length above 0, or chunked)? */
+export function hasBody(req: Request): boolean {
   const length = req.headers['content-length'];
   if (length !== undefined) return Number(length) > 0;
   return req.headers['transfer-encoding'] !== undefined;

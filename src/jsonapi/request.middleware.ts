@@ -1,7 +1,7 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import express, { NextFunction, Request, Response } from 'express';
 import { ApiError, ErrorCode } from './errors';
-import { fullPath, isRawBodyRoute, isSignedDownloadRoute, mediaTypeMiddleware, responseMediaType } from './media-type';
+import { fullPath, hasBody, isRawBodyRoute, isSignedDownloadRoute, mediaTypeMiddleware, responseMediaType } from './media-type';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -31,7 +31,8 @@ export class JsonApiRequestMiddleware implements NestMiddleware {
       // handlers answer with objects; express keeps a Content-Type that is already set
       res.setHeader('Content-Type', responseMediaType(req.headers.accept));
     }
-    if (!isRawBodyRoute(req)) await run(parseJson, req, res);
+    // most requests (every update check) have no body: nothing to parse
+    if (hasBody(req) && !isRawBodyRoute(req)) await run(parseJson, req, res);
     next();
   }
 }

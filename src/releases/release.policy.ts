@@ -1,6 +1,33 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { Bearer } from '../auth/bearer';
+import type { ExpirationStrategy } from '../licenses/license.entity';
+import type { DistributionStrategy } from '../products/product.entity';
 import type { Release } from './release.entity';
+
+/** What the memory rule needs to know of a license (the catalogue keeps these). */
+export interface LicenseFacts {
+  id: string;
+  productId: string;
+  expiry: Date | null;
+  expirationStrategy: ExpirationStrategy;
+  suspended: boolean;
+  entitlementIds: ReadonlySet<string>;
+}
+
+/** The caller, with the facts the memory rule reads: its licenses and the account's products. */
+export interface ViewerFacts {
+  bearer: Bearer;
+  /** license: its own license; user: the licenses it owns; others: none. */
+  licenses: readonly LicenseFacts[];
+  strategyOf(productId: string): DistributionStrategy | undefined;
+}
+
+/** What the memory rule needs to know of a release. */
+export interface ReleaseFacts {
+  release: Pick<Release, 'accountId' | 'productId' | 'status' | 'created'>;
+  /** Entitlement ids of its constraints. */
+  entitlementIds: readonly string[];
+}
 
 /**
  * Who sees which releases (API.md §4), as SQL so that lists and single records use the same rule:
@@ -42,6 +69,29 @@ export class ReleaseVisibilityPolicy {
     }
   }
 
+  /**
+   * The same rule as `scope`, in memory, for the catalogue's hot path (the two are tested against
+   * each other on generated data: test/e2e/visibility-equivalence.e2e-spec.ts).
+   */
+  static sees(viewer: ViewerFacts, entry: ReleaseFacts, now = Date.now()): boolean {
+    const { bearer } = viewer;
+    const r = entry.release;
+    switch (bearer.kind) {
+      case 'admin':
+        return r.accountId === bearer.accountId;
+      case 'product':
+        return r.accountId === bearer.accountId && r.productId === bearer.productId;
+      case 'license':
+      case 'user':
+        if (r.accountId !== bearer.accountId || r.status !== 'PUBLISHED') return false;
+        return viewer.licenses.some((l) => licenseReaches(viewer, l, entry, bearer.kind === 'user', now)) || isOpen(viewer, entry);
+      case 'anonymous':
+        return bearer.accountId !== null && r.accountId === bearer.accountId && r.status === 'PUBLISHED' && isOpen(viewer, entry);
+      default:
+        return false;
+    }
+  }
+
   /** Writes (create, update, delete, yank, publish, upload, constraints): admin or the product's token. */
   static canWrite(bearer: Bearer, release: Pick<Release, 'accountId' | 'productId'>): boolean {
     if (bearer.kind === 'admin') return bearer.accountId === release.accountId;
@@ -53,6 +103,28 @@ export class ReleaseVisibilityPolicy {
   static canWriteProduct(bearer: Bearer, accountId: string, productId: string): boolean {
     return ReleaseVisibilityPolicy.canWrite(bearer, { accountId, productId });
   }
+}
+
+/** Memory twin of openSql. */
+function isOpen(viewer: ViewerFacts, entry: ReleaseFacts): boolean {
+  return entry.entitlementIds.length === 0 && viewer.strategyOf(entry.release.productId) === 'OPEN';
+}
+
+/** Memory twin of licensedSql (a user's suspended licenses reach nothing). */
+function licenseReaches(viewer: ViewerFacts, l: LicenseFacts, entry: ReleaseFacts, skipSuspended: boolean, now: number): boolean {
+  const r = entry.release;
+  if (skipSuspended && l.suspended) return false;
+  if (l.productId !== r.productId) return false;
+  const strategy = viewer.strategyOf(r.productId);
+  if (strategy !== 'LICENSED' && strategy !== 'OPEN') return false;
+  const inWindow =
+    l.expiry === null ||
+    l.expiry.getTime() > now ||
+    l.expirationStrategy === 'ALLOW_ACCESS' ||
+    (l.expirationStrategy === 'RESTRICT_ACCESS' && r.created.getTime() <= l.expiry.getTime());
+  if (!inWindow) return false;
+  for (const id of entry.entitlementIds) if (!l.entitlementIds.has(id)) return false;
+  return true;
 }
 
 /** PUBLISHED unconstrained releases of OPEN products: what everyone may see. */

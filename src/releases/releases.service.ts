@@ -4,6 +4,9 @@ import { DataSource, In, Repository, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
 import { Artifact } from '../artifacts/artifact.entity';
 import { ArtifactsService } from '../artifacts/artifacts.service';
+import { CatalogueService } from '../catalogue/catalogue.service';
+import type { CatalogueRelease } from '../catalogue/product-releases';
+import { CountersService } from '../counters/counters.service';
 import type { Bearer } from '../auth/bearer';
 import { isPrivileged } from '../auth/bearer';
 import { ConstraintSerializer } from '../constraints/constraint.serializer';
@@ -100,6 +103,8 @@ export class ReleasesService {
     @InjectRepository(Artifact) private readonly artifacts: Repository<Artifact>,
     private readonly status: ReleaseStatusService,
     private readonly artifactFiles: ArtifactsService,
+    private readonly catalogue: CatalogueService,
+    private readonly counters: CountersService,
   ) {}
 
   /** The account's releases that `bearer` may see (ReleaseVisibilityPolicy), as a query on alias `release`. */
@@ -154,7 +159,8 @@ export class ReleasesService {
     if (filters.version !== undefined) qb.andWhere('release.version = :fVersion', { fVersion: filters.version });
     if (filters.status) qb.andWhere('release.status = :fStatus', { fStatus: filters.status });
     if (filters.yanked !== undefined) qb.andWhere(filters.yanked ? 'release.yanked IS NOT NULL' : 'release.yanked IS NULL');
-    return paginate(qb, query.page, query.sort, RELEASE_SORT);
+    const page = await paginate(qb, query.page, query.sort, RELEASE_SORT);
+    return { ...page, items: page.items.map((r) => this.counters.withPending(r)) };
   }
 
   /**
@@ -163,6 +169,8 @@ export class ReleasesService {
    */
   async findVisible(bearer: Bearer, accountId: string, idOrFilename: string, product?: string): Promise<Release> {
     if (product !== undefined && !isUuid(product)) throw ApiError.invalidParameter('product', 'must be a product id');
+    const cached = await this.visibleInCatalogue(bearer, accountId, idOrFilename, product);
+    if (cached) return this.counters.withPending(cached);
     const qb = this.visible(bearer, accountId);
     if (isUuid(idOrFilename)) qb.andWhere('release.id = :rId', { rId: idOrFilename.toLowerCase() });
     else qb.andWhere('release.filename = :rFilename', { rFilename: idOrFilename });
@@ -170,7 +178,24 @@ export class ReleasesService {
     const rows = await qb.orderBy('release.created', 'DESC').limit(2).getMany();
     if (!rows.length) throw ApiError.notFound('The release was not found');
     if (rows.length > 1) throw ApiError.invalidParameter('product', 'several releases have this filename: pass ?product= to choose one');
-    return rows[0];
+    return this.counters.withPending(rows[0]);
+  }
+
+  /**
+   * The release from the catalogue when it holds it and the caller sees it; undefined otherwise
+   * (SQL then answers, including the 404).
+   */
+  private async visibleInCatalogue(bearer: Bearer, accountId: string, idOrFilename: string, product?: string): Promise<Release | undefined> {
+    let entry: CatalogueRelease | undefined;
+    if (isUuid(idOrFilename)) {
+      entry = this.catalogue.cachedRelease(accountId, idOrFilename.toLowerCase());
+      if (entry && product !== undefined && entry.release.productId !== product.toLowerCase()) return undefined;
+    } else if (product !== undefined) {
+      entry = (await this.catalogue.productReleases(accountId, product.toLowerCase()))?.byFilename.get(idOrFilename);
+    }
+    if (!entry) return undefined;
+    const viewer = await this.catalogue.viewer(bearer, accountId);
+    return viewer && ReleaseVisibilityPolicy.sees(viewer, entry) ? entry.release : undefined;
   }
 
   /** A release the bearer may change: hidden 404, visible but not writable 403. */
@@ -193,7 +218,7 @@ export class ReleasesService {
       changes.metadata = dto.metadata;
     }
     if (Object.keys(changes).length) await this.releases.update({ id: release.id, accountId: release.accountId }, changes);
-    return this.releases.findOneOrFail({ where: { id: release.id, accountId: release.accountId } });
+    return this.counters.withPending(await this.releases.findOneOrFail({ where: { id: release.id, accountId: release.accountId } }));
   }
 
   async remove(bearer: Bearer, accountId: string, id: string): Promise<void> {
@@ -212,7 +237,7 @@ export class ReleasesService {
   /** yank / publish through the status machine (API.md §3). */
   async act(bearer: Bearer, accountId: string, id: string, event: 'yank' | 'publish'): Promise<Release> {
     const release = await this.findWritable(bearer, accountId, id);
-    return this.status.apply(accountId, release.id, event);
+    return this.counters.withPending(await this.status.apply(accountId, release.id, event));
   }
 
   /** The product of a visible release (GET /releases/:id/product). */

@@ -129,3 +129,44 @@ export function parseUpgradeConstraint(raw: string): UpgradeConstraint | null {
   if (!m) return null;
   return { major: Number(m[1]), minor: m[2] === undefined ? undefined : Number(m[2]) };
 }
+
+/** Compares two encoded keys as PostgreSQL compares `text[] COLLATE "C"` (element by element, then length). */
+function compareKeys(a: readonly string[], b: readonly string[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
+  }
+  return a.length - b.length;
+}
+
+type PrecedenceColumns = Pick<SemverColumns, 'semverMajor' | 'semverMinor' | 'semverPatch' | 'semverIsRelease' | 'semverPreKey'>;
+
+/**
+ * Semver precedence of two releases (negative: `a` is lower), build metadata ignored: the same
+ * comparison as greaterThanSql, in memory.
+ */
+export function comparePrecedence(a: PrecedenceColumns, b: PrecedenceColumns): number {
+  return (
+    a.semverMajor - b.semverMajor ||
+    a.semverMinor - b.semverMinor ||
+    a.semverPatch - b.semverPatch ||
+    Number(a.semverIsRelease) - Number(b.semverIsRelease) ||
+    compareKeys(a.semverPreKey, b.semverPreKey)
+  );
+}
+
+/**
+ * The order of precedenceColumns plus the tie-breaks of a release line (created, then id), as
+ * SQL sorts them ascending; a line lists releases in the reverse of this order.
+ */
+export function compareLineOrder(
+  a: PrecedenceColumns & Pick<SemverColumns, 'semverBuildKey'> & { created: Date; id: string },
+  b: PrecedenceColumns & Pick<SemverColumns, 'semverBuildKey'> & { created: Date; id: string },
+): number {
+  return (
+    comparePrecedence(a, b) ||
+    compareKeys(a.semverBuildKey, b.semverBuildKey) ||
+    a.created.getTime() - b.created.getTime() ||
+    (a.id === b.id ? 0 : a.id < b.id ? -1 : 1)
+  );
+}

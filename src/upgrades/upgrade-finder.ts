@@ -3,11 +3,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { SelectQueryBuilder } from 'typeorm';
 import type { SemVer } from 'semver';
+import type { Artifact } from '../artifacts/artifact.entity';
 import type { Bearer } from '../auth/bearer';
+import { CatalogueService } from '../catalogue/catalogue.service';
+import { CountersService } from '../counters/counters.service';
 import { Release } from '../releases/release.entity';
 import type { Channel } from '../releases/release.entity';
 import { ReleaseVisibilityPolicy } from '../releases/release.policy';
-import { greaterThanSql, INCLUSIVE_CHANNELS, precedenceColumns } from '../releases/semver';
+import { comparePrecedence, greaterThanSql, INCLUSIVE_CHANNELS, precedenceColumns, semverColumns } from '../releases/semver';
 import type { UpgradeConstraint } from '../releases/semver';
 
 export interface ReleaseLine {
@@ -27,40 +30,85 @@ export interface UpgradeQuery extends ReleaseLine {
   current: SemVer;
 }
 
+/** A release the finder chose, with its artifact when the catalogue knew it (undefined: not looked up). */
+export interface FoundRelease {
+  release: Release;
+  artifact?: Artifact | null;
+}
+
 /** The caller kinds whose upgrade checks are counted (admins and product tokens are internal). */
 export function countsAsCustomer(bearer: Bearer): boolean {
   return bearer.kind === 'license' || bearer.kind === 'user' || bearer.kind === 'anonymous';
 }
 
 /**
- * Finds the release an application should move to, entirely in SQL: the caller's visibility
- * scope, the product/platform/filetype line, the inclusive channels, the constraint, then the
- * highest semver precedence (build metadata breaks ties, then the newest row).
+ * Finds the release an application should move to: the caller's visibility, the product/platform
+ * (and filetype) line, the inclusive channels, the constraint, then the highest semver precedence
+ * (build metadata breaks ties, then the newest row). From the in-memory catalogue when it serves
+ * (a release line is already in that order: the first match wins), else in SQL.
  */
 @Injectable()
 export class UpgradeFinder {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly catalogue: CatalogueService,
+    private readonly counters: CountersService,
+  ) {}
 
   /** The highest visible release greater than `current`, or null. */
-  findNext(bearer: Bearer, accountId: string, query: UpgradeQuery): Promise<Release | null> {
+  async findNext(bearer: Bearer, accountId: string, query: UpgradeQuery): Promise<FoundRelease | null> {
+    const fromMemory = await this.fromCatalogue(bearer, accountId, query, query.current);
+    if (fromMemory !== undefined) return fromMemory;
     const qb = this.line(bearer, accountId, query);
     const gt = greaterThanSql('release', query.current, 'cur');
     qb.andWhere(gt.sql, gt.params);
-    return qb.getOne();
+    const release = await qb.getOne();
+    return release ? { release } : null;
   }
 
   /** The highest visible release of the line, or null. */
-  findLatest(bearer: Bearer, accountId: string, line: ReleaseLine): Promise<Release | null> {
-    return this.line(bearer, accountId, line).getOne();
+  async findLatest(bearer: Bearer, accountId: string, line: ReleaseLine): Promise<FoundRelease | null> {
+    const fromMemory = await this.fromCatalogue(bearer, accountId, line);
+    if (fromMemory !== undefined) return fromMemory;
+    const release = await this.line(bearer, accountId, line).getOne();
+    return release ? { release } : null;
   }
 
   /**
    * Adds 1 to the next release's `upgrades` when the check was answered to a customer (license,
-   * user or anonymous caller). A single UPDATE, so concurrent checks never lose a count.
+   * user or anonymous caller); written in the next counters flush.
    */
-  async countUpgrade(bearer: Bearer, accountId: string, releaseId: string): Promise<void> {
-    if (!countsAsCustomer(bearer)) return;
-    await this.db.query('UPDATE releases SET upgrades = upgrades + 1 WHERE id = $1 AND account_id = $2', [releaseId, accountId]);
+  countUpgrade(bearer: Bearer, accountId: string, releaseId: string): void {
+    if (countsAsCustomer(bearer)) this.counters.countUpgrade(accountId, releaseId);
+  }
+
+  /** The answer from memory; undefined when the catalogue is not serving. */
+  private async fromCatalogue(bearer: Bearer, accountId: string, line: ReleaseLine, current?: SemVer): Promise<FoundRelease | null | undefined> {
+    const viewer = await this.catalogue.viewer(bearer, accountId);
+    if (!viewer) return undefined;
+    const product = await this.catalogue.productReleases(accountId, line.productId);
+    if (product === undefined) return undefined;
+    const entries = product?.lines.get(line.platform);
+    if (!entries) return null;
+    const floor = current ? semverColumns(current) : undefined;
+    const channels = INCLUSIVE_CHANNELS[line.channel];
+    const now = Date.now();
+    for (const entry of entries) {
+      const r = entry.release;
+      if (floor && comparePrecedence(r, floor) <= 0) break; // the line is sorted: nothing below is greater
+      if (line.constraint) {
+        if (r.semverMajor > line.constraint.major) continue;
+        if (r.semverMajor < line.constraint.major) break;
+        if (line.constraint.minor !== undefined && r.semverMinor < line.constraint.minor) break;
+      }
+      if (!channels.includes(r.channel)) continue;
+      if (line.filetype !== undefined && r.filetype !== line.filetype) continue;
+      if (line.publishedOnly && r.status !== 'PUBLISHED') continue;
+      if (line.requireArtifact && entry.artifact?.status !== 'UPLOADED') continue;
+      if (!ReleaseVisibilityPolicy.sees(viewer, entry, now)) continue;
+      return { release: r, artifact: entry.artifact };
+    }
+    return null;
   }
 
   private line(bearer: Bearer, accountId: string, line: ReleaseLine): SelectQueryBuilder<Release> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Bearer } from '../auth/bearer';
 import { ArtifactsService } from '../artifacts/artifacts.service';
+import { CountersService } from '../counters/counters.service';
 import { withRedirect } from '../artifacts/artifact.serializer';
 import type { ArtifactView } from '../artifacts/artifact.serializer';
 import { ApiError } from '../jsonapi/errors';
@@ -22,6 +23,7 @@ export class UpgradesService {
     private readonly finder: UpgradeFinder,
     private readonly releases: ReleasesService,
     private readonly artifacts: ArtifactsService,
+    private readonly counters: CountersService,
   ) {}
 
   /**
@@ -31,9 +33,9 @@ export class UpgradesService {
   async check(bearer: Bearer, accountId: string, check: UpgradeCheck): Promise<{ artifact: ArtifactView; url: string; meta: UpgradeMeta } | null> {
     const next = await this.finder.findNext(bearer, accountId, { ...check, requireArtifact: true });
     if (!next) return null;
-    const { artifact, url } = await this.artifacts.issueDownload(bearer, accountId, next);
-    await this.finder.countUpgrade(bearer, accountId, next.id);
-    return { artifact: withRedirect(artifact, url), url, meta: { current: check.version, next: next.version } };
+    const { artifact, url } = await this.artifacts.issueDownload(bearer, accountId, next.release, undefined, next.artifact);
+    this.finder.countUpgrade(bearer, accountId, next.release.id);
+    return { artifact: withRedirect(artifact, url), url, meta: { current: check.version, next: next.release.version } };
   }
 
   /**
@@ -52,9 +54,8 @@ export class UpgradesService {
       ...target,
     });
     if (!next) throw ApiError.notFound('No upgrade is available for this release');
-    await this.finder.countUpgrade(bearer, accountId, next.id);
-    // the counter just moved: show the caller the row as it is now
-    const fresh = await this.releases.findVisible(bearer, accountId, next.id).catch(() => next);
-    return { release: fresh, meta: { current: current.version, next: next.version } };
+    this.finder.countUpgrade(bearer, accountId, next.release.id);
+    // the counter just moved: show the caller the count as it is now
+    return { release: this.counters.withPending(next.release), meta: { current: current.version, next: next.release.version } };
   }
 }

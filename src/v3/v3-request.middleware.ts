@@ -2,8 +2,8 @@ import { Injectable, NestMiddleware } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { NextFunction, Request, Response } from 'express';
 import { DataSource } from 'typeorm';
-import { Account } from '../accounts/account.entity';
 import type { AuthenticatedRequest } from '../auth/decorators';
+import { CatalogueService } from '../catalogue/catalogue.service';
 import { extractCredential } from '../auth/credentials';
 import type { Credential } from '../auth/credentials';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
@@ -27,16 +27,17 @@ export interface V3Request extends Request, AuthenticatedRequest {
  */
 @Injectable()
 export class V3RequestMiddleware implements NestMiddleware {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly catalogue: CatalogueService,
+  ) {}
 
   async use(req: V3Request, _res: Response, next: NextFunction): Promise<void> {
     req.plainErrors = true;
     const path = fullPath(req).replace(/\/+$/, '');
     let accountId: string | undefined;
     if (/^\/v3\/releases\/(update|latest)$/.test(path)) {
-      const productId = v3ProductId(req.query as Record<string, unknown>);
-      const rows: Array<{ account_id: string }> = await this.db.query('SELECT account_id FROM products WHERE id = $1', [productId]);
-      accountId = rows[0]?.account_id;
+      accountId = (await this.catalogue.productAccount(v3ProductId(req.query as Record<string, unknown>))) ?? undefined;
     } else {
       const m = /^\/v3\/([^/]+)$/.exec(path);
       const releaseId = m ? decodeURIComponent(m[1]) : '';
@@ -45,7 +46,7 @@ export class V3RequestMiddleware implements NestMiddleware {
         accountId = rows[0]?.account_id;
       }
     }
-    const account = accountId ? await this.db.getRepository(Account).findOne({ where: { id: accountId } }) : null;
+    const account = accountId ? await this.catalogue.account(accountId) : null;
     if (!account) throw rejectedCredential(extractCredential(req));
     req.account = account;
     next();

@@ -36,8 +36,8 @@ export class V3Service {
     await this.authorize(bearer, accountId, query.productId);
     const next = await this.finder.findNext(bearer, accountId, { ...query, publishedOnly: true });
     if (!next) return null;
-    await this.finder.countUpgrade(bearer, accountId, next.id);
-    return this.present(bearer, next);
+    this.finder.countUpgrade(bearer, accountId, next.release.id);
+    return this.present(bearer, next.release);
   }
 
   /** The newest visible PUBLISHED release, or 404. */
@@ -45,7 +45,7 @@ export class V3Service {
     await this.authorize(bearer, accountId, query.productId);
     const latest = await this.finder.findLatest(bearer, accountId, { ...query, publishedOnly: true });
     if (!latest) throw ApiError.notFound('No release was found for this product, platform and channel');
-    return this.present(bearer, latest);
+    return this.present(bearer, latest.release);
   }
 
   /**

@@ -1,0 +1,144 @@
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import type { Notification } from 'pg';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { CatalogueService } from './catalogue.service';
+
+export const CATALOGUE_CHANNEL = 'shipgate_catalogue';
+export const COUNTERS_CHANNEL = 'shipgate_counters';
+
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 5000;
+/** A write waits at most this long for its own changes to reach the catalogue. */
+const SETTLE_TIMEOUT_MS = 2000;
+
+/**
+ * One dedicated PostgreSQL connection that LISTENs for the catalogue's change notifications (sent
+ * by triggers on commit, from any instance or any SQL session) and for flushed counters, and
+ * applies them to the CatalogueService. When the connection is lost the catalogue stops serving
+ * (requests use SQL) until it is back and the catalogue has been emptied.
+ */
+@Injectable()
+export class CatalogueListener implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('Catalogue');
+  private client: Client | null = null;
+  private stopped = false;
+  private retryMs = RECONNECT_MIN_MS;
+  private reconnecting = false;
+  private readonly settling = new Map<string, () => void>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly catalogue: CatalogueService,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    if (!this.config.catalogue.enabled || !this.config.databaseUrl) return;
+    await this.connect();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    const client = this.client;
+    this.client = null;
+    this.catalogue.setListening(false);
+    for (const done of this.settling.values()) done();
+    await client?.end().catch(() => undefined);
+  }
+
+  /**
+   * Resolves once every change committed before the call has been applied to this instance's
+   * catalogue: a NOTIFY sent now is delivered after all notifications of earlier commits. Writes
+   * call it before answering, so a client that reads right after its write sees it.
+   */
+  async settle(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    const token = randomUUID();
+    const applied = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.release(token), SETTLE_TIMEOUT_MS);
+      timer.unref();
+      this.settling.set(token, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    try {
+      await client.query('SELECT pg_notify($1, $2)', [CATALOGUE_CHANNEL, `sync:${token}`]);
+    } catch {
+      this.release(token);
+    }
+    await applied;
+  }
+
+  private release(token: string): void {
+    const done = this.settling.get(token);
+    this.settling.delete(token);
+    done?.();
+  }
+
+  private async connect(): Promise<void> {
+    const client = new Client({ connectionString: this.config.databaseUrl, application_name: 'shipgate-catalogue' });
+    client.on('notification', (message) => this.onNotification(message));
+    client.on('error', (error) => this.lost(client, error));
+    client.on('end', () => this.lost(client));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CATALOGUE_CHANNEL}`);
+      await client.query(`LISTEN ${COUNTERS_CHANNEL}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      this.lost(client, error as Error);
+      return;
+    }
+    if (this.stopped) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.client = client;
+    this.retryMs = RECONNECT_MIN_MS;
+    this.catalogue.setListening(true);
+  }
+
+  private lost(client: Client, error?: Error): void {
+    if (this.client === client) {
+      this.client = null;
+      this.catalogue.setListening(false);
+      for (const token of [...this.settling.keys()]) this.release(token);
+      this.logger.warn(`change notifications interrupted${error ? ` (${error.message})` : ''}: serving from the database until reconnected`);
+    } else if (this.client) {
+      return; // an older connection ending
+    }
+    if (this.stopped || this.reconnecting) return;
+    this.reconnecting = true;
+    const delay = this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, RECONNECT_MAX_MS);
+    setTimeout(() => {
+      this.reconnecting = false;
+      if (!this.stopped && !this.client) void this.connect();
+    }, delay).unref();
+  }
+
+  private onNotification(message: Notification): void {
+    const payload = message.payload ?? '';
+    if (message.channel === COUNTERS_CHANNEL) {
+      this.catalogue.applyCounters(parseCounters(payload));
+    } else if (payload.startsWith('sync:')) {
+      this.release(payload.slice(5));
+    } else {
+      this.catalogue.applyChange(payload);
+    }
+  }
+}
+
+/** `<id>:<downloads>:<upgrades>,...` (written by CountersService.flush). */
+export function parseCounters(payload: string): Array<{ id: string; downloads: number; upgrades: number }> {
+  const rows: Array<{ id: string; downloads: number; upgrades: number }> = [];
+  for (const item of payload.split(',')) {
+    const [id, downloads, upgrades] = item.split(':');
+    if (id && downloads !== undefined && upgrades !== undefined) rows.push({ id, downloads: Number(downloads), upgrades: Number(upgrades) });
+  }
+  return rows;
+}

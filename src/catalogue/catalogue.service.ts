@@ -1,0 +1,331 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Account } from '../accounts/account.entity';
+import { Artifact } from '../artifacts/artifact.entity';
+import type { Bearer } from '../auth/bearer';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { isUuid } from '../jsonapi/ids';
+import { License } from '../licenses/license.entity';
+import type { DistributionStrategy } from '../products/product.entity';
+import { Release } from '../releases/release.entity';
+import type { LicenseFacts, ViewerFacts } from '../releases/release.policy';
+import { CoherentCache } from './coherent-cache';
+import { ProductReleases } from './product-releases';
+import type { CatalogueRelease } from './product-releases';
+
+/** What the hot path needs of a product. */
+export interface ProductFacts {
+  id: string;
+  accountId: string;
+  code: string | null;
+  distributionStrategy: DistributionStrategy;
+}
+
+/** A license as the catalogue keeps it: the entity (for the Bearer) and its entitlement ids. */
+export interface CachedLicense {
+  license: License;
+  /** The same license as the memory visibility rule reads it. */
+  facts: LicenseFacts;
+}
+
+/** Entries kept at most, besides the byte budget of release lines. */
+const MAX_ACCOUNTS = 10_000;
+const MAX_LICENSES = 200_000;
+
+/**
+ * The hot path's in-memory catalogue (API.md §5 answers with no database round trip when warm):
+ * accounts by id and slug, each account's products (distribution strategy), licenses by
+ * (account, key) with their entitlement ids, and per product every release with its
+ * constraints and artifact, in release lines ordered by semver precedence.
+ *
+ * Coherence: the database notifies every change (triggers, see the CatalogueNotifications
+ * migration) and CatalogueListener applies them here within milliseconds on every instance; an
+ * entry older than CATALOGUE_TTL_SECONDS is reloaded in the background as a safety net. While the
+ * listener is not connected nothing is served from memory (`serving` is false) and callers use SQL.
+ * Release lines are bounded by CATALOGUE_BUDGET_MB (least recently used products are dropped).
+ */
+@Injectable()
+export class CatalogueService {
+  private readonly logger = new Logger('Catalogue');
+  private listening = false;
+  readonly stats = { hits: 0, misses: 0 };
+
+  private readonly accounts: CoherentCache<Account>;
+  private readonly products: CoherentCache<Map<string, ProductFacts>>;
+  private readonly productAccounts: CoherentCache<{ accountId: string }>;
+  private readonly licenses: CoherentCache<CachedLicense>;
+  private readonly releases: CoherentCache<ProductReleases>;
+  /** license id -> its cache key; release id -> product id (to apply notifications that name only ids). */
+  private readonly licenseKeys = new Map<string, string>();
+  private readonly releaseProducts = new Map<string, string>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly db: DataSource,
+  ) {
+    const ttlMs = config.catalogue.ttlSeconds * 1000;
+    const onLookup = (hit: boolean) => (hit ? this.stats.hits++ : this.stats.misses++);
+    this.accounts = new CoherentCache({ max: MAX_ACCOUNTS, ttlMs, onLookup, load: (key) => this.loadAccount(key) });
+    this.products = new CoherentCache({ max: MAX_ACCOUNTS, ttlMs, onLookup, load: (accountId) => this.loadProducts(accountId) });
+    this.productAccounts = new CoherentCache({ max: MAX_LICENSES, ttlMs, onLookup, load: (productId) => this.loadProductAccount(productId) });
+    this.licenses = new CoherentCache({
+      max: MAX_LICENSES,
+      ttlMs,
+      onLookup,
+      load: (key) => this.loadLicense(key),
+      onRemove: (l) => {
+        if (this.licenseKeys.get(l.license.id) === licenseCacheKey(l.license.accountId, l.license.key)) this.licenseKeys.delete(l.license.id);
+      },
+    });
+    this.releases = new CoherentCache({
+      maxSize: config.catalogue.budgetMb * 1024 * 1024,
+      sizeOf: (p) => p.bytes,
+      ttlMs,
+      onLookup,
+      load: (productId) => this.loadReleases(productId),
+      onRemove: (p) => {
+        for (const id of p.byId.keys()) if (this.releaseProducts.get(id) === p.productId) this.releaseProducts.delete(id);
+      },
+    });
+  }
+
+  /** Whether answers may come from memory: enabled and kept coherent by a connected listener. */
+  get serving(): boolean {
+    return this.listening && this.config.catalogue.enabled;
+  }
+
+  /** The listener's state; a (re)connected listener starts from an empty catalogue (changes may have been missed). */
+  setListening(listening: boolean): void {
+    if (listening !== this.listening) this.clear();
+    this.listening = listening;
+  }
+
+  /** Memory held by release lines, as counted against CATALOGUE_BUDGET_MB, and entry counts. */
+  usage(): { releaseBytes: number; products: number; releases: number; licenses: number; accounts: number } {
+    let releases = 0;
+    for (const p of this.releases.values()) releases += p.byId.size;
+    return {
+      releaseBytes: this.releases.calculatedSize,
+      products: this.releases.size,
+      releases,
+      licenses: this.licenses.size,
+      accounts: this.accounts.size,
+    };
+  }
+
+  // ---- lookups ----------------------------------------------------------------------------
+
+  /** An account by UUID or slug (null: unknown). */
+  account(idOrSlug: string): Promise<Account | null> {
+    const key = isUuid(idOrSlug) ? `id:${idOrSlug.toLowerCase()}` : `slug:${idOrSlug.toLowerCase()}`;
+    return this.serving ? this.accounts.get(key) : this.loadAccount(key);
+  }
+
+  /** The account's products by id. */
+  async accountProducts(accountId: string): Promise<Map<string, ProductFacts>> {
+    return (await (this.serving ? this.products.get(accountId) : this.loadProducts(accountId))) ?? new Map();
+  }
+
+  /** The account of a product, across accounts (for `/v3`, whose URLs name no account); null: unknown. */
+  async productAccount(productId: string): Promise<string | null> {
+    if (!isUuid(productId)) return null;
+    const found = await (this.serving ? this.productAccounts.get(productId.toLowerCase()) : this.loadProductAccount(productId.toLowerCase()));
+    return found?.accountId ?? null;
+  }
+
+  /** A license by key inside an account (null: unknown). */
+  license(accountId: string, key: string): Promise<CachedLicense | null> {
+    const cacheKey = licenseCacheKey(accountId, key);
+    return this.serving ? this.licenses.get(cacheKey) : this.loadLicense(cacheKey);
+  }
+
+  /**
+   * Every release of a product of this account, or null when the product is not the account's.
+   * Undefined when the catalogue is not serving: the caller uses SQL.
+   */
+  async productReleases(accountId: string, productId: string): Promise<ProductReleases | null | undefined> {
+    if (!this.serving) return undefined;
+    const releases = await this.releases.get(productId);
+    if (!releases) return null;
+    return releases.accountId === accountId ? releases : null;
+  }
+
+  /** A release by id among the products held in memory (no load). */
+  cachedRelease(accountId: string, releaseId: string): CatalogueRelease | undefined {
+    if (!this.serving) return undefined;
+    const productId = this.releaseProducts.get(releaseId);
+    const product = productId ? this.releases.peek(productId) : undefined;
+    return product?.accountId === accountId ? product.byId.get(releaseId) : undefined;
+  }
+
+  /**
+   * The facts the memory visibility rule needs about a caller (ReleaseVisibilityPolicy.sees), or
+   * undefined when the catalogue is not serving.
+   */
+  async viewer(bearer: Bearer, accountId: string): Promise<ViewerFacts | undefined> {
+    if (!this.serving) return undefined;
+    const products = await this.accountProducts(accountId);
+    let licenses: LicenseFacts[] = [];
+    if (bearer.kind === 'license') {
+      const cached = await this.license(accountId, bearer.license.key);
+      if (!cached || cached.license.id !== bearer.license.id) return undefined;
+      licenses = [cached.facts];
+    } else if (bearer.kind === 'user') {
+      licenses = await this.licensesOfUser(accountId, bearer.userId);
+    }
+    return { bearer, licenses, strategyOf: (id) => products.get(id)?.distributionStrategy };
+  }
+
+  /** A user's licenses with their entitlements (one query; users are not cached). */
+  async licensesOfUser(accountId: string, userId: string): Promise<LicenseFacts[]> {
+    const rows: Array<{ id: string; product_id: string; expiry: Date | null; expiration_strategy: LicenseFacts['expirationStrategy']; suspended: boolean; entitlement_ids: string[] }> =
+      await this.db.query(
+        `SELECT l.id, l.product_id, l.expiry, l.expiration_strategy, l.suspended,
+                ARRAY(SELECT le.entitlement_id::text FROM license_entitlements le WHERE le.license_id = l.id) AS entitlement_ids
+           FROM licenses l WHERE l.account_id = $1 AND l.user_id = $2`,
+        [accountId, userId],
+      );
+    return rows.map((r) => ({
+      id: r.id,
+      productId: r.product_id,
+      expiry: r.expiry,
+      expirationStrategy: r.expiration_strategy,
+      suspended: r.suspended,
+      entitlementIds: new Set(r.entitlement_ids),
+    }));
+  }
+
+  // ---- coherence --------------------------------------------------------------------------
+
+  /** Applies one `shipgate_catalogue` notification (see the CatalogueNotifications migration). */
+  applyChange(payload: string): void {
+    if (payload === '*') return this.clear();
+    const [kind, accountId, id] = payload.split(':');
+    switch (kind) {
+      case 'a':
+        this.accounts.invalidateWhere((a) => a.id === accountId);
+        this.products.invalidate(accountId);
+        return;
+      case 'p':
+        this.products.invalidate(accountId);
+        this.productAccounts.invalidate(id);
+        return;
+      case 'l': {
+        const key = this.licenseKeys.get(id);
+        if (key) this.licenses.invalidate(key);
+        return;
+      }
+      case 'r':
+        this.releases.invalidate(id);
+        return;
+      case 'x': {
+        const productId = this.releaseProducts.get(id);
+        if (productId) this.releases.invalidate(productId);
+        // a release not seen yet may belong to a product being loaded right now
+        else this.releases.invalidateLoading();
+        return;
+      }
+      default:
+        this.logger.warn(`unknown catalogue notification ${JSON.stringify(payload.slice(0, 40))}: clearing`);
+        this.clear();
+    }
+  }
+
+  /** Absolute counter values written by some instance's flush (counters only grow). */
+  applyCounters(rows: Iterable<{ id: string; downloads: number; upgrades: number }>): void {
+    for (const row of rows) {
+      const productId = this.releaseProducts.get(row.id);
+      const release = productId ? this.releases.peek(productId)?.byId.get(row.id)?.release : undefined;
+      if (!release) continue;
+      if (row.downloads > release.downloads) release.downloads = row.downloads;
+      if (row.upgrades > release.upgrades) release.upgrades = row.upgrades;
+    }
+  }
+
+  clear(): void {
+    this.accounts.clear();
+    this.products.clear();
+    this.productAccounts.clear();
+    this.licenses.clear();
+    this.releases.clear();
+  }
+
+  // ---- loaders ----------------------------------------------------------------------------
+
+  private async loadAccount(key: string): Promise<Account | null> {
+    const [by, value] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
+    return this.db.getRepository(Account).findOne({ where: by === 'id' ? { id: value } : { slug: value } });
+  }
+
+  private async loadProducts(accountId: string): Promise<Map<string, ProductFacts>> {
+    const rows: Array<{ id: string; code: string | null; distribution_strategy: DistributionStrategy }> = await this.db.query(
+      'SELECT id, code, distribution_strategy FROM products WHERE account_id = $1',
+      [accountId],
+    );
+    return new Map(rows.map((r) => [r.id, { id: r.id, accountId, code: r.code, distributionStrategy: r.distribution_strategy }]));
+  }
+
+  private async loadProductAccount(productId: string): Promise<{ accountId: string } | null> {
+    const rows: Array<{ account_id: string }> = await this.db.query('SELECT account_id FROM products WHERE id = $1', [productId]);
+    return rows.length ? { accountId: rows[0].account_id } : null;
+  }
+
+  private async loadLicense(cacheKey: string): Promise<CachedLicense | null> {
+    const colon = cacheKey.indexOf(':');
+    const accountId = cacheKey.slice(0, colon);
+    const key = cacheKey.slice(colon + 1);
+    const license = await this.db.getRepository(License).findOne({ where: { accountId, key } });
+    if (!license) return null;
+    const rows: Array<{ entitlement_id: string }> = await this.db.query(
+      'SELECT entitlement_id FROM license_entitlements WHERE license_id = $1 AND account_id = $2',
+      [license.id, accountId],
+    );
+    if (this.serving) this.licenseKeys.set(license.id, cacheKey);
+    const facts: LicenseFacts = {
+      id: license.id,
+      productId: license.productId,
+      expiry: license.expiry,
+      expirationStrategy: license.expirationStrategy,
+      suspended: license.suspended,
+      entitlementIds: new Set(rows.map((r) => r.entitlement_id)),
+    };
+    return { license, facts };
+  }
+
+  /** One consistent snapshot of a product's releases, constraints and artifacts. */
+  private async loadReleases(productId: string): Promise<ProductReleases | null> {
+    return this.db.transaction('REPEATABLE READ', async (m) => {
+      const product: Array<{ account_id: string }> = await m.query('SELECT account_id FROM products WHERE id = $1', [productId]);
+      if (!product.length) return null;
+      const accountId = product[0].account_id;
+      const releases = await m.find(Release, { where: { productId, accountId } });
+      const artifacts = await m
+        .createQueryBuilder(Artifact, 'a')
+        .innerJoin(Release, 'r', 'r.id = a.release_id')
+        .where('r.product_id = :productId AND a.account_id = :accountId', { productId, accountId })
+        .getMany();
+      const constraints: Array<{ release_id: string; entitlement_id: string }> = await m.query(
+        `SELECT rc.release_id, rc.entitlement_id FROM release_constraints rc JOIN releases r ON r.id = rc.release_id
+          WHERE r.product_id = $1 AND rc.account_id = $2`,
+        [productId, accountId],
+      );
+      const artifactOf = new Map(artifacts.map((a) => [a.releaseId, a]));
+      const required = new Map<string, string[]>();
+      for (const c of constraints) required.set(c.release_id, [...(required.get(c.release_id) ?? []), c.entitlement_id]);
+      const entries: CatalogueRelease[] = releases.map((release) => ({
+        release,
+        entitlementIds: required.get(release.id) ?? [],
+        artifact: artifactOf.get(release.id) ?? null,
+      }));
+      const loaded = new ProductReleases(accountId, productId, entries);
+      for (const id of loaded.byId.keys()) this.releaseProducts.set(id, productId);
+      return loaded;
+    });
+  }
+}
+
+function licenseCacheKey(accountId: string, key: string): string {
+  return `${accountId}:${key}`;
+}

@@ -1,0 +1,130 @@
+import { LRUCache } from 'lru-cache';
+
+export interface CoherentCacheOptions<V> {
+  /** Entries at most (counts), or a size budget with `sizeOf` (bytes). */
+  max?: number;
+  maxSize?: number;
+  sizeOf?(value: V): number;
+  /** Older entries are still served, and reloaded in the background (the safety net behind NOTIFY). */
+  ttlMs: number;
+  /** Reads the value from the database; null when there is nothing (never stored). */
+  load(key: string): Promise<V | null>;
+  /** Counts hits and misses (metrics). */
+  onLookup?(hit: boolean): void;
+  /** Called when an entry leaves the cache (evicted, invalidated or replaced). */
+  onRemove?(value: V): void;
+}
+
+interface Stored<V> {
+  value: V;
+  loadedAt: number;
+}
+
+interface Loading<V> {
+  promise: Promise<V | null>;
+  /** Set when the key was invalidated while loading: the result answers its callers but is not kept. */
+  stale: boolean;
+}
+
+/**
+ * A bounded cache (least recently used entries go first) whose loads never resurrect what an
+ * invalidation removed: a load that was running when its key was invalidated answers the callers
+ * that were already waiting and is then dropped, and the next caller starts a fresh load.
+ * Concurrent misses of one key share one load.
+ */
+export class CoherentCache<V extends object> {
+  private readonly store: LRUCache<string, Stored<V>>;
+  private readonly loading = new Map<string, Loading<V>>();
+
+  constructor(private readonly options: CoherentCacheOptions<V>) {
+    const sizeOf = options.sizeOf;
+    const limits: LRUCache.Options<string, Stored<V>, unknown> = options.maxSize
+      ? { maxSize: options.maxSize, sizeCalculation: (s) => Math.max(1, sizeOf ? sizeOf(s.value) : 1) }
+      : { max: options.max ?? 1000 };
+    if (options.onRemove) limits.dispose = (s) => options.onRemove!(s.value);
+    this.store = new LRUCache<string, Stored<V>>(limits);
+  }
+
+  get size(): number {
+    return this.store.size;
+  }
+
+  /** Bytes (or entries) held, as counted against the budget. */
+  get calculatedSize(): number {
+    return this.store.calculatedSize ?? this.store.size;
+  }
+
+  /** The cached value if present (no load). */
+  peek(key: string): V | undefined {
+    return this.store.get(key)?.value;
+  }
+
+  async get(key: string): Promise<V | null> {
+    const stored = this.store.get(key);
+    if (stored) {
+      this.options.onLookup?.(true);
+      if (Date.now() - stored.loadedAt > this.options.ttlMs && !this.loading.has(key)) {
+        this.fetch(key).catch(() => undefined); // refreshed in the background; the current value answers now
+      }
+      return stored.value;
+    }
+    this.options.onLookup?.(false);
+    return this.fetch(key);
+  }
+
+  private fetch(key: string): Promise<V | null> {
+    const running = this.loading.get(key);
+    if (running) return running.promise;
+    const entry: Loading<V> = { promise: undefined as unknown as Promise<V | null>, stale: false };
+    entry.promise = this.options.load(key).then(
+      (value) => {
+        if (this.loading.get(key) === entry) this.loading.delete(key);
+        if (!entry.stale) {
+          if (value) this.store.set(key, { value, loadedAt: Date.now() });
+          else this.store.delete(key);
+        }
+        return value;
+      },
+      (error: unknown) => {
+        if (this.loading.get(key) === entry) this.loading.delete(key);
+        throw error;
+      },
+    );
+    this.loading.set(key, entry);
+    return entry.promise;
+  }
+
+  invalidate(key: string): void {
+    this.store.delete(key);
+    const running = this.loading.get(key);
+    if (running) {
+      running.stale = true;
+      this.loading.delete(key);
+    }
+  }
+
+  /** Marks every running load stale (a change whose key cannot be told yet). */
+  invalidateLoading(): void {
+    for (const running of this.loading.values()) running.stale = true;
+    this.loading.clear();
+  }
+
+  /** Invalidates every entry whose value matches (a scan: for small caches or rare changes). */
+  invalidateWhere(matches: (value: V) => boolean): void {
+    const keys: string[] = [];
+    for (const [key, stored] of this.store.entries()) if (matches(stored.value)) keys.push(key);
+    for (const key of keys) this.invalidate(key);
+  }
+
+  clear(): void {
+    this.store.clear();
+    this.invalidateLoading();
+  }
+
+  values(): IterableIterator<V> {
+    const it = this.store.values();
+    return (function* () {
+      for (const s of it) yield s.value;
+    })();
+  }
+}

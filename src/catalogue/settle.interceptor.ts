@@ -1,0 +1,31 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import type { Request } from 'express';
+import { catchError, concatMap, from, Observable } from 'rxjs';
+import { CatalogueListener } from './catalogue-listener';
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * A write (any method but GET/HEAD/OPTIONS) answers only after its committed changes have reached
+ * this instance's catalogue, so that a client reading right after its own write never sees the
+ * old state. Other instances see it within milliseconds (at most the 2 s the contract allows).
+ */
+@Injectable()
+export class CatalogueSettleInterceptor implements NestInterceptor {
+  constructor(private readonly listener: CatalogueListener) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const method = context.switchToHttp().getRequest<Request>().method;
+    if (READS.has(method)) return next.handle();
+    return next.handle().pipe(
+      concatMap((value) => from(this.listener.settle().then(() => value))),
+      catchError((error: unknown) =>
+        from(
+          this.listener.settle().then(() => {
+            throw error;
+          }),
+        ),
+      ),
+    );
+  }
+}
