@@ -1,0 +1,343 @@
+// Hot-path benchmark: update checks, upgrades and a license's release list at 100,000 releases.
+//
+//   npm run bench                                   (builds, then runs this script)
+//   BENCH_RELEASES=100000 BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_CONNECTIONS=50 npm run bench
+//
+// 1. A fresh database (the PostgreSQL at 127.0.0.1:5432 when it answers, else an embedded one),
+//    seeded by SQL: 4 accounts, 5 products each (LICENSED, OPEN, CLOSED), 5 platforms, channels,
+//    constraints, yanked and unpublished releases, uploaded artifacts, 300 licenses per account.
+// 2. Three servers: Shipgate (dist/src/main.js), the same with CATALOGUE=false (the SQL path, used
+//    to know the right answers), and an empty NestJS express app answering the same paths with
+//    the same shapes (bench/empty-app.mjs).
+// 3. Per route, in each round, Shipgate and the empty app run alternately (the order flips every
+//    round) under autocannon; figures are medians over the rounds. Every response is checked
+//    against the SQL server's answer for the same request (status and which release or page):
+//    a mismatch is a wrong answer.
+// 4. A coherence check: changes made directly in SQL (yank, suspend, constraint, strategy) must
+//    show in Shipgate's answers within 2 s, matching the SQL server's.
+// Rate limits are lifted with the RATE_LIMIT_* variables so the limiter is measured but never trips.
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { dist, freshDatabase, JSONAPI, median, repo, rssMib, sleep, startProcess } from './support.mjs';
+
+const RELEASES = Number(process.env.BENCH_RELEASES ?? 100_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const ACCOUNTS = 4;
+const PLATFORMS = ['linux', 'darwin', 'windows', 'linux/arm64', 'darwin/arm64'];
+const STRATEGIES = ['LICENSED', 'LICENSED', 'LICENSED', 'OPEN', 'CLOSED'];
+const LICENSES_PER_ACCOUNT = 300;
+const ROOT_TOKEN = `bench-root-${randomBytes(16).toString('hex')}`;
+const LIFTED_LIMITS = {
+  RATE_LIMIT_ANONYMOUS_PER_MIN: '100000000',
+  RATE_LIMIT_FAILED_AUTH_PER_15MIN: '100000000',
+  RATE_LIMIT_SIGNIN_PER_15MIN: '100000000',
+  RATE_LIMIT_CREDENTIAL_PER_MIN: '100000000',
+};
+
+const { semverColumns, parseStrictVersion } = dist('releases/semver.js');
+const pick = (list, i) => list[i % list.length];
+
+/** Deterministic pseudo-random numbers, so every run seeds the same catalogue. */
+function random(seed) {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+async function seed(db, accounts) {
+  const rnd = random(42);
+  const perLine = Math.ceil(RELEASES / (ACCOUNTS * STRATEGIES.length * PLATFORMS.length));
+  const base = Date.UTC(2025, 0, 1);
+  const world = [];
+  let total = 0;
+  for (const account of accounts) {
+    const entitlements = [];
+    for (let e = 0; e < 3; e++) {
+      const rows = await db.query(`INSERT INTO entitlements (account_id, name, code) VALUES ($1, $2, $3) RETURNING id`, [account.id, `E${e}`, `e${e}`]);
+      entitlements.push(rows.rows[0].id);
+    }
+    const products = [];
+    for (let p = 0; p < STRATEGIES.length; p++) {
+      const rows = await db.query(`INSERT INTO products (account_id, name, code, distribution_strategy) VALUES ($1, $2, $3, $4) RETURNING id`, [
+        account.id, `Product ${p}`, `p${p}`, STRATEGIES[p],
+      ]);
+      products.push({ id: rows.rows[0].id, strategy: STRATEGIES[p] });
+    }
+    for (const product of products) {
+      const cols = { id: [], version: [], major: [], minor: [], patch: [], pre: [], isRelease: [], preKey: [], channel: [], platform: [], filename: [], filetype: [], status: [], created: [], yanked: [] };
+      const constraints = { release: [], entitlement: [] };
+      for (const platform of PLATFORMS) {
+        for (let i = 0; i < perLine && total < RELEASES; i++, total++) {
+          const beta = i % 10 === 9;
+          const version = `${1 + Math.floor(i / 100)}.${Math.floor(i / 5) % 20}.${i % 5}${beta ? `-beta.${i % 7}` : ''}`;
+          const c = semverColumns(parseStrictVersion(version));
+          const filetype = i % 4 === 3 ? 'zip' : platform.startsWith('linux') ? 'tar.gz' : platform.startsWith('darwin') ? 'dmg' : 'exe';
+          const status = i % 33 === 0 ? 'YANKED' : i % 50 === 1 ? 'NOT_PUBLISHED' : 'PUBLISHED';
+          const id = randomUUID();
+          cols.id.push(id);
+          cols.version.push(version);
+          cols.major.push(c.semverMajor);
+          cols.minor.push(c.semverMinor);
+          cols.patch.push(c.semverPatch);
+          cols.pre.push(c.semverPrerelease);
+          cols.isRelease.push(c.semverIsRelease);
+          cols.preKey.push(`{${c.semverPreKey.map((k) => `"${k}"`).join(',')}}`);
+          cols.channel.push(beta ? 'beta' : 'stable');
+          cols.platform.push(platform);
+          cols.filename.push(`${platform}/app-${version}.${filetype}`);
+          cols.filetype.push(filetype);
+          cols.status.push(status);
+          cols.created.push(new Date(base + i * 60_000 + PLATFORMS.indexOf(platform) * 1000).toISOString());
+          cols.yanked.push(status === 'YANKED' ? new Date(base).toISOString() : null);
+          if (i % 10 === 5) {
+            constraints.release.push(id);
+            constraints.entitlement.push(pick(entitlements, Math.floor(i / 10)));
+          }
+        }
+      }
+      await db.query(
+        `INSERT INTO releases (id, account_id, product_id, version, semver_major, semver_minor, semver_patch, semver_prerelease,
+           semver_is_release, semver_pre_key, channel, platform, filename, filetype, status, created, updated, yanked, filesize)
+         SELECT u.id, $1, $2, u.version, u.major, u.minor, u.patch, u.pre, u.is_release, u.pre_key::text[], u.channel, u.platform,
+                u.filename, u.filetype, u.status, u.created, u.created, u.yanked, 1024
+           FROM unnest($3::uuid[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::boolean[], $10::text[],
+                       $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::timestamptz[], $17::timestamptz[])
+             AS u(id, version, major, minor, patch, pre, is_release, pre_key, channel, platform, filename, filetype, status, created, yanked)`,
+        [account.id, product.id, cols.id, cols.version, cols.major, cols.minor, cols.patch, cols.pre, cols.isRelease, cols.preKey,
+          cols.channel, cols.platform, cols.filename, cols.filetype, cols.status, cols.created, cols.yanked],
+      );
+      await db.query(
+        `INSERT INTO artifacts (account_id, release_id, filename, filetype, filesize, content_type, sha256, status, storage_key)
+         SELECT $1::uuid, r.id, r.filename, r.filetype, 1024, 'application/octet-stream', repeat('a', 64), 'UPLOADED', $1::text || '/' || r.id || '/bench'
+           FROM releases r WHERE r.product_id = $2 AND r.status <> 'NOT_PUBLISHED'`,
+        [account.id, product.id],
+      );
+      await db.query(
+        `INSERT INTO release_constraints (account_id, release_id, entitlement_id) SELECT $1, u.r, u.e FROM unnest($2::uuid[], $3::uuid[]) AS u(r, e)`,
+        [account.id, constraints.release, constraints.entitlement],
+      );
+    }
+    const licenses = [];
+    const customerProducts = products.filter((p) => p.strategy !== 'CLOSED');
+    for (let l = 0; l < LICENSES_PER_ACCOUNT; l++) {
+      const product = pick(customerProducts, l);
+      const key = `BENCH-${randomBytes(12).toString('hex').toUpperCase()}`;
+      const expired = l % 10 === 3;
+      const rows = await db.query(
+        `INSERT INTO licenses (account_id, product_id, key, expiry, expiration_strategy) VALUES ($1, $2, $3, $4, 'RESTRICT_ACCESS') RETURNING id`,
+        [account.id, product.id, key, expired ? new Date(base + Math.floor(rnd() * 600) * 60_000).toISOString() : null],
+      );
+      const id = rows.rows[0].id;
+      for (const e of entitlements) {
+        if (rnd() < 0.5) await db.query(`INSERT INTO license_entitlements (account_id, license_id, entitlement_id) VALUES ($1, $2, $3)`, [account.id, id, e]);
+      }
+      licenses.push({ id, key, productId: product.id });
+    }
+    world.push({ account, products, entitlements, licenses });
+  }
+  return { world, total, perLine };
+}
+
+/** The requests of each route: varied licenses, products, platforms and versions. */
+function requestMix(world) {
+  const rnd = random(7);
+  const routes = { update: [], upgrade: [], list: [] };
+  for (let i = 0; i < 300; i++) {
+    const w = world[i % world.length];
+    const license = pick(w.licenses, Math.floor(rnd() * w.licenses.length));
+    const platform = pick(PLATFORMS, Math.floor(rnd() * PLATFORMS.length));
+    const version = `${1 + Math.floor(rnd() * 11)}.${Math.floor(rnd() * 20)}.${Math.floor(rnd() * 5)}`;
+    const channel = rnd() < 0.8 ? 'stable' : 'beta';
+    routes.update.push({
+      path: `/v3/releases/update?productId=${license.productId}&platform=${encodeURIComponent(platform)}&channel=${channel}&version=${version}&key=${license.key}`,
+      headers: {},
+    });
+    routes.upgrade.push({
+      path: `/v1/accounts/${w.account.slug}/releases/actions/upgrade?product=${license.productId}&platform=${encodeURIComponent(platform)}&version=${version}&channel=${channel}`,
+      headers: { authorization: `License ${license.key}` },
+    });
+    routes.list.push({ path: `/v1/accounts/${w.account.slug}/releases?product=${license.productId}&limit=10`, headers: { authorization: `License ${license.key}` } });
+  }
+  return routes;
+}
+
+/** What identifies an answer (status and which release or page), ignoring counters and signatures. */
+function fingerprint(route, status, body, headers) {
+  if (route === 'update') {
+    if (status !== 200) return `${status}`;
+    const j = JSON.parse(body);
+    return `${status} ${j.id} ${j.version}`;
+  }
+  // each server has its own origin (PUBLIC_URL): compare the path, which names the artifact
+  if (route === 'upgrade') return `${status} ${headers.location ? new URL(headers.location).pathname : ''}`;
+  if (status !== 200) return `${status}`;
+  const j = JSON.parse(body);
+  return `${status} ${j.meta.count} ${j.data.map((r) => r.id).join(',')}`;
+}
+
+async function answer(base, request) {
+  const res = await fetch(`${base}${request.path}`, { headers: { accept: JSONAPI, ...request.headers }, redirect: 'manual' });
+  const body = await res.text();
+  return { status: res.status, body, headers: Object.fromEntries(res.headers) };
+}
+
+/** Compares Shipgate's answers with the SQL server's for every request; returns the mismatches. */
+async function compareAll(shipgate, sql, routes) {
+  const wrong = [];
+  for (const [route, requests] of Object.entries(routes)) {
+    for (const request of requests) {
+      const [a, b] = await Promise.all([answer(shipgate, request), answer(sql, request)]);
+      const fa = fingerprint(route, a.status, a.body, a.headers);
+      const fb = fingerprint(route, b.status, b.body, b.headers);
+      if (fa !== fb) wrong.push(`${route} ${request.path.replace(/key=[^&]+/, 'key=…')}: ${fa.slice(0, 120)} != ${fb.slice(0, 120)}`);
+    }
+  }
+  return wrong;
+}
+
+async function load(base, requests, expected, route) {
+  let wrong = 0;
+  let checked = 0;
+  let next = 0;
+  const result = await autocannon({
+    url: base,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    requests: [
+      {
+        setupRequest(req, context) {
+          const i = next++ % requests.length;
+          context.i = i;
+          return { ...req, method: 'GET', path: requests[i].path, headers: { accept: JSONAPI, ...requests[i].headers } };
+        },
+        onResponse(status, body, context, headers) {
+          if (!expected) return;
+          checked++;
+          if (fingerprint(route, status, body, headers) !== expected[context.i]) wrong++;
+        },
+      },
+    ],
+  });
+  return { rps: result.requests.average, p99: result.latency.p99, p50: result.latency.p50, errors: result.errors + result.timeouts, wrong, checked };
+}
+
+async function main() {
+  const database = await freshDatabase();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-bench-'));
+  const cannedFile = path.join(dataDir, 'canned.json');
+  const servers = [];
+  try {
+    console.log(`database: ${database.embedded ? 'embedded PostgreSQL' : 'PostgreSQL at 127.0.0.1:5432'}; ${RELEASES} releases; ${ROUNDS} rounds of ${SECONDS} s; ${CONNECTIONS} connections`);
+    const env = { DATABASE_URL: database.url, DATA_DIR: dataDir, ROOT_TOKEN, LOG_LEVEL: 'warn', SIGNING_SECRET: 'bench-signing-secret-0123456789abcdef0123', ...LIFTED_LIMITS };
+    const shipgate = await startProcess(path.join(repo, 'dist/src/main.js'), env);
+    servers.push(shipgate);
+    const db = new pg.Client({ connectionString: database.url });
+    db.on('error', () => undefined); // the run's database is dropped at the end, connections and all
+    await db.connect();
+
+    const accounts = [];
+    for (let a = 0; a < ACCOUNTS; a++) {
+      const res = await fetch(`${shipgate.base}/v1/accounts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ROOT_TOKEN}`, 'content-type': JSONAPI },
+        body: JSON.stringify({
+          data: { type: 'accounts', attributes: { name: `Bench ${a}`, slug: `bench-${a}` }, relationships: { admins: { data: [{ type: 'users', attributes: { email: `admin${a}@bench.test`, password: 'bench-password' } }] } } },
+        }),
+      });
+      if (res.status !== 201) throw new Error(`creating an account: ${res.status} ${await res.text()}`);
+      accounts.push({ id: (await res.json()).data.id, slug: `bench-${a}` });
+    }
+    const seeded = Date.now();
+    const { world, total, perLine } = await seed(db, accounts);
+    await db.query('ANALYZE');
+    console.log(`seeded ${total} releases (${perLine} per product line) in ${((Date.now() - seeded) / 1000).toFixed(1)} s`);
+
+    const sql = await startProcess(path.join(repo, 'dist/src/main.js'), { ...env, CATALOGUE: 'false' });
+    servers.push(sql);
+    const routes = requestMix(world);
+    const canned = {};
+    const expected = {};
+    for (const [route, requests] of Object.entries(routes)) {
+      expected[route] = [];
+      for (const request of requests) {
+        const a = await answer(sql.base, request);
+        expected[route].push(fingerprint(route, a.status, a.body, a.headers));
+      }
+      // the empty app answers with the shape of the most common answer of the route
+      const sample = await answer(shipgate.base, requests.find((_, i) => expected[route][i].startsWith(route === 'upgrade' ? '303' : '200')));
+      const headers = { 'content-type': sample.headers['content-type'] };
+      if (sample.headers.location) headers.location = sample.headers.location;
+      canned[route] = { path: requests[0].path.split('?')[0].replace(/bench-\d+/, ':account'), status: sample.status, headers, body: JSON.parse(sample.body) };
+    }
+    fs.writeFileSync(cannedFile, JSON.stringify(canned));
+    const empty = await startProcess(path.join(repo, 'bench/empty-app.mjs'), { BENCH_CANNED: cannedFile });
+    servers.push(empty);
+
+    const idleRss = rssMib(shipgate.pid);
+    const warm = await compareAll(shipgate.base, sql.base, routes);
+    console.log(`warm-up: every request once against both servers, ${warm.length} wrong answers; Shipgate RSS ${idleRss.toFixed(0)} -> ${rssMib(shipgate.pid).toFixed(0)} MiB`);
+
+    const figures = {};
+    for (const route of Object.keys(routes)) figures[route] = { a: [], b: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [route, requests] of Object.entries(routes)) {
+        const order = round % 2 === 0 ? ['a', 'b'] : ['b', 'a'];
+        for (const who of order) {
+          const r = await load(who === 'a' ? shipgate.base : empty.base, requests, who === 'a' ? expected[route] : null, route);
+          figures[route][who].push(r);
+        }
+      }
+    }
+
+    const rows = [];
+    for (const [route, { a, b }] of Object.entries(figures)) {
+      const rpsA = median(a.map((r) => r.rps));
+      const rpsB = median(b.map((r) => r.rps));
+      const p99A = median(a.map((r) => r.p99));
+      const p99B = median(b.map((r) => r.p99));
+      rows.push({
+        route,
+        'shipgate req/s': Math.round(rpsA),
+        'empty req/s': Math.round(rpsB),
+        ratio: (rpsA / rpsB).toFixed(2),
+        'p99 ms': p99A,
+        'empty p99 ms': p99B,
+        'p99 / empty p99': (p99A / p99B).toFixed(2),
+        'wrong answers': a.reduce((n, r) => n + r.wrong + r.errors, 0),
+        checked: a.reduce((n, r) => n + r.checked, 0),
+      });
+    }
+    console.table(rows);
+    console.log(`Shipgate RSS after the load: ${rssMib(shipgate.pid).toFixed(0)} MiB`);
+
+    // coherence: changes made directly in SQL reach Shipgate's answers within 2 s
+    const w = world[0];
+    await db.query(`UPDATE releases SET status = 'YANKED', yanked = now() WHERE id IN (
+      SELECT id FROM releases WHERE account_id = $1 AND status = 'PUBLISHED' ORDER BY semver_major DESC, semver_minor DESC, semver_patch DESC LIMIT 40)`, [w.account.id]);
+    await db.query(`UPDATE licenses SET suspended = true WHERE id = $1`, [w.licenses[0].id]);
+    await db.query(`DELETE FROM license_entitlements WHERE license_id = $1`, [w.licenses[1].id]);
+    await db.query(`INSERT INTO release_constraints (account_id, release_id, entitlement_id)
+      SELECT $1, id, $2 FROM releases WHERE product_id = $3 AND status = 'PUBLISHED' ORDER BY semver_major DESC, semver_minor DESC LIMIT 30
+      ON CONFLICT DO NOTHING`, [w.account.id, w.entitlements[0], w.products[0].id]);
+    await db.query(`UPDATE products SET distribution_strategy = 'CLOSED' WHERE id = $1`, [w.products[3].id]);
+    await sleep(2000);
+    const after = await compareAll(shipgate.base, sql.base, routes);
+    console.log(`coherence: 2 s after changes made in SQL (yanks, a suspension, a detached entitlement, new constraints, a product closed): ${after.length} wrong answers`);
+    for (const line of [...warm, ...after].slice(0, 10)) console.log(`  ${line}`);
+    await db.end();
+  } finally {
+    for (const s of servers.reverse()) await s.stop();
+    await database.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
