@@ -26,7 +26,11 @@ function estimateBytes(entry: CatalogueRelease): number {
  * per platform a release line sorted the way update checks read it (highest semver precedence
  * first, then build metadata, then the newest row), so that the next release is the first match.
  */
+let loads = 0;
+
 export class ProductReleases {
+  /** Differs for every load: what was computed from one load is keyed by it. */
+  readonly generation = ++loads;
   readonly byId = new Map<string, CatalogueRelease>();
   readonly byFilename = new Map<string, CatalogueRelease>();
   readonly lines = new Map<string, CatalogueRelease[]>();

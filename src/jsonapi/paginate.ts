@@ -3,6 +3,24 @@ import { ApiError } from './errors';
 import type { PageRequest, SortField } from './query';
 import type { PageResult } from './serializer';
 
+/** Lists count their rows exactly up to this many; beyond it `meta.count` is the planner's estimate. */
+export const EXACT_COUNT_LIMIT = 10_000;
+
+/**
+ * The rows a list query matches: counted exactly while there are at most EXACT_COUNT_LIMIT (the
+ * count stops reading there), else estimated by the planner, so that a page never costs a scan of
+ * everything the caller can see.
+ */
+export async function countRows<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>): Promise<{ count: number; estimated: boolean }> {
+  const ids = qb.clone().orderBy().select(`${qb.alias}.id`);
+  const [capped, cappedParams] = ids.clone().limit(EXACT_COUNT_LIMIT + 1).getQueryAndParameters();
+  const rows: Array<{ n: number }> = await qb.connection.query(`SELECT count(*)::int AS n FROM (${capped}) counted`, cappedParams);
+  if (rows[0].n <= EXACT_COUNT_LIMIT) return { count: rows[0].n, estimated: false };
+  const [all, allParams] = ids.getQueryAndParameters();
+  const plan: Array<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }> = await qb.connection.query(`EXPLAIN (FORMAT JSON) ${all}`, allParams);
+  return { count: Math.max(EXACT_COUNT_LIMIT + 1, Math.round(plan[0]['QUERY PLAN'][0].Plan['Plan Rows'])), estimated: true };
+}
+
 /** Sort field name -> the SQL expressions it orders by (e.g. version -> the semver columns). */
 export type SortColumns = Record<string, string[]>;
 
@@ -23,12 +41,13 @@ export async function paginate<T extends ObjectLiteral>(
   const tieBreak: 'ASC' | 'DESC' = ordering.length ? ordering[ordering.length - 1][1] : 'DESC';
   ordering.push([`${alias}.id`, tieBreak]);
 
-  const count = await qb.clone().getCount();
+  const { count, estimated } = await countRows(qb);
+  const counted = estimated ? { count, countEstimated: true } : { count };
   ordering.forEach(([expr, dir], i) => (i === 0 ? qb.orderBy(expr, dir) : qb.addOrderBy(expr, dir)));
 
   if (page.kind === 'offset') {
     const items = await qb.offset((page.number - 1) * page.size).limit(page.size).getMany();
-    return { items, count };
+    return { items, ...counted };
   }
   if (page.cursor) {
     if (new Set(ordering.map(([, d]) => d)).size > 1) {
@@ -49,5 +68,5 @@ export async function paginate<T extends ObjectLiteral>(
   const rows = await qb.limit(page.size + 1).getMany();
   const hasMore = rows.length > page.size;
   const items = rows.slice(0, page.size);
-  return { items, count, nextCursor: hasMore ? (items[items.length - 1] as unknown as { id: string }).id : null };
+  return { items, ...counted, nextCursor: hasMore ? (items[items.length - 1] as unknown as { id: string }).id : null };
 }

@@ -110,8 +110,9 @@ export function singleDocument<T>(
 
 export interface PageResult<T> {
   items: T[];
-  /** Total rows matching the filters (all pages). */
+  /** Total rows matching the filters (all pages); an estimate when countEstimated. */
   count: number;
+  countEstimated?: boolean;
   /** Keyset pagination: id of the last item when there is a next page. */
   nextCursor?: string | null;
 }
@@ -164,7 +165,9 @@ export function listDocument<T>(
       last: null,
     };
   }
-  const doc: ListDocument = { data, links, meta: { count: result.count, pages } };
+  const meta: Record<string, unknown> = { count: result.count, pages };
+  if (result.countEstimated) meta.countEstimated = true;
+  const doc: ListDocument = { data, links, meta };
   if (request.included) doc.included = dedupe(request.included, data);
   return doc;
 }

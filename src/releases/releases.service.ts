@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Repository, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
@@ -30,6 +31,8 @@ import { ReleaseVisibilityPolicy } from './release.policy';
 import { ReleaseSerializer } from './release.serializer';
 import { ReleaseStatusService } from './release-status.service';
 import { INCLUSIVE_CHANNELS, parseStrictVersion, precedenceColumns, semverColumns } from './semver';
+import { MEMORY_SORTABLE, pageOf, visibleSorted } from './release-list.memory';
+import type { LicenseFacts, ViewerFacts } from './release.policy';
 
 /** `sort=` fields of GET /releases -> the SQL they order by. */
 export const RELEASE_SORT: SortColumns = {
@@ -90,9 +93,18 @@ export interface ReleaseIncluded {
   link(resources: ResourceObject[]): void;
 }
 
+/** Products a customer's list may span before the memory path leaves it to SQL. */
+const MEMORY_LIST_MAX_PRODUCTS = 20;
+
 @Injectable()
 export class ReleasesService {
   private readonly logger = new Logger('Releases');
+  /**
+   * Sorted visible lists computed from the catalogue, keyed by what decides them (the products'
+   * loads and strategies, the caller's visibility class, filters, sort): licenses with the same
+   * product, entitlements and expiry window share one. Bounded by the references held.
+   */
+  private readonly listMemo = new LRUCache<string, CatalogueRelease[]>({ maxSize: 2_000_000, sizeCalculation: (l) => l.length + 1 });
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -151,6 +163,8 @@ export class ReleasesService {
   }
 
   async list(bearer: Bearer, accountId: string, query: ListQuery, filters: ReleaseFilters): Promise<PageResult<Release>> {
+    const fromMemory = await this.listFromCatalogue(bearer, accountId, query, filters);
+    if (fromMemory) return fromMemory;
     const qb = this.visible(bearer, accountId);
     if (filters.product) qb.andWhere('release.product_id = :fProduct', { fProduct: filters.product });
     if (filters.platform !== undefined) qb.andWhere('release.platform = :fPlatform', { fPlatform: filters.platform });
@@ -161,6 +175,46 @@ export class ReleasesService {
     if (filters.yanked !== undefined) qb.andWhere(filters.yanked ? 'release.yanked IS NOT NULL' : 'release.yanked IS NULL');
     const page = await paginate(qb, query.page, query.sort, RELEASE_SORT);
     return { ...page, items: page.items.map((r) => this.counters.withPending(r)) };
+  }
+
+  /**
+   * A customer's (license, user, anonymous) list page from the catalogue; undefined when the
+   * catalogue does not serve it (not serving, admins and product tokens, sort=name, many products).
+   */
+  private async listFromCatalogue(bearer: Bearer, accountId: string, query: ListQuery, filters: ReleaseFilters): Promise<PageResult<Release> | undefined> {
+    if (bearer.kind !== 'license' && bearer.kind !== 'user' && bearer.kind !== 'anonymous') return undefined;
+    if (!query.sort.every((s) => MEMORY_SORTABLE.has(s.field))) return undefined;
+    const viewer = await this.catalogue.viewer(bearer, accountId);
+    if (!viewer) return undefined;
+    let productIds: string[];
+    if (filters.product) {
+      productIds = [filters.product];
+    } else {
+      const products = await this.catalogue.accountProducts(accountId);
+      const licensed = new Set(viewer.licenses.map((l) => l.productId));
+      productIds = [...products.values()].filter((p) => p.distributionStrategy === 'OPEN' || licensed.has(p.id)).map((p) => p.id);
+    }
+    if (productIds.length > MEMORY_LIST_MAX_PRODUCTS) return undefined;
+    const catalogues = [];
+    for (const id of productIds) {
+      const releases = await this.catalogue.productReleases(accountId, id);
+      if (releases === undefined) return undefined;
+      if (releases) catalogues.push(releases);
+    }
+    const key = [
+      catalogues.map((c) => `${c.generation}:${viewer.strategyOf(c.productId)}`).join(','),
+      visibilityClass(viewer),
+      JSON.stringify(filters),
+      query.sort.map((s) => `${s.descending ? '-' : ''}${s.field}`).join(','),
+    ].join('|');
+    let sorted = this.listMemo.get(key);
+    if (!sorted) {
+      const entries = catalogues.length === 1 ? catalogues[0].newestFirst : catalogues.flatMap((c) => c.newestFirst);
+      sorted = visibleSorted(entries, viewer, filters, query.sort);
+      this.listMemo.set(key, sorted);
+    }
+    const page = pageOf(sorted, query.page, query.sort);
+    return { items: page.items.map((e) => this.counters.withPending(e.release)), count: sorted.length, nextCursor: page.nextCursor };
   }
 
   /**
@@ -308,4 +362,23 @@ function takenError(error: unknown): unknown {
   if (constraint === null) return error;
   if (constraint === 'releases_filename_unique') return ApiError.attribute('filename', 'TAKEN', 'is already taken by another release of this product');
   return ApiError.attribute('version', 'TAKEN', 'is already taken for this product, platform, channel and filetype');
+}
+
+/**
+ * What decides which releases a customer sees, beside the products: callers with equal classes see
+ * the same releases (time enters through the expiry window, so an expiring license changes class).
+ */
+function visibilityClass(viewer: ViewerFacts, now = Date.now()): string {
+  const { bearer } = viewer;
+  if (bearer.kind === 'anonymous') return 'anonymous';
+  const licenses = viewer.licenses.filter((l) => !(bearer.kind === 'user' && l.suspended)).map((l) => licenseClass(l, now));
+  return `${bearer.kind}:${licenses.sort().join(';')}`;
+}
+
+function licenseClass(l: LicenseFacts, now: number): string {
+  let window = 'all';
+  if (l.expiry !== null && l.expiry.getTime() <= now) {
+    window = l.expirationStrategy === 'ALLOW_ACCESS' ? 'all' : l.expirationStrategy === 'RESTRICT_ACCESS' ? `until ${l.expiry.getTime()}` : 'none';
+  }
+  return `${l.productId} ${window} ${[...l.entitlementIds].sort().join(',')}`;
 }

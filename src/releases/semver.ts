@@ -155,17 +155,20 @@ export function comparePrecedence(a: PrecedenceColumns, b: PrecedenceColumns): n
   );
 }
 
+type VersionColumns = PrecedenceColumns & Pick<SemverColumns, 'semverBuildKey'>;
+
+/** The order of precedenceColumns (precedence, then build metadata), as SQL sorts them ascending. */
+export function compareVersionOrder(a: VersionColumns, b: VersionColumns): number {
+  return comparePrecedence(a, b) || compareKeys(a.semverBuildKey, b.semverBuildKey);
+}
+
 /**
- * The order of precedenceColumns plus the tie-breaks of a release line (created, then id), as
- * SQL sorts them ascending; a line lists releases in the reverse of this order.
+ * compareVersionOrder plus the tie-breaks of a release line (created, then id), ascending; a line
+ * lists releases in the reverse of this order.
  */
-export function compareLineOrder(
-  a: PrecedenceColumns & Pick<SemverColumns, 'semverBuildKey'> & { created: Date; id: string },
-  b: PrecedenceColumns & Pick<SemverColumns, 'semverBuildKey'> & { created: Date; id: string },
-): number {
+export function compareLineOrder(a: VersionColumns & { created: Date; id: string }, b: VersionColumns & { created: Date; id: string }): number {
   return (
-    comparePrecedence(a, b) ||
-    compareKeys(a.semverBuildKey, b.semverBuildKey) ||
+    compareVersionOrder(a, b) ||
     a.created.getTime() - b.created.getTime() ||
     (a.id === b.id ? 0 : a.id < b.id ? -1 : 1)
   );

@@ -1,0 +1,56 @@
+import type { CatalogueRelease } from '../catalogue/product-releases';
+import { ApiError } from '../jsonapi/errors';
+import type { PageRequest, SortField } from '../jsonapi/query';
+import type { ViewerFacts } from './release.policy';
+import { ReleaseVisibilityPolicy } from './release.policy';
+import { compareVersionOrder, INCLUSIVE_CHANNELS } from './semver';
+import type { ReleaseFilters } from './releases.service';
+
+/** Sort fields the memory path orders exactly as SQL does (names would need the database's collation). */
+export const MEMORY_SORTABLE = new Set(['created', 'version']);
+
+/** The caller-visible releases matching the filters, ordered as `sort` (plus id) orders them in SQL. */
+export function visibleSorted(entries: Iterable<CatalogueRelease>, viewer: ViewerFacts, filters: ReleaseFilters, sort: SortField[]): CatalogueRelease[] {
+  const channels = filters.channel ? INCLUSIVE_CHANNELS[filters.channel] : undefined;
+  const now = Date.now();
+  const out: CatalogueRelease[] = [];
+  for (const e of entries) {
+    const r = e.release;
+    if (filters.platform !== undefined && r.platform !== filters.platform) continue;
+    if (channels && !channels.includes(r.channel)) continue;
+    if (filters.filetype !== undefined && r.filetype !== filters.filetype) continue;
+    if (filters.version !== undefined && r.version !== filters.version) continue;
+    if (filters.status && r.status !== filters.status) continue;
+    if (filters.yanked !== undefined && (r.yanked !== null) !== filters.yanked) continue;
+    if (!ReleaseVisibilityPolicy.sees(viewer, e, now)) continue;
+    out.push(e);
+  }
+  const tieDescending = sort.length ? sort[sort.length - 1].descending : true;
+  out.sort((x, y) => {
+    for (const s of sort) {
+      const c = s.field === 'created' ? x.release.created.getTime() - y.release.created.getTime() : compareVersionOrder(x.release, y.release);
+      if (c) return s.descending ? -c : c;
+    }
+    const c = x.release.id === y.release.id ? 0 : x.release.id < y.release.id ? -1 : 1;
+    return tieDescending ? -c : c;
+  });
+  return out;
+}
+
+
+/** One page of an ordered list, as paginate() pages SQL (offset, or keyset after a cursor row). */
+export function pageOf(sorted: CatalogueRelease[], page: PageRequest, sort: SortField[]): { items: CatalogueRelease[]; nextCursor?: string | null } {
+  if (page.kind === 'offset') return { items: sorted.slice((page.number - 1) * page.size, page.number * page.size) };
+  let start = 0;
+  if (page.cursor) {
+    if (new Set([...sort.map((s) => s.descending), sort.length ? sort[sort.length - 1].descending : true]).size > 1) {
+      throw ApiError.invalidParameter('page[cursor]', 'cursor pagination needs every sort field in one direction');
+    }
+    const at = sorted.findIndex((e) => e.release.id === page.cursor);
+    if (at < 0) throw ApiError.invalidParameter('page[cursor]', 'does not name a resource of this list');
+    start = at + 1;
+  }
+  const items = sorted.slice(start, start + page.size);
+  const hasMore = sorted.length > start + page.size;
+  return { items, nextCursor: hasMore ? items[items.length - 1].release.id : null };
+}
