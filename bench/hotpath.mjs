@@ -28,6 +28,8 @@ const RELEASES = Number(process.env.BENCH_RELEASES ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+/** BENCH_ROUTES=update,list runs only those routes. */
+const ONLY = process.env.BENCH_ROUTES ? new Set(process.env.BENCH_ROUTES.split(',')) : null;
 const ACCOUNTS = 4;
 const PLATFORMS = ['linux', 'darwin', 'windows', 'linux/arm64', 'darwin/arm64'];
 const STRATEGIES = ['LICENSED', 'LICENSED', 'LICENSED', 'OPEN', 'CLOSED'];
@@ -174,7 +176,8 @@ function fingerprint(route, status, body, headers) {
     return `${status} ${j.id} ${j.version}`;
   }
   // each server has its own origin (PUBLIC_URL): compare the path, which names the artifact
-  if (route === 'upgrade') return `${status} ${headers.location ? new URL(headers.location).pathname : ''}`;
+  const location = headers.location ?? headers.Location;
+  if (route === 'upgrade') return `${status} ${location ? new URL(location).pathname : ''}`;
   if (status !== 200) return `${status}`;
   const j = JSON.parse(body);
   return `${status} ${j.meta.count} ${j.data.map((r) => r.id).join(',')}`;
@@ -234,7 +237,9 @@ async function main() {
   try {
     console.log(`database: ${database.embedded ? 'embedded PostgreSQL' : 'PostgreSQL at 127.0.0.1:5432'}; ${RELEASES} releases; ${ROUNDS} rounds of ${SECONDS} s; ${CONNECTIONS} connections`);
     const env = { DATABASE_URL: database.url, DATA_DIR: dataDir, ROOT_TOKEN, LOG_LEVEL: 'warn', SIGNING_SECRET: 'bench-signing-secret-0123456789abcdef0123', ...LIFTED_LIMITS };
-    const shipgate = await startProcess(path.join(repo, 'dist/src/main.js'), env);
+    // BENCH_PROFILE_DIR: Shipgate writes a V8 CPU profile there when it stops (node --cpu-prof)
+    const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+    const shipgate = await startProcess(path.join(repo, 'dist/src/main.js'), env, '/health/ready', profile);
     servers.push(shipgate);
     const db = new pg.Client({ connectionString: database.url });
     db.on('error', () => undefined); // the run's database is dropped at the end, connections and all
@@ -286,6 +291,7 @@ async function main() {
     for (const route of Object.keys(routes)) figures[route] = { a: [], b: [] };
     for (let round = 0; round < ROUNDS; round++) {
       for (const [route, requests] of Object.entries(routes)) {
+        if (ONLY && !ONLY.has(route)) continue;
         const order = round % 2 === 0 ? ['a', 'b'] : ['b', 'a'];
         for (const who of order) {
           const r = await load(who === 'a' ? shipgate.base : empty.base, requests, who === 'a' ? expected[route] : null, route);
@@ -296,6 +302,7 @@ async function main() {
 
     const rows = [];
     for (const [route, { a, b }] of Object.entries(figures)) {
+      if (!a.length) continue;
       const rpsA = median(a.map((r) => r.rps));
       const rpsB = median(b.map((r) => r.rps));
       const p99A = median(a.map((r) => r.p99));

@@ -10,7 +10,9 @@ import type { Account } from './account.entity';
 import { AccountSerializer } from './account.serializer';
 import { AccountsService } from './accounts.service';
 import { ACCOUNT_ATTRIBUTES, CreateAccountDto, UpdateAccountDto } from './dto';
+import { SettlesCatalogue } from '../catalogue/settle.interceptor';
 
+@SettlesCatalogue()
 @Controller('v1/accounts')
 export class AccountsController {
   constructor(private readonly accounts: AccountsService) {}

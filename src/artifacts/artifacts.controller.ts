@@ -8,6 +8,7 @@ import type { Query as Q } from '../jsonapi/query';
 import { singleDocument } from '../jsonapi/serializer';
 import { ArtifactSerializer, withRedirect } from './artifact.serializer';
 import { ArtifactsService, DOWNLOAD_TTL_MAX, DOWNLOAD_TTL_MIN } from './artifacts.service';
+import { SettlesCatalogue } from '../catalogue/settle.interceptor';
 
 /** `Prefer: no-redirect` (RFC 7240 preference tokens, comma separated, parameters after `;`). */
 function prefersNoRedirect(prefer: string | undefined): boolean {
@@ -15,6 +16,7 @@ function prefersNoRedirect(prefer: string | undefined): boolean {
 }
 
 /** A release's file: upload (PUT, raw bytes), download URL (GET), removal (DELETE). */
+@SettlesCatalogue()
 @Controller('v1/accounts/:account/releases/:id/artifact')
 export class ReleaseArtifactController {
   constructor(private readonly artifacts: ArtifactsService) {}

@@ -58,7 +58,7 @@ export class AuthService {
     if (!cached) throw new ApiError(401, ErrorCode.LICENSE_INVALID, 'The license key is invalid');
     const license = cached.license;
     assertLicenseUsable(license);
-    return { kind: 'license', accountId: license.accountId, license };
+    return { kind: 'license', accountId: license.accountId, license, facts: cached.facts };
   }
 }
 

@@ -1,4 +1,5 @@
 import type { License } from '../licenses/license.entity';
+import type { LicenseFacts } from '../releases/release.policy';
 
 /** Who is calling, bound to the account in the path. Every policy decision starts from this. */
 export type Bearer =
@@ -6,7 +7,7 @@ export type Bearer =
   | { kind: 'admin'; accountId: string; userId: string; tokenId: string }
   | { kind: 'user'; accountId: string; userId: string; tokenId: string }
   | { kind: 'product'; accountId: string; productId: string; tokenId: string }
-  | { kind: 'license'; accountId: string; license: License }
+  | { kind: 'license'; accountId: string; license: License; /** from the catalogue: what visibility reads */ facts?: LicenseFacts }
   | { kind: 'anonymous'; accountId: string | null };
 
 export type BearerKind = Bearer['kind'];

@@ -168,7 +168,9 @@ export class CatalogueService {
     if (!this.serving) return undefined;
     const products = await this.accountProducts(accountId);
     let licenses: LicenseFacts[] = [];
-    if (bearer.kind === 'license') {
+    if (bearer.kind === 'license' && bearer.facts) {
+      licenses = [bearer.facts];
+    } else if (bearer.kind === 'license') {
       const cached = await this.license(accountId, bearer.license.key);
       if (!cached || cached.license.id !== bearer.license.id) return undefined;
       licenses = [cached.facts];

@@ -1,4 +1,4 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor, UseInterceptors } from '@nestjs/common';
 import type { Request } from 'express';
 import { catchError, concatMap, from, Observable } from 'rxjs';
 import { CatalogueListener } from './catalogue-listener';
@@ -9,6 +9,8 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * A write (any method but GET/HEAD/OPTIONS) answers only after its committed changes have reached
  * this instance's catalogue, so that a client reading right after its own write never sees the
  * old state. Other instances see it within milliseconds (at most the 2 s the contract allows).
+ * Applied with @SettlesCatalogue() to the controllers that write, not globally: the hot read
+ * routes do not pay for it.
  */
 @Injectable()
 export class CatalogueSettleInterceptor implements NestInterceptor {
@@ -29,3 +31,6 @@ export class CatalogueSettleInterceptor implements NestInterceptor {
     );
   }
 }
+
+/** For controllers (or handlers) that change what the catalogue holds. */
+export const SettlesCatalogue = () => UseInterceptors(CatalogueSettleInterceptor);

@@ -10,6 +10,7 @@ import { EntitlementSerializer } from '../entitlements/entitlement.serializer';
 import { ConstraintSerializer } from './constraint.serializer';
 import { parseAttachBody, parseDetachBody } from './constraint-body';
 import { CONSTRAINT_SORT, ConstraintsService } from './constraints.service';
+import { SettlesCatalogue } from '../catalogue/settle.interceptor';
 
 const FIELDS = {
   constraints: [...ConstraintSerializer.attributeNames, 'account', 'release', 'entitlement'],
@@ -17,6 +18,7 @@ const FIELDS = {
 };
 const LIST = { sort: Object.keys(CONSTRAINT_SORT), include: ['entitlement'], fields: FIELDS };
 
+@SettlesCatalogue()
 @Controller('v1/accounts/:account/releases/:release/constraints')
 export class ConstraintsController {
   constructor(private readonly constraints: ConstraintsService) {}

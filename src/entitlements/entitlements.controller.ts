@@ -11,6 +11,7 @@ import { created, listDocument, singleDocument } from '../jsonapi/serializer';
 import { CreateEntitlementDto, ENTITLEMENT_ATTRIBUTES, UpdateEntitlementDto } from './dto';
 import { EntitlementSerializer } from './entitlement.serializer';
 import { ENTITLEMENT_SORT, EntitlementPolicy, EntitlementsService } from './entitlements.service';
+import { SettlesCatalogue } from '../catalogue/settle.interceptor';
 
 const LIST = { sort: Object.keys(ENTITLEMENT_SORT), fields: { entitlements: [...EntitlementSerializer.attributeNames, 'account'] } };
 
@@ -18,6 +19,7 @@ const LIST = { sort: Object.keys(ENTITLEMENT_SORT), fields: { entitlements: [...
 const createBody = new JsonApiBodyPipe({ type: 'entitlements', dto: CreateEntitlementDto, attributes: ENTITLEMENT_ATTRIBUTES });
 const updateBody = new JsonApiBodyPipe({ type: 'entitlements', dto: UpdateEntitlementDto, attributes: ENTITLEMENT_ATTRIBUTES, partial: true });
 
+@SettlesCatalogue()
 @Controller('v1/accounts/:account/entitlements')
 export class EntitlementsController {
   constructor(private readonly entitlements: EntitlementsService) {}

@@ -20,6 +20,7 @@ import {
 } from './dto';
 import { LicenseSerializer } from './license.serializer';
 import { LICENSE_ENTITLEMENT_SORT, LICENSE_SORT, LicensePolicy, LicensesService } from './licenses.service';
+import { SettlesCatalogue } from '../catalogue/settle.interceptor';
 
 const LIST = { sort: Object.keys(LICENSE_SORT), fields: { licenses: [...LicenseSerializer.attributeNames, 'account', 'product', 'user', 'entitlements'] } };
 const ENTITLEMENT_LIST = {
@@ -44,6 +45,7 @@ function uuidFilter(query: Q, name: string): string | undefined {
   return raw.toLowerCase();
 }
 
+@SettlesCatalogue()
 @Controller('v1/accounts/:account/licenses')
 export class LicensesController {
   constructor(private readonly licenses: LicensesService) {}

@@ -13,6 +13,7 @@ import { TokenSerializer } from '../tokens/token.serializer';
 import { CreateProductDto, PRODUCT_ATTRIBUTES, UpdateProductDto } from './dto';
 import { ProductSerializer } from './product.serializer';
 import { PRODUCT_SORT, ProductPolicy, ProductsService } from './products.service';
+import { SettlesCatalogue } from '../catalogue/settle.interceptor';
 
 const LIST = { sort: Object.keys(PRODUCT_SORT), fields: { products: [...ProductSerializer.attributeNames, 'account', 'releases', 'licenses'] } };
 // bodies are validated after the permission check: a caller who may not write gets 403 (or 404), not 422
@@ -20,6 +21,7 @@ const createBody = new JsonApiBodyPipe({ type: 'products', dto: CreateProductDto
 const updateBody = new JsonApiBodyPipe({ type: 'products', dto: UpdateProductDto, attributes: PRODUCT_ATTRIBUTES, partial: true });
 const tokenBody = new JsonApiBodyPipe({ type: 'tokens', dto: CreateTokenDto, attributes: TOKEN_ATTRIBUTES });
 
+@SettlesCatalogue()
 @Controller('v1/accounts/:account/products')
 export class ProductsController {
   constructor(private readonly products: ProductsService) {}

@@ -5,8 +5,10 @@ import { CurrentAccount, CurrentBearer } from '../auth/decorators';
 import { singleDocument } from '../jsonapi/serializer';
 import { ReleaseSerializer } from './release.serializer';
 import { ReleasesService } from './releases.service';
+import { SettlesCatalogue } from '../catalogue/settle.interceptor';
 
 /** Status actions (Keygen's sub-resources); the status machine in release-status.ts decides. */
+@SettlesCatalogue()
 @Controller('v1/accounts/:account/releases/:id/actions')
 export class ReleaseActionsController {
   constructor(private readonly releases: ReleasesService) {}

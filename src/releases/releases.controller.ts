@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../auth/bearer';
 import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
+import { SettlesCatalogue } from '../catalogue/settle.interceptor';
 import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { parseFields, parseInclude, parseListQuery, queryParam } from '../jsonapi/query';
@@ -28,6 +29,7 @@ const updateBody = new JsonApiBodyPipe({ type: 'releases', dto: UpdateReleaseDto
 export class ReleasesController {
   constructor(private readonly releases: ReleasesService) {}
 
+  @SettlesCatalogue()
   @Post()
   async create(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
     if (bearer.kind !== 'admin' && bearer.kind !== 'product') throw ApiError.forbidden();
@@ -73,6 +75,7 @@ export class ReleasesController {
     return singleDocument(ProductSerializer, await this.releases.productOf(bearer, account.id, id));
   }
 
+  @SettlesCatalogue()
   @Patch(':id')
   async update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Body() body: unknown) {
     const release = await this.releases.findWritable(bearer, account.id, id);
@@ -80,6 +83,7 @@ export class ReleasesController {
     return singleDocument(ReleaseSerializer, await this.releases.update(release, dto));
   }
 
+  @SettlesCatalogue()
   @Delete(':id')
   @HttpCode(204)
   async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {

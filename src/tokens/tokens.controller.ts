@@ -14,10 +14,12 @@ import { UsersService } from '../users/users.service';
 import { CreateTokenDto, TOKEN_ATTRIBUTES } from './dto';
 import { TokenSerializer, withoutSecret } from './token.serializer';
 import { TOKEN_SORT, TokensService } from './tokens.service';
+import { SettlesCatalogue } from '../catalogue/settle.interceptor';
 
 const LIST = { sort: Object.keys(TOKEN_SORT), fields: { tokens: TokenSerializer.attributeNames } };
 const optionalBody = new JsonApiBodyPipe({ type: 'tokens', dto: CreateTokenDto, attributes: TOKEN_ATTRIBUTES });
 
+@SettlesCatalogue()
 @Controller('v1/accounts/:account/tokens')
 export class TokensController {
   constructor(

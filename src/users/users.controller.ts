@@ -11,9 +11,11 @@ import { created, listDocument, singleDocument } from '../jsonapi/serializer';
 import { CreateUserDto, UpdateUserDto, USER_ATTRIBUTES } from './dto';
 import { UserSerializer } from './user.serializer';
 import { USER_SORT, UserPolicy, UsersService } from './users.service';
+import { SettlesCatalogue } from '../catalogue/settle.interceptor';
 
 const LIST = { sort: Object.keys(USER_SORT), fields: { users: UserSerializer.attributeNames } };
 
+@SettlesCatalogue()
 @Controller('v1/accounts/:account/users')
 export class UsersController {
   constructor(private readonly users: UsersService) {}

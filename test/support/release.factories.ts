@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { CatalogueListener } from '../../src/catalogue/catalogue-listener';
 import { ReleaseStatusService } from '../../src/releases/release-status.service';
 import type { TestApp } from './app';
 import { api, bearer, TestAccount } from './factories';
@@ -87,7 +88,9 @@ export async function publishRelease(t: TestApp, account: TestAccount, releaseId
      ON CONFLICT (release_id) DO UPDATE SET status = 'UPLOADED'`,
     [account.id, releaseId, release.filename, release.filetype],
   );
-  return (await t.app.get(ReleaseStatusService).apply(account.id, releaseId, 'artifact-uploaded')).status;
+  const { status } = await t.app.get(ReleaseStatusService).apply(account.id, releaseId, 'artifact-uploaded');
+  await t.app.get(CatalogueListener).settle(); // written beside the API: wait until the catalogue has it, as a write through the API does
+  return status;
 }
 
 /** Yanks a release as the admin. */

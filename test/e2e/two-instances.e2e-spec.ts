@@ -1,0 +1,229 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DataSource } from 'typeorm';
+import { startApp, TestApp } from '../support/app';
+import { uploadArtifact, randomFile } from '../support/artifact.factories';
+import { createEntitlement, createLicense, createProduct, licenseAuth } from '../support/catalogue.factories';
+import { api, bearer, createAccount, TestAccount } from '../support/factories';
+import { constrainRelease, createRelease } from '../support/release.factories';
+
+/**
+ * Two servers on one database, each with its own in-memory catalogue: a change made through one
+ * instance (or directly in SQL) is seen by the other within 2 s, counted checks spread over both
+ * add up exactly, and a mixed scenario alternating between them answers as one instance does.
+ */
+describe('two instances on one database', () => {
+  let a: TestApp;
+  let b: TestApp;
+  let db: DataSource;
+  // the instances share their storage, as a deployment does (a shared volume, or S3)
+  const storage = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-shared-'));
+
+  beforeAll(async () => {
+    a = await startApp({ DATA_DIR: storage });
+    b = await startApp({ DATA_DIR: storage });
+    db = a.app.get(DataSource);
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+    fs.rmSync(storage, { recursive: true, force: true });
+  });
+
+  /** Polls `check` against instance B until it holds; returns how long that took (ms). */
+  async function seenOnB(check: () => Promise<boolean>): Promise<number> {
+    const started = Date.now();
+    while (!(await check())) {
+      if (Date.now() - started > 5000) throw new Error('instance B did not see the change within 5 s');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return Date.now() - started;
+  }
+
+  describe('a change on A is seen on B within 2 s', () => {
+    let account: TestAccount;
+    let productId: string;
+    let license: { id: string; key: string };
+    let entitlementId: string;
+    let otherEntitlementId: string;
+    let v11: string;
+
+    const upgradeOnB = () =>
+      api(b, licenseAuth(license.key)).get(`/v1/accounts/${account.id}/releases/actions/upgrade?product=${productId}&platform=linux/amd64&version=1.0.0`);
+    const admin = () => api(a, bearer(account.adminToken));
+    const offersOnB = async (version: string | null, status?: number) => {
+      const res = await upgradeOnB();
+      if (status !== undefined) return res.status === status;
+      return version === null ? res.status === 204 : res.status === 303 && res.body.meta.next === version;
+    };
+
+    beforeAll(async () => {
+      account = await createAccount(a);
+      productId = (await createProduct(a, account)).id;
+      entitlementId = (await createEntitlement(a, account)).id;
+      otherEntitlementId = (await createEntitlement(a, account)).id;
+      license = await createLicense(a, account, productId, { entitlementIds: [entitlementId] });
+      for (const version of ['1.0.0', '1.1.0']) {
+        const r = await createRelease(a, account, productId, { version, filename: `app-${version}.tar.gz` });
+        await uploadArtifact(a, account, r.id, randomFile(64));
+        if (version === '1.1.0') v11 = r.id;
+      }
+      expect(await offersOnB('1.1.0')).toBe(true); // B has the line in memory now
+    });
+
+    it('suspending and reinstating a license', async () => {
+      expect((await admin().post(`/v1/accounts/${account.id}/licenses/${license.id}/actions/suspend`)).status).toBe(200);
+      expect(await seenOnB(() => offersOnB('', 403))).toBeLessThan(2000);
+      expect((await admin().post(`/v1/accounts/${account.id}/licenses/${license.id}/actions/reinstate`)).status).toBe(200);
+      expect(await seenOnB(() => offersOnB('1.1.0'))).toBeLessThan(2000);
+    });
+
+    it('expiring a license', async () => {
+      const patch = (attributes: Record<string, unknown>) =>
+        admin().patch(`/v1/accounts/${account.id}/licenses/${license.id}`, { data: { type: 'licenses', id: license.id, attributes } });
+      expect((await patch({ expiry: '2020-01-01T00:00:00Z', expirationStrategy: 'REVOKE_ACCESS' })).status).toBe(200);
+      expect(await seenOnB(() => offersOnB('', 403))).toBeLessThan(2000);
+      expect((await patch({ expiry: null })).status).toBe(200);
+      expect(await seenOnB(() => offersOnB('1.1.0'))).toBeLessThan(2000);
+    });
+
+    it('attaching a constraint, detaching the entitlement it needs, and back', async () => {
+      const [constraintId] = await constrainRelease(a, account, v11, [entitlementId]);
+      expect(await offersOnB('1.1.0')).toBe(true); // the license holds it
+      const entitlements = `/v1/accounts/${account.id}/licenses/${license.id}/entitlements`;
+      expect((await admin().delete(entitlements).send({ data: [{ type: 'entitlements', id: entitlementId }] })).status).toBe(204);
+      expect(await seenOnB(() => offersOnB(null))).toBeLessThan(2000);
+      expect((await admin().post(entitlements, { data: [{ type: 'entitlements', id: entitlementId }] })).status).toBe(200);
+      expect(await seenOnB(() => offersOnB('1.1.0'))).toBeLessThan(2000);
+      const [other] = await constrainRelease(a, account, v11, [otherEntitlementId]);
+      expect(await seenOnB(() => offersOnB(null))).toBeLessThan(2000);
+      const detach = (id: string) =>
+        admin().delete(`/v1/accounts/${account.id}/releases/${v11}/constraints`).send({ data: [{ type: 'constraints', id }] });
+      expect((await detach(other)).status).toBe(204);
+      expect((await detach(constraintId)).status).toBe(204);
+      expect(await seenOnB(() => offersOnB('1.1.0'))).toBeLessThan(2000);
+    });
+
+    it('yanking, publishing and deleting releases', async () => {
+      expect((await admin().post(`/v1/accounts/${account.id}/releases/${v11}/actions/yank`)).status).toBe(200);
+      expect(await seenOnB(() => offersOnB(null))).toBeLessThan(2000);
+      expect((await admin().post(`/v1/accounts/${account.id}/releases/${v11}/actions/publish`)).status).toBe(200);
+      expect(await seenOnB(() => offersOnB('1.1.0'))).toBeLessThan(2000);
+      const v12 = await createRelease(a, account, productId, { version: '1.2.0', filename: 'app-1.2.0.tar.gz' });
+      await uploadArtifact(a, account, v12.id, randomFile(64));
+      expect(await seenOnB(() => offersOnB('1.2.0'))).toBeLessThan(2000);
+      expect((await admin().delete(`/v1/accounts/${account.id}/releases/${v12.id}`)).status).toBe(204);
+      expect(await seenOnB(() => offersOnB('1.1.0'))).toBeLessThan(2000);
+    });
+
+    it('replacing an artifact', async () => {
+      const bytes = randomFile(64); // the release's filesize
+      const uploaded = await uploadArtifact(a, account, v11, bytes);
+      expect(await seenOnB(async () => (await upgradeOnB()).body?.data?.attributes?.sha256 === uploaded.attributes.sha256)).toBeLessThan(2000);
+      // the URL B hands out serves the new bytes
+      const res = await upgradeOnB();
+      const file = await fetch(res.headers.location.replace(/^https?:\/\/[^/]+/, a.baseUrl));
+      expect(Buffer.from(await file.arrayBuffer()).equals(bytes)).toBe(true);
+    });
+
+    it("changing a product's distribution strategy, through the API and directly in SQL", async () => {
+      const setStrategy = (distributionStrategy: string) =>
+        admin().patch(`/v1/accounts/${account.id}/products/${productId}`, { data: { type: 'products', id: productId, attributes: { distributionStrategy } } });
+      expect((await setStrategy('CLOSED')).status).toBe(200);
+      expect(await seenOnB(() => offersOnB(null))).toBeLessThan(2000);
+      expect((await setStrategy('LICENSED')).status).toBe(200);
+      expect(await seenOnB(() => offersOnB('1.1.0'))).toBeLessThan(2000);
+      await db.query(`UPDATE releases SET status = 'YANKED', yanked = now() WHERE id = $1`, [v11]);
+      expect(await seenOnB(() => offersOnB(null))).toBeLessThan(2000);
+      await db.query(`UPDATE releases SET status = 'PUBLISHED', yanked = NULL WHERE id = $1`, [v11]);
+      expect(await seenOnB(() => offersOnB('1.1.0'))).toBeLessThan(2000);
+    });
+  });
+
+  it('500 concurrent counted checks spread over both instances add exactly 500', async () => {
+    const account = await createAccount(a);
+    const productId = (await createProduct(a, account)).id;
+    const license = await createLicense(a, account, productId);
+    const r1 = await createRelease(a, account, productId, { version: '2.0.0' });
+    await uploadArtifact(a, account, r1.id, randomFile(16));
+    const r2 = await createRelease(a, account, productId, { version: '2.1.0' });
+    await uploadArtifact(a, account, r2.id, randomFile(16));
+    const url = `/v3/releases/update?productId=${productId}&platform=linux/amd64&channel=stable&version=2.0.0&key=${license.key}`;
+    const answers = await Promise.all(Array.from({ length: 500 }, (_, i) => (i % 2 ? a : b).http.get(url)));
+    expect(answers.every((r) => r.status === 200 && r.body.id === r2.id)).toBe(true);
+    await new Promise((r) => setTimeout(r, 2000));
+    const [row] = await db.query('SELECT upgrades FROM releases WHERE id = $1', [r2.id]);
+    expect(Number(row.upgrades)).toBe(500);
+    // and both instances show it
+    for (const t of [a, b]) {
+      const res = await api(t, bearer(account.adminToken)).get(`/v1/accounts/${account.id}/releases/${r2.id}`);
+      expect(res.body.data.attributes.upgrades).toBe(500);
+    }
+  });
+
+  it('a mixed scenario alternating between the instances answers as one instance does', async () => {
+    /** Runs the scenario, sending request i to pick(i); returns each answer with ids replaced by names. */
+    async function scenario(pick: (i: number) => TestApp): Promise<string[]> {
+      let i = 0;
+      const next = () => pick(i++);
+      const names = new Map<string, string>();
+      const name = (text: string) => text.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, (id) => {
+        if (!names.has(id)) names.set(id, `#${names.size}`);
+        return names.get(id)!;
+      });
+      const log: string[] = [];
+      const account = await createAccount(next());
+      const productId = (await createProduct(next(), account, { distributionStrategy: 'OPEN' })).id;
+      const entitlementId = (await createEntitlement(next(), account)).id;
+      const license = await createLicense(next(), account, productId, { entitlementIds: [entitlementId] });
+      const plain = await createLicense(next(), account, productId);
+      const releases: string[] = [];
+      for (const version of ['1.0.0', '1.1.0', '1.2.0-beta.1', '1.2.0']) {
+        const r = await createRelease(next(), account, productId, { version, filename: `mixed-${version}.tar.gz` });
+        await uploadArtifact(next(), account, r.id, Buffer.from(`bytes of ${version}`));
+        releases.push(r.id);
+      }
+      // counts not yet flushed show only on the instance that counted them: compared once flushed, at the end
+      const volatile = ['created', 'updated', 'createdAt', 'updatedAt', 'url', 'redirect', 'self', 'yanked'];
+      const record = async (what: string, res: { status: number; body: unknown; headers: Record<string, string> }) => {
+        const location = res.headers.location ? new URL(res.headers.location).pathname : '';
+        const hidden = what === 'counters' ? volatile : [...volatile, 'downloads', 'upgrades'];
+        const body = JSON.stringify(res.body ?? null, (k, v) => (hidden.includes(k) ? undefined : v));
+        log.push(name(`${what}: ${res.status} ${location} ${body}`));
+      };
+      const check = async (key: string, version: string, channel = 'stable') =>
+        record(`v3 ${version} ${channel}`, await next().http.get(`/v3/releases/update?productId=${productId}&platform=linux/amd64&channel=${channel}&version=${version}&key=${key}`));
+      const upgrade = async (key: string, version: string) =>
+        record(`upgrade ${version}`, await api(next(), licenseAuth(key)).get(`/v1/accounts/${account.id}/releases/actions/upgrade?product=${productId}&platform=linux/amd64&version=${version}`));
+      const list = async (key: string) => record('list', await api(next(), licenseAuth(key)).get(`/v1/accounts/${account.id}/releases?product=${productId}`));
+      const admin = () => api(next(), bearer(account.adminToken));
+
+      await check(license.key, '1.0.0');
+      await check(license.key, '1.1.0', 'beta');
+      await upgrade(plain.key, '1.0.0');
+      await list(plain.key);
+      await constrainRelease(next(), account, releases[3], [entitlementId]);
+      await check(plain.key, '1.0.0');
+      await check(license.key, '1.0.0');
+      await admin().post(`/v1/accounts/${account.id}/releases/${releases[1]}/actions/yank`);
+      await list(plain.key);
+      await upgrade(plain.key, '1.0.0');
+      await record('download', await next().http.get(`/v3/${releases[0]}?key=${plain.key}`));
+      await admin().post(`/v1/accounts/${account.id}/licenses/${license.id}/actions/suspend`);
+      await check(license.key, '1.0.0');
+      await admin().post(`/v1/accounts/${account.id}/releases/${releases[1]}/actions/publish`);
+      await list(plain.key);
+      await admin().delete(`/v1/accounts/${account.id}/releases/${releases[2]}`);
+      await check(plain.key, '1.1.0', 'beta');
+      await new Promise((r) => setTimeout(r, 1500)); // counters flushed
+      for (const id of releases.filter((_, n) => n !== 2)) await record('counters', await admin().get(`/v1/accounts/${account.id}/releases/${id}`));
+      return log;
+    }
+
+    const single = await scenario(() => a);
+    const alternating = await scenario((i) => (i % 2 ? b : a));
+    expect(alternating).toEqual(single);
+    expect(single).toHaveLength(15);
+  });
+});
