@@ -1,0 +1,80 @@
+import { DataSource } from 'typeorm';
+import type { Bearer } from '../../src/auth/bearer';
+import { CatalogueService } from '../../src/catalogue/catalogue.service';
+import { parseStrictVersion } from '../../src/releases/semver';
+import { UpgradeFinder } from '../../src/upgrades/upgrade-finder';
+import { startApp, TestApp } from '../support/app';
+import { createLicense, createProduct } from '../support/catalogue.factories';
+import { api, bearer, createAccount, TestAccount } from '../support/factories';
+
+/**
+ * What the database does when the catalogue does not answer, at 100,000 releases of one product:
+ * the upgrade query walks the release line index (no filetype needed) instead of scanning, and a
+ * list page neither counts nor reads every row (its count stops at 10,000 and becomes an estimate).
+ */
+describe('query plans at 100,000 releases', () => {
+  let t: TestApp;
+  let db: DataSource;
+  let account: TestAccount;
+  let productId: string;
+
+  beforeAll(async () => {
+    t = await startApp({ CATALOGUE: 'false' });
+    db = t.app.get(DataSource);
+    account = await createAccount(t);
+    productId = (await createProduct(t, account)).id;
+    await db.query(
+      `INSERT INTO releases (account_id, product_id, version, semver_major, semver_minor, semver_patch, semver_is_release, semver_pre_key,
+         channel, platform, filename, filetype, status, created)
+       SELECT $1, $2, (n / 1000) || '.' || (n % 1000) || '.0', n / 1000, n % 1000, 0, true, '{}', 'stable',
+              CASE WHEN n % 2 = 0 THEN 'linux' ELSE 'darwin' END, 'plan-' || n || '.zip', 'zip',
+              CASE WHEN n % 40 = 0 THEN 'YANKED' ELSE 'PUBLISHED' END, now() - n * interval '1 second'
+         FROM generate_series(1, 100000) AS n`,
+      [account.id, productId],
+    );
+    await db.query('ANALYZE releases');
+  });
+  afterAll(() => t.close());
+
+  const plan = async (sql: string, params: unknown[]) => {
+    const rows: Array<{ 'QUERY PLAN': unknown }> = await db.query(`EXPLAIN (FORMAT JSON) ${sql}`, params);
+    return JSON.stringify(rows[0]['QUERY PLAN']);
+  };
+
+  it('the upgrade query of a license, without a filetype, reads the release line index', async () => {
+    const license = await createLicense(t, account, productId);
+    const cached = await t.app.get(CatalogueService).license(account.id, license.key);
+    const caller: Bearer = { kind: 'license', accountId: account.id, license: cached!.license };
+    const [sql, params] = t.app
+      .get(UpgradeFinder)
+      .nextQuery(caller, account.id, { productId, platform: 'linux', channel: 'stable', current: parseStrictVersion('50.0.0')! })
+      .getQueryAndParameters();
+    const text = await plan(sql, params);
+    expect(text).toContain('releases_line');
+    expect(text).not.toMatch(/"Node Type":"Seq Scan","Parallel Aware":(true|false),"Async Capable":(true|false),"Relation Name":"releases"/);
+    // and it answers quickly enough to be the fallback
+    const started = Date.now();
+    const res = await t.http.get(`/v3/releases/update?productId=${productId}&platform=linux&channel=stable&version=50.0.0&key=${license.key}`);
+    expect(res.status).toBe(200);
+    expect(res.body.version).toBe('99.998.0'); // 100.0.0 is yanked, 99.999.0 is darwin's
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('an admin list page counts at most 10,000 rows, then reports an estimate', async () => {
+    const res = await api(t, bearer(account.adminToken)).get(`/v1/accounts/${account.id}/releases?limit=10`);
+    expect(res.status).toBe(200);
+    expect(res.body.data).toHaveLength(10);
+    expect(res.body.meta.countEstimated).toBe(true);
+    expect(res.body.meta.count).toBeGreaterThan(50_000);
+    expect(res.body.meta.count).toBeLessThan(200_000);
+    // a small list is counted exactly
+    const small = await api(t, bearer(account.adminToken)).get(`/v1/accounts/${account.id}/releases?platform=linux&version=3.4.0`);
+    expect(small.body.meta).toEqual({ count: 1, pages: 1 });
+    // the page itself reads the (account, created, id) index in order, not every row
+    const text = await plan(
+      `SELECT id FROM releases WHERE account_id = $1 ORDER BY created DESC, id DESC LIMIT 11`,
+      [account.id],
+    );
+    expect(text).toContain('releases_account_created');
+  });
+});

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import type { Bearer } from '../../src/auth/bearer';
+import { CatalogueService } from '../../src/catalogue/catalogue.service';
+import { Release } from '../../src/releases/release.entity';
+import { ReleaseVisibilityPolicy } from '../../src/releases/release.policy';
+import type { LicenseFacts } from '../../src/releases/release.policy';
+import { UpgradeFinder } from '../../src/upgrades/upgrade-finder';
+import { parseStrictVersion, semverColumns } from '../../src/releases/semver';
+import { startApp, TestApp } from '../support/app';
+import { createAccount, TestAccount } from '../support/factories';
+
+/**
+ * The visibility rule exists twice: as SQL (ReleaseVisibilityPolicy.scope, for lists and the SQL
+ * path) and in memory (ReleaseVisibilityPolicy.sees, for the catalogue). On generated data —
+ * products of every strategy, releases of every status with random constraints and ages,
+ * licenses with random entitlements, expiries, strategies and suspensions, users owning several
+ * — both must pick exactly the same releases for every caller.
+ */
+describe('release visibility: SQL and memory agree', () => {
+  let t: TestApp;
+  let db: DataSource;
+  let account: TestAccount;
+  const rnd = (() => {
+    let s = 20261125;
+    return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  })();
+  const pick = <T>(list: T[]): T => list[Math.floor(rnd() * list.length)];
+
+  beforeAll(async () => {
+    t = await startApp();
+    db = t.app.get(DataSource);
+    account = await createAccount(t);
+  });
+  afterAll(() => t.close());
+
+  it('for every caller kind on generated data', async () => {
+    const now = Date.now();
+    const day = 86_400_000;
+    const entitlements: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const [row] = await db.query(`INSERT INTO entitlements (account_id, name, code) VALUES ($1, $2, $3) RETURNING id`, [account.id, `E${i}`, `eq-${i}`]);
+      entitlements.push(row.id);
+    }
+    const products: string[] = [];
+    for (const strategy of ['LICENSED', 'LICENSED', 'OPEN', 'CLOSED']) {
+      const [row] = await db.query(`INSERT INTO products (account_id, name, distribution_strategy) VALUES ($1, 'P', $2) RETURNING id`, [account.id, strategy]);
+      products.push(row.id);
+    }
+    for (let i = 0; i < 240; i++) {
+      const version = `1.${i}.0`;
+      const c = semverColumns(parseStrictVersion(version)!);
+      const id = randomUUID();
+      const product = products[i % products.length];
+      await db.query(
+        `INSERT INTO releases (id, account_id, product_id, version, semver_major, semver_minor, semver_patch, semver_is_release, semver_pre_key,
+           channel, platform, filename, filetype, status, created)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, true, '{}', 'stable', 'linux', $8, 'zip', $9, $10)`,
+        [id, account.id, product, version, c.semverMajor, c.semverMinor, c.semverPatch, `eq-${i}.zip`, pick(['PUBLISHED', 'PUBLISHED', 'YANKED', 'NOT_PUBLISHED']),
+          new Date(now - Math.floor(rnd() * 60) * day).toISOString()],
+      );
+      for (const e of entitlements) {
+        if (rnd() < 0.2) await db.query(`INSERT INTO release_constraints (account_id, release_id, entitlement_id) VALUES ($1, $2, $3)`, [account.id, id, e]);
+      }
+    }
+    const [user1] = await db.query(`INSERT INTO users (account_id, email) VALUES ($1, 'u1@eq.test') RETURNING id`, [account.id]);
+    const [user2] = await db.query(`INSERT INTO users (account_id, email) VALUES ($1, 'u2@eq.test') RETURNING id`, [account.id]);
+    const licenses: Array<{ id: string; key: string }> = [];
+    for (let i = 0; i < 40; i++) {
+      const expiry = rnd() < 0.5 ? null : new Date(now + (rnd() < 0.5 ? -1 : 1) * Math.floor(rnd() * 60) * day).toISOString();
+      const [row] = await db.query(
+        `INSERT INTO licenses (account_id, product_id, user_id, key, expiry, expiration_strategy, suspended) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, key`,
+        [account.id, pick(products), pick([null, user1.id, user2.id]), `EQ-KEY-${i}-${randomUUID()}`, expiry, pick(['RESTRICT_ACCESS', 'ALLOW_ACCESS', 'REVOKE_ACCESS']), rnd() < 0.15],
+      );
+      for (const e of entitlements) {
+        if (rnd() < 0.5) await db.query(`INSERT INTO license_entitlements (account_id, license_id, entitlement_id) VALUES ($1, $2, $3)`, [account.id, row.id, e]);
+      }
+      licenses.push(row);
+    }
+
+    const catalogue = t.app.get(CatalogueService);
+    const bearers: Bearer[] = [
+      { kind: 'anonymous', accountId: account.id },
+      { kind: 'admin', accountId: account.id, userId: user1.id, tokenId: 'x' },
+      ...products.map((productId): Bearer => ({ kind: 'product', accountId: account.id, productId, tokenId: 'x' })),
+      { kind: 'user', accountId: account.id, userId: user1.id, tokenId: 'x' },
+      { kind: 'user', accountId: account.id, userId: user2.id, tokenId: 'x' },
+    ];
+    for (const l of licenses) {
+      const cached = await catalogue.license(account.id, l.key);
+      bearers.push({ kind: 'license', accountId: account.id, license: cached!.license, facts: cached!.facts as LicenseFacts });
+    }
+    let visibleSomewhere = 0;
+    for (const bearer of bearers) {
+      const bySql = (await ReleaseVisibilityPolicy.scope(db.createQueryBuilder(Release, 'release'), bearer, 'release').getMany()).map((r) => r.id).sort();
+      const viewer = await catalogue.viewer(bearer, account.id);
+      const inMemory: string[] = [];
+      for (const productId of products) {
+        const releases = await catalogue.productReleases(account.id, productId);
+        for (const entry of releases!.byId.values()) if (ReleaseVisibilityPolicy.sees(viewer!, entry)) inMemory.push(entry.release.id);
+      }
+      expect({ bearer: bearer.kind, ids: inMemory.sort() }).toEqual({ bearer: bearer.kind, ids: bySql });
+      if (bySql.length) visibleSomewhere++;
+    }
+    // the data is not degenerate: most callers see something, and not everything
+    expect(visibleSomewhere).toBeGreaterThan(bearers.length / 2);
+  });
+
+  it('the finder gives the same upgrades from memory and from SQL', async () => {
+    const finder = t.app.get(UpgradeFinder);
+    const sqlApp = await startApp({ CATALOGUE: 'false' });
+    try {
+      const sqlFinder = sqlApp.app.get(UpgradeFinder);
+      const rows: Array<{ id: string; key: string; product_id: string }> = await db.query(
+        `SELECT id, key, product_id FROM licenses WHERE account_id = $1 AND NOT suspended`,
+        [account.id],
+      );
+      const catalogue = t.app.get(CatalogueService);
+      let found = 0;
+      for (const row of rows) {
+        const cached = await catalogue.license(account.id, row.key);
+        const bearer: Bearer = { kind: 'license', accountId: account.id, license: cached!.license, facts: cached!.facts };
+        for (const current of ['1.0.0', '1.50.0', '1.200.0']) {
+          const query = { productId: row.product_id, platform: 'linux', channel: 'stable' as const, current: parseStrictVersion(current)! };
+          const a = await finder.findNext(bearer, account.id, query);
+          const b = await sqlFinder.findNext(bearer, account.id, query);
+          expect(a?.release.id ?? null).toBe(b?.release.id ?? null);
+          if (a) found++;
+        }
+      }
+      expect(found).toBeGreaterThan(0);
+    } finally {
+      await sqlApp.close();
+    }
+  });
+});
