@@ -37,6 +37,11 @@ export class ProductReleases {
   /** Newest first (the default order of release lists). */
   readonly newestFirst: CatalogueRelease[];
   readonly bytes: number;
+  /**
+   * Results computed from this load (customers' sorted lists), dropped with it when the product
+   * reloads; bounded by MEMO_ENTRIES.
+   */
+  private readonly memo = new Map<string, CatalogueRelease[]>();
 
   constructor(
     readonly accountId: string,
@@ -58,4 +63,16 @@ export class ProductReleases {
     );
     this.bytes = bytes;
   }
+
+  memoized(key: string, compute: () => CatalogueRelease[]): CatalogueRelease[] {
+    let value = this.memo.get(key);
+    if (!value) {
+      if (this.memo.size >= MEMO_ENTRIES) this.memo.clear();
+      this.memo.set(key, (value = compute()));
+    }
+    return value;
+  }
 }
+
+/** Distinct (visibility class, filters, sort) lists kept per product load. */
+const MEMO_ENTRIES = 256;

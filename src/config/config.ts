@@ -130,7 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const catalogue: CatalogueConfig = {
     enabled: boolean(env, 'CATALOGUE', true),
     budgetMb: integer(env, 'CATALOGUE_BUDGET_MB', 256, 1, 65536),
-    ttlSeconds: integer(env, 'CATALOGUE_TTL_SECONDS', 30, 1, 86400),
+    ttlSeconds: integer(env, 'CATALOGUE_TTL_SECONDS', 300, 1, 86400),
   };
   const countersFlushMs = integer(env, 'COUNTERS_FLUSH_MS', 1000, 10, 60000);
 

@@ -1,12 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Repository, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
 import { Artifact } from '../artifacts/artifact.entity';
 import { ArtifactsService } from '../artifacts/artifacts.service';
 import { CatalogueService } from '../catalogue/catalogue.service';
-import type { CatalogueRelease } from '../catalogue/product-releases';
+import type { CatalogueRelease, ProductReleases } from '../catalogue/product-releases';
 import { CountersService } from '../counters/counters.service';
 import type { Bearer } from '../auth/bearer';
 import { isPrivileged } from '../auth/bearer';
@@ -99,12 +98,6 @@ const MEMORY_LIST_MAX_PRODUCTS = 20;
 @Injectable()
 export class ReleasesService {
   private readonly logger = new Logger('Releases');
-  /**
-   * Sorted visible lists computed from the catalogue, keyed by what decides them (the products'
-   * loads and strategies, the caller's visibility class, filters, sort): licenses with the same
-   * product, entitlements and expiry window share one. Bounded by the references held.
-   */
-  private readonly listMemo = new LRUCache<string, CatalogueRelease[]>({ maxSize: 2_000_000, sizeCalculation: (l) => l.length + 1 });
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -195,24 +188,27 @@ export class ReleasesService {
       productIds = [...products.values()].filter((p) => p.distributionStrategy === 'OPEN' || licensed.has(p.id)).map((p) => p.id);
     }
     if (productIds.length > MEMORY_LIST_MAX_PRODUCTS) return undefined;
-    const catalogues = [];
+    const catalogues: ProductReleases[] = [];
     for (const id of productIds) {
       const releases = await this.catalogue.productReleases(accountId, id);
       if (releases === undefined) return undefined;
       if (releases) catalogues.push(releases);
     }
+    if (!catalogues.length) {
+      if (query.page.kind === 'cursor' && query.page.cursor) throw ApiError.invalidParameter('page[cursor]', 'does not name a resource of this list');
+      return { items: [], count: 0, nextCursor: query.page.kind === 'cursor' ? null : undefined };
+    }
+    // sorted lists are memoized on the first product's load, keyed by what decides them: licenses
+    // with the same product, entitlements and expiry window share one
     const key = [
       catalogues.map((c) => `${c.generation}:${viewer.strategyOf(c.productId)}`).join(','),
       visibilityClass(viewer),
       JSON.stringify(filters),
       query.sort.map((s) => `${s.descending ? '-' : ''}${s.field}`).join(','),
     ].join('|');
-    let sorted = this.listMemo.get(key);
-    if (!sorted) {
-      const entries = catalogues.length === 1 ? catalogues[0].newestFirst : catalogues.flatMap((c) => c.newestFirst);
-      sorted = visibleSorted(entries, viewer, filters, query.sort);
-      this.listMemo.set(key, sorted);
-    }
+    const sorted = catalogues[0].memoized(key, () =>
+      visibleSorted(catalogues.length === 1 ? catalogues[0].newestFirst : catalogues.flatMap((c) => c.newestFirst), viewer, filters, query.sort),
+    );
     const page = pageOf(sorted, query.page, query.sort);
     return { items: page.items.map((e) => this.counters.withPending(e.release)), count: sorted.length, nextCursor: page.nextCursor };
   }
