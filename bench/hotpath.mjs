@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { pathToFileURL } from 'node:url';
 import { dist, freshDatabase, JSONAPI, median, repo, rssMib, sleep, startProcess } from './support.mjs';
 
 const RELEASES = Number(process.env.BENCH_RELEASES ?? 100_000);
@@ -34,8 +35,8 @@ const ACCOUNTS = 4;
 const PLATFORMS = ['linux', 'darwin', 'windows', 'linux/arm64', 'darwin/arm64'];
 const STRATEGIES = ['LICENSED', 'LICENSED', 'LICENSED', 'OPEN', 'CLOSED'];
 const LICENSES_PER_ACCOUNT = 300;
-const ROOT_TOKEN = `bench-root-${randomBytes(16).toString('hex')}`;
-const LIFTED_LIMITS = {
+export const ROOT_TOKEN = `bench-root-${randomBytes(16).toString('hex')}`;
+export const LIFTED_LIMITS = {
   RATE_LIMIT_ANONYMOUS_PER_MIN: '100000000',
   RATE_LIMIT_FAILED_AUTH_PER_15MIN: '100000000',
   RATE_LIMIT_SIGNIN_PER_15MIN: '100000000',
@@ -51,7 +52,7 @@ function random(seed) {
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
 }
 
-async function seed(db, accounts) {
+export async function seed(db, accounts) {
   const rnd = random(42);
   const perLine = Math.ceil(RELEASES / (ACCOUNTS * STRATEGIES.length * PLATFORMS.length));
   const base = Date.UTC(2025, 0, 1);
@@ -146,7 +147,7 @@ async function seed(db, accounts) {
 }
 
 /** The requests of each route: varied licenses, products, platforms and versions. */
-function requestMix(world) {
+export function requestMix(world) {
   const rnd = random(7);
   const routes = { update: [], upgrade: [], list: [] };
   for (let i = 0; i < 300; i++) {
@@ -169,7 +170,7 @@ function requestMix(world) {
 }
 
 /** What identifies an answer (status and which release or page), ignoring counters and signatures. */
-function fingerprint(route, status, body, headers) {
+export function fingerprint(route, status, body, headers) {
   if (route === 'update') {
     if (status !== 200) return `${status}`;
     const j = JSON.parse(body);
@@ -183,14 +184,14 @@ function fingerprint(route, status, body, headers) {
   return `${status} ${j.meta.count} ${j.data.map((r) => r.id).join(',')}`;
 }
 
-async function answer(base, request) {
+export async function answer(base, request) {
   const res = await fetch(`${base}${request.path}`, { headers: { accept: JSONAPI, ...request.headers }, redirect: 'manual' });
   const body = await res.text();
   return { status: res.status, body, headers: Object.fromEntries(res.headers) };
 }
 
 /** Compares Shipgate's answers with the SQL server's for every request; returns the mismatches. */
-async function compareAll(shipgate, sql, routes) {
+export async function compareAll(shipgate, sql, routes) {
   const wrong = [];
   for (const [route, requests] of Object.entries(routes)) {
     for (const request of requests) {
@@ -203,7 +204,7 @@ async function compareAll(shipgate, sql, routes) {
   return wrong;
 }
 
-async function load(base, requests, expected, route) {
+export async function load(base, requests, expected, route) {
   let wrong = 0;
   let checked = 0;
   let next = 0;
@@ -344,7 +345,10 @@ async function main() {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+// run when invoked (`node bench/hotpath.mjs`), not when another script imports its parts
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

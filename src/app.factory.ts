@@ -7,7 +7,7 @@ import { AppModule } from './app.module';
 import { AppConfig, LogLevel as ConfigLogLevel } from './config/config';
 import { runMigrations } from './database/data-source';
 import { JsonApiErrorFilter } from './jsonapi/error.filter';
-import { requestIdMiddleware } from './jsonapi/request-id';
+import { jsonApiEdge } from './jsonapi/request.middleware';
 
 const LEVELS: ConfigLogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -21,14 +21,15 @@ export function logLevels(level: ConfigLogLevel): LogLevel[] {
  */
 export async function createApp(config: AppConfig & { databaseUrl: string }): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    bodyParser: false, // JsonApiRequestMiddleware parses JSON bodies; artifact uploads stream raw
+    bodyParser: false, // the JSON:API edge parses JSON bodies; artifact uploads stream raw
     logger: logLevels(config.logLevel),
   });
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('etag', false);
-  app.use(requestIdMiddleware);
-  app.useGlobalFilters(new JsonApiErrorFilter());
+  const errors = new JsonApiErrorFilter();
+  app.use(jsonApiEdge((error, req, res) => errors.respond(error, req, res)));
+  app.useGlobalFilters(errors);
   // Large artifact uploads may take longer than Node's default 5-minute request timeout; stalled
   // uploads are cut off by the upload's own idle timeout instead.
   app.getHttpServer().requestTimeout = 0;

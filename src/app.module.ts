@@ -1,4 +1,4 @@
-import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountsModule } from './accounts/accounts.module';
 import { AuthModule } from './auth/auth.module';
@@ -7,7 +7,6 @@ import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
 import { HealthController } from './health/health.controller';
-import { JsonApiRequestMiddleware } from './jsonapi/request.middleware';
 import { ArtifactsModule } from './artifacts/artifacts.module';
 import { EntitlementsModule } from './entitlements/entitlements.module';
 import { LicensesModule } from './licenses/licenses.module';
@@ -19,7 +18,7 @@ import { V3Module } from './v3/v3.module';
 import { UsersModule } from './users/users.module';
 
 @Module({})
-export class AppModule implements NestModule {
+export class AppModule {
   static forRoot(config: AppConfig & { databaseUrl: string }): DynamicModule {
     return {
       module: AppModule,
@@ -42,9 +41,5 @@ export class AppModule implements NestModule {
       ],
       controllers: [HealthController],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(JsonApiRequestMiddleware).forRoutes('*');
   }
 }

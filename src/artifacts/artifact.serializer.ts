@@ -1,12 +1,14 @@
 import { accountPath } from '../jsonapi/links';
-import { iso, ResourceDefinition } from '../jsonapi/serializer';
+import { copiedFrom, iso, ResourceDefinition } from '../jsonapi/serializer';
 import type { Artifact } from './artifact.entity';
 
 /** An artifact, with the download URL issued with it (`links.redirect`) when there is one. */
 export type ArtifactView = Artifact & { redirect?: string };
 
 export function withRedirect(artifact: Artifact, url: string): ArtifactView {
-  return Object.assign(Object.create(Object.getPrototypeOf(artifact)), artifact, { redirect: url });
+  const view: ArtifactView = Object.assign(Object.create(Object.getPrototypeOf(artifact) as object) as Artifact, artifact, { redirect: url });
+  copiedFrom(view, artifact);
+  return view;
 }
 
 export const ArtifactSerializer: ResourceDefinition<ArtifactView> = {
@@ -30,4 +32,6 @@ export const ArtifactSerializer: ResourceDefinition<ArtifactView> = {
   // an artifact is reached through its release (one artifact per release)
   self: (a) => `${accountPath(a.accountId)}/releases/${a.releaseId}/artifact`,
   links: (a): Record<string, string> => (a.redirect ? { redirect: a.redirect } : {}),
+  // the download link is issued per answer; a kept artifact row changes only with a new load
+  volatile: (a) => (a.redirect ? { links: { redirect: a.redirect } } : {}),
 };

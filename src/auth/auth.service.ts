@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { Account } from '../accounts/account.entity';
 import { CatalogueService } from '../catalogue/catalogue.service';
+import type { CachedLicense } from '../catalogue/catalogue.service';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
@@ -24,6 +25,11 @@ export class AuthService {
     const account = await this.catalogue.account(idOrSlug);
     if (!account) throw ApiError.notFound('The account was not found');
     return account;
+  }
+
+  /** The account named by `:account` when memory holds it (undefined: use resolveAccount). */
+  accountNow(idOrSlug: string): Account | undefined {
+    return this.catalogue.accountNow(idOrSlug);
   }
 
   /** A bearer token: the root token outside accounts, a stored token inside one. */
@@ -56,10 +62,19 @@ export class AuthService {
   async authenticateLicense(account: Account | undefined, key: string): Promise<Bearer> {
     const cached = account ? await this.catalogue.license(account.id, key) : null;
     if (!cached) throw new ApiError(401, ErrorCode.LICENSE_INVALID, 'The license key is invalid');
-    const license = cached.license;
-    assertLicenseUsable(license);
-    return { kind: 'license', accountId: license.accountId, license, facts: cached.facts };
+    return licenseBearer(cached);
   }
+
+  /** authenticateLicense when memory holds the license (undefined: call authenticateLicense). */
+  authenticateLicenseNow(account: Account, key: string): Bearer | undefined {
+    const cached = this.catalogue.licenseNow(account.id, key);
+    return cached && licenseBearer(cached);
+  }
+}
+
+function licenseBearer({ license, facts }: CachedLicense): Bearer {
+  assertLicenseUsable(license);
+  return { kind: 'license', accountId: license.accountId, license, facts };
 }
 
 export function assertLicenseUsable(license: License, now = new Date()): void {

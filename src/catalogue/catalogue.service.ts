@@ -7,6 +7,7 @@ import type { Bearer } from '../auth/bearer';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { isUuid } from '../jsonapi/ids';
+import { markStable } from '../jsonapi/serializer';
 import { License } from '../licenses/license.entity';
 import type { DistributionStrategy } from '../products/product.entity';
 import { Release } from '../releases/release.entity';
@@ -119,7 +120,7 @@ export class CatalogueService {
 
   /** An account by UUID or slug (null: unknown). */
   account(idOrSlug: string): Promise<Account | null> {
-    const key = isUuid(idOrSlug) ? `id:${idOrSlug.toLowerCase()}` : `slug:${idOrSlug.toLowerCase()}`;
+    const key = accountCacheKey(idOrSlug);
     return this.serving ? this.accounts.get(key) : this.loadAccount(key);
   }
 
@@ -160,12 +161,52 @@ export class CatalogueService {
     return product?.accountId === accountId ? product.byId.get(releaseId) : undefined;
   }
 
+  // ---- warm lookups: the answer when memory holds it, else undefined (the async twin loads) --
+
+  accountNow(idOrSlug: string): Account | undefined {
+    return this.serving ? this.accounts.getNow(accountCacheKey(idOrSlug)) : undefined;
+  }
+
+  productAccountNow(productId: string): string | undefined {
+    if (!this.serving || !isUuid(productId)) return undefined;
+    return this.productAccounts.getNow(productId.toLowerCase())?.accountId;
+  }
+
+  licenseNow(accountId: string, key: string): CachedLicense | undefined {
+    return this.serving ? this.licenses.getNow(licenseCacheKey(accountId, key)) : undefined;
+  }
+
+  /** As productReleases: null when the product is not the account's. */
+  productReleasesNow(accountId: string, productId: string): ProductReleases | null | undefined {
+    if (!this.serving) return undefined;
+    const releases = this.releases.getNow(productId);
+    if (!releases) return undefined;
+    return releases.accountId === accountId ? releases : null;
+  }
+
+  /** As viewer, for callers whose facts need no query (a user's licenses do). */
+  viewerNow(bearer: Bearer, accountId: string): ViewerFacts | undefined {
+    if (!this.serving) return undefined;
+    const products = this.products.getNow(accountId);
+    if (!products) return undefined;
+    let licenses: readonly LicenseFacts[] = NO_LICENSES;
+    if (bearer.kind === 'license') {
+      if (!bearer.facts) return undefined;
+      licenses = [bearer.facts];
+    } else if (bearer.kind === 'user') {
+      return undefined;
+    }
+    return { bearer, licenses, strategyOf: (id) => products.get(id)?.distributionStrategy };
+  }
+
   /**
    * The facts the memory visibility rule needs about a caller (ReleaseVisibilityPolicy.sees), or
    * undefined when the catalogue is not serving.
    */
   async viewer(bearer: Bearer, accountId: string): Promise<ViewerFacts | undefined> {
     if (!this.serving) return undefined;
+    const warm = this.viewerNow(bearer, accountId);
+    if (warm) return warm;
     const products = await this.accountProducts(accountId);
     let licenses: LicenseFacts[] = [];
     if (bearer.kind === 'license' && bearer.facts) {
@@ -316,6 +357,9 @@ export class CatalogueService {
       const artifactOf = new Map(artifacts.map((a) => [a.releaseId, a]));
       const required = new Map<string, string[]>();
       for (const c of constraints) required.set(c.release_id, [...(required.get(c.release_id) ?? []), c.entitlement_id]);
+      // the rows are never changed in place but for their counters: their wire form is built once
+      for (const r of releases) markStable(r);
+      for (const a of artifacts) markStable(a);
       const entries: CatalogueRelease[] = releases.map((release) => ({
         release,
         entitlementIds: required.get(release.id) ?? [],
@@ -326,6 +370,12 @@ export class CatalogueService {
       return loaded;
     });
   }
+}
+
+const NO_LICENSES: readonly LicenseFacts[] = [];
+
+function accountCacheKey(idOrSlug: string): string {
+  return isUuid(idOrSlug) ? `id:${idOrSlug.toLowerCase()}` : `slug:${idOrSlug.toLowerCase()}`;
 }
 
 function licenseCacheKey(accountId: string, key: string): string {

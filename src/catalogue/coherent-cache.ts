@@ -59,15 +59,24 @@ export class CoherentCache<V extends object> {
     return this.store.get(key)?.value;
   }
 
-  async get(key: string): Promise<V | null> {
+  /**
+   * The value when it is held (a hit; an entry past its TTL answers now and is reloaded in the
+   * background), undefined when it must be loaded: the hot path's synchronous lookup.
+   */
+  getNow(key: string): V | undefined {
     const stored = this.store.get(key);
-    if (stored) {
-      this.options.onLookup?.(true);
-      if (Date.now() - stored.loadedAt > this.options.ttlMs && !this.loading.has(key)) {
-        this.fetch(key).catch(() => undefined); // refreshed in the background; the current value answers now
-      }
-      return stored.value;
+    if (!stored) return undefined;
+    this.options.onLookup?.(true);
+    if (Date.now() - stored.loadedAt > this.options.ttlMs && !this.loading.has(key)) {
+      this.fetch(key).catch(() => undefined);
     }
+    return stored.value;
+  }
+
+  /** The value, loaded when it is not held (concurrent misses share one load); null: nothing. */
+  get(key: string): Promise<V | null> {
+    const value = this.getNow(key);
+    if (value !== undefined) return Promise.resolve(value);
     this.options.onLookup?.(false);
     return this.fetch(key);
   }

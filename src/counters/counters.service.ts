@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { copiedFrom } from '../jsonapi/serializer';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import { COUNTERS_CHANNEL } from '../catalogue/catalogue-listener';
 import { APP_CONFIG } from '../config/config';
@@ -69,6 +70,7 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
     const copy = Object.assign(Object.create(Object.getPrototypeOf(release) as object) as T, release);
     copy.downloads += (a?.downloads ?? 0) + (b?.downloads ?? 0);
     copy.upgrades += (a?.upgrades ?? 0) + (b?.upgrades ?? 0);
+    copiedFrom(copy, release);
     return copy;
   }
 

@@ -41,8 +41,11 @@ export class JsonApiErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const req = ctx.getRequest<Request>();
-    const res = ctx.getResponse<Response>();
+    this.respond(exception, ctx.getRequest<Request>(), ctx.getResponse<Response>());
+  }
+
+  /** Answers `exception` as an error document (also used by the JSON:API edge, before Nest's pipeline). */
+  respond(exception: unknown, req: Request, res: Response): void {
     const requestId = requestIdOf(req);
     const error = this.toApiError(exception, req, requestId);
     if (res.headersSent) {

@@ -1,5 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
-import { ApiError, ErrorCode } from './errors';
+import type { Request } from 'express';
 
 export const JSONAPI_MEDIA_TYPE = 'application/vnd.api+json';
 
@@ -76,19 +75,4 @@ export function isRawBodyRoute(req: Request): boolean {
 /** Signed download URLs serve files to any client (browsers, curl, updaters), whatever they accept. */
 export function isSignedDownloadRoute(req: Request): boolean {
   return (req.method === 'GET' || req.method === 'HEAD') && /^\/v1\/accounts\/[^/]+\/artifacts\/[^/]+\/.+/.test(fullPath(req));
-}
-
-/** 415 for a body in another media type, 406 for an Accept that rules JSON:API out. */
-export function mediaTypeMiddleware(req: Request, _res: Response, next: NextFunction): void {
-  if (!acceptsJsonApi(req.headers.accept)) {
-    return next(new ApiError(406, ErrorCode.MEDIA_TYPE_UNACCEPTABLE, `The Accept header must allow ${JSONAPI_MEDIA_TYPE}`, { header: 'Accept' }));
-  }
-  if (hasBody(req) && !isRawBodyRoute(req) && !acceptableContentType(req.headers['content-type'])) {
-    return next(
-      new ApiError(415, ErrorCode.MEDIA_TYPE_UNSUPPORTED, `The request body must be ${JSONAPI_MEDIA_TYPE} without parameters other than ext or profile`, {
-        header: 'Content-Type',
-      }),
-    );
-  }
-  next();
 }

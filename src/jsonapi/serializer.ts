@@ -28,6 +28,32 @@ export interface ResourceDefinition<T> {
   relationships?(entity: T): Record<string, RelationshipObject>;
   self(entity: T): string;
   links?(entity: T): Record<string, string | null>;
+  /**
+   * What may still change on an entity marked stable (`markStable`: the catalogue's rows), read
+   * afresh every time: counters, issued links. The rest of such an entity's resource is built once.
+   */
+  volatile?(entity: T): { attributes?: Record<string, unknown>; links?: Record<string, string | null> };
+}
+
+/** Entities that never change once built, but for what their definition calls volatile. */
+const stable = new WeakSet<object>();
+/** A copy (with fresher counters, an issued link) -> the stable entity it was made from. */
+const copies = new WeakMap<object, object>();
+/** Stable entity -> fieldset key -> its resource as first built. */
+const built = new WeakMap<object, Map<string, ResourceObject>>();
+
+/**
+ * Marks an entity as never changing but for its definition's volatile parts (the catalogue's
+ * releases and artifacts), so that its JSON:API resource is built once, not on every answer.
+ */
+export function markStable(entity: object): void {
+  stable.add(entity);
+}
+
+/** Records that `copy` is `original` with other volatile parts (its resource shares the rest). */
+export function copiedFrom(copy: object, original: object): void {
+  const origin = copies.get(original) ?? original;
+  if (stable.has(origin)) copies.set(copy, origin);
 }
 
 export function iso(date: Date | null | undefined): string | null {
@@ -54,6 +80,30 @@ function serializerFor(type: string, attributes: string[]): Serializer {
 
 /** Serializes one entity with its definition, honouring a sparse fieldset for its type. */
 export function toResource<T>(def: ResourceDefinition<T>, entity: T, fields?: Fieldsets): ResourceObject {
+  if (!def.volatile) return buildResource(def, entity, fields);
+  const origin = copies.get(entity as object) ?? (entity as object);
+  if (!stable.has(origin)) return buildResource(def, entity, fields);
+  const wanted = fields?.[def.type];
+  const key = wanted ? [...wanted].sort().join(',') : '';
+  let byFields = built.get(origin);
+  if (!byFields) built.set(origin, (byFields = new Map()));
+  let base = byFields.get(key);
+  if (!base) byFields.set(key, (base = buildResource(def, origin as T, fields)));
+  // a fresh resource (answers are never shared objects) with the volatile parts read now
+  const fresh = def.volatile(entity);
+  const attributes = { ...base.attributes };
+  if (fresh.attributes) for (const name in fresh.attributes) if (name in attributes) attributes[name] = fresh.attributes[name];
+  const resource: ResourceObject = { id: base.id, type: base.type, attributes, links: { ...base.links, ...fresh.links } };
+  if (base.relationships) {
+    // one level deep: includes link their data into a resource's relationship objects
+    const relationships: Record<string, RelationshipObject> = {};
+    for (const name in base.relationships) relationships[name] = { ...base.relationships[name] };
+    resource.relationships = relationships;
+  }
+  return resource;
+}
+
+function buildResource<T>(def: ResourceDefinition<T>, entity: T, fields?: Fieldsets): ResourceObject {
   const wanted = fields?.[def.type];
   const attributes = def.attributes(entity);
   const names = def.attributeNames.filter((n) => !wanted || wanted.has(n));

@@ -44,4 +44,6 @@ export const ReleaseSerializer: ResourceDefinition<Release> = {
     };
   },
   self: releasePath,
+  // the counters move on a kept release; everything else comes with a new row
+  volatile: (r) => ({ attributes: { downloads: r.downloads, upgrades: r.upgrades } }),
 };

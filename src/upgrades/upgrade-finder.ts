@@ -6,10 +6,12 @@ import type { SemVer } from 'semver';
 import type { Artifact } from '../artifacts/artifact.entity';
 import type { Bearer } from '../auth/bearer';
 import { CatalogueService } from '../catalogue/catalogue.service';
+import type { ProductReleases } from '../catalogue/product-releases';
 import { CountersService } from '../counters/counters.service';
 import { Release } from '../releases/release.entity';
 import type { Channel } from '../releases/release.entity';
 import { ReleaseVisibilityPolicy } from '../releases/release.policy';
+import type { ViewerFacts } from '../releases/release.policy';
 import { comparePrecedence, greaterThanSql, INCLUSIVE_CHANNELS, precedenceColumns, semverColumns } from '../releases/semver';
 import type { UpgradeConstraint } from '../releases/semver';
 
@@ -42,6 +44,34 @@ export function countsAsCustomer(bearer: Bearer): boolean {
 }
 
 /**
+ * The first release of the product's line (sorted highest precedence first) that the query and the
+ * viewer admit: the answer of findNext (with `current`) or findLatest (without).
+ */
+function walkLine(viewer: ViewerFacts, product: ProductReleases | null, line: ReleaseLine, current?: SemVer): FoundRelease | null {
+  const entries = product?.lines.get(line.platform);
+  if (!entries) return null;
+  const floor = current ? semverColumns(current) : undefined;
+  const channels = INCLUSIVE_CHANNELS[line.channel];
+  const now = Date.now();
+  for (const entry of entries) {
+    const r = entry.release;
+    if (floor && comparePrecedence(r, floor) <= 0) break; // the line is sorted: nothing below is greater
+    if (line.constraint) {
+      if (r.semverMajor > line.constraint.major) continue;
+      if (r.semverMajor < line.constraint.major) break;
+      if (line.constraint.minor !== undefined && r.semverMinor < line.constraint.minor) break;
+    }
+    if (!channels.includes(r.channel)) continue;
+    if (line.filetype !== undefined && r.filetype !== line.filetype) continue;
+    if (line.publishedOnly && r.status !== 'PUBLISHED') continue;
+    if (line.requireArtifact && entry.artifact?.status !== 'UPLOADED') continue;
+    if (!ReleaseVisibilityPolicy.sees(viewer, entry, now)) continue;
+    return { release: r, artifact: entry.artifact };
+  }
+  return null;
+}
+
+/**
  * Finds the release an application should move to: the caller's visibility, the product/platform
  * (and filetype) line, the inclusive channels, the constraint, then the highest semver precedence
  * (build metadata breaks ties, then the newest row). From the in-memory catalogue when it serves
@@ -57,6 +87,8 @@ export class UpgradeFinder {
 
   /** The highest visible release greater than `current`, or null. */
   async findNext(bearer: Bearer, accountId: string, query: UpgradeQuery): Promise<FoundRelease | null> {
+    const warm = this.findNextNow(bearer, accountId, query);
+    if (warm !== undefined) return warm;
     const fromMemory = await this.fromCatalogue(bearer, accountId, query, query.current);
     if (fromMemory !== undefined) return fromMemory;
     const release = await this.nextQuery(bearer, accountId, query).getOne();
@@ -65,10 +97,26 @@ export class UpgradeFinder {
 
   /** The highest visible release of the line, or null. */
   async findLatest(bearer: Bearer, accountId: string, line: ReleaseLine): Promise<FoundRelease | null> {
+    const warm = this.findLatestNow(bearer, accountId, line);
+    if (warm !== undefined) return warm;
     const fromMemory = await this.fromCatalogue(bearer, accountId, line);
     if (fromMemory !== undefined) return fromMemory;
     const release = await this.line(bearer, accountId, line).getOne();
     return release ? { release } : null;
+  }
+
+  /** findNext answered synchronously when all it reads is in memory; undefined: call findNext. */
+  findNextNow(bearer: Bearer, accountId: string, query: UpgradeQuery): FoundRelease | null | undefined {
+    const viewer = this.catalogue.viewerNow(bearer, accountId);
+    const product = viewer && this.catalogue.productReleasesNow(accountId, query.productId);
+    return viewer && product !== undefined ? walkLine(viewer, product, query, query.current) : undefined;
+  }
+
+  /** findLatest answered synchronously when all it reads is in memory; undefined: call findLatest. */
+  findLatestNow(bearer: Bearer, accountId: string, line: ReleaseLine): FoundRelease | null | undefined {
+    const viewer = this.catalogue.viewerNow(bearer, accountId);
+    const product = viewer && this.catalogue.productReleasesNow(accountId, line.productId);
+    return viewer && product !== undefined ? walkLine(viewer, product, line) : undefined;
   }
 
   /**
@@ -79,33 +127,13 @@ export class UpgradeFinder {
     if (countsAsCustomer(bearer)) this.counters.countUpgrade(accountId, releaseId);
   }
 
-  /** The answer from memory; undefined when the catalogue is not serving. */
+  /** The answer from memory, loading what is missing; undefined when the catalogue is not serving. */
   private async fromCatalogue(bearer: Bearer, accountId: string, line: ReleaseLine, current?: SemVer): Promise<FoundRelease | null | undefined> {
     const viewer = await this.catalogue.viewer(bearer, accountId);
     if (!viewer) return undefined;
     const product = await this.catalogue.productReleases(accountId, line.productId);
     if (product === undefined) return undefined;
-    const entries = product?.lines.get(line.platform);
-    if (!entries) return null;
-    const floor = current ? semverColumns(current) : undefined;
-    const channels = INCLUSIVE_CHANNELS[line.channel];
-    const now = Date.now();
-    for (const entry of entries) {
-      const r = entry.release;
-      if (floor && comparePrecedence(r, floor) <= 0) break; // the line is sorted: nothing below is greater
-      if (line.constraint) {
-        if (r.semverMajor > line.constraint.major) continue;
-        if (r.semverMajor < line.constraint.major) break;
-        if (line.constraint.minor !== undefined && r.semverMinor < line.constraint.minor) break;
-      }
-      if (!channels.includes(r.channel)) continue;
-      if (line.filetype !== undefined && r.filetype !== line.filetype) continue;
-      if (line.publishedOnly && r.status !== 'PUBLISHED') continue;
-      if (line.requireArtifact && entry.artifact?.status !== 'UPLOADED') continue;
-      if (!ReleaseVisibilityPolicy.sees(viewer, entry, now)) continue;
-      return { release: r, artifact: entry.artifact };
-    }
-    return null;
+    return walkLine(viewer, product, line, current);
   }
 
   /** The SQL path's query for findNext (its plan is checked at 100,000 rows by a test). */

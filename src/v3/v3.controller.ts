@@ -2,29 +2,29 @@ import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../auth/bearer';
-import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
+import { AccountFrom, CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
 import type { Query as Q } from '../jsonapi/query';
+import { V3AccountLocator } from './v3-account.locator';
 import { parseV3Latest, parseV3Update } from './v3-params';
+import type { V3Release } from './v3-release.serializer';
 import { V3Service } from './v3.service';
 
 /**
- * Cryptlex-compatible release routes (plain JSON). `@Public()` for the global guard: V3RequestMiddleware
- * has put the product's account on the request, the guard authenticated the key or token in it,
- * and V3Service decides whether that caller is tied to the product.
+ * Cryptlex-compatible release routes (plain JSON; errors as `{code, message}`). `@Public()` for the
+ * global guard, which finds the account with V3AccountLocator and authenticates the key or token in
+ * it; V3Service decides whether that caller is tied to the product.
  */
 @Controller('v3')
 @Public()
+@AccountFrom(V3AccountLocator)
 export class V3Controller {
   constructor(private readonly v3: V3Service) {}
 
+  /** The hot path: answered without a promise when the catalogue is warm. */
   @Get('releases/update')
-  async update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
-    const release = await this.v3.update(bearer, account.id, parseV3Update(query));
-    if (!release) {
-      res.status(204);
-      return undefined;
-    }
-    return release;
+  update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+    const answer = this.v3.update(bearer, account.id, parseV3Update(query));
+    return answer instanceof Promise ? answer.then((release) => orNoContent(release, res)) : orNoContent(answer, res);
   }
 
   @Get('releases/latest')
@@ -43,4 +43,11 @@ export class V3Controller {
   ): Promise<void> {
     return this.v3.download(bearer, account.id, releaseId, req, res);
   }
+}
+
+/** No newer release: 204 with no body. */
+function orNoContent(release: V3Release | null, res: Response): V3Release | undefined {
+  if (release) return release;
+  res.status(204);
+  return undefined;
 }

@@ -1,17 +1,13 @@
-import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ArtifactsModule } from '../artifacts/artifacts.module';
 import { UpgradesModule } from '../upgrades/upgrades.module';
+import { V3AccountLocator } from './v3-account.locator';
 import { V3Controller } from './v3.controller';
-import { V3RequestMiddleware } from './v3-request.middleware';
 import { V3Service } from './v3.service';
 
 @Module({
   imports: [UpgradesModule, ArtifactsModule],
   controllers: [V3Controller],
-  providers: [V3Service],
+  providers: [V3Service, V3AccountLocator],
 })
-export class V3Module implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(V3RequestMiddleware).forRoutes(V3Controller);
-  }
-}
+export class V3Module {}

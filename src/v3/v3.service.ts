@@ -13,6 +13,7 @@ import { isUuid } from '../jsonapi/ids';
 import { Release } from '../releases/release.entity';
 import { ReleaseVisibilityPolicy } from '../releases/release.policy';
 import { UpgradeFinder } from '../upgrades/upgrade-finder';
+import type { FoundRelease } from '../upgrades/upgrade-finder';
 import type { V3LatestQuery, V3UpdateQuery } from './v3-params';
 import { toV3Release, v3DownloadUrl } from './v3-release.serializer';
 import type { V3Release } from './v3-release.serializer';
@@ -31,10 +32,23 @@ export class V3Service {
     private readonly artifacts: ArtifactsService,
   ) {}
 
-  /** The newest visible PUBLISHED release greater than `current`, or null (204). Counts the upgrade. */
-  async update(bearer: Bearer, accountId: string, query: V3UpdateQuery): Promise<V3Release | null> {
-    await this.authorize(bearer, accountId, query.productId);
-    const next = await this.finder.findNext(bearer, accountId, { ...query, publishedOnly: true });
+  /**
+   * The newest visible PUBLISHED release greater than `current`, or null (204). Counts the upgrade.
+   * Answered without a promise when the caller needs no query and the catalogue is warm.
+   */
+  update(bearer: Bearer, accountId: string, query: V3UpdateQuery): V3Release | null | Promise<V3Release | null> {
+    const line = { ...query, publishedOnly: true };
+    if (bearer.kind !== 'user') {
+      this.authorizeNow(bearer, query.productId);
+      const warm = this.finder.findNextNow(bearer, accountId, line);
+      if (warm !== undefined) return this.answerUpdate(bearer, accountId, warm);
+    }
+    return this.authorize(bearer, accountId, query.productId)
+      .then(() => this.finder.findNext(bearer, accountId, line))
+      .then((next) => this.answerUpdate(bearer, accountId, next));
+  }
+
+  private answerUpdate(bearer: Bearer, accountId: string, next: FoundRelease | null): V3Release | null {
     if (!next) return null;
     this.finder.countUpgrade(bearer, accountId, next.release.id);
     return this.present(bearer, next.release);
@@ -99,13 +113,6 @@ export class V3Service {
 
   private async authorize(bearer: Bearer, accountId: string, productId: string): Promise<void> {
     switch (bearer.kind) {
-      case 'anonymous':
-        throw ApiError.tokenMissing();
-      case 'license':
-        if (bearer.license.productId !== productId) {
-          throw new ApiError(401, ErrorCode.LICENSE_INVALID, 'The license key is not valid for this product');
-        }
-        return;
       case 'user': {
         const rows: unknown[] = await this.db.query(
           'SELECT 1 FROM licenses WHERE account_id = $1 AND product_id = $2 AND user_id = $3 LIMIT 1',
@@ -114,6 +121,21 @@ export class V3Service {
         if (!rows.length) throw ApiError.forbidden('The token does not belong to a user associated with a license of this product');
         return;
       }
+      default:
+        return this.authorizeNow(bearer, productId);
+    }
+  }
+
+  /** authorize for every caller kind but users (whose licenses take a query). */
+  private authorizeNow(bearer: Bearer, productId: string): void {
+    switch (bearer.kind) {
+      case 'anonymous':
+        throw ApiError.tokenMissing();
+      case 'license':
+        if (bearer.license.productId !== productId) {
+          throw new ApiError(401, ErrorCode.LICENSE_INVALID, 'The license key is not valid for this product');
+        }
+        return;
       case 'product':
         if (bearer.productId !== productId) throw ApiError.forbidden('The product token belongs to another product');
         return;
