@@ -7,7 +7,7 @@ import { AuthService } from './auth.service';
 import { BearerStrategy } from './bearer.strategy';
 import type { Bearer } from './bearer';
 import { extractCredential } from './credentials';
-import { AuthenticatedRequest, IS_PUBLIC } from './decorators';
+import { AuthenticatedRequest, IS_PUBLIC, OWN_CREDENTIAL } from './decorators';
 
 /**
  * Runs this app's passport-http-bearer strategy (not the name registered on passport's process-wide
@@ -42,7 +42,8 @@ export class AuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const req = http.getRequest<Request & AuthenticatedRequest>();
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
+    const isPublic = this.reflector.getAllAndOverride<boolean | typeof OWN_CREDENTIAL>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
+    if (isPublic === OWN_CREDENTIAL) return true;
     const accountParam = req.params?.account as string | undefined;
     if (accountParam) req.account = await this.auth.resolveAccount(accountParam);
     req.bearer = await this.authenticate(req, http.getResponse<Response>());

@@ -57,6 +57,7 @@ export class UpgradeFinder {
 
   /** The highest visible release greater than `current`, or null. */
   async findNext(bearer: Bearer, accountId: string, query: UpgradeQuery): Promise<FoundRelease | null> {
+    this.counters.countCheck();
     const fromMemory = await this.fromCatalogue(bearer, accountId, query, query.current);
     if (fromMemory !== undefined) return fromMemory;
     const release = await this.nextQuery(bearer, accountId, query).getOne();
