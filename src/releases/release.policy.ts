@@ -30,7 +30,7 @@ export interface ReleaseFacts {
 }
 
 /**
- * Who sees which releases (API.md §4), as SQL so that lists and single records use the same rule:
+ * Who sees which releases, as SQL so that lists and single records use the same rule:
  * - admin: everything in the account; product token: everything of its product;
  * - license: PUBLISHED releases of its product (LICENSED or OPEN) whose constraints are all among
  *   the license's entitlements, inside its expiry window; plus what anonymous callers see;

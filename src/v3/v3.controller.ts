@@ -6,6 +6,7 @@ import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
 import type { Query as Q } from '../jsonapi/query';
 import { parseV3Latest, parseV3Update } from './v3-params';
 import { V3Service } from './v3.service';
+import { ApiAnswer, ApiQueryParams } from '../openapi/decorators';
 
 /**
  * Cryptlex-compatible release routes (plain JSON). `@Public()` for the global guard: V3RequestMiddleware
@@ -17,6 +18,15 @@ import { V3Service } from './v3.service';
 export class V3Controller {
   constructor(private readonly v3: V3Service) {}
 
+  @ApiAnswer(200, 'The newest release above version', 'application/json')
+  @ApiAnswer(204, 'No update')
+  @ApiQueryParams({
+    'productId!': 'Product id',
+    'version!': 'The version the caller runs',
+    'platform!': 'Platform, e.g. windows',
+    key: 'License key (or Authorization: License <key>, or a token)',
+    channel: 'stable (default), rc, beta, alpha or dev',
+  })
   @Get('releases/update')
   async update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
     const release = await this.v3.update(bearer, account.id, parseV3Update(query));
@@ -27,12 +37,21 @@ export class V3Controller {
     return release;
   }
 
+  @ApiAnswer(200, 'The newest release', 'application/json')
+  @ApiQueryParams({
+    'productId!': 'Product id',
+    'platform!': 'Platform, e.g. windows',
+    key: 'License key (or Authorization: License <key>, or a token)',
+    channel: 'stable (default), rc, beta, alpha or dev',
+  })
   @Get('releases/latest')
   latest(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q) {
     return this.v3.latest(bearer, account.id, parseV3Latest(query));
   }
 
   /** Declared last: `releases/...` above are literal routes. */
+  @ApiAnswer(200, 'The artifact bytes (or 302 to storage)', 'application/octet-stream', { type: 'string', contentMediaType: 'application/octet-stream' })
+  @ApiQueryParams({ key: 'License key (or Authorization: License <key>, or a token)' })
   @Get(':releaseId')
   download(
     @CurrentBearer() bearer: Bearer,
