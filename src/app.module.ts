@@ -15,11 +15,13 @@ import { ReleasesModule } from './releases/releases.module';
 import { TokensModule } from './tokens/tokens.module';
 import { UpgradesModule } from './upgrades/upgrades.module';
 import { V3Module } from './v3/v3.module';
+import { Metrics } from './observability/metrics';
+import { ObservabilityModule } from './observability/observability.module';
 import { UsersModule } from './users/users.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig & { databaseUrl: string }): DynamicModule {
+  static forRoot(config: AppConfig & { databaseUrl: string }, metrics: Metrics = new Metrics()): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -38,6 +40,7 @@ export class AppModule {
         EntitlementsModule,
         LicensesModule,
         ArtifactsModule,
+        ObservabilityModule.forRoot(metrics),
       ],
       controllers: [HealthController],
     };

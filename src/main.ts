@@ -1,11 +1,10 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/config';
-import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
+import { EmbeddedDatabase, EmbeddedStartError, startEmbeddedPostgres } from './database/embedded-postgres';
+import { createLogger, flushLogger } from './observability/logger';
 
 async function main(): Promise<void> {
-  const logger = new Logger('Shipgate');
   let config;
   try {
     config = loadConfig();
@@ -16,15 +15,22 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  const fail = (message: string): never => {
+    logger.fatal(message);
+    flushLogger(logger);
+    process.exit(1);
+  };
 
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
     try {
-      embedded = await startEmbeddedPostgres(config.dataDir, (m) => logger.log(m));
+      embedded = await startEmbeddedPostgres(config.dataDir, (m) => logger.info({ context: 'EmbeddedPostgres' }, m));
     } catch (error) {
-      logger.error(`could not start the embedded PostgreSQL under DATA_DIR (${config.dataDir}): ${(error as Error).message}`);
-      process.exit(1);
+      // EmbeddedStartError already names the cause and the fix in one line
+      const message = error instanceof EmbeddedStartError ? error.message : `could not start the embedded PostgreSQL under DATA_DIR (${config.dataDir}): ${(error as Error).message}`;
+      return fail(message);
     }
     databaseUrl = embedded.url;
   }
@@ -37,22 +43,29 @@ async function main(): Promise<void> {
 
   let app;
   try {
-    app = await createApp({ ...config, databaseUrl });
+    app = await createApp({ ...config, databaseUrl }, { logger });
   } catch (error) {
-    logger.error(`failed to start: ${(error as Error).message}`);
     await stopEmbedded();
-    process.exit(1);
+    return fail(`failed to start: ${(error as Error).message}`);
   }
-  await app.listen(config.port);
-  logger.log(`Shipgate listening on port ${config.port} (${config.publicUrl})`);
+  try {
+    await app.listen(config.port);
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    await stopEmbedded();
+    const code = (error as NodeJS.ErrnoException).code;
+    return fail(code === 'EADDRINUSE' ? `port ${config.port} is already in use: stop what listens there or set PORT to another port` : `could not listen on port ${config.port}: ${(error as Error).message}`);
+  }
+  logger.info(`Shipgate listening on port ${config.port} (${config.publicUrl})`);
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, async () => {
       if (stopping) return;
       stopping = true;
-      logger.log(`${signal} received, shutting down`);
+      logger.info(`${signal} received, shutting down`);
       await app.close().catch(() => undefined);
       await stopEmbedded();
+      flushLogger(logger);
       process.exit(0);
     });
   }

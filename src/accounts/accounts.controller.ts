@@ -11,6 +11,7 @@ import { AccountSerializer } from './account.serializer';
 import { AccountsService } from './accounts.service';
 import { ACCOUNT_ATTRIBUTES, CreateAccountDto, UpdateAccountDto } from './dto';
 import { SettlesCatalogue } from '../catalogue/settle.interceptor';
+import { ApiDocument } from '../openapi/decorators';
 
 @SettlesCatalogue()
 @Controller('v1/accounts')
@@ -18,6 +19,7 @@ export class AccountsController {
   constructor(private readonly accounts: AccountsService) {}
 
   /** Root token only (the guard admits nothing else outside an account). */
+  @ApiDocument(AccountSerializer, 'created')
   @Post()
   async create(
     @CurrentBearer() bearer: Bearer,
@@ -37,12 +39,14 @@ export class AccountsController {
     return created(res, doc);
   }
 
+  @ApiDocument(AccountSerializer, 'single')
   @Get(':account')
   show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account) {
     if (bearer.kind !== 'admin') throw ApiError.forbidden();
     return singleDocument(AccountSerializer, account);
   }
 
+  @ApiDocument(AccountSerializer, 'single')
   @Patch(':account')
   async update(
     @CurrentBearer() bearer: Bearer,

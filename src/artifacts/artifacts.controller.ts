@@ -9,6 +9,7 @@ import { singleDocument } from '../jsonapi/serializer';
 import { ArtifactSerializer, withRedirect } from './artifact.serializer';
 import { ArtifactsService, DOWNLOAD_TTL_MAX, DOWNLOAD_TTL_MIN } from './artifacts.service';
 import { SettlesCatalogue } from '../catalogue/settle.interceptor';
+import { ApiDocument, ApiNoContent } from '../openapi/decorators';
 
 /** `Prefer: no-redirect` (RFC 7240 preference tokens, comma separated, parameters after `;`). */
 function prefersNoRedirect(prefer: string | undefined): boolean {
@@ -21,11 +22,13 @@ function prefersNoRedirect(prefer: string | undefined): boolean {
 export class ReleaseArtifactController {
   constructor(private readonly artifacts: ArtifactsService) {}
 
+  @ApiDocument(ArtifactSerializer, 'single')
   @Put()
   async upload(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Req() req: Request) {
     return singleDocument(ArtifactSerializer, await this.artifacts.upload(bearer, account.id, id, req));
   }
 
+  @ApiDocument(ArtifactSerializer, 'single')
   @Get()
   @Public()
   async download(
@@ -46,6 +49,7 @@ export class ReleaseArtifactController {
     return singleDocument(ArtifactSerializer, withRedirect(artifact, url));
   }
 
+  @ApiNoContent()
   @Delete()
   @HttpCode(204)
   async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {

@@ -78,6 +78,8 @@ function uploadContentType(header: string | undefined): string {
 @Injectable()
 export class ArtifactsService {
   private readonly logger = new Logger('ArtifactsService');
+  /** Artifacts stored by this process since it started (read by /metrics). */
+  readonly uploaded = { files: 0, bytes: 0 };
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -172,6 +174,8 @@ export class ArtifactsService {
       await staged.discard().catch((e) => this.logger.warn(`discarding upload ${key} failed: ${(e as Error)?.message}`));
       throw error;
     }
+    this.uploaded.files++;
+    this.uploaded.bytes += staged.size;
     if (previousKey && previousKey !== key) await this.deleteObject(previousKey);
     return this.db.manager.findOneOrFail(Artifact, { where: { accountId, releaseId: release.id } });
   }

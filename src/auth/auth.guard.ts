@@ -9,7 +9,7 @@ import { BearerStrategy } from './bearer.strategy';
 import type { Bearer } from './bearer';
 import { extractCredential } from './credentials';
 import type { Credential } from './credentials';
-import { ACCOUNT_LOCATOR, IS_PUBLIC } from './decorators';
+import { ACCOUNT_LOCATOR, IS_PUBLIC, OWN_CREDENTIAL } from './decorators';
 import type { AccountLocator, AuthenticatedRequest } from './decorators';
 
 /**
@@ -32,6 +32,8 @@ function viaPassport(strategy: BearerStrategy, req: Request, res: Response): Pro
 /** What the guard needs to know of a route (read from its metadata once). */
 interface RouteAuth {
   isPublic: boolean;
+  /** The route checks a credential of its own (`@ChecksOwnCredential()`): the guard stays out. */
+  ownCredential: boolean;
   locator?: AccountLocator;
 }
 
@@ -56,6 +58,7 @@ export class AuthGuard implements CanActivate {
     const http = context.switchToHttp();
     const req = http.getRequest<Request & AuthenticatedRequest>();
     const route = this.route(context);
+    if (route.ownCredential) return true;
     const credential = extractCredential(req);
     // the hot path (update checks, downloads): everything warm in memory, answered without a promise
     const warm = this.authenticateNow(req, route, credential);
@@ -101,8 +104,10 @@ export class AuthGuard implements CanActivate {
     if (!route) {
       const targets = [handler, context.getClass()];
       const locator = this.reflector.getAllAndOverride<Type<AccountLocator> | undefined>(ACCOUNT_LOCATOR, targets);
+      const isPublic = this.reflector.getAllAndOverride<boolean | typeof OWN_CREDENTIAL>(IS_PUBLIC, targets);
       route = {
-        isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true,
+        isPublic: isPublic === true,
+        ownCredential: isPublic === OWN_CREDENTIAL,
         locator: locator ? this.moduleRef.get(locator, { strict: false }) : undefined,
       };
       this.routes.set(handler, route);

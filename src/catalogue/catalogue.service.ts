@@ -36,7 +36,7 @@ const MAX_ACCOUNTS = 10_000;
 const MAX_LICENSES = 200_000;
 
 /**
- * The hot path's in-memory catalogue (API.md §5 answers with no database round trip when warm):
+ * The hot path's in-memory catalogue (update checks answered with no database round trip when warm):
  * accounts by id and slug, each account's products (distribution strategy), licenses by
  * (account, key) with their entitlement ids, and per product every release with its
  * constraints and artifact, in release lines ordered by semver precedence.

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 
 export type StorageDriverName = 'local' | 's3';
 export type LogLevel = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+export type LogFormat = 'json' | 'pretty';
 
 export interface S3Config {
   bucket: string;
@@ -22,7 +23,12 @@ export interface AppConfig {
   storageDriver: StorageDriverName;
   s3?: S3Config;
   signingSecret?: string;
+  /** Request logs are written at `log`; `warn` or `error` leaves only problems. */
   logLevel: LogLevel;
+  /** `json` (one object per line) or `pretty` (for a terminal; coloured only on a TTY). */
+  logFormat: LogFormat;
+  /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
   passwordHashCost: number;
   catalogue: CatalogueConfig;
   /** How often counted downloads and upgrades are written to the database. */
@@ -125,6 +131,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const logLevel = (optional(env, 'LOG_LEVEL') ?? 'log') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
 
+  const logFormat = (optional(env, 'LOG_FORMAT') ?? (process.stdout.isTTY ? 'pretty' : 'json')) as LogFormat;
+  if (logFormat !== 'json' && logFormat !== 'pretty') throw new ConfigError('LOG_FORMAT', 'must be json or pretty');
+
+  const metricsToken = optional(env, 'METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters long');
+
   const passwordHashCost = integer(env, 'PASSWORD_HASH_COST', 10, 4, 15);
 
   const catalogue: CatalogueConfig = {
@@ -134,5 +146,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   };
   const countersFlushMs = integer(env, 'COUNTERS_FLUSH_MS', 1000, 10, 60000);
 
-  return { port, databaseUrl, dataDir, rootToken, publicUrl, storageDriver, s3, signingSecret, logLevel, passwordHashCost, catalogue, countersFlushMs };
+  return { port, databaseUrl, dataDir, rootToken, publicUrl, storageDriver, s3, signingSecret, logLevel, logFormat, metricsToken, passwordHashCost, catalogue, countersFlushMs };
 }

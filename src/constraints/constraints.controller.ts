@@ -11,6 +11,7 @@ import { ConstraintSerializer } from './constraint.serializer';
 import { parseAttachBody, parseDetachBody } from './constraint-body';
 import { CONSTRAINT_SORT, ConstraintsService } from './constraints.service';
 import { SettlesCatalogue } from '../catalogue/settle.interceptor';
+import { ApiDocument, ApiLinkageBody, ApiListQuery, ApiNoContent } from '../openapi/decorators';
 
 const FIELDS = {
   constraints: [...ConstraintSerializer.attributeNames, 'account', 'release', 'entitlement'],
@@ -23,6 +24,8 @@ const LIST = { sort: Object.keys(CONSTRAINT_SORT), include: ['entitlement'], fie
 export class ConstraintsController {
   constructor(private readonly constraints: ConstraintsService) {}
 
+  @ApiDocument(ConstraintSerializer, 'list')
+  @ApiListQuery({ sort: LIST.sort, include: LIST.include })
   @Get()
   @Public()
   async list(
@@ -38,6 +41,7 @@ export class ConstraintsController {
     return listDocument(ConstraintSerializer, page, { path: res.req.path, query, page: q.page, fields: q.fields, included });
   }
 
+  @ApiDocument(ConstraintSerializer, 'single')
   @Get(':id')
   @Public()
   async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('release') releaseId: string, @Param('id') id: string, @Query() query: Q) {
@@ -49,6 +53,8 @@ export class ConstraintsController {
   }
 
   /** Attaches entitlements; answers 200 with the created constraints (Keygen's attach). */
+  @ApiDocument(ConstraintSerializer, 'list')
+  @ApiLinkageBody('entitlements')
   @Post()
   @HttpCode(200)
   async attach(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('release') releaseId: string, @Body() body: unknown) {
@@ -57,6 +63,8 @@ export class ConstraintsController {
     return { data: created.map((c) => toResource(ConstraintSerializer, c)) };
   }
 
+  @ApiLinkageBody('constraints')
+  @ApiNoContent()
   @Delete()
   @HttpCode(204)
   async detach(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('release') releaseId: string, @Body() body: unknown): Promise<void> {

@@ -34,6 +34,8 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | null = null;
   private failing = false;
+  /** Running totals of this process since it started (read by /metrics); never reset. */
+  readonly totals = { checks: 0, downloads: 0, upgrades: 0 };
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -53,11 +55,18 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   countDownload(accountId: string, releaseId: string): void {
+    this.totals.downloads++;
     this.tally(accountId, releaseId).downloads++;
   }
 
   countUpgrade(accountId: string, releaseId: string): void {
+    this.totals.upgrades++;
     this.tally(accountId, releaseId).upgrades++;
+  }
+
+  /** An update check answered (with or without an update); only a total, nothing is written. */
+  countCheck(): void {
+    this.totals.checks++;
   }
 
   /** The release with the counts this instance has not written yet added (a copy when there are any). */

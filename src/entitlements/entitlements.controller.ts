@@ -12,6 +12,7 @@ import { CreateEntitlementDto, ENTITLEMENT_ATTRIBUTES, UpdateEntitlementDto } fr
 import { EntitlementSerializer } from './entitlement.serializer';
 import { ENTITLEMENT_SORT, EntitlementPolicy, EntitlementsService } from './entitlements.service';
 import { SettlesCatalogue } from '../catalogue/settle.interceptor';
+import { ApiDocument, ApiJsonApiBody, ApiListQuery, ApiNoContent } from '../openapi/decorators';
 
 const LIST = { sort: Object.keys(ENTITLEMENT_SORT), fields: { entitlements: [...EntitlementSerializer.attributeNames, 'account'] } };
 
@@ -24,6 +25,8 @@ const updateBody = new JsonApiBodyPipe({ type: 'entitlements', dto: UpdateEntitl
 export class EntitlementsController {
   constructor(private readonly entitlements: EntitlementsService) {}
 
+  @ApiJsonApiBody(createBody)
+  @ApiDocument(EntitlementSerializer, 'created')
   @Post()
   async create(
     @CurrentBearer() bearer: Bearer,
@@ -37,6 +40,8 @@ export class EntitlementsController {
     return created(res, doc);
   }
 
+  @ApiDocument(EntitlementSerializer, 'list')
+  @ApiListQuery({ sort: LIST.sort })
   @Get()
   async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
     const q = parseListQuery(query, LIST);
@@ -44,12 +49,15 @@ export class EntitlementsController {
     return listDocument(EntitlementSerializer, page, { path: res.req.path, query, page: q.page, fields: q.fields });
   }
 
+  @ApiDocument(EntitlementSerializer, 'single')
   @Get(':id')
   async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {
     const q = parseListQuery(query, LIST);
     return singleDocument(EntitlementSerializer, await this.entitlements.findVisible(bearer, account.id, id), { fields: q.fields });
   }
 
+  @ApiJsonApiBody(updateBody)
+  @ApiDocument(EntitlementSerializer, 'single')
   @Patch(':id')
   async update(
     @CurrentBearer() bearer: Bearer,
@@ -62,6 +70,7 @@ export class EntitlementsController {
     return singleDocument(EntitlementSerializer, await this.entitlements.update(account.id, entitlement, dto));
   }
 
+  @ApiNoContent()
   @Delete(':id')
   @HttpCode(204)
   async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/decorators';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
+import { ApiAnswer } from '../openapi/decorators';
 
 /** Anything that can report whether it answers (the artifact storage registers one). */
 export interface ReadinessCheck {
@@ -23,11 +24,14 @@ export class HealthController {
     @Optional() @Inject(READINESS_CHECKS) private readonly checks: ReadinessCheck[] = [],
   ) {}
 
+  @ApiAnswer(200, 'The process lives: {"status":"ok"}', 'application/json')
   @Get()
   live() {
     return { status: 'ok' };
   }
 
+  @ApiAnswer(200, 'The database and the storage answer', 'application/json')
+  @ApiAnswer(503, 'The database or the storage does not answer (JSON:API error document)')
   @Get('ready')
   async ready() {
     try {

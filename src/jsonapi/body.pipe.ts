@@ -4,6 +4,8 @@ import { validate, ValidationError } from 'class-validator';
 import { ApiError, attributeCode, ErrorCode } from './errors';
 import { documentError, isPlainObject } from './document';
 import { isUuid } from './ids';
+import { ApiBody } from '@nestjs/swagger';
+import { requestDocumentSchema } from '../openapi/schemas';
 
 export interface RelationshipSpec {
   type: string;
@@ -100,7 +102,7 @@ function flatten(
  */
 @Injectable()
 export class JsonApiBodyPipe<T extends object> implements PipeTransform<unknown, Promise<T>> {
-  constructor(private readonly spec: BodySpec<T>) {}
+  constructor(readonly spec: BodySpec<T>) {}
 
   /**
    * An update of the resource `id`: as transform, and a `data.id` that names another resource is
@@ -183,4 +185,11 @@ export class JsonApiBodyPipe<T extends object> implements PipeTransform<unknown,
 }
 
 /** `@JsonApiBody({type, dto, attributes})`: the unwrapped, validated request document. */
-export const JsonApiBody = <T extends object>(spec: BodySpec<T>) => Body(new JsonApiBodyPipe(spec));
+export const JsonApiBody = <T extends object>(spec: BodySpec<T>): ParameterDecorator => {
+  const body = Body(new JsonApiBodyPipe(spec));
+  return (target, key, index) => {
+    body(target, key, index);
+    // the OpenAPI document describes the body from the same spec
+    if (key !== undefined) ApiBody({ schema: requestDocumentSchema(spec as BodySpec<object>) })(target, key, Object.getOwnPropertyDescriptor(target, key)!);
+  };
+};

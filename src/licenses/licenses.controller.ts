@@ -21,6 +21,7 @@ import {
 import { LicenseSerializer } from './license.serializer';
 import { LICENSE_ENTITLEMENT_SORT, LICENSE_SORT, LicensePolicy, LicensesService } from './licenses.service';
 import { SettlesCatalogue } from '../catalogue/settle.interceptor';
+import { ApiDocument, ApiJsonApiBody, ApiLinkageBody, ApiListQuery, ApiNoContent } from '../openapi/decorators';
 
 const LIST = { sort: Object.keys(LICENSE_SORT), fields: { licenses: [...LicenseSerializer.attributeNames, 'account', 'product', 'user', 'entitlements'] } };
 const ENTITLEMENT_LIST = {
@@ -50,6 +51,8 @@ function uuidFilter(query: Q, name: string): string | undefined {
 export class LicensesController {
   constructor(private readonly licenses: LicensesService) {}
 
+  @ApiJsonApiBody(createBody)
+  @ApiDocument(LicenseSerializer, 'created')
   @Post()
   async create(
     @CurrentBearer() bearer: Bearer,
@@ -63,6 +66,8 @@ export class LicensesController {
     return created(res, doc);
   }
 
+  @ApiDocument(LicenseSerializer, 'list')
+  @ApiListQuery({ sort: LIST.sort })
   @Get()
   async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
     const q = parseListQuery(query, LIST);
@@ -71,12 +76,15 @@ export class LicensesController {
     return listDocument(LicenseSerializer, page, { path: res.req.path, query, page: q.page, fields: q.fields });
   }
 
+  @ApiDocument(LicenseSerializer, 'single')
   @Get(':id')
   async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {
     const q = parseListQuery(query, LIST);
     return singleDocument(LicenseSerializer, await this.licenses.findVisible(bearer, account.id, id), { fields: q.fields });
   }
 
+  @ApiJsonApiBody(updateBody)
+  @ApiDocument(LicenseSerializer, 'single')
   @Patch(':id')
   async update(
     @CurrentBearer() bearer: Bearer,
@@ -89,24 +97,29 @@ export class LicensesController {
     return singleDocument(LicenseSerializer, await this.licenses.update(account.id, license, dto));
   }
 
+  @ApiNoContent()
   @Delete(':id')
   @HttpCode(204)
   async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {
     await this.licenses.remove(bearer, account.id, id);
   }
 
+  @ApiDocument(LicenseSerializer, 'single')
   @Post(':id/actions/suspend')
   @HttpCode(200)
   async suspend(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {
     return singleDocument(LicenseSerializer, await this.licenses.setSuspended(bearer, account.id, id, true));
   }
 
+  @ApiDocument(LicenseSerializer, 'single')
   @Post(':id/actions/reinstate')
   @HttpCode(200)
   async reinstate(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {
     return singleDocument(LicenseSerializer, await this.licenses.setSuspended(bearer, account.id, id, false));
   }
 
+  @ApiDocument(EntitlementSerializer, 'list')
+  @ApiListQuery({ sort: ENTITLEMENT_LIST.sort })
   @Get(':id/entitlements')
   async entitlements(
     @CurrentBearer() bearer: Bearer,
@@ -121,6 +134,8 @@ export class LicensesController {
   }
 
   /** Attaches `data: [{type: 'entitlements', id}]`; answers 200 with the entitlements just attached. */
+  @ApiDocument(EntitlementSerializer, 'list')
+  @ApiLinkageBody('entitlements')
   @Post(':id/entitlements')
   @HttpCode(200)
   async attach(
@@ -135,6 +150,8 @@ export class LicensesController {
     return { data: attached.map((e) => toResource(EntitlementSerializer, e)), links: { self: res.req.path }, meta: { count: attached.length } };
   }
 
+  @ApiNoContent()
+  @ApiLinkageBody('entitlements')
   @Delete(':id/entitlements')
   @HttpCode(204)
   async detach(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Body() body: unknown): Promise<void> {

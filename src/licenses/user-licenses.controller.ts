@@ -8,6 +8,7 @@ import type { Query as Q } from '../jsonapi/query';
 import { listDocument } from '../jsonapi/serializer';
 import { LicenseSerializer } from './license.serializer';
 import { LICENSE_SORT, LicensesService } from './licenses.service';
+import { ApiDocument, ApiListQuery } from '../openapi/decorators';
 
 const LIST = { sort: Object.keys(LICENSE_SORT), fields: { licenses: [...LicenseSerializer.attributeNames, 'account', 'product', 'user', 'entitlements'] } };
 
@@ -16,6 +17,8 @@ const LIST = { sort: Object.keys(LICENSE_SORT), fields: { licenses: [...LicenseS
 export class UserLicensesController {
   constructor(private readonly licenses: LicensesService) {}
 
+  @ApiDocument(LicenseSerializer, 'list')
+  @ApiListQuery({ sort: LIST.sort })
   @Get()
   async list(
     @CurrentBearer() bearer: Bearer,

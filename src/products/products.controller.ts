@@ -14,6 +14,7 @@ import { CreateProductDto, PRODUCT_ATTRIBUTES, UpdateProductDto } from './dto';
 import { ProductSerializer } from './product.serializer';
 import { PRODUCT_SORT, ProductPolicy, ProductsService } from './products.service';
 import { SettlesCatalogue } from '../catalogue/settle.interceptor';
+import { ApiDocument, ApiJsonApiBody, ApiListQuery, ApiNoContent } from '../openapi/decorators';
 
 const LIST = { sort: Object.keys(PRODUCT_SORT), fields: { products: [...ProductSerializer.attributeNames, 'account', 'releases', 'licenses'] } };
 // bodies are validated after the permission check: a caller who may not write gets 403 (or 404), not 422
@@ -26,6 +27,8 @@ const tokenBody = new JsonApiBodyPipe({ type: 'tokens', dto: CreateTokenDto, att
 export class ProductsController {
   constructor(private readonly products: ProductsService) {}
 
+  @ApiJsonApiBody(createBody)
+  @ApiDocument(ProductSerializer, 'created')
   @Post()
   async create(
     @CurrentBearer() bearer: Bearer,
@@ -39,6 +42,8 @@ export class ProductsController {
     return created(res, doc);
   }
 
+  @ApiDocument(ProductSerializer, 'list')
+  @ApiListQuery({ sort: LIST.sort })
   @Get()
   async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
     const q = parseListQuery(query, LIST);
@@ -46,12 +51,15 @@ export class ProductsController {
     return listDocument(ProductSerializer, page, { path: res.req.path, query, page: q.page, fields: q.fields });
   }
 
+  @ApiDocument(ProductSerializer, 'single')
   @Get(':id')
   async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {
     const q = parseListQuery(query, LIST);
     return singleDocument(ProductSerializer, await this.products.findVisible(bearer, account.id, id), { fields: q.fields });
   }
 
+  @ApiJsonApiBody(updateBody)
+  @ApiDocument(ProductSerializer, 'single')
   @Patch(':id')
   async update(
     @CurrentBearer() bearer: Bearer,
@@ -64,6 +72,7 @@ export class ProductsController {
     return singleDocument(ProductSerializer, await this.products.update(account.id, product, dto));
   }
 
+  @ApiNoContent()
   @Delete(':id')
   @HttpCode(204)
   async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q): Promise<void> {
@@ -71,6 +80,8 @@ export class ProductsController {
   }
 
   /** Issues a product token (the secret is in this response only). The body is optional. */
+  @ApiJsonApiBody(tokenBody)
+  @ApiDocument(TokenSerializer, 'created')
   @Post(':id/tokens')
   async issueToken(
     @CurrentBearer() bearer: Bearer,

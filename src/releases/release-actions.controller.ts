@@ -6,6 +6,7 @@ import { singleDocument } from '../jsonapi/serializer';
 import { ReleaseSerializer } from './release.serializer';
 import { ReleasesService } from './releases.service';
 import { SettlesCatalogue } from '../catalogue/settle.interceptor';
+import { ApiDocument } from '../openapi/decorators';
 
 /** Status actions (Keygen's sub-resources); the status machine in release-status.ts decides. */
 @SettlesCatalogue()
@@ -14,6 +15,7 @@ export class ReleaseActionsController {
   constructor(private readonly releases: ReleasesService) {}
 
   /** Hides the release from customers and stamps `yanked`; repeating it is 200. */
+  @ApiDocument(ReleaseSerializer, 'single')
   @Post('yank')
   @HttpCode(200)
   async yank(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {
@@ -21,6 +23,7 @@ export class ReleaseActionsController {
   }
 
   /** Publishes an unpublished or yanked release whose artifact is uploaded (else 422 ARTIFACT_NOT_UPLOADED). */
+  @ApiDocument(ReleaseSerializer, 'single')
   @Post('publish')
   @HttpCode(200)
   async publish(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {

@@ -1,5 +1,5 @@
 /**
- * The attribute rules of a release that are more than a type check (API.md §3): filename, filetype,
+ * The attribute rules of a release that are more than a type check: filename, filetype,
  * platform. Pure functions so that the DTO and unit tests share them; each returns why a value is
  * unacceptable, or null when it is fine.
  */

@@ -13,6 +13,7 @@ import { ProductSerializer } from '../products/product.serializer';
 import { CREATE_RELEASE_ATTRIBUTES, CreateReleaseDto, UPDATE_RELEASE_ATTRIBUTES, UpdateReleaseDto } from './dto/release.dto';
 import { ReleaseSerializer } from './release.serializer';
 import { parseReleaseFilters, RELEASE_FIELDSETS, RELEASE_INCLUDES, RELEASE_SORT, ReleasesService } from './releases.service';
+import { ApiDocument, ApiInclude, ApiJsonApiBody, ApiListQuery, ApiNoContent } from '../openapi/decorators';
 
 const LIST = { sort: Object.keys(RELEASE_SORT), include: RELEASE_INCLUDES, fields: RELEASE_FIELDSETS };
 
@@ -29,6 +30,8 @@ const updateBody = new JsonApiBodyPipe({ type: 'releases', dto: UpdateReleaseDto
 export class ReleasesController {
   constructor(private readonly releases: ReleasesService) {}
 
+  @ApiJsonApiBody(createBody)
+  @ApiDocument(ReleaseSerializer, 'created')
   @SettlesCatalogue()
   @Post()
   async create(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
@@ -38,6 +41,8 @@ export class ReleasesController {
     return created(res, doc);
   }
 
+  @ApiDocument(ReleaseSerializer, 'list')
+  @ApiListQuery({ sort: LIST.sort, include: LIST.include })
   @Get()
   @Public()
   async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
@@ -56,6 +61,8 @@ export class ReleasesController {
     return doc;
   }
 
+  @ApiDocument(ReleaseSerializer, 'single')
+  @ApiInclude(RELEASE_INCLUDES)
   @Get(':id')
   @Public()
   async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {
@@ -69,12 +76,15 @@ export class ReleasesController {
   }
 
   /** The related product of a release (its `product` relationship's `links.related`). */
+  @ApiDocument(ProductSerializer, 'single')
   @Get(':id/product')
   @Public()
   async product(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {
     return singleDocument(ProductSerializer, await this.releases.productOf(bearer, account.id, id));
   }
 
+  @ApiJsonApiBody(updateBody)
+  @ApiDocument(ReleaseSerializer, 'single')
   @SettlesCatalogue()
   @Patch(':id')
   async update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Body() body: unknown) {
@@ -83,6 +93,7 @@ export class ReleasesController {
     return singleDocument(ReleaseSerializer, await this.releases.update(release, dto));
   }
 
+  @ApiNoContent()
   @SettlesCatalogue()
   @Delete(':id')
   @HttpCode(204)

@@ -52,7 +52,7 @@ export const RELEASE_FIELDSETS: Record<string, readonly string[]> = {
   entitlements: [...EntitlementSerializer.attributeNames, 'account'],
 };
 
-/** Filters of GET /releases (API.md §3), validated: bad values are 400 PARAMETER_INVALID. */
+/** Filters of GET /releases, validated: bad values are 400 PARAMETER_INVALID. */
 export interface ReleaseFilters {
   product?: string;
   platform?: string;
@@ -284,7 +284,7 @@ export class ReleasesService {
     await this.artifactFiles.removeStoredFiles(artifacts);
   }
 
-  /** yank / publish through the status machine (API.md §3). */
+  /** yank / publish through the status machine. */
   async act(bearer: Bearer, accountId: string, id: string, event: 'yank' | 'publish'): Promise<Release> {
     const release = await this.findWritable(bearer, accountId, id);
     return this.counters.withPending(await this.status.apply(accountId, release.id, event));

@@ -15,6 +15,7 @@ import { CreateTokenDto, TOKEN_ATTRIBUTES } from './dto';
 import { TokenSerializer, withoutSecret } from './token.serializer';
 import { TOKEN_SORT, TokensService } from './tokens.service';
 import { SettlesCatalogue } from '../catalogue/settle.interceptor';
+import { ApiDocument, ApiJsonApiBody, ApiListQuery, ApiNoContent } from '../openapi/decorators';
 
 const LIST = { sort: Object.keys(TOKEN_SORT), fields: { tokens: TokenSerializer.attributeNames } };
 const optionalBody = new JsonApiBodyPipe({ type: 'tokens', dto: CreateTokenDto, attributes: TOKEN_ATTRIBUTES });
@@ -28,6 +29,8 @@ export class TokensController {
   ) {}
 
   /** HTTP Basic `email:password` -> a new token for that user (admin token for an admin). */
+  @ApiJsonApiBody(optionalBody)
+  @ApiDocument(TokenSerializer, 'created')
   @Post()
   @Public()
   async create(@CurrentAccount() account: Account, @Req() req: Request, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
@@ -47,6 +50,8 @@ export class TokensController {
     return created(res, doc);
   }
 
+  @ApiDocument(TokenSerializer, 'list')
+  @ApiListQuery({ sort: LIST.sort })
   @Get()
   async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
     const q = parseListQuery(query, LIST);
@@ -54,11 +59,13 @@ export class TokensController {
     return withoutSecret(listDocument(TokenSerializer, page, { path: res.req.path, query, page: q.page, fields: q.fields }));
   }
 
+  @ApiDocument(TokenSerializer, 'single')
   @Get(':id')
   async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {
     return withoutSecret(singleDocument(TokenSerializer, await this.tokens.findVisible(bearer, account.id, id)));
   }
 
+  @ApiNoContent()
   @Delete(':id')
   @HttpCode(204)
   async revoke(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {

@@ -87,7 +87,8 @@ export class UpgradeFinder {
 
   /** The highest visible release greater than `current`, or null. */
   async findNext(bearer: Bearer, accountId: string, query: UpgradeQuery): Promise<FoundRelease | null> {
-    const warm = this.findNextNow(bearer, accountId, query);
+    this.counters.countCheck();
+    const warm = this.warmNext(bearer, accountId, query);
     if (warm !== undefined) return warm;
     const fromMemory = await this.fromCatalogue(bearer, accountId, query, query.current);
     if (fromMemory !== undefined) return fromMemory;
@@ -105,8 +106,17 @@ export class UpgradeFinder {
     return release ? { release } : null;
   }
 
-  /** findNext answered synchronously when all it reads is in memory; undefined: call findNext. */
+  /**
+   * findNext answered synchronously when all it reads is in memory (the check is counted then);
+   * undefined: call findNext.
+   */
   findNextNow(bearer: Bearer, accountId: string, query: UpgradeQuery): FoundRelease | null | undefined {
+    const found = this.warmNext(bearer, accountId, query);
+    if (found !== undefined) this.counters.countCheck();
+    return found;
+  }
+
+  private warmNext(bearer: Bearer, accountId: string, query: UpgradeQuery): FoundRelease | null | undefined {
     const viewer = this.catalogue.viewerNow(bearer, accountId);
     const product = viewer && this.catalogue.productReleasesNow(accountId, query.productId);
     return viewer && product !== undefined ? walkLine(viewer, product, query, query.current) : undefined;

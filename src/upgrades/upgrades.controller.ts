@@ -10,15 +10,27 @@ import { singleDocument } from '../jsonapi/serializer';
 import { ReleaseSerializer } from '../releases/release.serializer';
 import { parseUpgradeCheck, parseUpgradeTarget } from './upgrade-params';
 import { UpgradesService } from './upgrades.service';
+import { ApiAnswer, ApiDocument, ApiQueryParams } from '../openapi/decorators';
 
 /**
- * Upgrade checks (API.md §5). `actions/upgrade` is declared before `:id/upgrade` so that the
+ * Upgrade checks. `actions/upgrade` is declared before `:id/upgrade` so that the
  * literal route wins.
  */
 @Controller('v1/accounts/:account/releases')
 export class UpgradesController {
   constructor(private readonly upgrades: UpgradesService) {}
 
+  @ApiDocument(ArtifactSerializer, 'single')
+  @ApiAnswer(303, 'An upgrade: the artifact document, and Location: its signed download URL')
+  @ApiAnswer(204, 'No upgrade')
+  @ApiQueryParams({
+    'product!': 'Product id',
+    'platform!': 'Platform, e.g. linux/amd64',
+    'version!': 'The version the caller runs',
+    filetype: 'File type, e.g. tar.gz',
+    channel: 'stable (default), rc, beta, alpha or dev: the channel and every more stable one',
+    constraint: 'Stay within a version range, e.g. 1 or 1.2',
+  })
   @Get('actions/upgrade')
   @Public()
   async check(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
@@ -31,6 +43,8 @@ export class UpgradesController {
     return singleDocument(ArtifactSerializer, found.artifact, { meta: { ...found.meta } });
   }
 
+  @ApiDocument(ReleaseSerializer, 'single')
+  @ApiQueryParams({ channel: 'stable (default), rc, beta, alpha or dev', constraint: 'Stay within a version range, e.g. 1 or 1.2' })
   @Get(':id/upgrade')
   @Public()
   async fromRelease(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {

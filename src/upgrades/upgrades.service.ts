@@ -16,7 +16,7 @@ export interface UpgradeMeta {
   next: string;
 }
 
-/** API.md §5: upgrade checks answered with a download (303) or with the next release (200). */
+/** Upgrade checks answered with a download (303) or with the next release (200). */
 @Injectable()
 export class UpgradesService {
   constructor(

@@ -12,6 +12,7 @@ import { CreateUserDto, UpdateUserDto, USER_ATTRIBUTES } from './dto';
 import { UserSerializer } from './user.serializer';
 import { USER_SORT, UserPolicy, UsersService } from './users.service';
 import { SettlesCatalogue } from '../catalogue/settle.interceptor';
+import { ApiDocument, ApiListQuery, ApiNoContent } from '../openapi/decorators';
 
 const LIST = { sort: Object.keys(USER_SORT), fields: { users: UserSerializer.attributeNames } };
 
@@ -20,6 +21,7 @@ const LIST = { sort: Object.keys(USER_SORT), fields: { users: UserSerializer.att
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
+  @ApiDocument(UserSerializer, 'created')
   @Post()
   async create(
     @CurrentBearer() bearer: Bearer,
@@ -33,6 +35,8 @@ export class UsersController {
     return created(res, doc);
   }
 
+  @ApiDocument(UserSerializer, 'list')
+  @ApiListQuery({ sort: LIST.sort })
   @Get()
   async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
     const q = parseListQuery(query, LIST);
@@ -40,12 +44,14 @@ export class UsersController {
     return listDocument(UserSerializer, page, { path: res.req.path, query, page: q.page, fields: q.fields });
   }
 
+  @ApiDocument(UserSerializer, 'single')
   @Get(':id')
   async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {
     const q = parseListQuery(query, LIST);
     return singleDocument(UserSerializer, await this.users.findVisible(bearer, account.id, id), { fields: q.fields });
   }
 
+  @ApiDocument(UserSerializer, 'single')
   @Patch(':id')
   async update(
     @CurrentBearer() bearer: Bearer,
@@ -56,6 +62,7 @@ export class UsersController {
     return singleDocument(UserSerializer, await this.users.update(bearer, account.id, id, dto));
   }
 
+  @ApiNoContent()
   @Delete(':id')
   @HttpCode(204)
   async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {

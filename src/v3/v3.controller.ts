@@ -8,6 +8,7 @@ import { V3AccountLocator } from './v3-account.locator';
 import { parseV3Latest, parseV3Update } from './v3-params';
 import type { V3Release } from './v3-release.serializer';
 import { V3Service } from './v3.service';
+import { ApiAnswer, ApiQueryParams } from '../openapi/decorators';
 
 /**
  * Cryptlex-compatible release routes (plain JSON; errors as `{code, message}`). `@Public()` for the
@@ -20,19 +21,37 @@ import { V3Service } from './v3.service';
 export class V3Controller {
   constructor(private readonly v3: V3Service) {}
 
-  /** The hot path: answered without a promise when the catalogue is warm. */
+  @ApiAnswer(200, 'The newest release above version', 'application/json')
+  @ApiAnswer(204, 'No update')
+  @ApiQueryParams({
+    'productId!': 'Product id',
+    'version!': 'The version the caller runs',
+    'platform!': 'Platform, e.g. windows',
+    key: 'License key (or Authorization: License <key>, or a token)',
+    channel: 'stable (default), rc, beta, alpha or dev',
+  })
+  // the hot path: answered without a promise when the catalogue is warm
   @Get('releases/update')
   update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
     const answer = this.v3.update(bearer, account.id, parseV3Update(query));
     return answer instanceof Promise ? answer.then((release) => orNoContent(release, res)) : orNoContent(answer, res);
   }
 
+  @ApiAnswer(200, 'The newest release', 'application/json')
+  @ApiQueryParams({
+    'productId!': 'Product id',
+    'platform!': 'Platform, e.g. windows',
+    key: 'License key (or Authorization: License <key>, or a token)',
+    channel: 'stable (default), rc, beta, alpha or dev',
+  })
   @Get('releases/latest')
   latest(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q) {
     return this.v3.latest(bearer, account.id, parseV3Latest(query));
   }
 
   /** Declared last: `releases/...` above are literal routes. */
+  @ApiAnswer(200, 'The artifact bytes (or 302 to storage)', 'application/octet-stream', { type: 'string', contentMediaType: 'application/octet-stream' })
+  @ApiQueryParams({ key: 'License key (or Authorization: License <key>, or a token)' })
   @Get(':releaseId')
   download(
     @CurrentBearer() bearer: Bearer,

@@ -5,7 +5,7 @@ import { api, bearer, createAccount, createUser, TestAccount } from '../support/
 import { constrainRelease, createRelease, publishRelease, TestRelease, yankRelease } from '../support/release.factories';
 
 /**
- * Who sees which release (API.md §4), pinned per caller kind over every status, distribution
+ * Who sees which release, pinned per caller kind over every status, distribution
  * strategy, constraint and expiry case. Hidden releases are 404 for single reads and absent from lists.
  */
 

@@ -114,6 +114,75 @@ describe('a server killed hard', () => {
   });
 });
 
+describe('a second start on a DATA_DIR whose Shipgate is alive', () => {
+  it('is refused with a message naming the running process, and the first keeps serving', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-live-'));
+    try {
+      const port = await freeLoopbackPort();
+      const first = runServer({ PORT: String(port), DATA_DIR: dataDir });
+      expect((await waitFor(`http://127.0.0.1:${port}/health/ready`, 30_000, first.output)).status).toBe(200);
+      const postgresPid = Number(fs.readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+
+      const second = runServer({ PORT: String(await freeLoopbackPort()), DATA_DIR: dataDir });
+      expect(await exited(second.child)).toBe(1);
+      const lines = second.output().trim().split('\n');
+      const refusal = JSON.parse(lines[lines.length - 1]);
+      expect(refusal.level).toBe('fatal');
+      expect(refusal.msg).toContain(`in use by a running Shipgate (pid ${first.child.pid}`);
+      expect(second.output()).not.toMatch(/Unhandled|stale/);
+
+      // the first server's database was left alone
+      expect(() => process.kill(postgresPid, 0)).not.toThrow();
+      const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      expect(ready.status).toBe(200);
+      first.child.kill('SIGTERM');
+      expect(await exited(first.child)).toBe(0);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('readiness', () => {
+  it('/health/ready answers 503 once the database is gone, while /health stays 200', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-gone-'));
+    try {
+      const port = await freeLoopbackPort();
+      const server = runServer({ PORT: String(port), DATA_DIR: dataDir });
+      expect((await waitFor(`http://127.0.0.1:${port}/health/ready`, 30_000, server.output)).status).toBe(200);
+      const postgresPid = Number(fs.readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(postgresPid, 'SIGINT'); // the database goes away under the server
+      const deadline = Date.now() + 15_000;
+      let ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      while (ready.status !== 503 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      }
+      expect(ready.status).toBe(503);
+      expect((await ready.json()).errors[0]).toMatchObject({ status: '503', code: 'DATABASE_UNAVAILABLE' });
+      expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+      server.child.kill('SIGTERM');
+      await exited(server.child);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('an embedded database that cannot start', () => {
+  it('stops the server with one line naming the cause and the fix, never an unhandled error', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-bad-')), 'a-file');
+    fs.writeFileSync(file, 'not a directory');
+    const { child, output } = runServer({ PORT: String(await freeLoopbackPort()), DATA_DIR: path.join(file, 'data') });
+    expect(await exited(child)).toBe(1);
+    const lines = output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0])).toMatchObject({ level: 'fatal', msg: expect.stringMatching(/^cannot create DATA_DIR .*: create it or set DATA_DIR/) });
+    expect(output()).not.toMatch(/Unhandled|    at /);
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  });
+});
+
 describe('migrations', () => {
   it('run once when several instances start together (advisory lock)', async () => {
     const admin = new Client({ connectionString: process.env.DATABASE_URL });

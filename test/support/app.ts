@@ -15,6 +15,8 @@ export interface TestApp {
   config: AppConfig & { databaseUrl: string };
   /** The base URL of a real listening server (for clients other than supertest). */
   baseUrl: string;
+  /** Every line the app logged (JSON), in order. */
+  logLines: string[];
   close(): Promise<void>;
 }
 
@@ -33,7 +35,9 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
     SIGNING_SECRET: 'test-signing-secret-0123456789abcdef0123456789',
     ...env,
   }) as AppConfig & { databaseUrl: string };
-  const app = await createApp(config);
+  const logLines: string[] = [];
+  const logDestination = { write: (chunk: string) => void logLines.push(...chunk.split('\n').filter(Boolean)) };
+  const app = await createApp(config, { logDestination });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const baseUrl = `http://127.0.0.1:${address.port}`;
@@ -43,6 +47,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
     http,
     config,
     baseUrl,
+    logLines,
     close: async () => {
       await app.close();
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -6,15 +6,15 @@ import { Client } from 'pg';
 import { freeLoopbackPort } from '../../src/database/embedded-postgres';
 
 /**
- * The README's walk-through works verbatim: its `<!-- walkthrough -->` shell blocks, pasted in
+ * The walk-through (docs/walkthrough.md) works verbatim: its `<!-- walkthrough -->` shell blocks, pasted in
  * order into one bash (`-euo pipefail`) against the built server (as `npm start` runs it), exit 0
  * and leave behind what a reader would see.
  */
 
-const README = path.resolve('README.md');
+const WALKTHROUGH = path.resolve('docs/walkthrough.md');
 const MAIN = path.resolve('dist/src/main.js');
-const ROOT_TOKEN = 'change-me-to-a-long-secret'; // the one the README uses
-/** On a line of its own (the README may mention the marker in prose). */
+const ROOT_TOKEN = 'change-me-to-a-long-secret'; // the one the walk-through uses
+/** On a line of its own (the page may mention the marker in prose). */
 const MARKER = /^<!-- walkthrough -->[ \t]*$/m;
 const SCRIPT_TIMEOUT_MS = 60_000;
 
@@ -23,7 +23,7 @@ function walkthroughBlocks(markdown: string): string[] {
   const parts = markdown.split(MARKER).slice(1);
   return parts.map((part, i) => {
     const m = /^\r?\n```sh\r?\n([\s\S]*?)\r?\n```/.exec(part);
-    if (!m) throw new Error(`README walk-through marker #${i + 1} is not followed by a \`\`\`sh block`);
+    if (!m) throw new Error(`walk-through marker #${i + 1} is not followed by a \`\`\`sh block`);
     return m[1];
   });
 }
@@ -48,11 +48,11 @@ async function waitForHealth(url: string, ms: number, output: () => string): Pro
   }
 }
 
-function runBash(script: string, cwd: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut: boolean }> {
+function runBash(script: string, cwd: string, base: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut: boolean }> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-euo', 'pipefail', '-c', script], {
       cwd,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? cwd, LANG: 'C.UTF-8' },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? cwd, LANG: 'C.UTF-8', BASE: base },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -72,7 +72,7 @@ function runBash(script: string, cwd: string): Promise<{ code: number | null; si
   });
 }
 
-describe('README walk-through (pasted verbatim into bash against the built server)', () => {
+describe('docs/walkthrough.md (pasted verbatim into bash against the built server)', () => {
   let server: ChildProcess | undefined;
   let serverOutput = '';
   let port: number;
@@ -110,7 +110,8 @@ describe('README walk-through (pasted verbatim into bash against the built serve
         DATA_DIR: dataDir,
         ROOT_TOKEN,
         PUBLIC_URL: `http://localhost:${port}`,
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: 'log', // request lines too: the log is checked for secrets below
+        LOG_FORMAT: 'json',
         PASSWORD_HASH_COST: '4',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -138,10 +139,12 @@ describe('README walk-through (pasted verbatim into bash against the built serve
   });
 
   it('finds the marked blocks: the account setup first, every feature section, no server start', () => {
-    const markdown = fs.readFileSync(README, 'utf8');
+    const markdown = fs.readFileSync(WALKTHROUGH, 'utf8');
     const blocks = walkthroughBlocks(markdown);
     expect(blocks.length).toBeGreaterThanOrEqual(25);
-    expect(blocks[0]).toContain('POST http://localhost:3000/v1/accounts');
+    expect(blocks[0]).toBe('BASE=${BASE:-http://localhost:3000}');
+    expect(blocks[1]).toContain('POST $BASE/v1/accounts');
+    expect(blocks.join('\n')).not.toContain('localhost:3000/');
     for (const route of ['/products', '/entitlements', '/licenses', '/releases', '/artifact', '/constraints', '/actions/upgrade', '/v3/', '/actions/yank', '/health']) {
       expect(blocks.some((b) => b.includes(route))).toBe(true);
     }
@@ -151,9 +154,10 @@ describe('README walk-through (pasted verbatim into bash against the built serve
   });
 
   it('runs every block in order, exits 0, and leaves what a reader would see', async () => {
-    const blocks = walkthroughBlocks(fs.readFileSync(README, 'utf8')).filter((b) => !startsServer(b));
-    const script = blocks.map((b) => b.replaceAll('localhost:3000', `localhost:${port}`)).join('\n\n') + '\n';
-    const result = await runBash(script, workDir);
+    const blocks = walkthroughBlocks(fs.readFileSync(WALKTHROUGH, 'utf8')).filter((b) => !startsServer(b));
+    // the shell's variables at the end (tokens, keys, URLs) are checked against the server's log
+    const script = blocks.join('\n\n') + '\n( set -o posix; set ) > .walkthrough-variables\n';
+    const result = await runBash(script, workDir, `http://localhost:${port}`);
 
     // on failure, the whole transcript (and the server's log) is in the assertion message
     const transcript = `--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}\n--- server\n${serverOutput}`;
@@ -197,5 +201,32 @@ describe('README walk-through (pasted verbatim into bash against the built serve
     expect(out).toContain('delete ?force=true: HTTP 204');
     // no request made the server fail (the error filter logs every unexpected error as "<METHOD> <path> failed: ...")
     expect(serverOutput).not.toMatch(/ failed: |database unavailable/);
+
+    // the server's log: one JSON object per line, a request line per request, and no secret
+    await new Promise((r) => setTimeout(r, 1500)); // the log is written at least every second
+    const lines = serverOutput.trim().split('\n');
+    const parsed = lines.map((l) => JSON.parse(l) as { msg: string; route?: string; reqId?: string });
+    const requests = parsed.filter((l) => l.msg === 'request');
+    // every curl of the walk-through made one request (plus this test's readiness polls)
+    const curls = blocks.reduce((n, b) => n + (b.match(/\bcurl\b/g) ?? []).length, 0);
+    expect(curls).toBeGreaterThan(50);
+    expect(requests.length).toBeGreaterThanOrEqual(curls);
+    expect(new Set(requests.map((l) => l.reqId)).size).toBe(requests.length);
+    const variables = Object.fromEntries(
+      fs.readFileSync(path.join(workDir, '.walkthrough-variables'), 'utf8').split('\n').map((l) => /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(l)).filter((m): m is RegExpExecArray => m !== null).map((m) => [m[1], m[2].replace(/^'|'$/g, '')]),
+    );
+    const secrets = new Set<string>([ROOT_TOKEN]);
+    for (const [name, value] of Object.entries(variables)) if (/TOKEN|KEY|URL|PASSWORD|SECRET/.test(name) && value.length >= 8 && name !== 'BASE') secrets.add(value);
+    for (const block of blocks) for (const m of block.matchAll(/"password":"([^"]+)"|-u [^:\s]+:(\S+)/g)) secrets.add(m[1] ?? m[2]);
+    for (const m of out.matchAll(/signature=([0-9a-f]{16,})/g)) secrets.add(m[1]);
+    for (const name of ['ADMIN_TOKEN', 'PRODUCT_TOKEN', 'JANE_TOKEN', 'LICENSE_KEY', 'TRIAL_KEY', 'DOWNLOAD_URL']) expect(secrets.has(variables[name])).toBe(true);
+    expect(secrets.size).toBeGreaterThanOrEqual(10);
+    for (const secret of secrets) {
+      expect({ secret, found: serverOutput.includes(secret) }).toEqual({ secret, found: false });
+      // the secret part of a signed URL too
+      const signature = /signature=([0-9a-f]+)/.exec(secret)?.[1];
+      if (signature) expect(serverOutput.includes(signature)).toBe(false);
+    }
+    expect(serverOutput).not.toContain('?');
   });
 });
