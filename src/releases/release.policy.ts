@@ -30,7 +30,7 @@ export interface ReleaseFacts {
 }
 
 /**
- * Who sees which releases (API.md §4), as SQL so that lists and single records use the same rule:
+ * Who sees which releases, as SQL so that lists and single records use the same rule:
  * - admin: everything in the account; product token: everything of its product;
  * - license: PUBLISHED releases of its product (LICENSED or OPEN) whose constraints are all among
  *   the license's entitlements, inside its expiry window; plus what anonymous callers see;
@@ -51,6 +51,14 @@ export class ReleaseVisibilityPolicy {
           rpProduct: bearer.productId,
         });
       case 'license':
+        if (bearer.facts) {
+          // the license's facts are known: per row, SQL only checks the release's own columns and constraints
+          const reach = licenseFactsSql(r, bearer.facts, Date.now());
+          return qb.andWhere(`${r}.account_id = :rpAccount AND ${r}.status = 'PUBLISHED' AND (${reach.sql} OR ${openSql(r)})`, {
+            rpAccount: bearer.accountId,
+            ...reach.params,
+          });
+        }
         return qb.andWhere(
           `${r}.account_id = :rpAccount AND ${r}.status = 'PUBLISHED' AND (${licensedSql(r, 'l.id = :rpLicense')} OR ${openSql(r)})`,
           { rpAccount: bearer.accountId, rpLicense: bearer.license.id },
@@ -131,6 +139,25 @@ function licenseReaches(viewer: ViewerFacts, l: LicenseFacts, entry: ReleaseFact
 function openSql(r: string): string {
   return `(EXISTS (SELECT 1 FROM products op WHERE op.id = ${r}.product_id AND op.distribution_strategy = 'OPEN')
     AND NOT EXISTS (SELECT 1 FROM release_constraints orc WHERE orc.release_id = ${r}.id))`;
+}
+
+/**
+ * licensedSql for one license whose facts are known up front (a license bearer carries them): the
+ * product and expiry window become constants, the product's strategy one lookup for the whole
+ * query, and each row only checks that its constraints are among the license's entitlements.
+ */
+function licenseFactsSql(r: string, l: LicenseFacts, now: number): { sql: string; params: Record<string, unknown> } {
+  let window = '';
+  if (l.expiry !== null && l.expiry.getTime() <= now) {
+    if (l.expirationStrategy === 'RESTRICT_ACCESS') window = ` AND ${r}.created <= :rpExpiry`;
+    else if (l.expirationStrategy !== 'ALLOW_ACCESS') return { sql: 'false', params: {} }; // REVOKE_ACCESS
+  }
+  return {
+    sql: `(${r}.product_id = :rpProduct${window}
+      AND EXISTS (SELECT 1 FROM products lp WHERE lp.id = :rpProduct AND lp.distribution_strategy IN ('LICENSED', 'OPEN'))
+      AND NOT EXISTS (SELECT 1 FROM release_constraints rc WHERE rc.release_id = ${r}.id AND rc.entitlement_id <> ALL(CAST(:rpEntitlements AS uuid[]))))`,
+    params: { rpProduct: l.productId, rpExpiry: l.expiry, rpEntitlements: [...l.entitlementIds] },
+  };
 }
 
 /**

@@ -44,7 +44,8 @@ describe('query plans at 100,000 releases', () => {
   it('the upgrade query of a license, without a filetype, reads the release line index', async () => {
     const license = await createLicense(t, account, productId);
     const cached = await t.app.get(CatalogueService).license(account.id, license.key);
-    const caller: Bearer = { kind: 'license', accountId: account.id, license: cached!.license };
+    // as the guard makes it: the license's facts travel with the bearer
+    const caller: Bearer = { kind: 'license', accountId: account.id, license: cached!.license, facts: cached!.facts };
     const [sql, params] = t.app
       .get(UpgradeFinder)
       .nextQuery(caller, account.id, { productId, platform: 'linux', channel: 'stable', current: parseStrictVersion('50.0.0')! })
@@ -52,6 +53,9 @@ describe('query plans at 100,000 releases', () => {
     const text = await plan(sql, params);
     expect(text).toContain('releases_line');
     expect(text).not.toMatch(/"Node Type":"Seq Scan","Parallel Aware":(true|false),"Async Capable":(true|false),"Relation Name":"releases"/);
+    // the license's facts are known up front: no row looks the license or its entitlements up
+    expect(text).not.toContain('"Relation Name":"licenses"');
+    expect(text).not.toContain('"Relation Name":"license_entitlements"');
     // and it answers quickly enough to be the fallback
     const started = Date.now();
     const res = await t.http.get(`/v3/releases/update?productId=${productId}&platform=linux&channel=stable&version=50.0.0&key=${license.key}`);
