@@ -34,7 +34,7 @@ export function acceptableContentType(header: string | undefined): boolean {
 
 /** Does the Accept header allow a JSON:API (or plain JSON) answer? */
 export function acceptsJsonApi(header: string | undefined): boolean {
-  if (!header || !header.trim()) return true;
+  if (!header || header === JSONAPI_MEDIA_TYPE || header === '*/*' || !header.trim()) return true;
   const ranges = header.split(',').map((r) => parseMediaRange(r)).filter((r) => (r.params.q ?? '1') !== '0');
   return ranges.some((r) => {
     if (r.type === JSONAPI_MEDIA_TYPE) {
@@ -47,7 +47,8 @@ export function acceptsJsonApi(header: string | undefined): boolean {
 
 /** JSON:API unless the client asked for plain JSON only. */
 export function responseMediaType(accept: string | undefined): string {
-  if (accept && !/application\/vnd\.api\+json|\*\/\*|application\/\*/i.test(accept) && /application\/json/i.test(accept)) {
+  if (accept === undefined || accept === JSONAPI_MEDIA_TYPE) return JSONAPI_MEDIA_TYPE;
+  if (!/application\/vnd\.api\+json|\*\/\*|application\/\*/i.test(accept) && /application\/json/i.test(accept)) {
     return 'application/json; charset=utf-8';
   }
   return JSONAPI_MEDIA_TYPE;

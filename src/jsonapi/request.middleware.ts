@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { parse as parseQueryString } from 'node:querystring';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { ApiError, ErrorCode } from './errors';
@@ -44,6 +45,9 @@ export function jsonApiEdge(respond: ErrorResponder) {
     const url = req.url;
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
+    // express 5 parses the query string again on every read of req.query (the guard, the route's
+    // locator and the handler each read it): parse it once ('simple' parser, as the app is set)
+    Object.defineProperty(req, 'query', { value: q < 0 ? {} : parseQueryString(url.slice(q + 1)), writable: true, enumerable: true, configurable: true });
     if (path.startsWith('/v3/')) r.plainErrors = true;
     if (url.includes('%00')) {
       return respond(new ApiError(400, ErrorCode.PARAMETER_INVALID, 'The URL must not contain NUL characters'), req, res);
