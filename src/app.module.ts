@@ -16,6 +16,7 @@ import { ReleasesModule } from './releases/releases.module';
 import { TokensModule } from './tokens/tokens.module';
 import { UpgradesModule } from './upgrades/upgrades.module';
 import { V3Module } from './v3/v3.module';
+import { RateLimitsModule } from './ratelimit/rate-limits.module';
 import { UsersModule } from './users/users.module';
 
 @Module({})
@@ -25,8 +26,9 @@ export class AppModule implements NestModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
+        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.statementTimeoutMs)),
         CatalogueModule,
+        RateLimitsModule,
         AuthModule,
         // the hot routes first: express tries routes in the order they were registered
         V3Module,

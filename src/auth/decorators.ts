@@ -7,6 +7,11 @@ export const IS_PUBLIC = 'shipgate:public';
 /** The route answers anonymous callers too (credentials, when sent, are still checked). */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
 
+export const NOT_RATE_LIMITED = 'shipgate:not-rate-limited';
+
+/** The route is outside the rate limits (signed download URLs, health checks: API §10). */
+export const NotRateLimited = () => SetMetadata(NOT_RATE_LIMITED, true);
+
 export interface AuthenticatedRequest {
   bearer: Bearer;
   account?: Account;

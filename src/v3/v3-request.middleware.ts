@@ -9,6 +9,7 @@ import type { Credential } from '../auth/credentials';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
 import { isUuid } from '../jsonapi/ids';
 import { fullPath } from '../jsonapi/media-type';
+import { RateLimitsService } from '../ratelimit/rate-limits.service';
 import { v3ProductId } from './v3-params';
 
 /** What the v3 routes learned before the global guard ran. */
@@ -30,9 +31,10 @@ export class V3RequestMiddleware implements NestMiddleware {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly catalogue: CatalogueService,
+    private readonly limits: RateLimitsService,
   ) {}
 
-  async use(req: V3Request, _res: Response, next: NextFunction): Promise<void> {
+  async use(req: V3Request, res: Response, next: NextFunction): Promise<void> {
     req.plainErrors = true;
     const path = fullPath(req).replace(/\/+$/, '');
     let accountId: string | undefined;
@@ -47,7 +49,15 @@ export class V3RequestMiddleware implements NestMiddleware {
       }
     }
     const account = accountId ? await this.catalogue.account(accountId) : null;
-    if (!account) throw rejectedCredential(extractCredential(req));
+    if (!account) {
+      const credential = extractCredential(req);
+      if (this.limits.enabled && credential.kind !== 'none' && credential.kind !== 'basic') {
+        // a key or token for no known product is a failed credential check like any other
+        await this.limits.assertCredentialChecksAllowed(req);
+        await this.limits.failedCredential(req, res);
+      }
+      throw rejectedCredential(credential);
+    }
     req.account = account;
     next();
   }
