@@ -2,12 +2,14 @@ import 'reflect-metadata';
 import { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DataSource } from 'typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import { AppModule } from './app.module';
 import { AppConfig, LogLevel as ConfigLogLevel } from './config/config';
-import { runMigrations } from './database/data-source';
+import { dataSourceOptions, runMigrations } from './database/data-source';
+import { DatabaseOutageLog } from './database/outage-log';
+import { edgeMiddleware } from './jsonapi/edge';
 import { JsonApiErrorFilter } from './jsonapi/error.filter';
-import { requestIdMiddleware } from './jsonapi/request-id';
+import { ShipgateExpressAdapter } from './jsonapi/http-server';
 
 const LEVELS: ConfigLogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -20,19 +22,27 @@ export function logLevels(level: ConfigLogLevel): LogLevel[] {
  * lock, the JSON:API edge, the global filter. The caller listens.
  */
 export async function createApp(config: AppConfig & { databaseUrl: string }): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), new ShipgateExpressAdapter(), {
     bodyParser: false, // JsonApiRequestMiddleware parses JSON bodies; artifact uploads stream raw
     logger: logLevels(config.logLevel),
   });
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('etag', false);
-  app.use(requestIdMiddleware);
-  app.useGlobalFilters(new JsonApiErrorFilter());
-  // Large artifact uploads may take longer than Node's default 5-minute request timeout; stalled
-  // uploads are cut off by the upload's own idle timeout instead.
-  app.getHttpServer().requestTimeout = 0;
-  await runMigrations(app.get(DataSource));
+  app.set('trust proxy', config.trustProxy);
+  app.use(edgeMiddleware(config));
+  const db = app.get(DataSource);
+  const outage = new DatabaseOutageLog(() => db.query('SELECT 1'));
+  app.useGlobalFilters(new JsonApiErrorFilter(outage));
+  // server timeouts (headers 10 s, keep-alive 5 s, no whole-request limit for uploads): ShipgateExpressAdapter
+  // migrations (and the wait for another instance's) may outlast STATEMENT_TIMEOUT_MS: their own connection, no timeout
+  const migrator = new DataSource({ ...dataSourceOptions(config.databaseUrl), extra: { max: 2, connectionTimeoutMillis: 30_000 } } as DataSourceOptions);
+  await migrator.initialize();
+  try {
+    await runMigrations(migrator);
+  } finally {
+    await migrator.destroy();
+  }
   await app.init();
   return app;
 }
