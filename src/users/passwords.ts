@@ -31,7 +31,7 @@ export function hashPassword(password: string, cost: number): Promise<string> {
 /** One throwaway digest per cost, made on first use (of a random password nobody knows). */
 const decoys = new Map<number, Promise<string>>();
 
-function decoyDigest(cost: number): Promise<string> {
+export function decoyDigest(cost: number): Promise<string> {
   let decoy = decoys.get(cost);
   if (!decoy) {
     decoy = limited(() => bcrypt.hash(randomBytes(24).toString('base64'), cost));
