@@ -116,6 +116,8 @@ function pathSegment(fixture: Fixture, name: string): fc.Arbitrary<string> {
 function credentials(fixture: Fixture): fc.Arbitrary<string | undefined> {
   return fc.oneof(
     fc.constant(bearer(fixture.account.adminToken)),
+    fc.constant(bearer(fixture.account.adminToken)),
+    fc.constant(bearer(fixture.account.adminToken)),
     fc.constant(bearer(fixture.userToken)),
     fc.constant(licenseAuth(fixture.licenseKey)),
     fc.constant(bearer(ROOT_TOKEN)),
@@ -130,11 +132,12 @@ function credentials(fixture: Fixture): fc.Arbitrary<string | undefined> {
 
 const jsonValue = fc.oneof(fc.jsonValue({ maxDepth: 3 }), nasty, fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
 
-function body(fixture: Fixture): fc.Arbitrary<{ bytes?: Buffer; contentType?: string; encoding?: string }> {
+function body(fixture: Fixture, routeType: string): fc.Arbitrary<{ bytes?: Buffer; contentType?: string; encoding?: string }> {
   const linkage = fc.record({ type: fc.constantFrom(...TYPES), id: fc.oneof(fc.constantFrom(fixture.productId, fixture.releaseId, fixture.entitlementId), fc.uuid(), text) });
   const resource = fc.record(
     {
-      type: fc.oneof(fc.constantFrom(...TYPES), jsonValue),
+      // mostly the route's own type, so that bodies reach attribute validation
+      type: fc.oneof({ weight: 4, arbitrary: fc.constant(routeType) }, { weight: 1, arbitrary: fc.constantFrom(...TYPES) }, { weight: 1, arbitrary: jsonValue }),
       id: fc.oneof(fc.constantFrom(fixture.releaseId, fixture.productId, fixture.licenseId), text),
       attributes: fc.oneof(fc.dictionary(fc.constantFrom(...ATTRIBUTES), jsonValue, { maxKeys: 5 }), jsonValue),
       relationships: fc.oneof(
@@ -155,7 +158,13 @@ function body(fixture: Fixture): fc.Arbitrary<{ bytes?: Buffer; contentType?: st
       weight: 6,
       arbitrary: fc.record({
         bytes: document.map((d) => Buffer.from(d)),
-        contentType: fc.constantFrom(JSONAPI, 'application/json', 'application/json; charset=utf-8', 'application/json; charset=utf-16', `${JSONAPI}; ext=x`, `${JSONAPI}; charset=utf-8`, 'text/plain', 'application/octet-stream', ''),
+        contentType: fc.oneof(
+          { weight: 8, arbitrary: fc.constantFrom(JSONAPI, 'application/json') },
+          {
+            weight: 2,
+            arbitrary: fc.constantFrom('application/json; charset=utf-8', 'application/json; charset=utf-16', `${JSONAPI}; ext=x`, `${JSONAPI}; charset=utf-8`, 'text/plain', 'application/octet-stream', ''),
+          },
+        ),
         encoding: fc.constantFrom(undefined, undefined, undefined, 'gzip', 'deflate', 'br', 'identity', 'compress', 'bogus'),
       }),
     },
@@ -175,15 +184,20 @@ function request(fixture: Fixture): fc.Arbitrary<Sent> {
     .constantFrom(...ROUTES)
     .chain(([methods, template]) => {
       const names = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+      const routeType = [...template.split('/')].reverse().find((seg) => TYPES.includes(seg)) ?? 'releases';
       return fc.record({
         method: fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...methods) }, { weight: 1, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD') }),
         segments: fc.tuple(...names.map((n) => pathSegment(fixture, n))),
         query: fc.array(fc.tuple(fc.oneof(fc.constantFrom(...QUERY_KEYS), text), fc.oneof(text, fc.constantFrom(fixture.productId, fixture.licenseKey, '1.0.0', 'linux/amd64', 'stable'))), { maxLength: 4 }),
         authorization: credentials(fixture),
-        accept: fc.constantFrom(undefined, JSONAPI, 'application/json', '*/*', 'text/html', `${JSONAPI}; charset=utf-8`, 'application/xml'),
+        // mostly what real clients send, so that requests get past the media-type checks to validation
+        accept: fc.oneof(
+          { weight: 8, arbitrary: fc.constantFrom(undefined, JSONAPI, 'application/json', '*/*') },
+          { weight: 1, arbitrary: fc.constantFrom('text/html', `${JSONAPI}; charset=utf-8`, 'application/xml') },
+        ),
         origin: fc.constantFrom(undefined, 'https://dashboard.example'),
         extra: fc.constantFrom<Record<string, string>>({}, { Prefer: 'no-redirect' }, { Range: 'bytes=0-10' }, { Range: 'bytes=999999-' }, { 'Content-Digest': 'sha-256=:AAAA:' }, { 'If-None-Match': '"x"' }),
-        body: body(fixture),
+        body: body(fixture, routeType),
       }).map(({ method, segments, query, authorization, accept, origin, extra, body: b }) => {
         let i = 0;
         const p = template.replace(/\{\w+\}/g, () => segments[i++]);
