@@ -1,4 +1,4 @@
-// NestJS 12 ships ES modules, so Jest runs in its ESM mode (see ../shared/TOOLCHAIN.md).
+// NestJS 12 ships ES modules, so Jest runs in its ESM mode (ts-jest with useESM).
 export default {
   rootDir: '.',
   testEnvironment: 'node',
