@@ -2,11 +2,13 @@ import 'reflect-metadata';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DataSource } from 'typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import { AppModule } from './app.module';
 import type { DestinationStream, Logger } from 'pino';
 import { AppConfig } from './config/config';
-import { runMigrations } from './database/data-source';
+import { dataSourceOptions, runMigrations } from './database/data-source';
+import { DatabaseOutageLog } from './database/outage-log';
+import { ShipgateExpressAdapter } from './jsonapi/http-server';
 import { JsonApiErrorFilter } from './jsonapi/error.filter';
 import { jsonApiEdge } from './jsonapi/request.middleware';
 import { createLogger, PinoNestLogger } from './observability/logger';
@@ -28,22 +30,29 @@ export interface AppOptions {
 export async function createApp(config: AppConfig & { databaseUrl: string }, options: AppOptions = {}): Promise<INestApplication> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat }, options.logDestination);
   const metrics = new Metrics();
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, metrics), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, metrics), new ShipgateExpressAdapter(), {
     bodyParser: false, // the JSON:API edge parses JSON bodies; artifact uploads stream raw
     logger: new PinoNestLogger(logger),
   });
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('etag', false);
-  // the observer first: it logs the answers the edge gives itself (406, 415, 400) too
+  app.set('trust proxy', config.trustProxy);
+  // the observer first: it logs the answers the edge gives itself (406, 415, 400, preflights) too
   app.use(requestObserver(logger, metrics));
-  const errors = new JsonApiErrorFilter();
-  app.use(jsonApiEdge((error, req, res) => errors.respond(error, req, res)));
+  const db = app.get(DataSource);
+  const errors = new JsonApiErrorFilter(new DatabaseOutageLog(() => db.query('SELECT 1')));
+  app.use(jsonApiEdge(config, (error, req, res) => errors.respond(error, req, res)));
   app.useGlobalFilters(errors);
-  // Large artifact uploads may take longer than Node's default 5-minute request timeout; stalled
-  // uploads are cut off by the upload's own idle timeout instead.
-  app.getHttpServer().requestTimeout = 0;
-  await runMigrations(app.get(DataSource));
+  // server timeouts (headers 10 s, keep-alive 5 s, no whole-request limit for uploads): ShipgateExpressAdapter
+  // migrations (and the wait for another instance's) may outlast STATEMENT_TIMEOUT_MS: their own connection, no timeout
+  const migrator = new DataSource({ ...dataSourceOptions(config.databaseUrl), extra: { max: 2, connectionTimeoutMillis: 30_000 } } as DataSourceOptions);
+  await migrator.initialize();
+  try {
+    await runMigrations(migrator);
+  } finally {
+    await migrator.destroy();
+  }
   // before init: Nest's 404 handler goes last, after every route
   serveOpenApi(app, buildOpenApiDocument(app, config.publicUrl));
   await app.init();

@@ -17,6 +17,7 @@ import { UpgradesModule } from './upgrades/upgrades.module';
 import { V3Module } from './v3/v3.module';
 import { Metrics } from './observability/metrics';
 import { ObservabilityModule } from './observability/observability.module';
+import { RateLimitsModule } from './ratelimit/rate-limits.module';
 import { UsersModule } from './users/users.module';
 
 @Module({})
@@ -26,8 +27,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
+        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.statementTimeoutMs)),
         CatalogueModule,
+        RateLimitsModule,
         AuthModule,
         // the hot routes first: express tries routes in the order they were registered
         V3Module,

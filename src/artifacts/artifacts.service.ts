@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request } from 'express';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { Readable, Transform, TransformCallback } from 'node:stream';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Bearer } from '../auth/bearer';
 import { isPrivileged } from '../auth/bearer';
@@ -17,7 +18,7 @@ import { ReleaseVisibilityPolicy } from '../releases/release.policy';
 import { ArtifactErrorCode } from './artifact-errors';
 import { Artifact } from './artifact.entity';
 import { parseContentDigest } from './content-digest';
-import { DownloadSigner } from './download-signer';
+import { downloadGeneration, DownloadSigner } from './download-signer';
 import { contentDisposition } from './http-range';
 import { STORAGE_DRIVER } from './storage/storage-driver';
 import type { StagedObject, StorageDriver } from './storage/storage-driver';
@@ -27,8 +28,15 @@ export const DOWNLOAD_TTL_MIN = 60;
 export const DOWNLOAD_TTL_MAX = 604800;
 export const DOWNLOAD_TTL_DEFAULT = 3600;
 
-/** An upload whose socket carries no byte for this long is abandoned (its temp object is removed). */
-const UPLOAD_IDLE_TIMEOUT_MS = 120_000;
+/**
+ * A presigned S3 URL is only handed out by a route that has just checked the release (the signed
+ * download route, /v3): it needs to live just long enough for the client to follow the redirect,
+ * so that a yank or a delete cannot leave a working URL behind.
+ */
+export const PRESIGN_TTL_SECONDS = 60;
+
+/** The release fields a download URL is bound to. */
+export type DownloadRelease = Pick<Release, 'id' | 'status' | 'yanked'>;
 
 /** Path segments URL-encoded one by one, so that a prefix (`prod-1/linux.tar.gz`) keeps its slash. */
 export function encodeFilenamePath(filename: string): string {
@@ -39,7 +47,7 @@ export function encodeFilenamePath(filename: string): string {
  * Watches for the client going away (or going silent) before the body's last byte, so that such
  * uploads are told apart from storage failures.
  */
-function watchUpload(req: Request): { gone(): boolean; stop(): void } {
+function watchUpload(req: Request, idleTimeoutMs: number): { gone(): boolean; stop(): void } {
   let gone = false;
   const onGone = () => {
     if (!req.complete) gone = true;
@@ -47,7 +55,7 @@ function watchUpload(req: Request): { gone(): boolean; stop(): void } {
   const socket = req.socket;
   req.once('aborted', onGone);
   socket?.once('close', onGone);
-  req.setTimeout(UPLOAD_IDLE_TIMEOUT_MS, () => {
+  req.setTimeout(idleTimeoutMs, () => {
     gone = true;
     req.destroy(new Error('the upload stalled'));
   });
@@ -59,6 +67,44 @@ function watchUpload(req: Request): { gone(): boolean; stop(): void } {
       req.setTimeout(0);
     },
   };
+}
+
+/**
+ * Lets at most `max` bytes through: the first chunk that would go past it fails the stream before
+ * any of it is written, so a body bigger than the release's filesize stops there.
+ */
+class SizeCap extends Transform {
+  exceeded = false;
+  private seen = 0;
+
+  constructor(private readonly max: number) {
+    super();
+  }
+
+  _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.max) {
+      this.exceeded = true;
+      callback(new Error('the upload is bigger than the release filesize'));
+      return;
+    }
+    callback(null, chunk);
+  }
+}
+
+/**
+ * The request body through a SizeCap. Piped by hand rather than by pipeline(): when the cap trips,
+ * the request must stay open for the 422 (pipeline would destroy it); a client going away still
+ * ends the capped stream.
+ */
+function capped(req: Request, max: number): SizeCap {
+  const cap = new SizeCap(max);
+  req.pipe(cap);
+  req.once('error', (error) => cap.destroy(error));
+  req.once('close', () => {
+    if (!req.complete) cap.destroy(new Error('the upload was interrupted'));
+  });
+  return cap;
 }
 
 /** A request header as a trimmed value fit for the `content_type` column, or the default. */
@@ -76,7 +122,7 @@ function uploadContentType(header: string | undefined): string {
  * one transaction with the release's status change), signed or presigned download URLs, removal.
  */
 @Injectable()
-export class ArtifactsService {
+export class ArtifactsService implements OnModuleDestroy {
   private readonly logger = new Logger('ArtifactsService');
   /** Artifacts stored by this process since it started (read by /metrics). */
   readonly uploaded = { files: 0, bytes: 0 };
@@ -92,6 +138,10 @@ export class ArtifactsService {
 
   get storageDriver(): StorageDriver {
     return this.storage;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.storage.close?.();
   }
 
   /** The release if the bearer may see it (ReleaseVisibilityPolicy), else 404. */
@@ -120,10 +170,18 @@ export class ArtifactsService {
     return manager.findOne(Artifact, { where: { accountId, releaseId, status: 'UPLOADED' } });
   }
 
-  /** An uploaded artifact by its own id (signed download URLs name it). */
-  findUploadedById(accountId: string, artifactId: string): Promise<Artifact | null> {
-    if (!isUuid(artifactId)) return Promise.resolve(null);
-    return this.db.manager.findOne(Artifact, { where: { accountId, id: artifactId.toLowerCase(), status: 'UPLOADED' } });
+  /**
+   * An uploaded artifact by its own id, for a signed download URL: null unless the URL's
+   * generation is still the artifact's (same stored object, release status and yank), so that a
+   * yank, a delete or a replacement ends every URL issued before it.
+   */
+  async findForSignedUrl(accountId: string, artifactId: string, generation: string | undefined): Promise<Artifact | null> {
+    if (!isUuid(artifactId) || !generation) return null;
+    const artifact = await this.db.manager.findOne(Artifact, { where: { accountId, id: artifactId.toLowerCase(), status: 'UPLOADED' } });
+    if (!artifact?.storageKey) return null;
+    const release = await this.db.manager.findOne(Release, { where: { accountId, id: artifact.releaseId }, select: { id: true, status: true, yanked: true } });
+    if (!release || downloadGeneration(artifact.storageKey, release) !== generation) return null;
+    return artifact;
   }
 
   /**
@@ -146,11 +204,23 @@ export class ArtifactsService {
     const artifactId = existing?.id ?? randomUUID();
     const key = `${accountId}/${artifactId}/${randomBytes(16).toString('hex')}`;
 
-    const watch = watchUpload(req);
+    const watch = watchUpload(req, this.config.uploadIdleTimeoutMs);
+    const cap = release.filesize !== null ? capped(req, release.filesize) : null;
     let staged: StagedObject;
     try {
-      staged = await this.storage.stage(key, req, { contentType });
+      staged = await this.storage.stage(key, (cap ?? req) as Readable, { contentType });
     } catch (error) {
+      if (cap?.exceeded) {
+        // answered at once; the rest of the body is not read (the connection closes after the answer)
+        req.unpipe(cap);
+        throw new ApiError(
+          422,
+          ErrorCode.FILESIZE_MISMATCH,
+          `The release's filesize is ${release.filesize} bytes but the upload is bigger`,
+          { pointer: '/data/attributes/filesize' },
+          { Connection: 'close' },
+        );
+      }
       if (watch.gone()) throw new ApiError(400, ArtifactErrorCode.REQUEST_ABORTED, 'The upload was interrupted before its last byte');
       this.logger.error(`storing an upload for release ${release.id} failed: ${(error as Error)?.message}`);
       throw new ApiError(503, ErrorCode.STORAGE_UNAVAILABLE, 'The storage is unavailable, try again later', undefined, { 'Retry-After': '5' });
@@ -230,7 +300,7 @@ export class ArtifactsService {
   async issueDownload(
     bearer: Bearer,
     accountId: string,
-    release: Pick<Release, 'id'>,
+    release: DownloadRelease,
     ttlSeconds?: number,
     known?: Artifact | null,
   ): Promise<{ artifact: Artifact; url: string }> {
@@ -238,29 +308,37 @@ export class ArtifactsService {
     if (!artifact) throw ApiError.notFound('The release has no uploaded artifact');
     const privileged = isPrivileged(bearer);
     const ttl = privileged && ttlSeconds !== undefined ? Math.min(Math.max(ttlSeconds, DOWNLOAD_TTL_MIN), DOWNLOAD_TTL_MAX) : DOWNLOAD_TTL_DEFAULT;
-    const url = await this.downloadUrl(artifact, ttl);
+    const url = this.downloadUrl(artifact, release, ttl);
     if (!privileged) this.counters.countDownload(accountId, release.id);
     return { artifact, url };
   }
 
-  /** An absolute URL to the artifact's bytes, valid for `ttlSeconds`. */
-  async downloadUrl(artifact: Artifact, ttlSeconds: number): Promise<string> {
+  /**
+   * An absolute signed URL to the artifact's bytes, valid for `ttlSeconds` and only while the
+   * release stays as it is now (downloadGeneration). Whatever the storage: with S3 the signed
+   * route checks the release, then redirects to a presigned URL of PRESIGN_TTL_SECONDS.
+   */
+  downloadUrl(artifact: Artifact, release: DownloadRelease, ttlSeconds: number): string {
     if (!artifact.storageKey) throw ApiError.notFound('The release has no uploaded artifact');
-    if (this.storage.presignGet) {
-      try {
-        return await this.storage.presignGet(artifact.storageKey, {
-          expiresInSeconds: ttlSeconds,
-          contentDisposition: contentDisposition(artifact.filename),
-          contentType: artifact.contentType || 'application/octet-stream',
-        });
-      } catch (error) {
-        this.logger.error(`presigning artifact ${artifact.id} failed: ${(error as Error)?.message}`);
-        throw new ApiError(503, ErrorCode.STORAGE_UNAVAILABLE, 'The storage is unavailable, try again later', undefined, { 'Retry-After': '5' });
-      }
-    }
     const expires = Math.floor(Date.now() / 1000) + ttlSeconds;
-    const signature = this.signer.sign({ accountId: artifact.accountId, artifactId: artifact.id, filename: artifact.filename, expires });
-    return `${this.config.publicUrl}${accountPath(artifact.accountId)}/artifacts/${artifact.id}/${encodeFilenamePath(artifact.filename)}?expires=${expires}&signature=${signature}`;
+    const generation = downloadGeneration(artifact.storageKey, release);
+    const signature = this.signer.sign({ accountId: artifact.accountId, artifactId: artifact.id, filename: artifact.filename, expires, generation });
+    return `${this.config.publicUrl}${accountPath(artifact.accountId)}/artifacts/${artifact.id}/${encodeFilenamePath(artifact.filename)}?expires=${expires}&g=${generation}&signature=${signature}`;
+  }
+
+  /** A short-lived presigned URL (S3 only), for a route that has just checked the release. */
+  async presignedUrl(artifact: Artifact): Promise<string> {
+    if (!artifact.storageKey || !this.storage.presignGet) throw ApiError.notFound('The release has no uploaded artifact');
+    try {
+      return await this.storage.presignGet(artifact.storageKey, {
+        expiresInSeconds: PRESIGN_TTL_SECONDS,
+        contentDisposition: contentDisposition(artifact.filename),
+        contentType: artifact.contentType || 'application/octet-stream',
+      });
+    } catch (error) {
+      this.logger.error(`presigning artifact ${artifact.id} failed: ${(error as Error)?.message}`);
+      throw new ApiError(503, ErrorCode.STORAGE_UNAVAILABLE, 'The storage is unavailable, try again later', undefined, { 'Retry-After': '5' });
+    }
   }
 
   /** `DELETE /releases/:id/artifact`: removes the file and its row; a PUBLISHED release becomes NOT_PUBLISHED. */

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { AppConfig } from '../config/config';
@@ -13,13 +13,25 @@ export interface DownloadTarget {
   filename: string;
   /** Unix seconds. */
   expires: number;
+  /**
+   * What the URL was issued for (downloadGeneration): the stored object and the release's
+   * status. A yank, a delete or a replacement changes it, and every URL issued before stops working.
+   */
+  generation?: string;
+}
+
+/** The state a download URL is bound to: the artifact's storage key and its release's status and yank time. */
+export function downloadGeneration(storageKey: string, release: { status: string; yanked: Date | string | null }): string {
+  const yanked = release.yanked ? new Date(release.yanked).getTime() : 0;
+  return createHash('sha256').update(`${storageKey}\n${release.status}\n${yanked}`).digest('hex').slice(0, 16);
 }
 
 export type SignatureCheck = 'valid' | 'invalid' | 'expired';
 
 /** JSON of an array: unambiguous whatever characters a filename holds. */
 export function canonicalDownloadString(t: DownloadTarget): string {
-  return JSON.stringify(['shipgate-download-v1', t.accountId.toLowerCase(), t.artifactId.toLowerCase(), t.filename, t.expires]);
+  const fields = ['shipgate-download-v1', t.accountId.toLowerCase(), t.artifactId.toLowerCase(), t.filename, t.expires];
+  return JSON.stringify(t.generation === undefined ? fields : [...fields, t.generation]);
 }
 
 /** Hex (64 characters) or base64url (43 characters) of 32 bytes; anything else is null. */

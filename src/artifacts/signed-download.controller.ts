@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Account } from '../accounts/account.entity';
-import { CurrentAccount, Public } from '../auth/decorators';
+import { CurrentAccount, NotRateLimited, Public } from '../auth/decorators';
 import { ApiError } from '../jsonapi/errors';
 import { queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
@@ -27,6 +27,7 @@ export class SignedDownloadController {
 
   @Get(':artifactId/*filename')
   @Public()
+  @NotRateLimited()
   async download(
     @CurrentAccount() account: Account,
     @Param('artifactId') artifactId: string,
@@ -38,17 +39,24 @@ export class SignedDownloadController {
     res.setHeader('Cache-Control', 'private, no-cache');
     const expires = queryParam(query, 'expires');
     const signature = queryParam(query, 'signature');
+    const generation = queryParam(query, 'g');
     const target = {
       accountId: account.id,
       artifactId,
       filename: Array.isArray(filename) ? filename.join('/') : filename,
       expires: expires !== undefined && /^\d{1,12}$/.test(expires) ? Number(expires) : NaN,
+      generation,
     };
     const check = signature ? this.signer.verify(target, signature) : 'invalid';
     if (check === 'invalid') throw new ApiError(403, ArtifactErrorCode.SIGNATURE_INVALID, 'The download URL is not validly signed');
     if (check === 'expired') throw new ApiError(403, ArtifactErrorCode.SIGNATURE_EXPIRED, 'The download URL has expired');
-    const artifact = await this.artifacts.findUploadedById(account.id, artifactId);
+    // yanked, deleted or replaced since the URL was issued: gone
+    const artifact = await this.artifacts.findForSignedUrl(account.id, artifactId, generation);
     if (!artifact) throw ApiError.notFound('The artifact was not found');
+    if (this.storage.presignGet) {
+      res.redirect(302, await this.artifacts.presignedUrl(artifact));
+      return;
+    }
     await sendArtifact(req, res, artifact, this.storage);
   }
 }

@@ -9,8 +9,9 @@ import { BearerStrategy } from './bearer.strategy';
 import type { Bearer } from './bearer';
 import { extractCredential } from './credentials';
 import type { Credential } from './credentials';
-import { ACCOUNT_LOCATOR, IS_PUBLIC, OWN_CREDENTIAL } from './decorators';
+import { ACCOUNT_LOCATOR, IS_PUBLIC, NOT_RATE_LIMITED, OWN_CREDENTIAL } from './decorators';
 import type { AccountLocator, AuthenticatedRequest } from './decorators';
+import { RateLimitsService } from '../ratelimit/rate-limits.service';
 
 /**
  * Runs this app's passport-http-bearer strategy (not the name registered on passport's process-wide
@@ -34,7 +35,14 @@ interface RouteAuth {
   isPublic: boolean;
   /** The route checks a credential of its own (`@ChecksOwnCredential()`): the guard stays out. */
   ownCredential: boolean;
+  /** Outside the rate limits (`@NotRateLimited()`: signed download URLs, health checks). */
+  unlimited: boolean;
   locator?: AccountLocator;
+}
+
+/** `next(value)` now, or once `value` resolves: the warm path stays free of promises. */
+function then<T, U>(value: T | Promise<T>, next: (value: T) => U | Promise<U>): U | Promise<U> {
+  return value instanceof Promise ? value.then(next) : next(value);
 }
 
 /**
@@ -42,6 +50,13 @@ interface RouteAuth {
  * `@AccountFrom()` locator), reads the credential (Bearer, License, ?key=, ?auth=, ?token=) and
  * stores the Bearer on the request. `@Public()` routes also admit anonymous callers; a credential
  * that is sent must still be valid.
+ *
+ * Also applies the rate limits (API §10): an anonymous request counts against its IP, a valid
+ * credential against itself, a failing one against its IP (stricter); an address out of failed
+ * checks is refused before its credential is even looked at.
+ *
+ * On the hot path (an update check with a license key) the account and the license come from
+ * memory synchronously; only the limiter's own calls are awaited.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -52,50 +67,82 @@ export class AuthGuard implements CanActivate {
     private readonly moduleRef: ModuleRef,
     private readonly auth: AuthService,
     private readonly bearerStrategy: BearerStrategy,
+    private readonly limits: RateLimitsService,
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const http = context.switchToHttp();
     const req = http.getRequest<Request & AuthenticatedRequest>();
+    const res = http.getResponse<Response>();
     const route = this.route(context);
     if (route.ownCredential) return true;
     const credential = extractCredential(req);
-    // the hot path (update checks, downloads): everything warm in memory, answered without a promise
-    const warm = this.authenticateNow(req, route, credential);
-    if (warm) return this.admit(req, route, warm);
-    return this.activate(req, http.getResponse<Response>(), route, credential);
+    const check: Check = { req, res, route, credential, limited: this.limits.enabled && !route.unlimited, presented: credential.kind !== 'none' && credential.kind !== 'basic' };
+    return then(this.resolveAccount(check), () =>
+      then(check.limited && check.presented ? this.limits.assertCredentialChecksAllowed(req) : undefined, () =>
+        then(this.bearer(check), (bearer) => this.admit(check, bearer)),
+      ),
+    );
   }
 
-  private async activate(req: Request & AuthenticatedRequest, res: Response, route: RouteAuth, credential: Credential): Promise<boolean> {
+  /** req.account, from `:account` or the route's locator (synchronously when memory holds it). */
+  private resolveAccount({ req, res, route, credential, limited, presented }: Check): void | Promise<void> {
     const accountParam = req.params?.account as string | undefined;
     if (accountParam) {
-      req.account = await this.auth.resolveAccount(accountParam);
-    } else if (route.locator) {
-      const account = await route.locator.locate(req);
-      if (!account) throw rejectedCredential(credential);
-      req.account = account;
+      const warm = this.auth.accountNow(accountParam);
+      if (warm) {
+        req.account = warm;
+        return;
+      }
+      return this.auth.resolveAccount(accountParam).then((account) => {
+        req.account = account;
+      });
     }
-    return this.admit(req, route, await this.authenticate(req, res, credential));
+    if (!route.locator) return;
+    const warm = route.locator.locateNow?.(req);
+    if (warm) {
+      req.account = warm;
+      return;
+    }
+    return route.locator.locate(req).then(async (account) => {
+      if (account) {
+        req.account = account;
+        return;
+      }
+      if (limited && presented) {
+        // a key or token for no known product is a failed credential check like any other
+        await this.limits.assertCredentialChecksAllowed(req);
+        await this.limits.failedCredential(req, res);
+      }
+      throw rejectedCredential(credential);
+    });
   }
 
-  private admit(req: Request & AuthenticatedRequest, route: RouteAuth, bearer: Bearer): boolean {
+  /** The caller; a license key known to memory needs no promise. A failed check counts against the IP. */
+  private bearer({ req, res, credential, limited, presented }: Check): Bearer | Promise<Bearer> {
+    if (credential.kind === 'none') return { kind: 'anonymous', accountId: req.account?.id ?? null };
+    if (credential.kind === 'license' && req.account) {
+      const warm = this.auth.authenticateLicenseNow(req.account, credential.key);
+      if (warm) return warm;
+    }
+    return this.authenticate(req, res, credential).catch(async (error: unknown) => {
+      if (limited && presented && error instanceof ApiError && error.status === 401) await this.limits.failedCredential(req, res);
+      throw error;
+    });
+  }
+
+  private admit({ req, res, route, limited }: Check, bearer: Bearer): boolean | Promise<boolean> {
     req.bearer = bearer;
-    if (bearer.kind === 'anonymous' && !route.isPublic) throw ApiError.tokenMissing();
-    return true;
-  }
-
-  /**
-   * The Bearer when the account and the credential are known from memory alone (a license key or
-   * no credential), else undefined: `activate` does the full work (and raises the errors).
-   */
-  private authenticateNow(req: Request & AuthenticatedRequest, route: RouteAuth, credential: Credential): Bearer | undefined {
-    if (credential.kind !== 'license' && credential.kind !== 'none') return undefined;
-    const accountParam = req.params?.account as string | undefined;
-    const account = accountParam ? this.auth.accountNow(accountParam) : route.locator?.locateNow?.(req);
-    if (!account) return undefined;
-    req.account = account;
-    if (credential.kind === 'none') return { kind: 'anonymous', accountId: account.id };
-    return this.auth.authenticateLicenseNow(account, credential.key);
+    if (bearer.kind === 'anonymous') {
+      const admitted = () => {
+        if (!route.isPublic) throw ApiError.tokenMissing();
+        return true;
+      };
+      return limited ? this.limits.anonymousRequest(req, res).then(admitted) : admitted();
+    }
+    // an authenticated answer is the caller's own: no shared cache may keep it
+    res.setHeader('Cache-Control', 'no-store');
+    return limited ? this.limits.credentialRequest(credentialId(bearer), res).then(() => true) : true;
   }
 
   private route(context: ExecutionContext): RouteAuth {
@@ -108,6 +155,7 @@ export class AuthGuard implements CanActivate {
       route = {
         isPublic: isPublic === true,
         ownCredential: isPublic === OWN_CREDENTIAL,
+        unlimited: this.reflector.getAllAndOverride<boolean>(NOT_RATE_LIMITED, targets) === true,
         locator: locator ? this.moduleRef.get(locator, { strict: false }) : undefined,
       };
       this.routes.set(handler, route);
@@ -142,5 +190,29 @@ export function rejectedCredential(credential: Credential): ApiError {
       return new ApiError(401, ErrorCode.LICENSE_INVALID, 'The license key is invalid');
     default:
       return new ApiError(401, ErrorCode.TOKEN_INVALID, 'The token is invalid, revoked or expired', { header: 'Authorization' });
+  }
+}
+
+/** One request's authentication, as the guard's steps pass it along. */
+interface Check {
+  req: Request & AuthenticatedRequest;
+  res: Response;
+  route: RouteAuth;
+  credential: Credential;
+  /** The rate limits apply to this request. */
+  limited: boolean;
+  /** A credential was sent (not none, not Basic, which only POST /tokens reads). */
+  presented: boolean;
+}
+
+/** What a credential's own rate limit is keyed by. */
+function credentialId(bearer: Exclude<Bearer, { kind: 'anonymous' }>): string {
+  switch (bearer.kind) {
+    case 'root':
+      return 'root';
+    case 'license':
+      return `license:${bearer.license.id}`;
+    default:
+      return `token:${bearer.tokenId}`;
   }
 }

@@ -32,6 +32,11 @@ export interface AccountLocator {
 /** The routes' account comes from this provider (looked up in the app) instead of `:account`. */
 export const AccountFrom = (locator: Type<AccountLocator>) => SetMetadata(ACCOUNT_LOCATOR, locator);
 
+export const NOT_RATE_LIMITED = 'shipgate:not-rate-limited';
+
+/** The route is outside the rate limits (signed download URLs, health checks: API §10). */
+export const NotRateLimited = () => SetMetadata(NOT_RATE_LIMITED, true);
+
 export interface AuthenticatedRequest {
   bearer: Bearer;
   account?: Account;

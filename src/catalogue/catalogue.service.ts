@@ -61,6 +61,8 @@ export class CatalogueService {
   /** license id -> its cache key; release id -> product id (to apply notifications that name only ids). */
   private readonly licenseKeys = new Map<string, string>();
   private readonly releaseProducts = new Map<string, string>();
+  /** Counter totals flushed lately (oldest first), for loads that started before them. */
+  private readonly recentCounters = new Map<string, { downloads: number; upgrades: number; at: number }>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -278,7 +280,15 @@ export class CatalogueService {
 
   /** Absolute counter values written by some instance's flush (counters only grow). */
   applyCounters(rows: Iterable<{ id: string; downloads: number; upgrades: number }>): void {
+    const now = Date.now();
+    for (const [id, c] of this.recentCounters) {
+      if (now - c.at <= RECENT_COUNTERS_MS) break; // oldest first
+      this.recentCounters.delete(id);
+    }
     for (const row of rows) {
+      // a load whose snapshot predates this flush may still be running: it applies these when it lands
+      this.recentCounters.delete(row.id);
+      this.recentCounters.set(row.id, { downloads: row.downloads, upgrades: row.upgrades, at: now });
       const productId = this.releaseProducts.get(row.id);
       const release = productId ? this.releases.peek(productId)?.byId.get(row.id)?.release : undefined;
       if (!release) continue;
@@ -357,8 +367,15 @@ export class CatalogueService {
       const artifactOf = new Map(artifacts.map((a) => [a.releaseId, a]));
       const required = new Map<string, string[]>();
       for (const c of constraints) required.set(c.release_id, [...(required.get(c.release_id) ?? []), c.entitlement_id]);
-      // the rows are never changed in place but for their counters: their wire form is built once
-      for (const r of releases) markStable(r);
+      for (const r of releases) {
+        const flushed = this.recentCounters.get(r.id);
+        if (flushed) {
+          r.downloads = Math.max(r.downloads, flushed.downloads);
+          r.upgrades = Math.max(r.upgrades, flushed.upgrades);
+        }
+        // never changed in place but for their counters: their wire form is built once
+        markStable(r);
+      }
       for (const a of artifacts) markStable(a);
       const entries: CatalogueRelease[] = releases.map((release) => ({
         release,
@@ -373,6 +390,9 @@ export class CatalogueService {
 }
 
 const NO_LICENSES: readonly LicenseFacts[] = [];
+
+/** How long flushed counter totals are kept for loads running meanwhile (a load takes well under this). */
+const RECENT_COUNTERS_MS = 60_000;
 
 function accountCacheKey(idOrSlug: string): string {
   return isUuid(idOrSlug) ? `id:${idOrSlug.toLowerCase()}` : `slug:${idOrSlug.toLowerCase()}`;

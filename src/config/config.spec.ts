@@ -35,6 +35,17 @@ describe('loadConfig', () => {
     ['SIGNING_SECRET', { SIGNING_SECRET: 'short' }],
     ['ROOT_TOKEN', { ROOT_TOKEN: 'short' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['RATE_LIMIT', { RATE_LIMIT: 'maybe' }],
+    ['RATE_LIMIT_ANONYMOUS_PER_MIN', { RATE_LIMIT_ANONYMOUS_PER_MIN: '0' }],
+    ['RATE_LIMIT_FAILED_AUTH_PER_15MIN', { RATE_LIMIT_FAILED_AUTH_PER_15MIN: 'many' }],
+    ['RATE_LIMIT_SIGNIN_PER_15MIN', { RATE_LIMIT_SIGNIN_PER_15MIN: '-1' }],
+    ['RATE_LIMIT_CREDENTIAL_PER_MIN', { RATE_LIMIT_CREDENTIAL_PER_MIN: '1.5' }],
+    ['REDIS_URL', { REDIS_URL: 'http://redis:6379' }],
+    ['REDIS_KEY_PREFIX', { REDIS_KEY_PREFIX: 'has space' }],
+    ['TRUST_PROXY', { TRUST_PROXY: 'everyone' }],
+    ['CORS_ORIGINS', { CORS_ORIGINS: 'admin.example.com' }],
+    ['STATEMENT_TIMEOUT_MS', { STATEMENT_TIMEOUT_MS: '10' }],
+    ['UPLOAD_IDLE_TIMEOUT_SECONDS', { UPLOAD_IDLE_TIMEOUT_SECONDS: '0' }],
   ])('names %s when it is invalid', (variable, env) => {
     const error = errorOf(env as Record<string, string>);
     expect(error).toBeInstanceOf(ConfigError);
@@ -44,5 +55,24 @@ describe('loadConfig', () => {
 
   it('never puts a secret value in the message', () => {
     expect(errorOf({ ROOT_TOKEN: 'sekrit' }).message).not.toContain('sekrit');
+    expect(errorOf({ REDIS_URL: 'http://:sekrit-password@redis:6379' }).message).not.toContain('sekrit');
+  });
+
+  it('has the limits and timeouts of API §10 by default, and reads every RATE_LIMIT_* variable', () => {
+    const config = loadConfig({});
+    expect(config.rateLimit).toEqual({ enabled: true, anonymousPerMin: 120, failedAuthPer15Min: 50, signinPer15Min: 10, credentialPerMin: 1200 });
+    expect(config).toMatchObject({ corsOrigins: '*', statementTimeoutMs: 10000, uploadIdleTimeoutMs: 120000, trustProxy: false, redisKeyPrefix: 'shipgate:' });
+    expect(config.redisUrl).toBeUndefined();
+    const lifted = loadConfig({
+      RATE_LIMIT_ANONYMOUS_PER_MIN: '100000000',
+      RATE_LIMIT_FAILED_AUTH_PER_15MIN: '100000000',
+      RATE_LIMIT_SIGNIN_PER_15MIN: '100000000',
+      RATE_LIMIT_CREDENTIAL_PER_MIN: '100000000',
+    });
+    expect(lifted.rateLimit).toEqual({ enabled: true, anonymousPerMin: 1e8, failedAuthPer15Min: 1e8, signinPer15Min: 1e8, credentialPerMin: 1e8 });
+    expect(loadConfig({ RATE_LIMIT: 'off' }).rateLimit.enabled).toBe(false);
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, https://b.example:8443' }).corsOrigins).toEqual(['https://a.example', 'https://b.example:8443']);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toBe('loopback,10.0.0.0/8');
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
   });
 });

@@ -33,6 +33,32 @@ export interface AppConfig {
   catalogue: CatalogueConfig;
   /** How often counted downloads and upgrades are written to the database. */
   countersFlushMs: number;
+  rateLimit: RateLimitConfig;
+  /** Redis for rate-limit counters shared by every instance; in memory per instance when absent. */
+  redisUrl?: string;
+  /** Prefix of every Redis key (instances that share limits share it; separate deployments on one Redis must not). */
+  redisKeyPrefix: string;
+  /** Express `trust proxy` value: which proxies' X-Forwarded-For names the client (false: the socket's address). */
+  trustProxy: string | number | boolean;
+  /** Origins answered by CORS: `*` or an exact list. */
+  corsOrigins: '*' | string[];
+  /** PostgreSQL statement timeout, also the client-side limit on one query's wait. */
+  statementTimeoutMs: number;
+  /** An upload whose client sends no byte for this long is abandoned; staged leftovers older than this plus a minute are swept. */
+  uploadIdleTimeoutMs: number;
+}
+
+/** Counts per window (API §10); `enabled: false` (RATE_LIMIT=off) disables every limit. */
+export interface RateLimitConfig {
+  enabled: boolean;
+  /** Requests without a credential, per client IP and minute. */
+  anonymousPerMin: number;
+  /** Requests whose credential fails (unknown key or token, wrong password), per client IP and 15 minutes. */
+  failedAuthPer15Min: number;
+  /** Failed sign-ins (`POST /tokens`) per account and email and 15 minutes. */
+  signinPer15Min: number;
+  /** Requests per valid credential (token, license, root token) and minute. */
+  credentialPerMin: number;
 }
 
 /** The hot path's in-memory catalogue (src/catalogue). */
@@ -146,5 +172,56 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   };
   const countersFlushMs = integer(env, 'COUNTERS_FLUSH_MS', 1000, 10, 60000);
 
-  return { port, databaseUrl, dataDir, rootToken, publicUrl, storageDriver, s3, signingSecret, logLevel, logFormat, metricsToken, passwordHashCost, catalogue, countersFlushMs };
+  const rateLimitSwitch = optional(env, 'RATE_LIMIT') ?? 'on';
+  if (!/^(on|off)$/i.test(rateLimitSwitch)) throw new ConfigError('RATE_LIMIT', 'must be on or off');
+  const rateLimit: RateLimitConfig = {
+    enabled: rateLimitSwitch.toLowerCase() === 'on',
+    anonymousPerMin: integer(env, 'RATE_LIMIT_ANONYMOUS_PER_MIN', 120, 1, 1_000_000_000),
+    failedAuthPer15Min: integer(env, 'RATE_LIMIT_FAILED_AUTH_PER_15MIN', 50, 1, 1_000_000_000),
+    signinPer15Min: integer(env, 'RATE_LIMIT_SIGNIN_PER_15MIN', 10, 1, 1_000_000_000),
+    credentialPerMin: integer(env, 'RATE_LIMIT_CREDENTIAL_PER_MIN', 1200, 1, 1_000_000_000),
+  };
+
+  const redisUrl = optional(env, 'REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) throw new ConfigError('REDIS_URL', 'must be a redis:// or rediss:// URL');
+
+  const redisKeyPrefix = optional(env, 'REDIS_KEY_PREFIX') ?? 'shipgate:';
+  if (!/^[\w:.-]{1,64}$/.test(redisKeyPrefix)) throw new ConfigError('REDIS_KEY_PREFIX', 'must be 1 to 64 letters, digits or _ : . -');
+
+  const trustProxy = parseTrustProxy(optional(env, 'TRUST_PROXY'));
+
+  const corsRaw = optional(env, 'CORS_ORIGINS') ?? '*';
+  let corsOrigins: '*' | string[] = '*';
+  if (corsRaw !== '*') {
+    corsOrigins = corsRaw.split(',').map((o) => o.trim()).filter(Boolean);
+    for (const origin of corsOrigins) {
+      if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new ConfigError('CORS_ORIGINS', `must be * or comma-separated origins such as https://admin.example.com (got ${JSON.stringify(origin)})`);
+    }
+    if (!corsOrigins.length) throw new ConfigError('CORS_ORIGINS', 'must be * or comma-separated origins');
+  }
+
+  const statementTimeoutMs = integer(env, 'STATEMENT_TIMEOUT_MS', 10000, 100, 3_600_000);
+  const uploadIdleTimeoutMs = integer(env, 'UPLOAD_IDLE_TIMEOUT_SECONDS', 120, 1, 86400) * 1000;
+
+  return {
+    port, databaseUrl, dataDir, rootToken, publicUrl, storageDriver, s3, signingSecret, logLevel, logFormat, metricsToken, passwordHashCost, catalogue, countersFlushMs,
+    rateLimit, redisUrl, redisKeyPrefix, trustProxy, corsOrigins, statementTimeoutMs, uploadIdleTimeoutMs,
+  };
+}
+
+/**
+ * TRUST_PROXY: unset (the socket's address is the client), `true` (any proxy: only behind one that
+ * overwrites X-Forwarded-For), a hop count, or comma-separated addresses/subnets/`loopback`...
+ */
+function parseTrustProxy(raw: string | undefined): string | number | boolean {
+  if (raw === undefined || /^(false|0|no)$/i.test(raw)) return false;
+  if (/^(true|yes)$/i.test(raw)) return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const parts = raw.split(',').map((p) => p.trim());
+  for (const p of parts) {
+    if (!/^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)$/.test(p)) {
+      throw new ConfigError('TRUST_PROXY', 'must be true, a hop count, or comma-separated addresses, subnets, loopback, linklocal or uniquelocal');
+    }
+  }
+  return parts.join(',');
 }

@@ -1,7 +1,15 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { ENTITIES, MIGRATIONS } from './entities';
 
-export function dataSourceOptions(url: string): DataSourceOptions {
+/** API §10: a request that waits longer than this for a pooled connection gets 503. */
+export const POOL_WAIT_MS = 5000;
+
+/**
+ * `statementTimeoutMs` bounds every statement twice: PostgreSQL cancels it (statement_timeout),
+ * and the client gives up as well (query_timeout), so that a frozen server that cancels nothing
+ * cannot pin a request either.
+ */
+export function dataSourceOptions(url: string, statementTimeoutMs?: number): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -11,7 +19,11 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     synchronize: false,
     migrationsRun: false,
     logging: false,
-    extra: { max: 20, connectionTimeoutMillis: 5000 },
+    extra: {
+      max: 20,
+      connectionTimeoutMillis: POOL_WAIT_MS,
+      ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs, query_timeout: statementTimeoutMs + 250 } : {}),
+    },
   };
 }
 

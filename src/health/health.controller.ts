@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Public } from '../auth/decorators';
+import { NotRateLimited, Public } from '../auth/decorators';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
 import { ApiAnswer } from '../openapi/decorators';
 
@@ -18,6 +18,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 @Controller('health')
 @Public()
+@NotRateLimited()
 export class HealthController {
   constructor(
     @InjectDataSource() private readonly db: DataSource,

@@ -2,10 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { parse as parseQueryString } from 'node:querystring';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
+import type { AppConfig } from '../config/config';
+import { edgeHeaders } from './edge';
 import { ApiError, ErrorCode } from './errors';
 import { acceptsJsonApi, acceptableContentType, hasBody, isRawBodyRoute, isSignedDownloadRoute, JSONAPI_MEDIA_TYPE, responseMediaType } from './media-type';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+/** API §10: a JSON body must arrive whole within 30 s (uploads have their own idle timeout). */
+export const BODY_TIMEOUT_MS = 30_000;
 
 const parseJson = express.json({
   type: ['application/vnd.api+json', 'application/json'],
@@ -29,29 +33,33 @@ export type ErrorResponder = (error: unknown, req: Request, res: Response) => vo
 /**
  * The JSON:API edge, one plain express middleware in front of every route (not Nest middleware:
  * an update check pays for one function call, no router layer per concern and no promise):
- * - a request id, echoed as X-Request-Id;
+ * - a request id, echoed as X-Request-Id; the headers of API §10 and CORS (see edgeHeaders);
  * - NUL in the path or query is 400 (PostgreSQL text cannot hold it);
+ * - the query string, parsed once;
  * - `/v1` media types: 406 for an Accept that rules JSON:API out, 415 for a body in another type;
- * - the JSON body (400 malformed, 413 over 1 MiB), parsed only when there is one; artifact
- *   uploads stream raw.
+ * - the JSON body, parsed only when there is one (400 malformed, 413 over 1 MiB, 408 when slower
+ *   than 30 s, 415 for a charset other than UTF-8, 400 for a lone surrogate or a body that does
+ *   not decompress); artifact uploads stream raw.
  * Its errors are rendered by `respond` (the global filter's renderer).
  */
-export function jsonApiEdge(respond: ErrorResponder) {
+export function jsonApiEdge(config: Pick<AppConfig, 'corsOrigins'>, respond: ErrorResponder) {
+  const headers = edgeHeaders(config);
   return function edge(req: Request, res: Response, next: NextFunction): void {
     const r = req as EdgeRequest;
     const incoming = req.headers['x-request-id'];
     r.id = typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', r.id);
+    if (headers(req, res, r.id)) return; // a CORS preflight, answered
     const url = req.url;
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    // express 5 parses the query string again on every read of req.query (the guard, the route's
-    // locator and the handler each read it): parse it once ('simple' parser, as the app is set)
-    Object.defineProperty(req, 'query', { value: q < 0 ? {} : parseQueryString(url.slice(q + 1)), writable: true, enumerable: true, configurable: true });
     if (path.startsWith('/v3/')) r.plainErrors = true;
     if (url.includes('%00')) {
       return respond(new ApiError(400, ErrorCode.PARAMETER_INVALID, 'The URL must not contain NUL characters'), req, res);
     }
+    // express 5 parses the query string again on every read of req.query (the guard, the route's
+    // locator and the handler each read it): parse it once ('simple' parser, as the app is set)
+    Object.defineProperty(req, 'query', { value: q < 0 ? {} : parseQueryString(url.slice(q + 1)), writable: true, enumerable: true, configurable: true });
     const body = hasBody(req) && !isRawBodyRoute(req);
     if (path.startsWith('/v1/') && !isSignedDownloadRoute(req)) {
       if (!acceptsJsonApi(req.headers.accept)) {
@@ -69,6 +77,70 @@ export function jsonApiEdge(respond: ErrorResponder) {
     }
     // most requests (every update check) have no body: nothing to parse
     if (!body) return next();
-    parseJson(req, res, (error?: unknown) => (error ? respond(error, req, res) : next()));
+    readJsonBody(req, res).then(next, (error: unknown) => respond(error, req, res));
   };
+}
+
+/** The JSON body, checked for what PostgreSQL and the API need (UTF-8 text, no lone surrogates). */
+async function readJsonBody(req: Request, res: Response): Promise<void> {
+  const charset = charsetOf(req.headers['content-type']);
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new ApiError(415, ErrorCode.MEDIA_TYPE_UNSUPPORTED, 'The request body must be UTF-8', { header: 'Content-Type' });
+  }
+  await readWithin(BODY_TIMEOUT_MS, req, res);
+  const pointer = loneSurrogatePointer(req.body);
+  if (pointer !== null) {
+    throw new ApiError(400, ErrorCode.CHARACTER_INVALID, 'A string holds a lone UTF-16 surrogate (not a character)', { pointer });
+  }
+}
+
+/** Reads the body, or fails with 408 (and closes the connection) when it does not arrive in time. */
+function readWithin(ms: number, req: Request, res: Response): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      res.setHeader('Connection', 'close');
+      reject(new ApiError(408, ErrorCode.REQUEST_TIMEOUT, `The request body did not arrive within ${ms / 1000} s`));
+    }, ms);
+    parseJson(req, res, (error?: unknown) => {
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve();
+    });
+  });
+}
+
+/** The charset parameter of a Content-Type, lowercased, or undefined. */
+function charsetOf(contentType: string | undefined): string | undefined {
+  const m = contentType ? /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType) : null;
+  return m ? m[1].toLowerCase() : undefined;
+}
+
+/** A lone UTF-16 surrogate: in `u` mode a well-formed pair is one code point and does not match. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+function escapePointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/**
+ * The JSON pointer of the first string (value or member name) holding a lone surrogate (JSON
+ * allows `"\ud800"`, but it is no text: PostgreSQL would keep U+FFFD instead), else null.
+ * Iterative, so hostile depth cannot overflow the stack.
+ */
+export function loneSurrogatePointer(value: unknown): string | null {
+  const stack: Array<[unknown, string]> = [[value, '']];
+  while (stack.length) {
+    const [v, pointer] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) return pointer;
+    } else if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) stack.push([v[i], `${pointer}/${i}`]);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, item] of Object.entries(v)) {
+        if (LONE_SURROGATE.test(k)) return `${pointer}/${escapePointer(k)}`;
+        stack.push([item, `${pointer}/${escapePointer(k)}`]);
+      }
+    }
+  }
+  return null;
 }

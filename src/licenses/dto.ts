@@ -11,7 +11,7 @@ import type { ExpirationStrategy } from './license.entity';
 export class UpdateLicenseDto {
   @IsOptional()
   @IsString({ message: 'must be a string' })
-  @Matches(GIVEN_LICENSE_KEY, { message: 'must be 1 to 255 visible ASCII characters (no spaces)' })
+  @Matches(GIVEN_LICENSE_KEY, { message: 'must be 8 to 255 visible ASCII characters (no spaces)' })
   key?: string | null;
 
   @IsOptional()

@@ -21,9 +21,11 @@ describe('generateLicenseKey', () => {
     expect(seen.size).toBe(16);
   });
 
-  it('accepts the generated format as a given key and refuses whitespace or control characters', () => {
+  it('accepts the generated format as a given key and refuses short keys, whitespace or control characters', () => {
     expect(GIVEN_LICENSE_KEY.test(generateLicenseKey())).toBe(true);
-    expect(GIVEN_LICENSE_KEY.test('a')).toBe(true);
+    expect(GIVEN_LICENSE_KEY.test('a')).toBe(false);
+    expect(GIVEN_LICENSE_KEY.test('abcdefg')).toBe(false);
+    expect(GIVEN_LICENSE_KEY.test('abcdefgh')).toBe(true);
     expect(GIVEN_LICENSE_KEY.test('x'.repeat(255))).toBe(true);
     expect(GIVEN_LICENSE_KEY.test('')).toBe(false);
     expect(GIVEN_LICENSE_KEY.test('x'.repeat(256))).toBe(false);

@@ -10,5 +10,5 @@ export function generateLicenseKey(): string {
   return hex.match(/.{6}/g)!.join('-');
 }
 
-/** A key chosen by the vendor: 1..255 visible ASCII characters (no whitespace, no control characters). */
-export const GIVEN_LICENSE_KEY = /^[\x21-\x7E]{1,255}$/;
+/** A key chosen by the vendor: 8..255 visible ASCII characters (no whitespace, no control characters): short keys are guessable. */
+export const GIVEN_LICENSE_KEY = /^[\x21-\x7E]{8,255}$/;

@@ -16,6 +16,7 @@ import { TokenSerializer, withoutSecret } from './token.serializer';
 import { TOKEN_SORT, TokensService } from './tokens.service';
 import { SettlesCatalogue } from '../catalogue/settle.interceptor';
 import { ApiDocument, ApiJsonApiBody, ApiListQuery, ApiNoContent } from '../openapi/decorators';
+import { RateLimitsService } from '../ratelimit/rate-limits.service';
 
 const LIST = { sort: Object.keys(TOKEN_SORT), fields: { tokens: TokenSerializer.attributeNames } };
 const optionalBody = new JsonApiBodyPipe({ type: 'tokens', dto: CreateTokenDto, attributes: TOKEN_ATTRIBUTES });
@@ -26,6 +27,7 @@ export class TokensController {
   constructor(
     private readonly tokens: TokensService,
     private readonly users: UsersService,
+    private readonly limits: RateLimitsService,
   ) {}
 
   /** HTTP Basic `email:password` -> a new token for that user (admin token for an admin). */
@@ -39,13 +41,17 @@ export class TokensController {
       throw new ApiError(401, 'TOKEN_MISSING', 'Send HTTP Basic credentials (email:password) to create a token', { header: 'Authorization' });
     }
     const dto = body && Object.keys(body as object).length ? await optionalBody.transform(body) : new CreateTokenDto();
+    // failed sign-ins are limited per email and per address, checked before the (slow) hash
+    await this.limits.assertSignInAllowed(req, account.id, credential.username);
     const user = await this.users.findWithPassword(account.id, credential.username);
-    const valid = await verifyPassword(credential.password, user?.passwordDigest ?? null);
+    const valid = await verifyPassword(credential.password, user?.passwordDigest ?? null, this.users.passwordHashCost);
     if (!user || !valid) {
+      await this.limits.failedSignIn(req, res, account.id, credential.username);
       res.setHeader('WWW-Authenticate', 'Basic realm="shipgate"');
       throw new ApiError(401, 'CREDENTIALS_INVALID', 'email and password must be valid', { header: 'Authorization' });
     }
     const token = await this.tokens.issueForUser(user, dto);
+    res.setHeader('Cache-Control', 'no-store');
     const doc = singleDocument(TokenSerializer, token);
     return created(res, doc);
   }

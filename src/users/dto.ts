@@ -22,6 +22,13 @@ export class CreateUserDto {
   password?: string | null;
 }
 
-export class UpdateUserDto extends CreateUserDto {}
+export class UpdateUserDto extends CreateUserDto {
+  /** Write-only: needed when a user changes its own password. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(72)
+  currentPassword?: string;
+}
 
 export const USER_ATTRIBUTES = ['email', 'firstName', 'lastName', 'role', 'password'] as const;
+export const USER_UPDATE_ATTRIBUTES = [...USER_ATTRIBUTES, 'currentPassword'] as const;

@@ -8,7 +8,7 @@ import { ApiError } from '../jsonapi/errors';
 import { parseListQuery } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { created, listDocument, singleDocument } from '../jsonapi/serializer';
-import { CreateUserDto, UpdateUserDto, USER_ATTRIBUTES } from './dto';
+import { CreateUserDto, UpdateUserDto, USER_ATTRIBUTES, USER_UPDATE_ATTRIBUTES } from './dto';
 import { UserSerializer } from './user.serializer';
 import { USER_SORT, UserPolicy, UsersService } from './users.service';
 import { SettlesCatalogue } from '../catalogue/settle.interceptor';
@@ -57,7 +57,7 @@ export class UsersController {
     @CurrentBearer() bearer: Bearer,
     @CurrentAccount() account: Account,
     @Param('id') id: string,
-    @JsonApiBody({ type: 'users', dto: UpdateUserDto, attributes: USER_ATTRIBUTES, partial: true }) dto: UpdateUserDto,
+    @JsonApiBody({ type: 'users', dto: UpdateUserDto, attributes: USER_UPDATE_ATTRIBUTES, partial: true }) dto: UpdateUserDto,
   ) {
     return singleDocument(UserSerializer, await this.users.update(bearer, account.id, id, dto));
   }

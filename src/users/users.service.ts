@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import type { Bearer } from '../auth/bearer';
@@ -10,7 +10,7 @@ import { paginate } from '../jsonapi/paginate';
 import type { ListQuery } from '../jsonapi/query';
 import type { PageResult } from '../jsonapi/serializer';
 import { CreateUserDto, UpdateUserDto } from './dto';
-import { hashPassword } from './passwords';
+import { hashPassword, prepareDecoy, verifyPassword } from './passwords';
 import { User } from './user.entity';
 
 export const USER_SORT = { created: ['user.created'], email: ['user.email'] };
@@ -26,11 +26,20 @@ export class UserPolicy {
 }
 
 @Injectable()
-export class UsersService {
+export class UsersService implements OnApplicationBootstrap {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectRepository(User) private readonly users: Repository<User>,
   ) {}
+
+  /** The configured bcrypt cost (new digests, and the decoy for unknown emails). */
+  get passwordHashCost(): number {
+    return this.config.passwordHashCost;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await prepareDecoy(this.config.passwordHashCost);
+  }
 
   async create(accountId: string, dto: CreateUserDto, manager: EntityManager = this.users.manager): Promise<User> {
     const user = manager.create(User, {
@@ -73,6 +82,16 @@ export class UsersService {
     if (!UserPolicy.canManage(bearer)) {
       // a user may change its own profile and password, not its role
       if (dto.role !== undefined && dto.role !== user.role) throw ApiError.forbidden('Only an admin can change a role');
+    }
+    if (dto.password !== undefined && (bearer.kind === 'admin' || bearer.kind === 'user') && bearer.userId === user.id) {
+      // a stolen token alone must not be enough to take the account over
+      const stored = await this.findWithPassword(accountId, user.email);
+      const valid = typeof dto.currentPassword === 'string' && (await verifyPassword(dto.currentPassword, stored?.passwordDigest ?? null, this.config.passwordHashCost));
+      if (!valid) {
+        throw new ApiError(403, 'CURRENT_PASSWORD_INVALID', 'Changing your own password needs your current password (currentPassword)', {
+          pointer: '/data/attributes/currentPassword',
+        });
+      }
     }
     const changes: Partial<User> = {};
     if (dto.email !== undefined) changes.email = dto.email.toLowerCase();

@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
 import { sendArtifact } from '../artifacts/artifact-sender';
 import type { Artifact } from '../artifacts/artifact.entity';
-import { ArtifactsService, DOWNLOAD_TTL_DEFAULT } from '../artifacts/artifacts.service';
+import { ArtifactsService } from '../artifacts/artifacts.service';
 import type { Bearer } from '../auth/bearer';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
@@ -94,7 +94,8 @@ export class V3Service {
     const { artifact, url } = req.method === 'HEAD' ? await this.probe(accountId, release) : await this.artifacts.issueDownload(bearer, accountId, release);
     res.setHeader('Cache-Control', 'private, no-cache');
     if (storage.presignGet) {
-      res.redirect(302, url);
+      // the release was checked just now: a short-lived presigned URL, not the hour-long signed one
+      res.redirect(302, await this.artifacts.presignedUrl(artifact));
       return;
     }
     await sendArtifact(req, res, artifact, storage);
@@ -103,7 +104,7 @@ export class V3Service {
   private async probe(accountId: string, release: Release): Promise<{ artifact: Artifact; url: string }> {
     const artifact = await this.artifacts.findUploaded(accountId, release.id);
     if (!artifact) throw ApiError.notFound('The release has no uploaded artifact');
-    return { artifact, url: this.artifacts.storageDriver.presignGet ? await this.artifacts.downloadUrl(artifact, DOWNLOAD_TTL_DEFAULT) : '' };
+    return { artifact, url: '' };
   }
 
   private present(bearer: Bearer, release: Release): V3Release {

@@ -8,6 +8,7 @@ import { startApp, TestApp } from '../support/app';
 import {
   fetchBytes,
   getArtifact,
+  onTestServer,
   interruptedUpload,
   putArtifact,
   randomFile,
@@ -34,6 +35,14 @@ function s3Env(port: number, bucket = BUCKET): Record<string, string> {
   };
 }
 
+/** Follows a signed Shipgate URL (on the test server) to the presigned S3 URL it redirects to. */
+async function presignedBehind(signedUrl: string): Promise<string> {
+  const hop = await fetchBytes(onTestServer(testApp, signedUrl));
+  if (hop.status !== 302) throw new Error(`the signed URL answered ${hop.status}`);
+  return hop.headers.get('location')!;
+}
+let testApp: TestApp;
+
 describe('artifacts on S3 storage (s3rver)', () => {
   let s3: { run(): Promise<{ port: number }>; close(): Promise<void> };
   let s3Dir: string;
@@ -49,7 +58,7 @@ describe('artifacts on S3 storage (s3rver)', () => {
     const S3 = ((await import('s3rver' as string)) as { default: new (options: Record<string, unknown>) => typeof s3 }).default;
     s3 = new S3({ address: '127.0.0.1', port: 0, silent: true, directory: s3Dir, configureBuckets: [{ name: BUCKET }] });
     port = (await s3.run()).port;
-    t = await startApp(s3Env(port));
+    t = testApp = await startApp(s3Env(port));
     account = await createAccount(t);
     product = await createProduct(t, account);
     licenseKey = (await createLicense(t, account, product.id)).key;
@@ -85,28 +94,43 @@ describe('artifacts on S3 storage (s3rver)', () => {
 
     const got = await getArtifact(t, account, release.id, licenseAuth(licenseKey));
     expect(got.status).toBe(303);
-    expect(got.headers.location).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/${BUCKET}/`));
-    expect(got.headers.location).toMatch(/X-Amz-Signature=/);
     expect(got.body.data.links.redirect).toBe(got.headers.location);
-    const file = await fetchBytes(got.headers.location);
+    // the signed URL checks the release, then redirects to a presigned URL that lives a minute
+    const presigned = await presignedBehind(got.headers.location);
+    expect(presigned).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/${BUCKET}/`));
+    expect(presigned).toMatch(/X-Amz-Signature=/);
+    expect(new URL(presigned).searchParams.get('X-Amz-Expires')).toBe('60');
+    const file = await fetchBytes(presigned);
     expect(file.status).toBe(200);
     expect(file.body.length).toBe(size);
     expect(sha256(file.body)).toBe(sha256(bytes));
     expect(file.headers.get('content-disposition')).toBe(`attachment; filename="app-${size}.tar.gz"`);
     expect((await releaseAttributes(t, account, release.id)).downloads).toBe(1);
 
-    const range = await fetchBytes(got.headers.location, { Range: 'bytes=100-199' });
+    const range = await fetchBytes(presigned, { Range: 'bytes=100-199' });
     expect(range.status).toBe(206);
     expect(range.body.equals(bytes.subarray(100, 200))).toBe(true);
   });
 
-  it('honours ?ttl= for admins in the presigned URL', async () => {
+  it('honours ?ttl= for admins in the signed URL', async () => {
     const release = await createRelease(t, account, product.id);
     await uploadArtifact(t, account, release.id, randomFile(10));
+    const expiresIn = (url: string) => Number(new URL(url).searchParams.get('expires')) - Date.now() / 1000;
     const res = await getArtifact(t, account, release.id, admin(), '?ttl=900');
-    expect(new URL(res.headers.location).searchParams.get('X-Amz-Expires')).toBe('900');
+    expect(Math.abs(expiresIn(res.headers.location) - 900)).toBeLessThan(10);
     const lic = await getArtifact(t, account, release.id, licenseAuth(licenseKey), '?ttl=900');
-    expect(new URL(lic.headers.location).searchParams.get('X-Amz-Expires')).toBe('3600');
+    expect(Math.abs(expiresIn(lic.headers.location) - 3600)).toBeLessThan(10);
+  });
+
+  it('ends every URL of a release at its yank, the presigned ones included', async () => {
+    const release = await createRelease(t, account, product.id);
+    await uploadArtifact(t, account, release.id, randomFile(10));
+    const signed = (await getArtifact(t, account, release.id, licenseAuth(licenseKey))).headers.location;
+    const presigned = await presignedBehind(signed);
+    expect((await api(t, admin()).post(`/v1/accounts/${account.id}/releases/${release.id}/actions/yank`)).status).toBe(200);
+    expect((await fetchBytes(onTestServer(t, signed))).status).toBe(404);
+    // what was handed out before the yank expires within a minute of being issued
+    expect(Number(new URL(presigned).searchParams.get('X-Amz-Expires'))).toBeLessThanOrEqual(60);
   });
 
   it('stores nothing for a digest mismatch and keeps the release unpublished', async () => {
@@ -137,7 +161,7 @@ describe('artifacts on S3 storage (s3rver)', () => {
     const second = randomFile(1000);
     await uploadArtifact(t, account, release.id, second);
     expect((await objectKeys()).length).toBe(before.length + 1);
-    const url = (await getArtifact(t, account, release.id, admin())).headers.location;
+    const url = await presignedBehind((await getArtifact(t, account, release.id, admin())).headers.location);
     expect(sha256((await fetchBytes(url)).body)).toBe(sha256(second));
 
     expect((await api(t, admin()).delete(`/v1/accounts/${account.id}/releases/${release.id}/artifact`)).status).toBe(204);

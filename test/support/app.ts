@@ -33,6 +33,11 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
     LOG_LEVEL: 'error',
     PASSWORD_HASH_COST: '4',
     SIGNING_SECRET: 'test-signing-secret-0123456789abcdef0123456789',
+    // every request comes from 127.0.0.1: limits are lifted (the limiter still runs) unless a test sets its own
+    RATE_LIMIT_ANONYMOUS_PER_MIN: '1000000',
+    RATE_LIMIT_FAILED_AUTH_PER_15MIN: '1000000',
+    RATE_LIMIT_SIGNIN_PER_15MIN: '1000000',
+    RATE_LIMIT_CREDENTIAL_PER_MIN: '1000000',
     ...env,
   }) as AppConfig & { databaseUrl: string };
   const logLines: string[] = [];

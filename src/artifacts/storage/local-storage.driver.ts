@@ -6,9 +6,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { assertSafeKey, ByteRange, DigestMeter, StagedObject, StorageDriver, StorageNotFoundError } from './storage-driver';
 
-/** Temporary files older than this are leftovers of a crashed process (a live upload keeps writing). */
-const STALE_TEMP_MS = 24 * 60 * 60 * 1000;
 const TEMP_SUFFIX = '.part';
+const MINUTE_MS = 60_000;
 
 function isCode(error: unknown, code: string): boolean {
   return (error as NodeJS.ErrnoException)?.code === code;
@@ -32,22 +31,51 @@ export class LocalStorageDriver implements StorageDriver {
   readonly name = 'local' as const;
   readonly root: string;
   readonly tempDir: string;
+  /** How often temporary files are looked at. */
+  readonly sweepEveryMs: number;
+  /**
+   * A temporary file untouched for longer than this is a leftover (of this process killed
+   * mid-upload, or of another instance sharing DATA_DIR): a live upload writes at least once per
+   * upload idle timeout, or is abandoned. With the sweep interval, no leftover outlives the idle
+   * timeout plus a minute (API §10).
+   */
+  readonly staleAfterMs: number;
+  private sweeper?: NodeJS.Timeout;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, uploadIdleTimeoutMs = 120_000) {
     this.root = path.join(dataDir, 'artifacts');
     this.tempDir = path.join(this.root, '.tmp');
+    this.sweepEveryMs = Math.min(15_000, Math.max(1000, Math.floor(uploadIdleTimeoutMs / 4)));
+    this.staleAfterMs = uploadIdleTimeoutMs + MINUTE_MS - this.sweepEveryMs;
   }
 
-  /** Creates the directories and removes temporary files a crashed process left behind. */
+  /** Creates the directories, removes leftovers now, then sweeps for them while running. */
   async init(): Promise<void> {
     await fsp.mkdir(this.tempDir, { recursive: true, mode: 0o700 });
-    const now = Date.now();
-    for (const name of await fsp.readdir(this.tempDir)) {
+    await this.sweep();
+    this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), this.sweepEveryMs);
+    this.sweeper.unref();
+  }
+
+  /** Removes temporary files untouched for longer than staleAfterMs; returns how many. */
+  async sweep(now = Date.now()): Promise<number> {
+    let removed = 0;
+    const names = await fsp.readdir(this.tempDir).catch(() => [] as string[]);
+    for (const name of names) {
       if (!name.endsWith(TEMP_SUFFIX)) continue;
       const file = path.join(this.tempDir, name);
       const stat = await fsp.stat(file).catch(() => null);
-      if (stat && now - stat.mtimeMs > STALE_TEMP_MS) await fsp.rm(file, { force: true });
+      if (stat && now - stat.mtimeMs > this.staleAfterMs) {
+        await fsp.rm(file, { force: true });
+        removed++;
+      }
     }
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 
   pathOf(key: string): string {

@@ -61,6 +61,8 @@ export interface StorageDriver {
   presignGet?(key: string, options: PresignOptions): Promise<string>;
   /** Rejects when the storage cannot be used (readiness). */
   ping(): Promise<void>;
+  /** Stops background work (the local driver's sweeper). */
+  close?(): Promise<void>;
 }
 
 export class StorageNotFoundError extends Error {

@@ -12,7 +12,7 @@ export async function createStorageDriver(config: AppConfig): Promise<StorageDri
     if (!config.s3) throw new Error('S3 storage selected without S3 configuration');
     return new S3StorageDriver(config.s3);
   }
-  const local = new LocalStorageDriver(config.dataDir);
+  const local = new LocalStorageDriver(config.dataDir, config.uploadIdleTimeoutMs);
   await local.init();
   return local;
 }

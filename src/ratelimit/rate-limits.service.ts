@@ -1,0 +1,175 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { Redis } from 'ioredis';
+import { RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { ApiError, ErrorCode } from '../jsonapi/errors';
+
+/** One limit of API §10: a count per window, kept under its own key prefix. */
+interface Limit {
+  name: string;
+  points: number;
+  seconds: number;
+  limiter: RateLimiterAbstract;
+}
+
+const MINUTE = 60;
+const QUARTER_HOUR = 15 * 60;
+
+/** rate-limiter-flexible rejects with a RateLimiterRes when over the limit, with an Error when the store failed. */
+function isOverLimit(error: unknown): error is RateLimiterRes {
+  return error instanceof RateLimiterRes;
+}
+
+function setHeaders(res: Response, limit: Limit, state: RateLimiterRes): void {
+  res.setHeader('RateLimit-Limit', limit.points);
+  res.setHeader('RateLimit-Remaining', state.remainingPoints);
+  res.setHeader('RateLimit-Reset', Math.ceil(state.msBeforeNext / 1000));
+}
+
+function tooMany(limit: Limit, state: RateLimiterRes, detail: string): ApiError {
+  const seconds = String(Math.max(1, Math.ceil(state.msBeforeNext / 1000)));
+  return new ApiError(429, ErrorCode.RATE_LIMITED, detail, undefined, {
+    'Retry-After': seconds,
+    'RateLimit-Limit': String(limit.points),
+    'RateLimit-Remaining': '0',
+    'RateLimit-Reset': seconds,
+  });
+}
+
+/**
+ * The rate limits of API §10 (rate-limiter-flexible): per client IP for anonymous requests and
+ * for failed credentials, per account+email for failed sign-ins, per credential for everything
+ * else. Counters live in this process, or in Redis when REDIS_URL is set, shared by every
+ * instance; when Redis does not answer, each instance falls back to its own memory counters
+ * (an insurance limiter) rather than failing requests.
+ */
+@Injectable()
+export class RateLimitsService implements OnModuleDestroy {
+  private readonly logger = new Logger('RateLimits');
+  readonly enabled: boolean;
+  private readonly redis?: Redis;
+  private redisDown = false;
+  private readonly anonymous: Limit;
+  private readonly failedAuth: Limit;
+  private readonly signin: Limit;
+  private readonly credential: Limit;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    const limits = config.rateLimit;
+    this.enabled = limits.enabled;
+    if (this.enabled && config.redisUrl) {
+      // no offline queue: while Redis is away, commands fail at once and the insurance limiter answers
+      this.redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: false });
+      this.redis.on('error', (error: Error) => {
+        if (this.redisDown) return;
+        this.redisDown = true;
+        // the message of a connection error names host and port, never the URL's password
+        this.logger.warn(`Redis unavailable (${error.message}): rate limits count per instance until it is back`);
+      });
+      this.redis.on('ready', () => {
+        if (!this.redisDown) return;
+        this.redisDown = false;
+        this.logger.log('Redis available again: rate limits are shared again');
+      });
+    }
+    this.anonymous = this.limit('anon', limits.anonymousPerMin, MINUTE);
+    this.failedAuth = this.limit('fail', limits.failedAuthPer15Min, QUARTER_HOUR);
+    this.signin = this.limit('signin', limits.signinPer15Min, QUARTER_HOUR);
+    this.credential = this.limit('cred', limits.credentialPerMin, MINUTE);
+  }
+
+  private limit(name: string, points: number, seconds: number): Limit {
+    const keyPrefix = `${this.config.redisKeyPrefix}rl:${name}`;
+    const limiter = this.redis
+      ? new RateLimiterRedis({
+          storeClient: this.redis,
+          keyPrefix,
+          points,
+          duration: seconds,
+          insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration: seconds }),
+        })
+      : new RateLimiterMemory({ keyPrefix, points, duration: seconds });
+    return { name, points, seconds, limiter };
+  }
+
+  /** The client's address: the socket's, unless TRUST_PROXY names proxies (then express's req.ip). */
+  clientIp(req: Request): string {
+    return (this.config.trustProxy === false ? req.socket.remoteAddress : req.ip) ?? 'unknown';
+  }
+
+  /** Counts a request without a credential against its IP; 429 beyond the limit. */
+  async anonymousRequest(req: Request, res: Response): Promise<void> {
+    await this.consume(this.anonymous, this.clientIp(req), res, 'Too many requests without credentials from this address');
+  }
+
+  /** Counts a request against its (valid) credential; 429 beyond the limit. */
+  async credentialRequest(credentialId: string, res: Response): Promise<void> {
+    await this.consume(this.credential, credentialId, res, 'Too many requests with this credential');
+  }
+
+  /**
+   * Before a credential is checked: an address that has used up its failed checks gets 429 for
+   * every credential, valid or not, until the window ends (else guessing could go on, telling
+   * hits from 429s).
+   */
+  async assertCredentialChecksAllowed(req: Request): Promise<void> {
+    const state = await this.peek(this.failedAuth, this.clientIp(req));
+    if (state && state.consumedPoints >= this.failedAuth.points) {
+      throw tooMany(this.failedAuth, state, 'Too many failed authentication attempts from this address');
+    }
+  }
+
+  /**
+   * After a credential failed: counts it against the address (the 401 then carries the address's
+   * remaining failed checks in RateLimit-*); 429 instead of 401 once over the limit.
+   */
+  async failedCredential(req: Request, res?: Response): Promise<void> {
+    await this.consume(this.failedAuth, this.clientIp(req), res, 'Too many failed authentication attempts from this address');
+  }
+
+  /** Before a password is checked: the email's failed sign-ins, and the address's failed checks. */
+  async assertSignInAllowed(req: Request, accountId: string, email: string): Promise<void> {
+    await this.assertCredentialChecksAllowed(req);
+    const state = await this.peek(this.signin, signinKey(accountId, email));
+    if (state && state.consumedPoints >= this.signin.points) {
+      throw tooMany(this.signin, state, 'Too many failed sign-ins for this email, try again later');
+    }
+  }
+
+  /** A wrong password: counts against the email and the address; 429 once either is over its limit. */
+  async failedSignIn(req: Request, res: Response, accountId: string, email: string): Promise<void> {
+    await this.consume(this.signin, signinKey(accountId, email), res, 'Too many failed sign-ins for this email, try again later');
+    await this.failedCredential(req);
+  }
+
+  private async peek(limit: Limit, key: string): Promise<RateLimiterRes | null> {
+    if (!this.enabled) return null;
+    try {
+      return await limit.limiter.get(key);
+    } catch {
+      return null; // the store failed: do not lock everybody out
+    }
+  }
+
+  private async consume(limit: Limit, key: string, res: Response | undefined, detail: string): Promise<void> {
+    if (!this.enabled) return;
+    let state: RateLimiterRes;
+    try {
+      state = await limit.limiter.consume(key);
+    } catch (error) {
+      if (isOverLimit(error)) throw tooMany(limit, error, detail);
+      return; // the store failed (the insurance limiter failed too): let the request through
+    }
+    if (res) setHeaders(res, limit, state);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.redis) this.redis.disconnect();
+  }
+}
+
+function signinKey(accountId: string, email: string): string {
+  return `${accountId}:${email.toLowerCase()}`;
+}

@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import * as net from 'node:net';
+import { startApp, TestApp } from '../support/app';
+import { api, bearer, createAccount, createUser, TestAccount } from '../support/factories';
+import { createLicense, createProduct, licenseAuth } from '../support/catalogue.factories';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Each app gets its own Redis key prefix, so that parallel runs on one Redis never share counters. */
+function storeEnv(store: 'memory' | 'redis', prefix = `test-${randomUUID().slice(0, 8)}:`): Record<string, string> {
+  return store === 'redis' ? { REDIS_URL, REDIS_KEY_PREFIX: prefix } : {};
+}
+
+const LIMITS = {
+  RATE_LIMIT_ANONYMOUS_PER_MIN: '5',
+  RATE_LIMIT_FAILED_AUTH_PER_15MIN: '3',
+  RATE_LIMIT_SIGNIN_PER_15MIN: '2',
+  RATE_LIMIT_CREDENTIAL_PER_MIN: '4',
+};
+
+function expect429(res: { status: number; headers: Record<string, string>; body: { errors?: Array<{ code: string; status: string }> } }) {
+  expect(res.status).toBe(429);
+  expect(res.body.errors?.[0]).toMatchObject({ status: '429', code: 'RATE_LIMITED' });
+  expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+  expect(res.headers['ratelimit-remaining']).toBe('0');
+}
+
+describe.each(['memory', 'redis'] as const)('rate limits (%s store)', (store) => {
+  // a fresh app per test: each starts with empty counters (a fresh Redis prefix)
+  let t: TestApp;
+  let setup: TestApp;
+  let account: TestAccount;
+  let licenseKey: string;
+
+  beforeAll(async () => {
+    // accounts and licenses are made through an unlimited app on the same database
+    setup = await startApp();
+    account = await createAccount(setup);
+    const product = await createProduct(setup, account, { distributionStrategy: 'OPEN' });
+    licenseKey = (await createLicense(setup, account, product.id)).key;
+  });
+  afterAll(async () => setup.close());
+  afterEach(async () => t?.close());
+
+  it('counts anonymous requests per address and answers 429 with Retry-After and RateLimit-* beyond the limit', async () => {
+    t = await startApp({ ...LIMITS, ...storeEnv(store) });
+    const path = `/v1/accounts/${account.id}/releases`;
+    for (let i = 0; i < 5; i++) {
+      const res = await api(t).get(path);
+      expect(res.status).toBe(200);
+      expect(res.headers['ratelimit-limit']).toBe('5');
+      expect(res.headers['ratelimit-remaining']).toBe(String(4 - i));
+      expect(Number(res.headers['ratelimit-reset'])).toBeGreaterThan(0);
+    }
+    expect429(await api(t).get(path));
+    // health checks and a valid credential are not anonymous
+    expect((await t.http.get('/health')).status).toBe(200);
+    expect((await api(t, licenseAuth(licenseKey)).get(path)).status).toBe(200);
+  });
+
+  it('stops credential guessing: after the failed-check limit every credential from that address is 429, the right one too', async () => {
+    t = await startApp({ ...LIMITS, ...storeEnv(store) });
+    const path = `/v1/accounts/${account.id}/releases`;
+    for (let i = 0; i < 3; i++) {
+      const res = await api(t, licenseAuth(`WRONG-KEY-${i}-000000`)).get(path);
+      expect(res.status).toBe(401);
+      expect(res.headers['ratelimit-limit']).toBe('3');
+      expect(res.headers['ratelimit-remaining']).toBe(String(2 - i));
+    }
+    expect429(await api(t, licenseAuth('WRONG-KEY-X-000000')).get(path));
+    expect429(await api(t, licenseAuth(licenseKey)).get(path));
+    expect429(await api(t, bearer('not-a-token')).get(path));
+    // the /v3 routes count too (an unknown product id is a failed check)
+    expect((await t.http.get(`/v3/releases/update?productId=${randomUUID()}&platform=linux&version=1.0.0&key=${licenseKey}`)).status).toBe(429);
+  });
+
+  it('limits failed sign-ins per email (before the password is even hashed), not other emails', async () => {
+    t = await startApp({ ...LIMITS, RATE_LIMIT_FAILED_AUTH_PER_15MIN: '100', ...storeEnv(store) });
+    const user = await createUser(setup, account);
+    const tokens = `/v1/accounts/${account.id}/tokens`;
+    expect((await t.http.post(tokens).auth(user.email, 'wrong-password-1')).status).toBe(401);
+    expect((await t.http.post(tokens).auth(user.email, 'wrong-password-2')).status).toBe(401);
+    expect429(await t.http.post(tokens).auth(user.email, 'wrong-password-3'));
+    expect429(await t.http.post(tokens).auth(user.email, user.password));
+    // the admin's email is not locked by the user's failures
+    expect((await t.http.post(tokens).auth(account.adminEmail, account.adminPassword)).status).toBe(201);
+  });
+
+  it('limits requests per valid credential, each credential on its own', async () => {
+    t = await startApp({ ...LIMITS, ...storeEnv(store) });
+    const path = `/v1/accounts/${account.id}/releases`;
+    for (let i = 0; i < 4; i++) {
+      const res = await api(t, bearer(account.adminToken)).get(path);
+      expect(res.status).toBe(200);
+      expect(res.headers['ratelimit-limit']).toBe('4');
+    }
+    expect429(await api(t, bearer(account.adminToken)).get(path));
+    expect((await api(t, licenseAuth(licenseKey)).get(path)).status).toBe(200);
+  });
+
+  it('RATE_LIMIT=off lifts every limit', async () => {
+    t = await startApp({ ...LIMITS, RATE_LIMIT: 'off', ...storeEnv(store) });
+    const path = `/v1/accounts/${account.id}/releases`;
+    for (let i = 0; i < 8; i++) {
+      const res = await api(t).get(path);
+      expect(res.status).toBe(200);
+      expect(res.headers['ratelimit-limit']).toBeUndefined();
+    }
+  });
+
+  it('never limits signed download URLs', async () => {
+    t = await startApp({ ...LIMITS, RATE_LIMIT_ANONYMOUS_PER_MIN: '1', ...storeEnv(store) });
+    // a (forged) signed URL answers 403, never 429, however often it is asked
+    for (let i = 0; i < 4; i++) {
+      const res = await t.http.get(`/v1/accounts/${account.id}/artifacts/${randomUUID()}/app.tar.gz?expires=1&g=x&signature=${'0'.repeat(64)}`);
+      expect(res.status).toBe(403);
+      expect(res.headers['ratelimit-limit']).toBeUndefined();
+    }
+  });
+});
+
+describe('rate limits shared through Redis', () => {
+  let setup: TestApp;
+  let account: TestAccount;
+  const apps: TestApp[] = [];
+
+  beforeAll(async () => {
+    setup = await startApp();
+    account = await createAccount(setup);
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => a.close()));
+    await setup.close();
+  });
+
+  it('two instances on one Redis share one budget (in memory each would allow twice as much)', async () => {
+    const env = { ...LIMITS, RATE_LIMIT_ANONYMOUS_PER_MIN: '4', ...storeEnv('redis') };
+    const [a, b] = [await startApp(env), await startApp(env)];
+    apps.push(a, b);
+    const path = `/v1/accounts/${account.id}/releases`;
+    expect((await api(a).get(path)).status).toBe(200);
+    expect((await api(b).get(path)).status).toBe(200);
+    expect((await api(a).get(path)).status).toBe(200);
+    const last = await api(b).get(path);
+    expect(last.status).toBe(200);
+    expect(last.headers['ratelimit-remaining']).toBe('0');
+    expect429(await api(a).get(path));
+    expect429(await api(b).get(path));
+  });
+
+  it('keeps serving (counting per instance) when Redis does not answer', async () => {
+    // a port nobody listens on
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const c = await startApp({ ...LIMITS, REDIS_URL: `redis://127.0.0.1:${port}` });
+    apps.push(c);
+    const path = `/v1/accounts/${account.id}/releases`;
+    for (let i = 0; i < 5; i++) expect((await api(c).get(path)).status).toBe(200);
+    expect429(await api(c).get(path));
+  });
+});
