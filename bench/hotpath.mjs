@@ -8,7 +8,7 @@
 //    constraints, yanked and unpublished releases, uploaded artifacts, 300 licenses per account.
 // 2. Three servers: Shipgate (dist/src/main.js), the same with CATALOGUE=false (the SQL path, used
 //    to know the right answers), and an empty NestJS express app answering the same paths with
-//    the same shapes (bench/empty-app.mjs).
+//    the same shapes: status, response headers and body (bench/empty-app.mjs).
 // 3. Per route, in each round, Shipgate and the empty app run alternately (the order flips every
 //    round) under autocannon; figures are medians over the rounds. Every response is checked
 //    against the SQL server's answer for the same request (status and which release or page):
@@ -169,6 +169,12 @@ export function requestMix(world) {
   return routes;
 }
 
+/** The headers Shipgate answered with, for the empty app to send the same (not those Node's server writes itself). */
+export function cannedHeaders(headers) {
+  const own = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'etag']);
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !own.has(name.toLowerCase())));
+}
+
 /** What identifies an answer (status and which release or page), ignoring counters and signatures. */
 export function fingerprint(route, status, body, headers) {
   if (route === 'update') {
@@ -276,8 +282,7 @@ async function main() {
       }
       // the empty app answers with the shape of the most common answer of the route
       const sample = await answer(shipgate.base, requests.find((_, i) => expected[route][i].startsWith(route === 'upgrade' ? '303' : '200')));
-      const headers = { 'content-type': sample.headers['content-type'] };
-      if (sample.headers.location) headers.location = sample.headers.location;
+      const headers = cannedHeaders(sample.headers);
       canned[route] = { path: requests[0].path.split('?')[0].replace(/bench-\d+/, ':account'), status: sample.status, headers, body: JSON.parse(sample.body) };
     }
     fs.writeFileSync(cannedFile, JSON.stringify(canned));

@@ -10,7 +10,7 @@ import { dataSourceOptions, runMigrations } from './database/data-source';
 import { DatabaseOutageLog } from './database/outage-log';
 import { ShipgateExpressAdapter } from './jsonapi/http-server';
 import { JsonApiErrorFilter } from './jsonapi/error.filter';
-import { jsonApiEdge } from './jsonapi/request.middleware';
+import { jsonApiEdge, parseQueryOnce } from './jsonapi/request.middleware';
 import { createLogger, PinoNestLogger } from './observability/logger';
 import { Metrics } from './observability/metrics';
 import { requestObserver } from './observability/request-log';
@@ -36,13 +36,12 @@ export async function createApp(config: AppConfig & { databaseUrl: string }, opt
   });
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  parseQueryOnce(app.getHttpAdapter().getInstance().request);
   app.set('etag', false);
   app.set('trust proxy', config.trustProxy);
-  // the observer first: it logs the answers the edge gives itself (406, 415, 400, preflights) too
-  app.use(requestObserver(logger, metrics));
   const db = app.get(DataSource);
   const errors = new JsonApiErrorFilter(new DatabaseOutageLog(() => db.query('SELECT 1')));
-  app.use(jsonApiEdge(config, (error, req, res) => errors.respond(error, req, res)));
+  app.use(jsonApiEdge(config, (error, req, res) => errors.respond(error, req, res), requestObserver(logger, metrics)));
   app.useGlobalFilters(errors);
   // server timeouts (headers 10 s, keep-alive 5 s, no whole-request limit for uploads): ShipgateExpressAdapter
   // migrations (and the wait for another instance's) may outlast STATEMENT_TIMEOUT_MS: their own connection, no timeout

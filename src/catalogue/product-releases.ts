@@ -42,6 +42,7 @@ export class ProductReleases {
    * reloads; bounded by MEMO_ENTRIES.
    */
   private readonly memo = new Map<string, CatalogueRelease[]>();
+  private readonly answers = new Map<string, unknown>();
 
   constructor(
     readonly accountId: string,
@@ -64,6 +65,18 @@ export class ProductReleases {
     this.bytes = bytes;
   }
 
+  /**
+   * One answer computed from this load (an update check's highest visible release for a class of
+   * callers and a set of filters), dropped with it; bounded by ANSWER_ENTRIES.
+   */
+  answer<T>(key: string, compute: () => T): T {
+    if (this.answers.has(key)) return this.answers.get(key) as T;
+    if (this.answers.size >= ANSWER_ENTRIES) this.answers.clear();
+    const value = compute();
+    this.answers.set(key, value);
+    return value;
+  }
+
   memoized(key: string, compute: () => CatalogueRelease[]): CatalogueRelease[] {
     let value = this.memo.get(key);
     if (!value) {
@@ -76,3 +89,5 @@ export class ProductReleases {
 
 /** Distinct (visibility class, filters, sort) lists kept per product load. */
 const MEMO_ENTRIES = 256;
+/** Distinct (visibility class, line, filters) update-check answers kept per product load. */
+const ANSWER_ENTRIES = 8192;

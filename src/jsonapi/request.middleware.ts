@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { parse as parseQueryString } from 'node:querystring';
+import type { ParsedUrlQuery } from 'node:querystring';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { AppConfig } from '../config/config';
@@ -35,16 +36,19 @@ export type ErrorResponder = (error: unknown, req: Request, res: Response) => vo
  * an update check pays for one function call, no router layer per concern and no promise):
  * - a request id, echoed as X-Request-Id; the headers of API §10 and CORS (see edgeHeaders);
  * - NUL in the path or query is 400 (PostgreSQL text cannot hold it);
- * - the query string, parsed once;
+ * - (the query string is parsed once per request: parseQueryOnce);
  * - `/v1` media types: 406 for an Accept that rules JSON:API out, 415 for a body in another type;
  * - the JSON body, parsed only when there is one (400 malformed, 413 over 1 MiB, 408 when slower
  *   than 30 s, 415 for a charset other than UTF-8, 400 for a lone surrogate or a body that does
  *   not decompress); artifact uploads stream raw.
- * Its errors are rendered by `respond` (the global filter's renderer).
+ * Its errors are rendered by `respond` (the global filter's renderer). `observe` (the request log
+ * and metrics) runs first, in the same layer.
  */
-export function jsonApiEdge(config: Pick<AppConfig, 'corsOrigins'>, respond: ErrorResponder) {
+export function jsonApiEdge(config: Pick<AppConfig, 'corsOrigins'>, respond: ErrorResponder, observe?: (req: Request, res: Response) => void) {
   const headers = edgeHeaders(config);
   return function edge(req: Request, res: Response, next: NextFunction): void {
+    // first: the request log and metrics see every answer, the edge's own (406, 415, 400, preflights) too
+    observe?.(req, res);
     const r = req as EdgeRequest;
     const incoming = req.headers['x-request-id'];
     r.id = typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -57,9 +61,6 @@ export function jsonApiEdge(config: Pick<AppConfig, 'corsOrigins'>, respond: Err
     if (url.includes('%00')) {
       return respond(new ApiError(400, ErrorCode.PARAMETER_INVALID, 'The URL must not contain NUL characters'), req, res);
     }
-    // express 5 parses the query string again on every read of req.query (the guard, the route's
-    // locator and the handler each read it): parse it once ('simple' parser, as the app is set)
-    Object.defineProperty(req, 'query', { value: q < 0 ? {} : parseQueryString(url.slice(q + 1)), writable: true, enumerable: true, configurable: true });
     const body = hasBody(req) && !isRawBodyRoute(req);
     if (path.startsWith('/v1/') && !isSignedDownloadRoute(req)) {
       if (!acceptsJsonApi(req.headers.accept)) {
@@ -79,6 +80,29 @@ export function jsonApiEdge(config: Pick<AppConfig, 'corsOrigins'>, respond: Err
     if (!body) return next();
     readJsonBody(req, res).then(next, (error: unknown) => respond(error, req, res));
   };
+}
+
+const PARSED_QUERY = Symbol('shipgate.query');
+
+/**
+ * Express 5 parses the query string again on every read of `req.query` (the guard, the route's
+ * locator and the handler each read it): this app's requests parse it once, on first read, with
+ * the 'simple' parser (node:querystring) the app is configured with.
+ */
+export function parseQueryOnce(requestPrototype: object): void {
+  Object.defineProperty(requestPrototype, 'query', {
+    configurable: true,
+    enumerable: true,
+    get(this: Request & { [PARSED_QUERY]?: ParsedUrlQuery }): ParsedUrlQuery {
+      let parsed = this[PARSED_QUERY];
+      if (parsed === undefined) {
+        const url = this.url;
+        const q = url.indexOf('?');
+        this[PARSED_QUERY] = parsed = q < 0 ? {} : parseQueryString(url.slice(q + 1));
+      }
+      return parsed;
+    },
+  });
 }
 
 /** The JSON body, checked for what PostgreSQL and the API need (UTF-8 text, no lone surrogates). */

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import { RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
@@ -55,6 +56,8 @@ export class RateLimitsService implements OnModuleDestroy {
   private readonly failedAuth: Limit;
   private readonly signin: Limit;
   private readonly credential: Limit;
+  /** Addresses with a failed check in the current window, when counting in this process (no Redis). */
+  private readonly failedHere: LRUCache<string, true>;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     const limits = config.rateLimit;
@@ -78,6 +81,7 @@ export class RateLimitsService implements OnModuleDestroy {
     this.failedAuth = this.limit('fail', limits.failedAuthPer15Min, QUARTER_HOUR);
     this.signin = this.limit('signin', limits.signinPer15Min, QUARTER_HOUR);
     this.credential = this.limit('cred', limits.credentialPerMin, MINUTE);
+    this.failedHere = new LRUCache<string, true>({ max: 100_000, ttl: QUARTER_HOUR * 1000 });
   }
 
   private limit(name: string, points: number, seconds: number): Limit {
@@ -114,8 +118,16 @@ export class RateLimitsService implements OnModuleDestroy {
    * every credential, valid or not, until the window ends (else guessing could go on, telling
    * hits from 429s).
    */
-  async assertCredentialChecksAllowed(req: Request): Promise<void> {
-    const state = await this.peek(this.failedAuth, this.clientIp(req));
+  assertCredentialChecksAllowed(req: Request): void | Promise<void> {
+    const ip = this.clientIp(req);
+    // counting in this process only: an address it never saw fail has nothing to look up (the hot
+    // path then makes no call into the limiter here); shared counters (Redis) are always asked
+    if (!this.redis && !this.failedHere.has(ip)) return;
+    return this.assertFailedChecksLeft(ip);
+  }
+
+  private async assertFailedChecksLeft(ip: string): Promise<void> {
+    const state = await this.peek(this.failedAuth, ip);
     if (state && state.consumedPoints >= this.failedAuth.points) {
       throw tooMany(this.failedAuth, state, 'Too many failed authentication attempts from this address');
     }
@@ -126,7 +138,9 @@ export class RateLimitsService implements OnModuleDestroy {
    * remaining failed checks in RateLimit-*); 429 instead of 401 once over the limit.
    */
   async failedCredential(req: Request, res?: Response): Promise<void> {
-    await this.consume(this.failedAuth, this.clientIp(req), res, 'Too many failed authentication attempts from this address');
+    const ip = this.clientIp(req);
+    if (!this.redis) this.failedHere.set(ip, true);
+    await this.consume(this.failedAuth, ip, res, 'Too many failed authentication attempts from this address');
   }
 
   /** Before a password is checked: the email's failed sign-ins, and the address's failed checks. */

@@ -92,7 +92,9 @@ export class ReleaseVisibilityPolicy {
       case 'license':
       case 'user':
         if (r.accountId !== bearer.accountId || r.status !== 'PUBLISHED') return false;
-        return viewer.licenses.some((l) => licenseReaches(viewer, l, entry, bearer.kind === 'user', now)) || isOpen(viewer, entry);
+        // a plain loop: this runs for every release an update check walks past (no closure per call)
+        for (const l of viewer.licenses) if (licenseReaches(viewer, l, entry, bearer.kind === 'user', now)) return true;
+        return isOpen(viewer, entry);
       case 'anonymous':
         return bearer.accountId !== null && r.accountId === bearer.accountId && r.status === 'PUBLISHED' && isOpen(viewer, entry);
       default:
@@ -179,4 +181,43 @@ function licensedSql(r: string, licenseFilter: string): string {
          SELECT 1 FROM release_constraints rc
           WHERE rc.release_id = ${r}.id
             AND NOT EXISTS (SELECT 1 FROM license_entitlements le WHERE le.license_id = l.id AND le.entitlement_id = rc.entitlement_id)))`;
+}
+
+/**
+ * A key shared by every caller who sees exactly the same releases (the memory rule reads nothing
+ * else): the caller kind and, per license, its product, expiry window and entitlements. Lists and
+ * update checks memoize their answers under it.
+ */
+export function visibilityClass(viewer: ViewerFacts, now = Date.now()): string {
+  const { bearer } = viewer;
+  switch (bearer.kind) {
+    case 'anonymous':
+      return 'anonymous';
+    case 'admin':
+      return 'admin';
+    case 'product':
+      return `product:${bearer.productId}`;
+    case 'license':
+      return `license:${viewer.licenses.length === 1 ? licenseClass(viewer.licenses[0], now) : ''}`;
+    default: {
+      const licenses = viewer.licenses.filter((l) => !(bearer.kind === 'user' && l.suspended)).map((l) => licenseClass(l, now));
+      return `${bearer.kind}:${licenses.sort().join(';')}`;
+    }
+  }
+}
+
+/** A license's class, kept with its facts (facts are replaced, never changed) until its expiry passes. */
+const licenseClasses = new WeakMap<LicenseFacts, { key: string; until: number }>();
+
+function licenseClass(l: LicenseFacts, now: number): string {
+  const kept = licenseClasses.get(l);
+  if (kept && now < kept.until) return kept.key;
+  let window = 'all';
+  const expired = l.expiry !== null && l.expiry.getTime() <= now;
+  if (expired) {
+    window = l.expirationStrategy === 'ALLOW_ACCESS' ? 'all' : l.expirationStrategy === 'RESTRICT_ACCESS' ? `until ${l.expiry!.getTime()}` : 'none';
+  }
+  const key = `${l.productId} ${window} ${[...l.entitlementIds].sort().join(',')}`;
+  licenseClasses.set(l, { key, until: l.expiry === null || expired ? Infinity : l.expiry.getTime() });
+  return key;
 }

@@ -26,7 +26,7 @@ import { ProductSerializer } from '../products/product.serializer';
 import { ArtifactSerializer } from '../artifacts/artifact.serializer';
 import { CreateReleaseDto, UpdateReleaseDto } from './dto/release.dto';
 import { CHANNELS, Release, RELEASE_STATUSES } from './release.entity';
-import { ReleaseVisibilityPolicy } from './release.policy';
+import { ReleaseVisibilityPolicy, visibilityClass } from './release.policy';
 import { ReleaseSerializer } from './release.serializer';
 import { ReleaseStatusService } from './release-status.service';
 import { INCLUSIVE_CHANNELS, parseStrictVersion, precedenceColumns, semverColumns } from './semver';
@@ -364,17 +364,3 @@ function takenError(error: unknown): unknown {
  * What decides which releases a customer sees, beside the products: callers with equal classes see
  * the same releases (time enters through the expiry window, so an expiring license changes class).
  */
-function visibilityClass(viewer: ViewerFacts, now = Date.now()): string {
-  const { bearer } = viewer;
-  if (bearer.kind === 'anonymous') return 'anonymous';
-  const licenses = viewer.licenses.filter((l) => !(bearer.kind === 'user' && l.suspended)).map((l) => licenseClass(l, now));
-  return `${bearer.kind}:${licenses.sort().join(';')}`;
-}
-
-function licenseClass(l: LicenseFacts, now: number): string {
-  let window = 'all';
-  if (l.expiry !== null && l.expiry.getTime() <= now) {
-    window = l.expirationStrategy === 'ALLOW_ACCESS' ? 'all' : l.expirationStrategy === 'RESTRICT_ACCESS' ? `until ${l.expiry.getTime()}` : 'none';
-  }
-  return `${l.productId} ${window} ${[...l.entitlementIds].sort().join(',')}`;
-}

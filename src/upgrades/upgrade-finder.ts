@@ -6,11 +6,11 @@ import type { SemVer } from 'semver';
 import type { Artifact } from '../artifacts/artifact.entity';
 import type { Bearer } from '../auth/bearer';
 import { CatalogueService } from '../catalogue/catalogue.service';
-import type { ProductReleases } from '../catalogue/product-releases';
+import type { CatalogueRelease, ProductReleases } from '../catalogue/product-releases';
 import { CountersService } from '../counters/counters.service';
 import { Release } from '../releases/release.entity';
 import type { Channel } from '../releases/release.entity';
-import { ReleaseVisibilityPolicy } from '../releases/release.policy';
+import { ReleaseVisibilityPolicy, visibilityClass } from '../releases/release.policy';
 import type { ViewerFacts } from '../releases/release.policy';
 import { comparePrecedence, greaterThanSql, INCLUSIVE_CHANNELS, precedenceColumns, semverColumns } from '../releases/semver';
 import type { UpgradeConstraint } from '../releases/semver';
@@ -44,18 +44,27 @@ export function countsAsCustomer(bearer: Bearer): boolean {
 }
 
 /**
- * The first release of the product's line (sorted highest precedence first) that the query and the
- * viewer admit: the answer of findNext (with `current`) or findLatest (without).
+ * The release findNext (with `current`) or findLatest (without) answers from the product's line:
+ * the line's highest release that the query and the viewer admit, if it is above `current`. That
+ * highest release is the same for every caller of one visibility class, so it is found once per
+ * load of the product and class (the walk may pass hundreds of releases the class cannot see).
  */
 function walkLine(viewer: ViewerFacts, product: ProductReleases | null, line: ReleaseLine, current?: SemVer): FoundRelease | null {
   const entries = product?.lines.get(line.platform);
-  if (!entries) return null;
-  const floor = current ? semverColumns(current) : undefined;
-  const channels = INCLUSIVE_CHANNELS[line.channel];
+  if (!product || !entries) return null;
   const now = Date.now();
+  const constraint = line.constraint ? `${line.constraint.major}.${line.constraint.minor ?? ''}` : '';
+  const key = `${visibilityClass(viewer, now)}|${viewer.strategyOf(product.productId)}|${line.platform}|${line.channel}|${line.filetype ?? ''}|${constraint}|${line.requireArtifact ? 1 : 0}${line.publishedOnly ? 1 : 0}`;
+  const top = product.answer(key, () => highestVisible(viewer, entries, line, now));
+  if (!top || (current && comparePrecedence(top.release, semverColumns(current)) <= 0)) return null;
+  return top;
+}
+
+/** The first release of a line (sorted highest precedence first) that the filters and the viewer admit. */
+function highestVisible(viewer: ViewerFacts, entries: readonly CatalogueRelease[], line: ReleaseLine, now: number): FoundRelease | null {
+  const channels = INCLUSIVE_CHANNELS[line.channel];
   for (const entry of entries) {
     const r = entry.release;
-    if (floor && comparePrecedence(r, floor) <= 0) break; // the line is sorted: nothing below is greater
     if (line.constraint) {
       if (r.semverMajor > line.constraint.major) continue;
       if (r.semverMajor < line.constraint.major) break;

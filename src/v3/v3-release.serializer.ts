@@ -24,21 +24,44 @@ export function v3DownloadUrl(publicUrl: string, releaseId: string, licenseKey?:
   return licenseKey ? `${base}?key=${encodeURIComponent(licenseKey)}` : base;
 }
 
+/** A release's answer but for its URL (which names the caller's key), built once per release row. */
+const built = new WeakMap<Release, Omit<V3Release, 'url'>>();
+
 export function toV3Release(release: Release, url: string): V3Release {
+  let b = built.get(release);
+  if (!b) {
+    b = {
+      id: release.id,
+      name: release.name,
+      channel: release.channel,
+      version: release.version,
+      platform: release.platform,
+      filename: release.filename,
+      published: release.status === 'PUBLISHED',
+      filesize: release.filesize,
+      checksum: release.checksum,
+      productId: release.productId,
+      notes: release.description,
+      createdAt: release.created.toISOString(),
+      updatedAt: release.updated.toISOString(),
+    };
+    // rows are replaced, not changed (but for counters, which this answer does not show)
+    built.set(release, b);
+  }
   return {
-    id: release.id,
-    name: release.name,
-    channel: release.channel,
-    version: release.version,
-    platform: release.platform,
-    filename: release.filename,
-    published: release.status === 'PUBLISHED',
+    id: b.id,
+    name: b.name,
+    channel: b.channel,
+    version: b.version,
+    platform: b.platform,
+    filename: b.filename,
+    published: b.published,
     url,
-    filesize: release.filesize,
-    checksum: release.checksum,
-    productId: release.productId,
-    notes: release.description,
-    createdAt: release.created.toISOString(),
-    updatedAt: release.updated.toISOString(),
+    filesize: b.filesize,
+    checksum: b.checksum,
+    productId: b.productId,
+    notes: b.notes,
+    createdAt: b.createdAt,
+    updatedAt: b.updatedAt,
   };
 }

@@ -3,9 +3,12 @@ import { startApp, TestApp } from '../support/app';
 
 /** Every "METHOD /path" the express router would answer, in OpenAPI's template syntax. */
 function routerRoutes(t: TestApp): string[] {
-  const express = t.app.getHttpAdapter().getInstance() as { router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] } };
+  type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] } };
+  const express = t.app.getHttpAdapter().getInstance() as { router: { stack: Layer[] } };
   const routes: string[] = [];
-  for (const layer of express.router.stack) {
+  // a layer that is a router of its own (the reference page's) contributes its routes
+  const layers = express.router.stack.flatMap((layer) => layer.handle?.stack ?? [layer]);
+  for (const layer of layers) {
     if (!layer.route) continue;
     const path = layer.route.path.replace(/:(\w+)/g, '{$1}').replace(/\*(\w+)/g, '{$1}');
     for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') routes.push(`${method.toUpperCase()} ${path}`);
