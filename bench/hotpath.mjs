@@ -29,6 +29,8 @@ const RELEASES = Number(process.env.BENCH_RELEASES ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+/** Shipgate's LOG_LEVEL: `warn` leaves out the request log (one JSON line per request); `log` measures it too. */
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
 /** BENCH_ROUTES=update,list runs only those routes. */
 const ONLY = process.env.BENCH_ROUTES ? new Set(process.env.BENCH_ROUTES.split(',')) : null;
 const ACCOUNTS = 4;
@@ -242,11 +244,13 @@ async function main() {
   const cannedFile = path.join(dataDir, 'canned.json');
   const servers = [];
   try {
-    console.log(`database: ${database.embedded ? 'embedded PostgreSQL' : 'PostgreSQL at 127.0.0.1:5432'}; ${RELEASES} releases; ${ROUNDS} rounds of ${SECONDS} s; ${CONNECTIONS} connections`);
-    const env = { DATABASE_URL: database.url, DATA_DIR: dataDir, ROOT_TOKEN, LOG_LEVEL: 'warn', SIGNING_SECRET: 'bench-signing-secret-0123456789abcdef0123', ...LIFTED_LIMITS };
+    console.log(`database: ${database.embedded ? 'embedded PostgreSQL' : 'PostgreSQL at 127.0.0.1:5432'}; ${RELEASES} releases; ${ROUNDS} rounds of ${SECONDS} s; ${CONNECTIONS} connections; LOG_LEVEL=${LOG_LEVEL}`);
+    const env = { DATABASE_URL: database.url, DATA_DIR: dataDir, ROOT_TOKEN, LOG_LEVEL: LOG_LEVEL, SIGNING_SECRET: 'bench-signing-secret-0123456789abcdef0123', ...LIFTED_LIMITS };
     // BENCH_PROFILE_DIR: Shipgate writes a V8 CPU profile there when it stops (node --cpu-prof)
     const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-    const shipgate = await startProcess(path.join(repo, 'dist/src/main.js'), env, '/health/ready', profile);
+    // the request log (LOG_LEVEL=log) goes to a file, as a server's log would
+    const logFile = path.join(dataDir, 'shipgate.log');
+    const shipgate = await startProcess(path.join(repo, 'dist/src/main.js'), env, '/health/ready', profile, fs.openSync(logFile, 'a'));
     servers.push(shipgate);
     const db = new pg.Client({ connectionString: database.url });
     db.on('error', () => undefined); // the run's database is dropped at the end, connections and all
@@ -327,6 +331,7 @@ async function main() {
     }
     console.table(rows);
     console.log(`Shipgate RSS after the load: ${rssMib(shipgate.pid).toFixed(0)} MiB`);
+    if (LOG_LEVEL === 'log') console.log(`request log: ${fs.readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('"msg":"request"')).length} lines`);
 
     // coherence: changes made directly in SQL reach Shipgate's answers within 2 s
     const w = world[0];

@@ -67,12 +67,15 @@ export async function freshDatabase() {
   };
 }
 
-/** Starts `node <script>` with `env` added, waits until `readyPath` answers 200; returns {pid, base, stop}. */
-export async function startProcess(script, env, readyPath = '/health/ready', nodeArgs = []) {
+/**
+ * Starts `node <script>` with `env` added, waits until `readyPath` answers 200; returns {pid, base, stop}.
+ * `stdout`: where the process's standard output goes ('inherit', or a file descriptor for its logs).
+ */
+export async function startProcess(script, env, readyPath = '/health/ready', nodeArgs = [], stdout = 'inherit') {
   const { freeLoopbackPort } = dist('database/embedded-postgres.js');
   const port = await freeLoopbackPort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [...nodeArgs, script], { env: { ...process.env, ...env, PORT: String(port), PUBLIC_URL: base }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, script], { env: { ...process.env, ...env, PORT: String(port), PUBLIC_URL: base }, stdio: ['ignore', stdout, 'inherit'] });
   let exited = false;
   child.on('exit', () => (exited = true));
   const started = Date.now();
