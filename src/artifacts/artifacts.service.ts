@@ -126,6 +126,8 @@ export class ArtifactsService implements OnModuleDestroy {
   private readonly logger = new Logger('ArtifactsService');
   /** Artifacts stored by this process since it started (read by /metrics). */
   readonly uploaded = { files: 0, bytes: 0 };
+  /** The last link issued per artifact row (the same second of expiry and release state give the same link). */
+  private readonly issued = new WeakMap<Artifact, { expires: number; generation: string; url: string }>();
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -322,8 +324,13 @@ export class ArtifactsService implements OnModuleDestroy {
     if (!artifact.storageKey) throw ApiError.notFound('The release has no uploaded artifact');
     const expires = Math.floor(Date.now() / 1000) + ttlSeconds;
     const generation = downloadGeneration(artifact.storageKey, release);
+    // update checks hand out the same link many times a second: signed once per second of expiry
+    const issued = this.issued.get(artifact);
+    if (issued && issued.expires === expires && issued.generation === generation) return issued.url;
     const signature = this.signer.sign({ accountId: artifact.accountId, artifactId: artifact.id, filename: artifact.filename, expires, generation });
-    return `${this.config.publicUrl}${accountPath(artifact.accountId)}/artifacts/${artifact.id}/${encodeFilenamePath(artifact.filename)}?expires=${expires}&g=${generation}&signature=${signature}`;
+    const url = `${this.config.publicUrl}${accountPath(artifact.accountId)}/artifacts/${artifact.id}/${encodeFilenamePath(artifact.filename)}?expires=${expires}&g=${generation}&signature=${signature}`;
+    this.issued.set(artifact, { expires, generation, url });
+    return url;
   }
 
   /** A short-lived presigned URL (S3 only), for a route that has just checked the release. */

@@ -4,22 +4,14 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const MAIN = path.resolve('dist/src/main.js');
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+// the built server's own helper (test:browser builds first)
+const { freeLoopbackPort } = createRequire(import.meta.url)(path.resolve('dist/src/database/embedded-postgres.js'));
 
 async function waitFor(url, ms) {
   const deadline = Date.now() + ms;
@@ -40,7 +32,7 @@ function fail(message) {
   process.exitCode = 1;
 }
 
-const port = await freePort();
+const port = await freeLoopbackPort();
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-browser-'));
 const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-chromium-'));
 const env = { PATH: process.env.PATH, HOME: process.env.HOME ?? dataDir, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
