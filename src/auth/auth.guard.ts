@@ -40,11 +40,6 @@ interface RouteAuth {
   locator?: AccountLocator;
 }
 
-/** `next(value)` now, or once `value` resolves: the warm path stays free of promises. */
-function then<T, U>(value: T | Promise<T>, next: (value: T) => U | Promise<U>): U | Promise<U> {
-  return value instanceof Promise ? value.then(next) : next(value);
-}
-
 /**
  * The one global guard, closed by default: resolves `:account` (or asks the route's
  * `@AccountFrom()` locator), reads the credential (Bearer, License, ?key=, ?auth=, ?token=) and
@@ -78,11 +73,21 @@ export class AuthGuard implements CanActivate {
     if (route.ownCredential) return true;
     const credential = extractCredential(req);
     const check: Check = { req, res, route, credential, limited: this.limits.enabled && !route.unlimited, presented: credential.kind !== 'none' && credential.kind !== 'basic' };
-    return then(this.resolveAccount(check), () =>
-      then(check.limited && check.presented ? this.limits.assertCredentialChecksAllowed(req) : undefined, () =>
-        then(this.bearer(check), (bearer) => this.admit(check, bearer)),
-      ),
-    );
+    // each step is synchronous when memory answers it; a promise only continues where one is met
+    const account = this.resolveAccount(check);
+    return account ? account.then(() => this.checkCredential(check)) : this.checkCredential(check);
+  }
+
+  /** After the account: an address out of failed checks is refused, then the credential is checked. */
+  private checkCredential(check: Check): boolean | Promise<boolean> {
+    const allowed = check.limited && check.presented ? this.limits.assertCredentialChecksAllowed(check.req) : undefined;
+    if (allowed) return allowed.then(() => this.identify(check));
+    return this.identify(check);
+  }
+
+  private identify(check: Check): boolean | Promise<boolean> {
+    const bearer = this.bearer(check);
+    return bearer instanceof Promise ? bearer.then((b) => this.admit(check, b)) : this.admit(check, bearer);
   }
 
   /** req.account, from `:account` or the route's locator (synchronously when memory holds it). */
@@ -142,7 +147,7 @@ export class AuthGuard implements CanActivate {
     }
     // an authenticated answer is the caller's own: no shared cache may keep it
     res.setHeader('Cache-Control', 'no-store');
-    return limited ? this.limits.credentialRequest(credentialId(bearer), res).then(() => true) : true;
+    return limited ? this.limits.admitCredential(credentialId(bearer), res) : true;
   }
 
   private route(context: ExecutionContext): RouteAuth {

@@ -72,9 +72,10 @@ export class AuthService {
   }
 }
 
-function licenseBearer({ license, facts }: CachedLicense): Bearer {
-  assertLicenseUsable(license);
-  return { kind: 'license', accountId: license.accountId, license, facts };
+/** The license's Bearer, made once per catalogue entry (it is never changed; the entry is replaced). */
+function licenseBearer(cached: CachedLicense): Bearer {
+  assertLicenseUsable(cached.license);
+  return (cached.bearer ??= { kind: 'license', accountId: cached.license.accountId, license: cached.license, facts: cached.facts });
 }
 
 export function assertLicenseUsable(license: License, now = new Date()): void {

@@ -29,6 +29,8 @@ export interface CachedLicense {
   license: License;
   /** The same license as the memory visibility rule reads it. */
   facts: LicenseFacts;
+  /** Its Bearer, once a request has made it (AuthService). */
+  bearer?: Bearer;
 }
 
 /** Entries kept at most, besides the byte budget of release lines. */

@@ -114,6 +114,24 @@ export class RateLimitsService implements OnModuleDestroy {
   }
 
   /**
+   * credentialRequest for the guard's hot path: the same count and headers, resolving to true
+   * (admitted) with no promise but the limiter's own and one continuation.
+   */
+  admitCredential(credentialId: string, res: Response): Promise<boolean> {
+    const limit = this.credential;
+    return limit.limiter.consume(credentialId).then(
+      (state) => {
+        setHeaders(res, limit, state);
+        return true;
+      },
+      (error: unknown) => {
+        if (isOverLimit(error)) throw tooMany(limit, error, 'Too many requests with this credential');
+        return true; // the store failed (the insurance limiter failed too): let the request through
+      },
+    );
+  }
+
+  /**
    * Before a credential is checked: an address that has used up its failed checks gets 429 for
    * every credential, valid or not, until the window ends (else guessing could go on, telling
    * hits from 429s).
