@@ -87,10 +87,14 @@ export class LocalStorageDriver implements StorageDriver {
     const finalPath = this.pathOf(key);
     const tempPath = path.join(this.tempDir, `${randomUUID()}${TEMP_SUFFIX}`);
     const meter = new DigestMeter();
+    // flush: fsync before the stream closes, so that the committed file is on disk
+    const file = createWriteStream(tempPath, { flags: 'wx', mode: 0o600, flush: true, highWaterMark: 1024 * 1024 });
     try {
-      // flush: fsync before the stream closes, so that the committed file is on disk
-      await pipeline(source, meter, createWriteStream(tempPath, { flags: 'wx', mode: 0o600, flush: true, highWaterMark: 1024 * 1024 }));
+      await pipeline(source, meter, file);
     } catch (error) {
+      // a stream destroyed while its file was still opening creates the file afterwards: remove it
+      // once the stream has closed, or a .part would be left behind
+      if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
       await fsp.rm(tempPath, { force: true });
       throw error;
     }
