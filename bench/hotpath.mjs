@@ -1,7 +1,7 @@
 // Hot-path benchmark: update checks, upgrades and a license's release list at 100,000 releases.
 //
 //   npm run bench                                   (builds, then runs this script)
-//   BENCH_RELEASES=100000 BENCH_SECONDS=5 BENCH_ROUNDS=3 BENCH_CONNECTIONS=50 npm run bench
+//   BENCH_RELEASES=100000 BENCH_SECONDS=5 BENCH_ROUNDS=5 BENCH_CONNECTIONS=50 npm run bench
 //
 // 1. A fresh database (the PostgreSQL at 127.0.0.1:5432 when it answers, else an embedded one),
 //    seeded by SQL: 4 accounts, 5 products each (LICENSED, OPEN, CLOSED), 5 platforms, channels,
@@ -27,7 +27,7 @@ import { dist, freshDatabase, JSONAPI, median, repo, rssMib, sleep, startProcess
 
 const RELEASES = Number(process.env.BENCH_RELEASES ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 /** Shipgate's LOG_LEVEL: `warn` leaves out the request log (one JSON line per request); `log` measures it too. */
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
