@@ -46,7 +46,7 @@ interface RouteAuth {
  * stores the Bearer on the request. `@Public()` routes also admit anonymous callers; a credential
  * that is sent must still be valid.
  *
- * Also applies the rate limits (API §10): an anonymous request counts against its IP, a valid
+ * Also applies the rate limits (docs/operations.md, "Limits and hardening"): an anonymous request counts against its IP, a valid
  * credential against itself, a failing one against its IP (stricter); an address out of failed
  * checks is refused before its credential is even looked at.
  *

@@ -34,7 +34,7 @@ export const AccountFrom = (locator: Type<AccountLocator>) => SetMetadata(ACCOUN
 
 export const NOT_RATE_LIMITED = 'shipgate:not-rate-limited';
 
-/** The route is outside the rate limits (signed download URLs, health checks: API §10). */
+/** The route is outside the rate limits (signed download URLs, health checks). */
 export const NotRateLimited = () => SetMetadata(NOT_RATE_LIMITED, true);
 
 export interface AuthenticatedRequest {

@@ -58,7 +58,7 @@ describe('loadConfig', () => {
     expect(errorOf({ REDIS_URL: 'http://:sekrit-password@redis:6379' }).message).not.toContain('sekrit');
   });
 
-  it('has the limits and timeouts of API §10 by default, and reads every RATE_LIMIT_* variable', () => {
+  it('has the documented limits and timeouts by default, and reads every RATE_LIMIT_* variable', () => {
     const config = loadConfig({});
     expect(config.rateLimit).toEqual({ enabled: true, anonymousPerMin: 120, failedAuthPer15Min: 50, signinPer15Min: 10, credentialPerMin: 1200 });
     expect(config).toMatchObject({ corsOrigins: '*', statementTimeoutMs: 10000, uploadIdleTimeoutMs: 120000, trustProxy: false, redisKeyPrefix: 'shipgate:' });

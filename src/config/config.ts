@@ -48,7 +48,7 @@ export interface AppConfig {
   uploadIdleTimeoutMs: number;
 }
 
-/** Counts per window (API §10); `enabled: false` (RATE_LIMIT=off) disables every limit. */
+/** Counts per window (docs/operations.md, "Limits and hardening"); `enabled: false` (RATE_LIMIT=off) disables every limit. */
 export interface RateLimitConfig {
   enabled: boolean;
   /** Requests without a credential, per client IP and minute. */

@@ -1,7 +1,7 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { ENTITIES, MIGRATIONS } from './entities';
 
-/** API §10: a request that waits longer than this for a pooled connection gets 503. */
+/** Limits and hardening: a request that waits longer than this for a pooled connection gets 503. */
 export const POOL_WAIT_MS = 5000;
 
 /**

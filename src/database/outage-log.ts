@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 
 /**
- * Logs a database outage once when it starts and once when it ends (API §10), however many
+ * Logs a database outage once when it starts and once when it ends (docs/operations.md, "Limits and hardening"), however many
  * requests fail in between. After the first failure, `probe` (a `SELECT 1`) is tried every
  * second until it succeeds.
  */

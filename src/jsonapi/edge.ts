@@ -7,7 +7,7 @@ const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE';
 
 /**
  * What every answer carries and what browsers need, kept to a few header writes: the headers of
- * API §10 and CORS. CORS work happens only for requests that carry an Origin (browsers); a
+ * the security headers and CORS. CORS work happens only for requests that carry an Origin (browsers); a
  * preflight is answered here (204, or 403 for an origin outside CORS_ORIGINS). No cookies are
  * involved: credentials travel in headers. Returns true when it answered the request itself.
  */

@@ -9,7 +9,7 @@ import { ApiError, ErrorCode } from './errors';
 import { acceptsJsonApi, acceptableContentType, hasBody, isRawBodyRoute, isSignedDownloadRoute, JSONAPI_MEDIA_TYPE, responseMediaType } from './media-type';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
-/** API §10: a JSON body must arrive whole within 30 s (uploads have their own idle timeout). */
+/** Limits and hardening: a JSON body must arrive whole within 30 s (uploads have their own idle timeout). */
 export const BODY_TIMEOUT_MS = 30_000;
 
 const parseJson = express.json({
@@ -34,7 +34,7 @@ export type ErrorResponder = (error: unknown, req: Request, res: Response) => vo
 /**
  * The JSON:API edge, one plain express middleware in front of every route (not Nest middleware:
  * an update check pays for one function call, no router layer per concern and no promise):
- * - a request id, echoed as X-Request-Id; the headers of API §10 and CORS (see edgeHeaders);
+ * - a request id, echoed as X-Request-Id; the security headers and CORS (see edgeHeaders);
  * - NUL in the path or query is 400 (PostgreSQL text cannot hold it);
  * - (the query string is parsed once per request: parseQueryOnce);
  * - `/v1` media types: 406 for an Accept that rules JSON:API out, 415 for a body in another type;

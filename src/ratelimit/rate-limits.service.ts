@@ -7,7 +7,7 @@ import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
 
-/** One limit of API §10: a count per window, kept under its own key prefix. */
+/** One limit of Limits and hardening: a count per window, kept under its own key prefix. */
 interface Limit {
   name: string;
   points: number;
@@ -40,7 +40,7 @@ function tooMany(limit: Limit, state: RateLimiterRes, detail: string): ApiError 
 }
 
 /**
- * The rate limits of API §10 (rate-limiter-flexible): per client IP for anonymous requests and
+ * The rate limits (rate-limiter-flexible): per client IP for anonymous requests and
  * for failed credentials, per account+email for failed sign-ins, per credential for everything
  * else. Counters live in this process, or in Redis when REDIS_URL is set, shared by every
  * instance; when Redis does not answer, each instance falls back to its own memory counters

@@ -262,7 +262,7 @@ describe('artifacts', () => {
       expect(res.body.data.id).toBe(first.id); // one artifact per release, same id
       expect(res.body.data.attributes.sha256).toBe(sha256(second));
       expect(sha256(await download(release.id))).toBe(sha256(second));
-      // a URL issued before the replacement stops working (API §3 artifacts)
+      // a URL issued before the replacement stops working
       expect((await fetchBytes(onTestServer(t, oldUrl))).status).toBe(404);
       expect(storedFiles(t).length).toBe(filesWithFirst.length);
     });

@@ -37,7 +37,7 @@ export class LocalStorageDriver implements StorageDriver {
    * A temporary file untouched for longer than this is a leftover (of this process killed
    * mid-upload, or of another instance sharing DATA_DIR): a live upload writes at least once per
    * upload idle timeout, or is abandoned. With the sweep interval, no leftover outlives the idle
-   * timeout plus a minute (API §10).
+   * timeout plus a minute.
    */
   readonly staleAfterMs: number;
   private sweeper?: NodeJS.Timeout;
