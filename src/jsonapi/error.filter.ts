@@ -91,7 +91,7 @@ export class JsonApiErrorFilter implements ExceptionFilter {
     for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
     res.setHeader('X-Request-Id', requestId);
     res.status(error.status);
-    if ((req as Request & { plainErrors?: boolean }).plainErrors || fullPath(req).startsWith('/v3/')) {
+    if (fullPath(req).startsWith('/v3/')) {
       // Cryptlex-compatible routes answer errors as {code, message}.
       const first = error.errors[0];
       res.type('application/json').send(JSON.stringify({ code: first.code, message: first.detail ?? first.title }));

@@ -24,8 +24,6 @@ const VALID_REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
 export interface EdgeRequest extends Request {
   /** The request id (a sane incoming X-Request-Id, else a new UUID), echoed as X-Request-Id. */
   id: string;
-  /** The Cryptlex-compatible routes (`/v3`) answer errors as `{code, message}`. */
-  plainErrors?: boolean;
 }
 
 /** Renders an error the way the global filter does (the edge runs before Nest's pipeline). */
@@ -57,7 +55,6 @@ export function jsonApiEdge(config: Pick<AppConfig, 'corsOrigins'>, respond: Err
     const url = req.url;
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    if (path.startsWith('/v3/')) r.plainErrors = true;
     if (url.includes('%00')) {
       return respond(new ApiError(400, ErrorCode.PARAMETER_INVALID, 'The URL must not contain NUL characters'), req, res);
     }

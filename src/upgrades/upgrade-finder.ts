@@ -126,16 +126,19 @@ export class UpgradeFinder {
   }
 
   private warmNext(bearer: Bearer, accountId: string, query: UpgradeQuery): FoundRelease | null | undefined {
-    const viewer = this.catalogue.viewerNow(bearer, accountId);
-    const product = viewer && this.catalogue.productReleasesNow(accountId, query.productId);
-    return viewer && product !== undefined ? walkLine(viewer, product, query, query.current) : undefined;
+    return this.warmLine(bearer, accountId, query, query.current);
   }
 
   /** findLatest answered synchronously when all it reads is in memory; undefined: call findLatest. */
   findLatestNow(bearer: Bearer, accountId: string, line: ReleaseLine): FoundRelease | null | undefined {
+    return this.warmLine(bearer, accountId, line);
+  }
+
+  /** walkLine over what memory holds now; undefined when the viewer or the product is not warm. */
+  private warmLine(bearer: Bearer, accountId: string, line: ReleaseLine, current?: SemVer): FoundRelease | null | undefined {
     const viewer = this.catalogue.viewerNow(bearer, accountId);
     const product = viewer && this.catalogue.productReleasesNow(accountId, line.productId);
-    return viewer && product !== undefined ? walkLine(viewer, product, line) : undefined;
+    return viewer && product !== undefined ? walkLine(viewer, product, line, current) : undefined;
   }
 
   /**
