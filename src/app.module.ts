@@ -19,6 +19,10 @@ import { Metrics } from './observability/metrics';
 import { ObservabilityModule } from './observability/observability.module';
 import { RateLimitsModule } from './ratelimit/rate-limits.module';
 import { UsersModule } from './users/users.module';
+import { AnalyticsModule } from './analytics/analytics.module';
+import { EventsModule } from './events/events.module';
+import { QueueModule } from './queue/queue.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -29,6 +33,9 @@ export class AppModule {
         ConfigModule.forRoot(config),
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.statementTimeoutMs)),
         CatalogueModule,
+        QueueModule,
+        EventsModule,
+        AnalyticsModule,
         RateLimitsModule,
         AuthModule,
         // the hot routes first: express tries routes in the order they were registered
@@ -42,6 +49,7 @@ export class AppModule {
         EntitlementsModule,
         LicensesModule,
         ArtifactsModule,
+        WebhooksModule,
         ObservabilityModule.forRoot(metrics),
       ],
       controllers: [HealthController],

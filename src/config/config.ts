@@ -46,6 +46,26 @@ export interface AppConfig {
   statementTimeoutMs: number;
   /** An upload whose client sends no byte for this long is abandoned; staged leftovers older than this plus a minute are swept. */
   uploadIdleTimeoutMs: number;
+  /** Events, webhooks and analytics (src/events, src/webhooks, src/analytics). */
+  events: EventsConfig;
+}
+
+/** Events, webhook deliveries and adoption analytics. */
+export interface EventsConfig {
+  /** Background workers of this process (webhook deliveries, pruning); 0: none (an API-only instance). */
+  workers: number;
+  /** Events older than this many days are deleted by a scheduled job. */
+  retentionDays: number;
+  /** Waits (seconds) before each retry of a failed webhook delivery; after the last one the delivery is FAILED. */
+  retrySchedule: number[];
+  /** Longest wait for a webhook receiver's answer, per attempt. */
+  deliveryTimeoutMs: number;
+  /** Webhook URLs may resolve to loopback, private or link-local addresses (tests, closed networks). */
+  allowPrivateUrls: boolean;
+  /** How often the queue's workers look for due jobs. */
+  pollSeconds: number;
+  /** How often recorded update checks are written to the analytics tables. */
+  analyticsFlushMs: number;
 }
 
 /** Counts per window (docs/operations.md, "Limits and hardening"); `enabled: false` (RATE_LIMIT=off) disables every limit. */
@@ -203,9 +223,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const statementTimeoutMs = integer(env, 'STATEMENT_TIMEOUT_MS', 10000, 100, 3_600_000);
   const uploadIdleTimeoutMs = integer(env, 'UPLOAD_IDLE_TIMEOUT_SECONDS', 120, 1, 86400) * 1000;
 
+  const retryRaw = optional(env, 'WEBHOOKS_RETRY_SCHEDULE') ?? '30,120,600,3600,21600';
+  const retrySchedule = retryRaw.split(',').map((p) => p.trim());
+  if (retrySchedule.length > 20 || retrySchedule.some((p) => !/^\d+(\.\d+)?$/.test(p) || Number(p) > 604800)) {
+    throw new ConfigError('WEBHOOKS_RETRY_SCHEDULE', 'must be up to 20 comma-separated waits in seconds (each at most 604800), e.g. 30,120,600,3600,21600');
+  }
+  const events: EventsConfig = {
+    workers: integer(env, 'WORKERS', 2, 0, 64),
+    retentionDays: integer(env, 'EVENTS_RETENTION_DAYS', 90, 1, 36500),
+    retrySchedule: retrySchedule.map(Number),
+    deliveryTimeoutMs: integer(env, 'WEBHOOKS_TIMEOUT_SECONDS', 10, 1, 60) * 1000,
+    allowPrivateUrls: boolean(env, 'WEBHOOKS_ALLOW_PRIVATE', false),
+    pollSeconds: integer(env, 'WORKERS_POLL_SECONDS', 2, 1, 60),
+    analyticsFlushMs: integer(env, 'ANALYTICS_FLUSH_MS', 5000, 10, 300000),
+  };
+
   return {
     port, databaseUrl, dataDir, rootToken, publicUrl, storageDriver, s3, signingSecret, logLevel, logFormat, metricsToken, passwordHashCost, catalogue, countersFlushMs,
-    rateLimit, redisUrl, redisKeyPrefix, trustProxy, corsOrigins, statementTimeoutMs, uploadIdleTimeoutMs,
+    rateLimit, redisUrl, redisKeyPrefix, trustProxy, corsOrigins, statementTimeoutMs, uploadIdleTimeoutMs, events,
   };
 }
 

@@ -7,10 +7,14 @@ import { Product } from '../products/product.entity';
 import { Release } from '../releases/release.entity';
 import { Token } from '../tokens/token.entity';
 import { User } from '../users/user.entity';
+import { EventRecord } from '../events/event.entity';
+import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
+import { WebhookEndpoint } from '../webhooks/webhook-endpoint.entity';
 import { InitialSchema1732300000000 } from './migrations/1732300000000-InitialSchema';
 import { CatalogueNotifications1764000000000 } from './migrations/1764000000000-CatalogueNotifications';
+import { EventsWebhooksAnalytics1765000000000 } from './migrations/1765000000000-EventsWebhooksAnalytics';
 
-export const ENTITIES = [Account, User, Token, Product, Entitlement, License, LicenseEntitlement, Release, ReleaseConstraint, Artifact];
+export const ENTITIES = [Account, User, Token, Product, Entitlement, License, LicenseEntitlement, Release, ReleaseConstraint, Artifact, EventRecord, WebhookEndpoint, WebhookDelivery];
 
 /** Listed explicitly (not globbed) so that the same list works from ts (tests) and dist (server). */
-export const MIGRATIONS = [InitialSchema1732300000000, CatalogueNotifications1764000000000];
+export const MIGRATIONS = [InitialSchema1732300000000, CatalogueNotifications1764000000000, EventsWebhooksAnalytics1765000000000];

@@ -6,6 +6,7 @@ export interface MetricSources {
   catalogue?: { stats: { hits: number; misses: number } };
   uploads?: { uploaded: { files: number; bytes: number } };
   pool?: () => { total: number; idle: number; waiting: number } | undefined;
+  webhooks?: { outcomes: { delivered: number; retrying: number; failed: number } };
 }
 
 /** Seconds; the hot routes answer in about a millisecond, uploads may take minutes. */
@@ -67,6 +68,17 @@ export class Metrics {
     total('shipgate_catalogue_misses_total', 'In-memory catalogue lookups that had to load from the database', (s) => s.catalogue?.stats.misses);
     total('shipgate_uploads_total', 'Artifact uploads stored', (s) => s.uploads?.uploaded.files);
     total('shipgate_upload_bytes_total', 'Bytes of artifact uploads stored', (s) => s.uploads?.uploaded.bytes);
+    new Counter({
+      name: 'shipgate_webhook_delivery_attempts_total',
+      help: 'Webhook delivery attempts made by this process, by outcome (delivered, retrying: failed and scheduled again, failed: given up)',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+      collect() {
+        const outcomes = sources().webhooks?.outcomes;
+        this.reset();
+        if (outcomes) for (const [outcome, n] of Object.entries(outcomes)) this.inc({ outcome }, n);
+      },
+    });
     const pool = (name: string, help: string, read: (p: { total: number; idle: number; waiting: number }) => number) =>
       new Gauge({
         name,

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { ArtifactsService } from '../artifacts/artifacts.service';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import { CountersService } from '../counters/counters.service';
+import { WebhookDeliveryWorker } from '../webhooks/delivery.worker';
 import { Metrics } from './metrics';
 import { MetricsController } from './metrics.controller';
 
@@ -38,6 +39,7 @@ export class ObservabilityModule implements OnApplicationBootstrap {
       counters: find(CountersService),
       catalogue: find(CatalogueService),
       uploads: find(ArtifactsService),
+      webhooks: find(WebhookDeliveryWorker),
       pool: () => {
         const pool = (db?.driver as unknown as { master?: PgPool } | undefined)?.master;
         return pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : undefined;

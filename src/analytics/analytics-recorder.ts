@@ -1,0 +1,223 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { Bearer } from '../auth/bearer';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+
+/** What an update check tells about the caller's install. */
+export interface CheckFacts {
+  accountId: string;
+  productId: string;
+  platform: string;
+  /** The channel the caller asked for (`stable` when it named none). */
+  channel: string;
+  /** The version the caller runs, as the route parsed it (e.g. a SemVer's `.version`). */
+  version: string;
+  /** An anonymous caller's `installId`, when it sent one. */
+  installId?: string;
+}
+
+/** One install's checks since the last flush. */
+interface InstallTally {
+  version: string;
+  platform: string;
+  channel: string;
+  /** Epoch milliseconds of its last check. */
+  lastSeen: number;
+  /** Checks reporting (version, platform, channel) on `day`. */
+  checks: number;
+  day: number;
+}
+
+/** One product's installs since the last flush, by kind (ids of different kinds never collide). */
+interface ProductTally {
+  accountId: string;
+  licenses: Map<string, InstallTally>;
+  users: Map<string, InstallTally>;
+  installs: Map<string, InstallTally>;
+}
+
+/** Checks that no longer match their install's tally (it reported another version, or a day passed). */
+interface SpilledChecks {
+  accountId: string;
+  productId: string;
+  day: number;
+  version: string;
+  platform: string;
+  channel: string;
+  checks: number;
+}
+
+const DAY_MS = 86_400_000;
+/** Longest version or platform kept (the columns' width). */
+const MAX_TEXT = 255;
+
+/**
+ * Adoption analytics from update checks, with no database write per request: `recordCheck` is a
+ * synchronous in-memory tally (two map lookups and a few field writes once an install has been
+ * seen in the current interval), and every ANALYTICS_FLUSH_MS the tallies are written in two
+ * statements: the last version each install reported (`analytics_installs`, one row per license,
+ * user or installId and product) and daily check counts per version (`analytics_daily`).
+ *
+ * Only customers' checks are recorded: a license, a user token (counted per user), or an
+ * anonymous caller that sends `installId`; admins and product tokens are internal.
+ */
+@Injectable()
+export class AnalyticsRecorder implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Analytics');
+  private pending = new Map<string, ProductTally>();
+  private spilled: SpilledChecks[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | null = null;
+  private failing = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly db: DataSource,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.flush(), this.config.events.analyticsFlushMs);
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  /**
+   * Records one update check by `bearer` (ignored for admins, product tokens, and anonymous
+   * callers without an installId). Synchronous, no I/O: call it on the hot path.
+   */
+  recordCheck(bearer: Bearer, check: CheckFacts): void {
+    let kind: 'licenses' | 'users' | 'installs';
+    let id: string;
+    switch (bearer.kind) {
+      case 'license':
+        kind = 'licenses';
+        id = bearer.license.id;
+        break;
+      case 'user':
+        kind = 'users';
+        id = bearer.userId;
+        break;
+      case 'anonymous':
+        if (check.installId === undefined) return;
+        kind = 'installs';
+        id = check.installId;
+        break;
+      default:
+        return;
+    }
+    let product = this.pending.get(check.productId);
+    if (!product) {
+      product = { accountId: check.accountId, licenses: new Map(), users: new Map(), installs: new Map() };
+      this.pending.set(check.productId, product);
+    }
+    const now = Date.now();
+    const day = Math.floor(now / DAY_MS);
+    const tallies = product[kind];
+    const tally = tallies.get(id);
+    if (!tally) {
+      tallies.set(id, { version: check.version, platform: check.platform, channel: check.channel, lastSeen: now, checks: 1, day });
+      return;
+    }
+    if (tally.version !== check.version || tally.platform !== check.platform || tally.channel !== check.channel || tally.day !== day) {
+      this.spilled.push({ accountId: product.accountId, productId: check.productId, day: tally.day, version: tally.version, platform: tally.platform, channel: tally.channel, checks: tally.checks });
+      tally.version = check.version;
+      tally.platform = check.platform;
+      tally.channel = check.channel;
+      tally.day = day;
+      tally.checks = 0;
+    }
+    tally.checks++;
+    tally.lastSeen = now;
+  }
+
+  /** Writes what was recorded so far (waits for a flush already running first). */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (!this.pending.size && !this.spilled.length) return;
+    this.flushing = this.write().finally(() => (this.flushing = null));
+    await this.flushing;
+  }
+
+  private async write(): Promise<void> {
+    const pending = this.pending;
+    const spilled = this.spilled;
+    this.pending = new Map();
+    this.spilled = [];
+
+    const installs = { account: [] as string[], product: [] as string[], identity: [] as string[], version: [] as string[], platform: [] as string[], channel: [] as string[], seen: [] as Date[] };
+    const daily = new Map<string, SpilledChecks>();
+    const addDaily = (c: SpilledChecks) => {
+      const key = `${c.productId}\u0000${c.day}\u0000${c.version}\u0000${c.platform}\u0000${c.channel}`;
+      const row = daily.get(key);
+      if (row) row.checks += c.checks;
+      else daily.set(key, { ...c });
+    };
+    for (const c of spilled) addDaily(c);
+    for (const [productId, product] of pending) {
+      for (const [prefix, tallies] of [['l:', product.licenses], ['u:', product.users], ['i:', product.installs]] as const) {
+        for (const [id, t] of tallies) {
+          installs.account.push(product.accountId);
+          installs.product.push(productId);
+          installs.identity.push(prefix + id);
+          installs.version.push(t.version.slice(0, MAX_TEXT));
+          installs.platform.push(t.platform.slice(0, MAX_TEXT));
+          installs.channel.push(t.channel);
+          installs.seen.push(new Date(t.lastSeen));
+          addDaily({ accountId: product.accountId, productId, day: t.day, version: t.version, platform: t.platform, channel: t.channel, checks: t.checks });
+        }
+      }
+    }
+    // a fixed order, so that instances flushing the same rows at once cannot deadlock
+    const rows = [...daily.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+    try {
+      await this.db.transaction(async (m) => {
+        await m.query(
+          `INSERT INTO analytics_installs (account_id, product_id, identity, version, platform, channel, last_seen)
+           SELECT i.* FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::timestamptz[])
+                  AS i(account_id, product_id, identity, version, platform, channel, last_seen)
+             JOIN products p ON p.id = i.product_id AND p.account_id = i.account_id
+            ORDER BY i.product_id, i.identity
+           ON CONFLICT (product_id, identity) DO UPDATE
+              SET version = EXCLUDED.version, platform = EXCLUDED.platform, channel = EXCLUDED.channel, last_seen = EXCLUDED.last_seen
+            WHERE analytics_installs.last_seen <= EXCLUDED.last_seen`,
+          [installs.account, installs.product, installs.identity, installs.version, installs.platform, installs.channel, installs.seen],
+        );
+        await m.query(
+          `INSERT INTO analytics_daily (account_id, product_id, day, version, platform, channel, checks)
+           SELECT c.account_id, c.product_id, date '1970-01-01' + c.day, c.version, c.platform, c.channel, c.checks
+             FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::varchar[], $5::varchar[], $6::varchar[], $7::bigint[])
+                  AS c(account_id, product_id, day, version, platform, channel, checks)
+             JOIN products p ON p.id = c.product_id AND p.account_id = c.account_id
+           ON CONFLICT (product_id, day, version, platform, channel) DO UPDATE SET checks = analytics_daily.checks + EXCLUDED.checks`,
+          [
+            rows.map((r) => r.accountId),
+            rows.map((r) => r.productId),
+            rows.map((r) => r.day),
+            rows.map((r) => r.version.slice(0, MAX_TEXT)),
+            rows.map((r) => r.platform.slice(0, MAX_TEXT)),
+            rows.map((r) => r.channel),
+            rows.map((r) => r.checks),
+          ],
+        );
+      });
+      if (this.failing) this.logger.log('analytics written again');
+      this.failing = false;
+    } catch (error) {
+      // keep the daily counts for the next flush (install rows are superseded by newer checks anyway)
+      for (const r of rows) this.spilled.push(r);
+      for (const [productId, product] of pending) {
+        if (this.pending.has(productId)) continue;
+        for (const tallies of [product.licenses, product.users, product.installs]) for (const t of tallies.values()) t.checks = 0;
+        this.pending.set(productId, product);
+      }
+      if (!this.failing) this.logger.warn(`writing analytics failed, will retry: ${(error as Error).message}`);
+      this.failing = true;
+    }
+  }
+}

@@ -1,0 +1,135 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import * as semver from 'semver';
+import type { Bearer } from '../auth/bearer';
+import { CountersService } from '../counters/counters.service';
+import { ApiError } from '../jsonapi/errors';
+import { isUuid } from '../jsonapi/ids';
+import { enumParam, intParam, queryParam } from '../jsonapi/query';
+import type { Query } from '../jsonapi/query';
+import { CHANNELS, Release } from '../releases/release.entity';
+import type { Channel } from '../releases/release.entity';
+import { INCLUSIVE_CHANNELS, precedenceColumns } from '../releases/semver';
+import { AnalyticsRecorder } from './analytics-recorder';
+
+export interface AnalyticsFilters {
+  days: number;
+  platform?: string;
+  channel?: Channel;
+}
+
+export function parseAnalyticsFilters(query: Query): AnalyticsFilters {
+  const platform = queryParam(query, 'platform');
+  if (platform !== undefined && platform.trim() === '') throw ApiError.invalidParameter('platform', 'must not be empty');
+  return { days: intParam(query, 'days', 1, 365) ?? 30, platform, channel: enumParam(query, 'channel', CHANNELS) };
+}
+
+export interface VersionsInUse {
+  data: Array<{ version: string; installs: number; share: number }>;
+  meta: { latest: string | null; onLatestShare: number; installs: number; checks: number; days: number };
+}
+
+export interface DownloadsByDay {
+  data: Array<{ day: string; version: string; downloads: number; upgrades: number }>;
+  meta: { downloads: number; upgrades: number; days: number };
+}
+
+/** Shares are given to 4 decimal places. */
+const share = (part: number, whole: number) => (whole ? Math.round((part / whole) * 10_000) / 10_000 : 0);
+
+/** Highest semver first; strings that are not semver (should not occur) last, by name. */
+function byVersionDesc(a: string, b: string): number {
+  const va = semver.valid(a);
+  const vb = semver.valid(b);
+  if (va && vb) return semver.compareBuild(vb, va);
+  if (va) return -1;
+  if (vb) return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Admin read-outs of the analytics tables (see AnalyticsRecorder for how they are filled). */
+@Injectable()
+export class AnalyticsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly recorder: AnalyticsRecorder,
+    private readonly counters: CountersService,
+  ) {}
+
+  private async product(bearer: Bearer, accountId: string, productId: string): Promise<string> {
+    if (bearer.kind !== 'admin') throw ApiError.forbidden('Only an admin can read analytics');
+    const rows: unknown[] = isUuid(productId)
+      ? await this.db.query('SELECT 1 FROM products WHERE id = $1 AND account_id = $2', [productId.toLowerCase(), accountId])
+      : [];
+    if (!rows.length) throw ApiError.notFound('The product was not found');
+    // this instance's latest counts first, so that an answer includes what it has just seen
+    await Promise.all([this.recorder.flush(), this.counters.flush()]);
+    return productId.toLowerCase();
+  }
+
+  /** Installs by the version they last reported within the window; the share on the latest release. */
+  async versions(bearer: Bearer, accountId: string, rawProductId: string, f: AnalyticsFilters): Promise<VersionsInUse> {
+    const productId = await this.product(bearer, accountId, rawProductId);
+    const params: unknown[] = [productId, accountId, f.days];
+    let where = '';
+    if (f.platform !== undefined) where += ` AND platform = $${params.push(f.platform)}`;
+    if (f.channel !== undefined) where += ` AND channel = $${params.push(f.channel)}`;
+    const [counts, checks, latest] = await Promise.all([
+      this.db.query(
+        `SELECT version, count(*)::int AS installs FROM analytics_installs
+          WHERE product_id = $1 AND account_id = $2 AND last_seen >= now() - make_interval(days => $3)${where}
+          GROUP BY version`,
+        params,
+      ) as Promise<Array<{ version: string; installs: number }>>,
+      this.db.query(
+        `SELECT coalesce(sum(checks), 0)::bigint AS checks FROM analytics_daily
+          WHERE product_id = $1 AND account_id = $2 AND day > (now() AT TIME ZONE 'UTC')::date - $3::int${where}`,
+        params,
+      ) as Promise<Array<{ checks: string }>>,
+      this.latest(accountId, productId, f),
+    ]);
+    const total = counts.reduce((n, c) => n + c.installs, 0);
+    const data = counts.sort((a, b) => byVersionDesc(a.version, b.version)).map((c) => ({ version: c.version, installs: c.installs, share: share(c.installs, total) }));
+    const onLatest = latest ? counts.filter((c) => semver.valid(c.version) && semver.eq(c.version, latest)).reduce((n, c) => n + c.installs, 0) : 0;
+    return { data, meta: { latest, onLatestShare: share(onLatest, total), installs: total, checks: Number(checks[0].checks), days: f.days } };
+  }
+
+  /** Downloads and upgrades per day and per version (of the release downloaded or upgraded to), newest day first. */
+  async downloads(bearer: Bearer, accountId: string, rawProductId: string, f: AnalyticsFilters): Promise<DownloadsByDay> {
+    const productId = await this.product(bearer, accountId, rawProductId);
+    const params: unknown[] = [productId, accountId, f.days];
+    let where = '';
+    if (f.platform !== undefined) where += ` AND platform = $${params.push(f.platform)}`;
+    if (f.channel !== undefined) where += ` AND channel = $${params.push(f.channel)}`;
+    const rows: Array<{ day: string; version: string; downloads: string; upgrades: string }> = await this.db.query(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, version, sum(downloads)::bigint AS downloads, sum(upgrades)::bigint AS upgrades
+         FROM analytics_daily
+        WHERE product_id = $1 AND account_id = $2 AND day > (now() AT TIME ZONE 'UTC')::date - $3::int${where}
+          AND (downloads > 0 OR upgrades > 0)
+        GROUP BY day, version`,
+      params,
+    );
+    const data = rows
+      .map((r) => ({ day: r.day, version: r.version, downloads: Number(r.downloads), upgrades: Number(r.upgrades) }))
+      .sort((a, b) => (a.day === b.day ? byVersionDesc(a.version, b.version) : a.day < b.day ? 1 : -1));
+    return {
+      data,
+      meta: { downloads: data.reduce((n, r) => n + r.downloads, 0), upgrades: data.reduce((n, r) => n + r.upgrades, 0), days: f.days },
+    };
+  }
+
+  /** The highest PUBLISHED version of the product on the platform (any, when none given) and channel (stable by default, inclusive). */
+  private async latest(accountId: string, productId: string, f: AnalyticsFilters): Promise<string | null> {
+    const qb = this.db
+      .createQueryBuilder(Release, 'release')
+      .select('release.version', 'version')
+      .where('release.account_id = :accountId AND release.product_id = :productId', { accountId, productId })
+      .andWhere(`release.status = 'PUBLISHED'`)
+      .andWhere('release.channel IN (:...channels)', { channels: INCLUSIVE_CHANNELS[f.channel ?? 'stable'] });
+    if (f.platform !== undefined) qb.andWhere('release.platform = :platform', { platform: f.platform });
+    for (const column of precedenceColumns('release')) qb.addOrderBy(column, 'DESC');
+    const row = await qb.limit(1).getRawOne<{ version: string }>();
+    return row?.version ?? null;
+  }
+}

@@ -1,0 +1,106 @@
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import PgBoss from 'pg-boss';
+import type { EntityManager } from 'typeorm';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+
+/** The queues Shipgate uses, with their pg-boss options (created at start; creating is idempotent). */
+export const QUEUES = {
+  /** One job per attempt of one webhook delivery (`{deliveryId, token}`). */
+  webhookDelivery: 'shipgate.webhook-delivery',
+  /** Deletes events past the retention (scheduled hourly, and once at start). */
+  eventsPrune: 'shipgate.events-prune',
+} as const;
+
+const QUEUE_OPTIONS: Record<string, PgBoss.Queue> = {
+  // a worker that dies mid-attempt leaves its job active: pg-boss expires it and hands it out again
+  [QUEUES.webhookDelivery]: { name: QUEUES.webhookDelivery, retryLimit: 20, retryDelay: 30, retryBackoff: true, expireInSeconds: 120 },
+  [QUEUES.eventsPrune]: { name: QUEUES.eventsPrune, retryLimit: 2, retryDelay: 60, expireInSeconds: 900, policy: 'singleton' },
+};
+
+export type JobInsert = { name: string; data: object; startAfter?: string };
+
+/**
+ * pg-boss on the application's own PostgreSQL (its tables in schema `pgboss`, created and migrated
+ * by pg-boss under its own lock, so instances may start together). Jobs are inserted with
+ * `enqueue(manager, ...)` inside the transaction of the change they belong to: they exist exactly
+ * when the change committed. Workers (WORKERS > 0) fetch with SKIP LOCKED, so several instances
+ * share the jobs and each job goes to one of them.
+ */
+@Injectable()
+export class JobQueue implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('Queue');
+  private boss: PgBoss | undefined;
+  private running = false;
+  private lastError = 0;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig & { databaseUrl?: string }) {}
+
+  get workersEnabled(): boolean {
+    return this.config.events.workers > 0;
+  }
+
+  async onModuleInit(): Promise<void> {
+    const working = this.workersEnabled;
+    const boss = new PgBoss({
+      connectionString: this.config.databaseUrl,
+      max: working ? 4 : 2,
+      application_name: 'shipgate-queue',
+      // maintenance (expiring, archiving) and cron schedules: on the instances that run workers
+      supervise: working,
+      schedule: working,
+      migrate: true,
+    });
+    boss.on('error', (error: Error) => {
+      // at most one line a minute: a database outage must not flood the log
+      if (Date.now() - this.lastError > 60_000) this.logger.warn(`queue: ${error.message}`);
+      this.lastError = Date.now();
+    });
+    await boss.start();
+    for (const options of Object.values(QUEUE_OPTIONS)) await boss.createQueue(options.name, options);
+    this.boss = boss;
+    this.running = true;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    // waits for jobs in progress (a webhook attempt is bounded by its timeout), then closes pg-boss's
+    // pool; `enqueue` keeps working (it uses the caller's transaction), e.g. for the last counters flush
+    await this.boss?.stop({ graceful: true, wait: true, timeout: this.config.events.deliveryTimeoutMs + 2000 });
+  }
+
+  /** Inserts jobs in the transaction `manager` runs (they exist exactly when it commits). */
+  async enqueue(manager: EntityManager, jobs: JobInsert[]): Promise<void> {
+    if (!jobs.length) return;
+    const runner = manager.queryRunner;
+    if (!runner?.isTransactionActive) throw new Error('jobs are enqueued inside the transaction of their change');
+    if (!this.boss) throw new Error('the job queue has not started');
+    await this.boss.insert(jobs, {
+      db: { executeSql: async (text: string, values: unknown[]) => ({ rows: (await runner.query(text, values, true)).records }) },
+    } as PgBoss.InsertOptions);
+  }
+
+  /** Sends a job outside any transaction (scheduled maintenance). */
+  async send(name: string, data: object = {}): Promise<void> {
+    await this.started().send(name, data);
+  }
+
+  /** Runs `handler` for jobs of `name`, `concurrency` at a time (one pg-boss worker each). */
+  async work<T extends object>(name: string, concurrency: number, handler: (data: T) => Promise<void>): Promise<void> {
+    const boss = this.started();
+    for (let i = 0; i < concurrency; i++) {
+      await boss.work<T>(name, { batchSize: 1, pollingIntervalSeconds: this.config.events.pollSeconds }, async ([job]) => handler(job.data));
+    }
+  }
+
+  /** A cron schedule (pg-boss sends the job from one instance at each time). */
+  async schedule(name: string, cron: string): Promise<void> {
+    await this.started().schedule(name, cron, {}, { tz: 'UTC' });
+  }
+
+  private started(): PgBoss {
+    if (!this.boss || !this.running) throw new Error('the job queue is not running');
+    return this.boss;
+  }
+}
