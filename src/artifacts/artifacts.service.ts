@@ -9,7 +9,9 @@ import { isPrivileged } from '../auth/bearer';
 import { APP_CONFIG } from '../config/config';
 import { CountersService } from '../counters/counters.service';
 import type { AppConfig } from '../config/config';
+import { EventsService } from '../events/events.service';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
+import { toResource } from '../jsonapi/serializer';
 import { isUuid } from '../jsonapi/ids';
 import { accountPath } from '../jsonapi/links';
 import { Release } from '../releases/release.entity';
@@ -17,6 +19,7 @@ import { ReleaseStatusService } from '../releases/release-status.service';
 import { ReleaseVisibilityPolicy } from '../releases/release.policy';
 import { ArtifactErrorCode } from './artifact-errors';
 import { Artifact } from './artifact.entity';
+import { ArtifactSerializer } from './artifact.serializer';
 import { parseContentDigest } from './content-digest';
 import { downloadGeneration, DownloadSigner } from './download-signer';
 import { contentDisposition } from './http-range';
@@ -136,6 +139,7 @@ export class ArtifactsService implements OnModuleDestroy {
     private readonly signer: DownloadSigner,
     private readonly statuses: ReleaseStatusService,
     private readonly counters: CountersService,
+    private readonly events: EventsService,
   ) {}
 
   get storageDriver(): StorageDriver {
@@ -281,6 +285,8 @@ export class ArtifactsService implements OnModuleDestroy {
     } else {
       await m.insert(Artifact, { id: artifactId, accountId, releaseId, ...fields });
     }
+    const stored = await m.findOneOrFail(Artifact, { where: { accountId, releaseId } });
+    await this.events.record(m, accountId, 'artifact.uploaded', toResource(ArtifactSerializer, stored));
     await this.statuses.apply(accountId, releaseId, 'artifact-uploaded', m);
     return current?.storageKey ?? null;
   }
@@ -311,7 +317,7 @@ export class ArtifactsService implements OnModuleDestroy {
     const privileged = isPrivileged(bearer);
     const ttl = privileged && ttlSeconds !== undefined ? Math.min(Math.max(ttlSeconds, DOWNLOAD_TTL_MIN), DOWNLOAD_TTL_MAX) : DOWNLOAD_TTL_DEFAULT;
     const url = this.downloadUrl(artifact, release, ttl);
-    if (!privileged) this.counters.countDownload(accountId, release.id);
+    if (!privileged) this.counters.countDownload(accountId, release.id, bearer);
     return { artifact, url };
   }
 
@@ -356,6 +362,7 @@ export class ArtifactsService implements OnModuleDestroy {
       const artifact = await m.findOne(Artifact, { where: { accountId, releaseId: release.id } });
       if (!artifact) throw ApiError.notFound('The release has no artifact');
       await m.delete(Artifact, { id: artifact.id, accountId });
+      await this.events.record(m, accountId, 'artifact.deleted', toResource(ArtifactSerializer, artifact));
       await this.statuses.apply(accountId, release.id, 'artifact-removed', m);
       return artifact.storageKey;
     });

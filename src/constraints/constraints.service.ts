@@ -4,6 +4,7 @@ import { DataSource, In, Repository } from 'typeorm';
 import type { Bearer } from '../auth/bearer';
 import { Entitlement } from '../entitlements/entitlement.entity';
 import { EntitlementSerializer } from '../entitlements/entitlement.serializer';
+import { EventsService } from '../events/events.service';
 import { ApiError } from '../jsonapi/errors';
 import { isUuid } from '../jsonapi/ids';
 import { paginate } from '../jsonapi/paginate';
@@ -12,6 +13,7 @@ import type { Fieldsets } from '../jsonapi/query';
 import { toResource } from '../jsonapi/serializer';
 import type { PageResult, ResourceObject } from '../jsonapi/serializer';
 import { ReleasesService } from '../releases/releases.service';
+import { ConstraintSerializer } from './constraint.serializer';
 import { ReleaseConstraint } from './release-constraint.entity';
 
 export const CONSTRAINT_SORT = { created: ['constraint.created'] };
@@ -27,6 +29,7 @@ export class ConstraintsService {
     @InjectRepository(ReleaseConstraint) private readonly constraints: Repository<ReleaseConstraint>,
     @InjectRepository(Entitlement) private readonly entitlements: Repository<Entitlement>,
     private readonly releases: ReleasesService,
+    private readonly events: EventsService,
   ) {}
 
   async list(bearer: Bearer, accountId: string, releaseId: string, query: ListQuery): Promise<PageResult<ReleaseConstraint>> {
@@ -76,18 +79,27 @@ export class ConstraintsService {
         const i = entitlementIds.findIndex((id) => !inserted.has(id));
         throw new ApiError(422, 'ENTITLEMENT_TAKEN', 'is already a constraint of this release', pointer(i));
       }
-      return m.find(ReleaseConstraint, { where: { id: In(rows.map((r) => r.id)), accountId }, order: { created: 'ASC', id: 'ASC' } });
+      const attached = await m.find(ReleaseConstraint, { where: { id: In(rows.map((r) => r.id)), accountId }, order: { created: 'ASC', id: 'ASC' } });
+      await this.events.record(m, accountId, 'release.constraints.attached', { type: 'releases', id: releaseId }, {
+        release: { type: 'releases', id: releaseId },
+        constraints: attached.map((c) => toResource(ConstraintSerializer, c)),
+      });
+      return attached;
     });
   }
 
   /** Detaches constraints by id, all or nothing: an id that is not a constraint of this release is 422. */
   async detach(accountId: string, releaseId: string, ids: string[]): Promise<void> {
     await this.db.transaction(async (m) => {
-      const found = await m.find(ReleaseConstraint, { where: { id: In(ids), releaseId, accountId }, select: { id: true } });
+      const found = await m.find(ReleaseConstraint, { where: { id: In(ids), releaseId, accountId } });
       const foundIds = new Set(found.map((c) => c.id));
       const i = ids.findIndex((id) => !foundIds.has(id));
       if (i >= 0) throw new ApiError(422, 'CONSTRAINT_NOT_FOUND', `constraints ${ids[i]} was not found on this release`, { pointer: `/data/${i}/id` });
       await m.delete(ReleaseConstraint, { id: In(ids), releaseId, accountId });
+      await this.events.record(m, accountId, 'release.constraints.detached', { type: 'releases', id: releaseId }, {
+        release: { type: 'releases', id: releaseId },
+        constraints: found.map((c) => toResource(ConstraintSerializer, c)),
+      });
     });
   }
 

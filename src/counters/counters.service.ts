@@ -1,7 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { copiedFrom } from '../jsonapi/serializer';
+import { DataSource, EntityManager, In } from 'typeorm';
+import type { Bearer } from '../auth/bearer';
+import { EventsService } from '../events/events.service';
+import type { NewEvent } from '../events/events.service';
+import { copiedFrom, toResource } from '../jsonapi/serializer';
+import { Release } from '../releases/release.entity';
+import { ReleaseSerializer } from '../releases/release.serializer';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import { COUNTERS_CHANNEL } from '../catalogue/catalogue-listener';
 import { APP_CONFIG } from '../config/config';
@@ -12,6 +17,22 @@ interface Tally {
   releaseId: string;
   downloads: number;
   upgrades: number;
+}
+
+/**
+ * Counted uses with the same release, caller and starting version, since the last flush: one
+ * `artifact.downloaded` or `release.upgraded` event each, with `count` (an app polling every
+ * minute makes one event per flush, not one per poll).
+ */
+interface Use {
+  event: 'artifact.downloaded' | 'release.upgraded';
+  accountId: string;
+  releaseId: string;
+  license: string | null;
+  user: string | null;
+  /** The version the caller ran (upgrades). */
+  from: string | null;
+  count: number;
 }
 
 /** Releases per NOTIFY payload (PostgreSQL caps a payload at 8,000 bytes; an entry is ~60). */
@@ -31,6 +52,7 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
   private pending = new Map<string, Tally>();
   /** Counts of the flush in progress: still shown by withPending until the flush has committed. */
   private inflight = new Map<string, Tally>();
+  private uses = new Map<string, Use>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | null = null;
   private failing = false;
@@ -41,6 +63,7 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly db: DataSource,
     private readonly catalogue: CatalogueService,
+    private readonly events: EventsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -54,14 +77,27 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
     await this.flush();
   }
 
-  countDownload(accountId: string, releaseId: string): void {
+  /** A download by a customer (`bearer`: for its event). */
+  countDownload(accountId: string, releaseId: string, bearer?: Bearer): void {
     this.totals.downloads++;
     this.tally(accountId, releaseId).downloads++;
+    if (bearer) this.use('artifact.downloaded', accountId, releaseId, bearer, null);
   }
 
-  countUpgrade(accountId: string, releaseId: string): void {
+  /** An upgrade offered to a customer (`bearer`, running `from`: for its event). */
+  countUpgrade(accountId: string, releaseId: string, bearer?: Bearer, from?: string): void {
     this.totals.upgrades++;
     this.tally(accountId, releaseId).upgrades++;
+    if (bearer) this.use('release.upgraded', accountId, releaseId, bearer, from ?? null);
+  }
+
+  private use(event: Use['event'], accountId: string, releaseId: string, bearer: Bearer, from: string | null): void {
+    const license = bearer.kind === 'license' ? bearer.license.id : null;
+    const user = bearer.kind === 'user' ? bearer.userId : null;
+    const key = `${event}\u0000${releaseId}\u0000${license ?? ''}\u0000${user ?? ''}\u0000${from ?? ''}`;
+    const use = this.uses.get(key);
+    if (use) use.count++;
+    else this.uses.set(key, { event, accountId, releaseId, license, user, from, count: 1 });
   }
 
   /** An update check answered (with or without an update); only a total, nothing is written. */
@@ -86,9 +122,13 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
   /** Writes what is pending now (waits for a flush already running first). */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (!this.pending.size) return;
+    if (!this.pending.size && !this.uses.size) return;
     this.flushing = this.write().finally(() => (this.flushing = null));
     await this.flushing;
+  }
+
+  private recordUses(m: EntityManager, uses: Map<string, Use>): Promise<void> {
+    return recordUsesIn(m, this.events, uses);
   }
 
   private tally(accountId: string, releaseId: string): Tally {
@@ -101,6 +141,8 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
   private async write(): Promise<void> {
     this.inflight = this.pending;
     this.pending = new Map();
+    const uses = this.uses;
+    this.uses = new Map();
     const ids: string[] = [];
     const accounts: string[] = [];
     const downloads: number[] = [];
@@ -112,19 +154,31 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
       upgrades.push(t.upgrades);
     }
     try {
-      const rows: Array<{ id: string; downloads: string; upgrades: string }> = await this.db.query(
-        `WITH v AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[]) AS v(id, account_id, d, u)),
-              changed AS (
-                UPDATE releases r SET downloads = r.downloads + v.d, upgrades = r.upgrades + v.u
-                  FROM v WHERE r.id = v.id AND r.account_id = v.account_id
-                RETURNING r.id, r.downloads, r.upgrades),
-              notified AS (
-                SELECT pg_notify($5, string_agg(id || ':' || downloads || ':' || upgrades, ',')) FROM (
-                  SELECT id, downloads, upgrades, (row_number() OVER ()) / ${NOTIFY_BATCH} AS batch FROM changed) b
-                GROUP BY batch)
-         SELECT id, downloads, upgrades, (SELECT count(*) FROM notified) AS notifications FROM changed`,
-        [ids, accounts, downloads, upgrades, COUNTERS_CHANNEL],
-      );
+      // the counts, their daily rollup (analytics) and their events commit together
+      const rows = await this.db.transaction(async (m) => {
+        const counted: Array<{ id: string; downloads: string; upgrades: string }> = await m.query(
+          `WITH v AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[]) AS v(id, account_id, d, u)),
+                changed AS (
+                  UPDATE releases r SET downloads = r.downloads + v.d, upgrades = r.upgrades + v.u
+                    FROM v WHERE r.id = v.id AND r.account_id = v.account_id
+                  RETURNING r.id, r.account_id, r.product_id, r.version, r.platform, r.channel, r.downloads, r.upgrades, v.d, v.u),
+                daily AS (
+                  INSERT INTO analytics_daily (account_id, product_id, day, version, platform, channel, downloads, upgrades)
+                  SELECT account_id, product_id, (now() AT TIME ZONE 'UTC')::date, version, platform, channel, sum(d), sum(u)
+                    FROM changed GROUP BY account_id, product_id, version, platform, channel
+                   ORDER BY product_id, version, platform, channel
+                  ON CONFLICT (product_id, day, version, platform, channel) DO UPDATE
+                     SET downloads = analytics_daily.downloads + EXCLUDED.downloads, upgrades = analytics_daily.upgrades + EXCLUDED.upgrades),
+                notified AS (
+                  SELECT pg_notify($5, string_agg(id || ':' || downloads || ':' || upgrades, ',')) FROM (
+                    SELECT id, downloads, upgrades, (row_number() OVER ()) / ${NOTIFY_BATCH} AS batch FROM changed) b
+                  GROUP BY batch)
+           SELECT id, downloads, upgrades, (SELECT count(*) FROM notified) AS notifications FROM changed`,
+          [ids, accounts, downloads, upgrades, COUNTERS_CHANNEL],
+        );
+        await this.recordUses(m, uses);
+        return counted;
+      });
       this.catalogue.applyCounters(rows.map((r) => ({ id: r.id, downloads: Number(r.downloads), upgrades: Number(r.upgrades) })));
       if (this.failing) this.logger.log('counters written again');
       this.failing = false;
@@ -135,12 +189,43 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
         p.downloads += t.downloads;
         p.upgrades += t.upgrades;
       }
+      for (const [key, u] of uses) {
+        const p = this.uses.get(key);
+        if (p) p.count += u.count;
+        else this.uses.set(key, u);
+      }
       if (!this.failing) this.logger.warn(`writing counters failed, will retry: ${(error as Error).message}`);
       this.failing = true;
     } finally {
       this.inflight = new Map();
     }
   }
+}
+
+/** Events of counted uses, in the flush's transaction: the release as the API shows it, the caller, the versions. */
+async function recordUsesIn(m: EntityManager, events: EventsService, uses: Map<string, Use>): Promise<void> {
+  if (!uses.size) return;
+  const ids = [...new Set([...uses.values()].map((u) => u.releaseId))];
+  const releases = new Map((await m.find(Release, { where: { id: In(ids) } })).map((r) => [r.id, r]));
+  const out: NewEvent[] = [];
+  for (const u of uses.values()) {
+    const release = releases.get(u.releaseId);
+    if (!release || release.accountId !== u.accountId) continue; // deleted since
+    const resource = toResource(ReleaseSerializer, release);
+    out.push({
+      accountId: u.accountId,
+      event: u.event,
+      resource,
+      payload: {
+        release: resource,
+        license: u.license,
+        user: u.user,
+        ...(u.event === 'release.upgraded' ? { fromVersion: u.from, toVersion: release.version } : { version: release.version }),
+        count: u.count,
+      },
+    });
+  }
+  await events.recordMany(m, out);
 }
 
 /** Counts are kept per account and release (a count never reaches another account's row). */

@@ -89,6 +89,7 @@ export class EventsService implements OnApplicationBootstrap {
   /** Records events (one statement for all, plus the queue jobs of their webhook deliveries). */
   async recordMany(manager: EntityManager, events: NewEvent[]): Promise<void> {
     if (!events.length) return;
+    if (!manager.queryRunner?.isTransactionActive) throw new Error('events are recorded inside the transaction of their change');
     const deliveries: Array<{ id: string; job_token: string }> = await manager.query(
       `WITH e AS (
          INSERT INTO events (account_id, event, resource_type, resource_id, payload)

@@ -4,7 +4,9 @@ import { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
 import type { Bearer } from '../auth/bearer';
 import { Entitlement } from '../entitlements/entitlement.entity';
+import { EventsService } from '../events/events.service';
 import { ApiError, ErrorCode, uniqueViolation } from '../jsonapi/errors';
+import { toResource } from '../jsonapi/serializer';
 import { isUuid } from '../jsonapi/ids';
 import { paginate } from '../jsonapi/paginate';
 import type { ListQuery } from '../jsonapi/query';
@@ -13,6 +15,7 @@ import { ProductsService } from '../products/products.service';
 import { CreateLicenseDto, entitlementNotFound, UpdateLicenseDto } from './dto';
 import { generateLicenseKey } from './license-key';
 import { License, LicenseEntitlement } from './license.entity';
+import { LicenseSerializer } from './license.serializer';
 
 // nullable columns are coalesced so that keyset (cursor) pagination, which compares row tuples, never meets a NULL
 export const LICENSE_SORT = { created: ['license.created'], name: ["coalesce(license.name, '')"], expiry: ["coalesce(license.expiry, 'infinity')"] };
@@ -68,6 +71,7 @@ export class LicensesService {
     @InjectRepository(License) private readonly licenses: Repository<License>,
     @InjectRepository(Entitlement) private readonly entitlements: Repository<Entitlement>,
     private readonly products: ProductsService,
+    private readonly events: EventsService,
   ) {}
 
   private base(accountId: string): SelectQueryBuilder<License> {
@@ -116,7 +120,9 @@ export class LicensesService {
       for (const entitlementId of entitlementIds) {
         await tx.insert(LicenseEntitlement, { accountId, licenseId: license.id, entitlementId });
       }
-      return tx.findOneOrFail(License, { where: { id: license.id, accountId } });
+      const stored = await tx.findOneOrFail(License, { where: { id: license.id, accountId } });
+      await this.events.record(tx, accountId, 'license.created', toResource(LicenseSerializer, stored));
+      return stored;
     });
   }
 
@@ -167,24 +173,37 @@ export class LicensesService {
     if (dto.expirationStrategy !== undefined) changes.expirationStrategy = dto.expirationStrategy;
     if (dto.metadata !== undefined) changes.metadata = dto.metadata as QueryDeepPartialEntity<Record<string, unknown>>;
     if (dto.userId !== undefined) changes.userId = dto.userId;
-    try {
-      if (Object.keys(changes).length) await this.licenses.update({ id: license.id, accountId }, changes);
-    } catch (error) {
-      keyTaken(error);
-    }
-    return this.licenses.findOneOrFail({ where: { id: license.id, accountId } });
+    return this.licenses.manager.transaction(async (tx) => {
+      if (!Object.keys(changes).length) return tx.findOneOrFail(License, { where: { id: license.id, accountId } });
+      try {
+        await tx.update(License, { id: license.id, accountId }, changes);
+      } catch (error) {
+        keyTaken(error);
+      }
+      const changed = await tx.findOneOrFail(License, { where: { id: license.id, accountId } });
+      await this.events.record(tx, accountId, 'license.updated', toResource(LicenseSerializer, changed));
+      return changed;
+    });
   }
 
   async remove(bearer: Bearer, accountId: string, id: string): Promise<void> {
     const license = await this.findManageable(bearer, accountId, id);
-    await this.licenses.delete({ id: license.id, accountId });
+    await this.licenses.manager.transaction(async (tx) => {
+      const gone = await tx.delete(License, { id: license.id, accountId });
+      if (gone.affected) await this.events.record(tx, accountId, 'license.deleted', toResource(LicenseSerializer, license));
+    });
   }
 
   /** suspend / reinstate: idempotent; a suspended key is refused at authentication (403 LICENSE_SUSPENDED). */
   async setSuspended(bearer: Bearer, accountId: string, id: string, suspended: boolean): Promise<License> {
     const license = await this.findManageable(bearer, accountId, id);
-    if (license.suspended !== suspended) await this.licenses.update({ id: license.id, accountId }, { suspended });
-    return this.licenses.findOneOrFail({ where: { id: license.id, accountId } });
+    return this.licenses.manager.transaction(async (tx) => {
+      // only a change is an event (suspending a suspended license twice is one suspension)
+      const changed = await tx.update(License, { id: license.id, accountId, suspended: !suspended }, { suspended });
+      const current = await tx.findOneOrFail(License, { where: { id: license.id, accountId } });
+      if (changed.affected) await this.events.record(tx, accountId, suspended ? 'license.suspended' : 'license.reinstated', toResource(LicenseSerializer, current));
+      return current;
+    });
   }
 
   async listEntitlements(bearer: Bearer, accountId: string, id: string, query: ListQuery): Promise<PageResult<Entitlement>> {

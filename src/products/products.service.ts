@@ -3,7 +3,9 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
 import type { Bearer } from '../auth/bearer';
+import { EventsService } from '../events/events.service';
 import { ApiError, ErrorCode, uniqueViolation } from '../jsonapi/errors';
+import { toResource } from '../jsonapi/serializer';
 import { isUuid } from '../jsonapi/ids';
 import { paginate } from '../jsonapi/paginate';
 import type { ListQuery } from '../jsonapi/query';
@@ -14,6 +16,7 @@ import { TokensService } from '../tokens/tokens.service';
 import { ArtifactsService } from '../artifacts/artifacts.service';
 import { CreateProductDto, PRODUCT_REQUIRED, UpdateProductDto } from './dto';
 import { Product } from './product.entity';
+import { ProductSerializer } from './product.serializer';
 
 export const PRODUCT_SORT = { created: ['product.created'], name: ['product.name'] };
 
@@ -68,6 +71,7 @@ export class ProductsService {
     @InjectRepository(Product) private readonly products: Repository<Product>,
     private readonly tokens: TokensService,
     private readonly artifacts: ArtifactsService,
+    private readonly events: EventsService,
   ) {}
 
   /** A product of the account by id, whoever asks (for other modules; no policy applied). */
@@ -86,12 +90,16 @@ export class ProductsService {
       url: dto.url ?? null,
       metadata: dto.metadata ?? {},
     });
-    try {
-      await this.products.insert(product as QueryDeepPartialEntity<Product>);
-    } catch (error) {
-      codeTaken(error);
-    }
-    return this.products.findOneOrFail({ where: { id: product.id, accountId } });
+    return this.products.manager.transaction(async (tx) => {
+      try {
+        await tx.insert(Product, product as QueryDeepPartialEntity<Product>);
+      } catch (error) {
+        codeTaken(error);
+      }
+      const stored = await tx.findOneOrFail(Product, { where: { id: product.id, accountId } });
+      await this.events.record(tx, accountId, 'product.created', toResource(ProductSerializer, stored));
+      return stored;
+    });
   }
 
   list(bearer: Bearer, accountId: string, query: ListQuery): Promise<PageResult<Product>> {
@@ -129,12 +137,17 @@ export class ProductsService {
     if (dto.distributionStrategy !== undefined) changes.distributionStrategy = dto.distributionStrategy;
     if (dto.url !== undefined) changes.url = dto.url;
     if (dto.metadata !== undefined) changes.metadata = dto.metadata as QueryDeepPartialEntity<Record<string, unknown>>;
-    try {
-      if (Object.keys(changes).length) await this.products.update({ id: product.id, accountId }, changes);
-    } catch (error) {
-      codeTaken(error);
-    }
-    return this.products.findOneOrFail({ where: { id: product.id, accountId } });
+    return this.products.manager.transaction(async (tx) => {
+      if (!Object.keys(changes).length) return tx.findOneOrFail(Product, { where: { id: product.id, accountId } });
+      try {
+        await tx.update(Product, { id: product.id, accountId }, changes);
+      } catch (error) {
+        codeTaken(error);
+      }
+      const changed = await tx.findOneOrFail(Product, { where: { id: product.id, accountId } });
+      await this.events.record(tx, accountId, 'product.updated', toResource(ProductSerializer, changed));
+      return changed;
+    });
   }
 
   /**
@@ -161,6 +174,7 @@ export class ProductsService {
         [product.id, accountId],
       );
       await tx.delete(Product, { id: product.id, accountId });
+      await this.events.record(tx, accountId, 'product.deleted', toResource(ProductSerializer, product));
       return artifacts.map((a) => ({ storageKey: a.storage_key }));
     });
     await this.artifacts.removeStoredFiles(stored);

@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { EventsService } from '../events/events.service';
 import { ApiError } from '../jsonapi/errors';
+import { toResource } from '../jsonapi/serializer';
 import { Release } from './release.entity';
 import type { ReleaseStatus } from './release.entity';
 import { nextStatus, ReleaseEvent } from './release-status';
+import { ReleaseSerializer } from './release.serializer';
 
 /**
  * The yank service: applies a status-machine event to one release under a row lock, so that
@@ -12,7 +15,10 @@ import { nextStatus, ReleaseEvent } from './release-status';
  */
 @Injectable()
 export class ReleaseStatusService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly events: EventsService,
+  ) {}
 
   async apply(accountId: string, releaseId: string, event: ReleaseEvent, manager?: EntityManager): Promise<Release> {
     const run = async (m: EntityManager) => {
@@ -31,7 +37,11 @@ export class ReleaseStatusService {
       if (change.status !== release.status) patch.status = change.status;
       if (change.yanked !== undefined) patch.yanked = change.yanked;
       if (Object.keys(patch).length) await m.update(Release, { id: releaseId, accountId }, patch);
-      return m.findOneOrFail(Release, { where: { id: releaseId, accountId } });
+      const changed = await m.findOneOrFail(Release, { where: { id: releaseId, accountId } });
+      // published (by an upload or the action) and yanked are events; unpublishing by removing the file is artifact.deleted
+      if (patch.status === 'PUBLISHED') await this.events.record(m, accountId, 'release.published', toResource(ReleaseSerializer, changed));
+      if (patch.status === 'YANKED') await this.events.record(m, accountId, 'release.yanked', toResource(ReleaseSerializer, changed));
+      return changed;
     };
     return manager ? run(manager) : this.db.transaction(run);
   }

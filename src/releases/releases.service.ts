@@ -13,6 +13,7 @@ import { ConstraintSerializer } from '../constraints/constraint.serializer';
 import { ReleaseConstraint } from '../constraints/release-constraint.entity';
 import { Entitlement } from '../entitlements/entitlement.entity';
 import { EntitlementSerializer } from '../entitlements/entitlement.serializer';
+import { EventsService } from '../events/events.service';
 import { ApiError, uniqueViolation } from '../jsonapi/errors';
 import { isUuid } from '../jsonapi/ids';
 import { paginate } from '../jsonapi/paginate';
@@ -110,6 +111,7 @@ export class ReleasesService {
     private readonly artifactFiles: ArtifactsService,
     private readonly catalogue: CatalogueService,
     private readonly counters: CountersService,
+    private readonly events: EventsService,
   ) {}
 
   /** The account's releases that `bearer` may see (ReleaseVisibilityPolicy), as a query on alias `release`. */
@@ -145,14 +147,18 @@ export class ReleasesService {
       upgrades: 0,
       yanked: null,
     };
-    let id: string;
-    try {
-      const result = await this.releases.insert(values);
-      id = (result.identifiers[0] as { id: string }).id;
-    } catch (error) {
-      throw takenError(error);
-    }
-    return this.releases.findOneOrFail({ where: { id, accountId } });
+    return this.db.transaction(async (m) => {
+      let id: string;
+      try {
+        const result = await m.insert(Release, values);
+        id = (result.identifiers[0] as { id: string }).id;
+      } catch (error) {
+        throw takenError(error);
+      }
+      const release = await m.findOneOrFail(Release, { where: { id, accountId } });
+      await this.events.record(m, accountId, 'release.created', toResource(ReleaseSerializer, release));
+      return release;
+    });
   }
 
   async list(bearer: Bearer, accountId: string, query: ListQuery, filters: ReleaseFilters): Promise<PageResult<Release>> {
@@ -267,8 +273,14 @@ export class ReleasesService {
       if (dto.metadata === null) throw ApiError.attribute('metadata', 'INVALID', 'must be an object');
       changes.metadata = dto.metadata;
     }
-    if (Object.keys(changes).length) await this.releases.update({ id: release.id, accountId: release.accountId }, changes);
-    return this.counters.withPending(await this.releases.findOneOrFail({ where: { id: release.id, accountId: release.accountId } }));
+    const updated = await this.db.transaction(async (m) => {
+      if (!Object.keys(changes).length) return m.findOneOrFail(Release, { where: { id: release.id, accountId: release.accountId } });
+      await m.update(Release, { id: release.id, accountId: release.accountId }, changes);
+      const changed = await m.findOneOrFail(Release, { where: { id: release.id, accountId: release.accountId } });
+      await this.events.record(m, release.accountId, 'release.updated', toResource(ReleaseSerializer, changed));
+      return changed;
+    });
+    return this.counters.withPending(updated);
   }
 
   async remove(bearer: Bearer, accountId: string, id: string): Promise<void> {
@@ -278,6 +290,7 @@ export class ReleasesService {
       await m.query('SELECT id FROM releases WHERE id = $1 AND account_id = $2 FOR UPDATE', [release.id, accountId]);
       const rows = await m.find(Artifact, { where: { releaseId: release.id, accountId } });
       await m.delete(Release, { id: release.id, accountId }); // constraints and artifact rows cascade
+      await this.events.record(m, accountId, 'release.deleted', toResource(ReleaseSerializer, release));
       return rows;
     });
     // deleting a release must not leave its file in storage (removeStoredFiles never throws)

@@ -3,7 +3,9 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import type { Bearer } from '../auth/bearer';
 import { newTokenSecret, tokenDigest } from '../auth/secrets';
+import { EventsService } from '../events/events.service';
 import { ApiError } from '../jsonapi/errors';
+import { toResource } from '../jsonapi/serializer';
 import { isUuid } from '../jsonapi/ids';
 import { paginate } from '../jsonapi/paginate';
 import type { ListQuery } from '../jsonapi/query';
@@ -11,6 +13,7 @@ import type { PageResult } from '../jsonapi/serializer';
 import type { User } from '../users/user.entity';
 import { CreateTokenDto } from './dto';
 import { Token, TokenKind } from './token.entity';
+import { TokenSerializer } from './token.serializer';
 import type { TokenView } from './token.serializer';
 
 export const TOKEN_SORT = { created: ['token.created'] };
@@ -26,13 +29,20 @@ function parseExpiry(expiry: string | null | undefined): Date | null {
 
 @Injectable()
 export class TokensService {
-  constructor(@InjectRepository(Token) private readonly tokens: Repository<Token>) {}
+  constructor(
+    @InjectRepository(Token) private readonly tokens: Repository<Token>,
+    private readonly events: EventsService,
+  ) {}
 
   private async issue(fields: Partial<Token> & Pick<Token, 'accountId' | 'kind'>): Promise<TokenView> {
     const secret = newTokenSecret(PREFIX[fields.kind]);
     const token = this.tokens.create({ name: null, expiry: null, userId: null, productId: null, ...fields, digest: tokenDigest(secret) });
-    await this.tokens.insert(token);
-    const stored = await this.tokens.findOneOrFail({ where: { id: token.id, accountId: fields.accountId } });
+    const stored = await this.tokens.manager.transaction(async (tx) => {
+      await tx.insert(Token, token);
+      const row = await tx.findOneOrFail(Token, { where: { id: token.id, accountId: fields.accountId } });
+      await this.events.record(tx, fields.accountId, 'token.created', tokenResource(row));
+      return row;
+    });
     return Object.assign(stored, { secret });
   }
 
@@ -77,6 +87,16 @@ export class TokensService {
 
   async revoke(bearer: Bearer, accountId: string, id: string): Promise<void> {
     const token = await this.findVisible(bearer, accountId, id);
-    await this.tokens.delete({ id: token.id, accountId });
+    await this.tokens.manager.transaction(async (tx) => {
+      const gone = await tx.delete(Token, { id: token.id, accountId });
+      if (gone.affected) await this.events.record(tx, accountId, 'token.revoked', tokenResource(token));
+    });
   }
+}
+
+/** A token as its event shows it: never the secret (which is not stored anyway). */
+function tokenResource(token: Token) {
+  const resource = toResource(TokenSerializer, token);
+  delete resource.attributes.token;
+  return resource;
 }

@@ -143,10 +143,11 @@ export class UpgradeFinder {
 
   /**
    * Adds 1 to the next release's `upgrades` when the check was answered to a customer (license,
-   * user or anonymous caller); written in the next counters flush.
+   * user or anonymous caller), and a `release.upgraded` event from version `from`; written in the
+   * next counters flush.
    */
-  countUpgrade(bearer: Bearer, accountId: string, releaseId: string): void {
-    if (countsAsCustomer(bearer)) this.counters.countUpgrade(accountId, releaseId);
+  countUpgrade(bearer: Bearer, accountId: string, releaseId: string, from?: string): void {
+    if (countsAsCustomer(bearer)) this.counters.countUpgrade(accountId, releaseId, bearer, from);
   }
 
   /** The answer from memory, loading what is missing; undefined when the catalogue is not serving. */

@@ -6,12 +6,15 @@ import type { Query } from '../jsonapi/query';
 import { CHANNELS } from '../releases/release.entity';
 import type { Channel } from '../releases/release.entity';
 import { parseStrictVersion, parseUpgradeConstraint } from '../releases/semver';
+import { parseInstallId } from '../analytics/install-id';
 import type { UpgradeConstraint } from '../releases/semver';
 
 /** What an upgrade check narrows the candidates by (besides the caller's visibility). */
 export interface UpgradeTarget {
   channel: Channel;
   constraint?: UpgradeConstraint;
+  /** An anonymous install's own id (analytics). */
+  installId?: string;
 }
 
 export interface UpgradeCheck extends UpgradeTarget {
@@ -44,7 +47,7 @@ export function parseUpgradeTarget(query: Query): UpgradeTarget {
     if (!parsed) throw ApiError.invalidParameter('constraint', 'must be a major version (2) or a major.minor version (2.1)');
     constraint = parsed;
   }
-  return { channel, constraint };
+  return { channel, constraint, installId: parseInstallId(query) };
 }
 
 /**

@@ -30,6 +30,7 @@ export class UpgradesController {
     filetype: 'File type, e.g. tar.gz',
     channel: 'stable (default), rc, beta, alpha or dev: the channel and every more stable one',
     constraint: 'Stay within a version range, e.g. 1 or 1.2',
+    installId: 'An anonymous install\'s own id (up to 64 characters), for adoption analytics',
   })
   @Get('actions/upgrade')
   @Public()
@@ -44,7 +45,11 @@ export class UpgradesController {
   }
 
   @ApiDocument(ReleaseSerializer, 'single')
-  @ApiQueryParams({ channel: 'stable (default), rc, beta, alpha or dev', constraint: 'Stay within a version range, e.g. 1 or 1.2' })
+  @ApiQueryParams({
+    channel: 'stable (default), rc, beta, alpha or dev',
+    constraint: 'Stay within a version range, e.g. 1 or 1.2',
+    installId: 'An anonymous install\'s own id (up to 64 characters), for adoption analytics',
+  })
   @Get(':id/upgrade')
   @Public()
   async fromRelease(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {

@@ -4,6 +4,7 @@ import { ArtifactsService } from '../artifacts/artifacts.service';
 import { CountersService } from '../counters/counters.service';
 import { withRedirect } from '../artifacts/artifact.serializer';
 import type { ArtifactView } from '../artifacts/artifact.serializer';
+import { AnalyticsRecorder } from '../analytics/analytics-recorder';
 import { ApiError } from '../jsonapi/errors';
 import type { Release } from '../releases/release.entity';
 import { ReleasesService } from '../releases/releases.service';
@@ -24,6 +25,7 @@ export class UpgradesService {
     private readonly releases: ReleasesService,
     private readonly artifacts: ArtifactsService,
     private readonly counters: CountersService,
+    private readonly analytics: AnalyticsRecorder,
   ) {}
 
   /**
@@ -31,10 +33,11 @@ export class UpgradesService {
    * download URL (counted as a download) and the upgrade counted; null when there is none (204).
    */
   async check(bearer: Bearer, accountId: string, check: UpgradeCheck): Promise<{ artifact: ArtifactView; url: string; meta: UpgradeMeta } | null> {
+    this.analytics.recordCheck(bearer, { accountId, productId: check.productId, platform: check.platform, channel: check.channel, version: check.current.version, installId: check.installId });
     const next = await this.finder.findNext(bearer, accountId, { ...check, requireArtifact: true });
     if (!next) return null;
     const { artifact, url } = await this.artifacts.issueDownload(bearer, accountId, next.release, undefined, next.artifact);
-    this.finder.countUpgrade(bearer, accountId, next.release.id);
+    this.finder.countUpgrade(bearer, accountId, next.release.id, check.version);
     return { artifact: withRedirect(artifact, url), url, meta: { current: check.version, next: next.release.version } };
   }
 
@@ -46,6 +49,7 @@ export class UpgradesService {
     const current = await this.releases.findVisible(bearer, accountId, idOrFilename, product);
     const version = parseStrictVersion(current.version) ?? parseLooseVersion(current.version);
     if (!version) throw ApiError.notFound('No upgrade is available for this release');
+    this.analytics.recordCheck(bearer, { accountId, productId: current.productId, platform: current.platform, channel: target.channel, version: version.version, installId: target.installId });
     const next = await this.finder.findNext(bearer, accountId, {
       productId: current.productId,
       platform: current.platform,
@@ -54,7 +58,7 @@ export class UpgradesService {
       ...target,
     });
     if (!next) throw ApiError.notFound('No upgrade is available for this release');
-    this.finder.countUpgrade(bearer, accountId, next.release.id);
+    this.finder.countUpgrade(bearer, accountId, next.release.id, current.version);
     // the counter just moved: show the caller the count as it is now
     return { release: this.counters.withPending(next.release), meta: { current: current.version, next: next.release.version } };
   }

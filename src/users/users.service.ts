@@ -4,7 +4,9 @@ import { EntityManager, Repository } from 'typeorm';
 import type { Bearer } from '../auth/bearer';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
+import { EventsService } from '../events/events.service';
 import { ApiError, uniqueViolation } from '../jsonapi/errors';
+import { toResource } from '../jsonapi/serializer';
 import { isUuid } from '../jsonapi/ids';
 import { paginate } from '../jsonapi/paginate';
 import type { ListQuery } from '../jsonapi/query';
@@ -12,6 +14,7 @@ import type { PageResult } from '../jsonapi/serializer';
 import { CreateUserDto, UpdateUserDto } from './dto';
 import { hashPassword, prepareDecoy, verifyPassword } from './passwords';
 import { User } from './user.entity';
+import { UserSerializer } from './user.serializer';
 
 export const USER_SORT = { created: ['user.created'], email: ['user.email'] };
 
@@ -30,6 +33,7 @@ export class UsersService implements OnApplicationBootstrap {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly events: EventsService,
   ) {}
 
   /** The configured bcrypt cost (new digests, and the decoy for unknown emails). */
@@ -41,14 +45,21 @@ export class UsersService implements OnApplicationBootstrap {
     await prepareDecoy(this.config.passwordHashCost);
   }
 
+  /** Creates a user (and its event) in `manager`'s transaction, or in a transaction of its own. */
   async create(accountId: string, dto: CreateUserDto, manager: EntityManager = this.users.manager): Promise<User> {
+    const passwordDigest = dto.password ? await hashPassword(dto.password, this.config.passwordHashCost) : null;
+    if (!manager.queryRunner?.isTransactionActive) return manager.transaction((tx) => this.insert(accountId, dto, passwordDigest, tx));
+    return this.insert(accountId, dto, passwordDigest, manager);
+  }
+
+  private async insert(accountId: string, dto: CreateUserDto, passwordDigest: string | null, manager: EntityManager): Promise<User> {
     const user = manager.create(User, {
       accountId,
       email: dto.email.toLowerCase(),
       firstName: dto.firstName ?? null,
       lastName: dto.lastName ?? null,
       role: dto.role ?? 'user',
-      passwordDigest: dto.password ? await hashPassword(dto.password, this.config.passwordHashCost) : null,
+      passwordDigest,
     });
     try {
       await manager.insert(User, user);
@@ -56,7 +67,9 @@ export class UsersService implements OnApplicationBootstrap {
       if (uniqueViolation(error) !== null) throw ApiError.attribute('email', 'TAKEN', 'is already taken');
       throw error;
     }
-    return manager.findOneOrFail(User, { where: { id: user.id, accountId } });
+    const stored = await manager.findOneOrFail(User, { where: { id: user.id, accountId } });
+    await this.events.record(manager, accountId, 'user.created', toResource(UserSerializer, stored));
+    return stored;
   }
 
   async list(bearer: Bearer, accountId: string, query: ListQuery): Promise<PageResult<User>> {
@@ -111,7 +124,10 @@ export class UsersService implements OnApplicationBootstrap {
   async remove(bearer: Bearer, accountId: string, id: string): Promise<void> {
     const user = await this.findVisible(bearer, accountId, id);
     if (!UserPolicy.canManage(bearer)) throw ApiError.forbidden();
-    await this.users.delete({ id: user.id, accountId });
+    await this.users.manager.transaction(async (tx) => {
+      const gone = await tx.delete(User, { id: user.id, accountId });
+      if (gone.affected) await this.events.record(tx, accountId, 'user.deleted', toResource(UserSerializer, user));
+    });
   }
 
   /** The user with its password digest, for HTTP Basic. */

@@ -59,6 +59,20 @@ export function parseV3Latest(query: Query): V3LatestQuery {
   return { productId, platform, channel };
 }
 
+/** `/v3/releases/latest`'s optional `version` (the caller's own, for analytics), read loosely. */
+export function parseV3ReportedVersion(query: Query): string | undefined {
+  let raw: string | undefined;
+  try {
+    raw = queryParam(query, 'version');
+  } catch {
+    throw invalid('version', 'must be given once');
+  }
+  if (raw === undefined || raw === '') return undefined;
+  const version = parseLooseVersion(raw);
+  if (!version) throw invalid('version', 'must be a version such as 2.1 or 2.1.3');
+  return version.version;
+}
+
 /** `version` is read loosely: `2.1` means `2.1.0`, `v2.1.3` is accepted. */
 export function parseV3Update(query: Query): V3UpdateQuery {
   const latest = parseV3Latest(query);

@@ -5,7 +5,7 @@ import type { Bearer } from '../auth/bearer';
 import { AccountFrom, CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
 import type { Query as Q } from '../jsonapi/query';
 import { V3AccountLocator } from './v3-account.locator';
-import { parseV3Latest, parseV3Update } from './v3-params';
+import { parseV3Latest, parseV3ReportedVersion, parseV3Update } from './v3-params';
 import type { V3Release } from './v3-release.serializer';
 import { V3Service } from './v3.service';
 import { ApiAnswer, ApiQueryParams } from '../openapi/decorators';
@@ -43,10 +43,11 @@ export class V3Controller {
     'platform!': 'Platform, e.g. windows',
     key: 'License key (or Authorization: License <key>, or a token)',
     channel: 'stable (default), rc, beta, alpha or dev',
+    version: 'The version the caller runs, if it tells (recorded for adoption analytics)',
   })
   @Get('releases/latest')
   latest(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q) {
-    return this.v3.latest(bearer, account.id, parseV3Latest(query));
+    return this.v3.latest(bearer, account.id, parseV3Latest(query), parseV3ReportedVersion(query));
   }
 
   /** Declared last: `releases/...` above are literal routes. */

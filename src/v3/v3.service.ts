@@ -8,6 +8,7 @@ import { ArtifactsService } from '../artifacts/artifacts.service';
 import type { Bearer } from '../auth/bearer';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
+import { AnalyticsRecorder } from '../analytics/analytics-recorder';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
 import { isUuid } from '../jsonapi/ids';
 import { Release } from '../releases/release.entity';
@@ -30,6 +31,7 @@ export class V3Service {
     @InjectDataSource() private readonly db: DataSource,
     private readonly finder: UpgradeFinder,
     private readonly artifacts: ArtifactsService,
+    private readonly analytics: AnalyticsRecorder,
   ) {}
 
   /**
@@ -41,22 +43,24 @@ export class V3Service {
     if (bearer.kind !== 'user') {
       this.authorizeNow(bearer, query.productId);
       const warm = this.finder.findNextNow(bearer, accountId, line);
-      if (warm !== undefined) return this.answerUpdate(bearer, accountId, warm);
+      if (warm !== undefined) return this.answerUpdate(bearer, accountId, query, warm);
     }
     return this.authorize(bearer, accountId, query.productId)
       .then(() => this.finder.findNext(bearer, accountId, line))
-      .then((next) => this.answerUpdate(bearer, accountId, next));
+      .then((next) => this.answerUpdate(bearer, accountId, query, next));
   }
 
-  private answerUpdate(bearer: Bearer, accountId: string, next: FoundRelease | null): V3Release | null {
+  private answerUpdate(bearer: Bearer, accountId: string, query: V3UpdateQuery, next: FoundRelease | null): V3Release | null {
+    this.analytics.recordCheck(bearer, { accountId, productId: query.productId, platform: query.platform, channel: query.channel, version: query.current.version });
     if (!next) return null;
-    this.finder.countUpgrade(bearer, accountId, next.release.id);
+    this.finder.countUpgrade(bearer, accountId, next.release.id, query.current.version);
     return this.present(bearer, next.release);
   }
 
-  /** The newest visible PUBLISHED release, or 404. */
-  async latest(bearer: Bearer, accountId: string, query: V3LatestQuery): Promise<V3Release> {
+  /** The newest visible PUBLISHED release, or 404. `reported`: the version the caller runs, when it says (analytics). */
+  async latest(bearer: Bearer, accountId: string, query: V3LatestQuery, reported?: string): Promise<V3Release> {
     await this.authorize(bearer, accountId, query.productId);
+    if (reported !== undefined) this.analytics.recordCheck(bearer, { accountId, productId: query.productId, platform: query.platform, channel: query.channel, version: reported });
     const latest = await this.finder.findLatest(bearer, accountId, { ...query, publishedOnly: true });
     if (!latest) throw ApiError.notFound('No release was found for this product, platform and channel');
     return this.present(bearer, latest.release);
