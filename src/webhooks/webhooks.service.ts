@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { Bearer } from '../auth/bearer';
@@ -123,14 +124,16 @@ export class WebhooksService {
    */
   async retry(accountId: string, id: string): Promise<WebhookDelivery> {
     const delivery = await this.findDelivery(accountId, id);
+    const token = randomUUID();
     await this.db.transaction(async (m) => {
-      const rows: Array<{ job_token: string }> = await m.query(
-        `UPDATE webhook_deliveries SET status = 'PENDING', next_attempt = clock_timestamp(), job_token = gen_random_uuid(), updated = clock_timestamp()
-          WHERE id = $1 AND account_id = $2 RETURNING job_token`,
-        [delivery.id, accountId],
+      // (TypeORM answers an UPDATE with [rows, affected])
+      const [, affected]: [unknown, number] = await m.query(
+        `UPDATE webhook_deliveries SET status = 'PENDING', next_attempt = clock_timestamp(), job_token = $3, updated = clock_timestamp()
+          WHERE id = $1 AND account_id = $2`,
+        [delivery.id, accountId, token],
       );
-      if (!rows.length) throw ApiError.notFound('The webhook delivery was not found');
-      await this.queue.enqueue(m, [{ name: QUEUES.webhookDelivery, data: { deliveryId: delivery.id, token: rows[0].job_token } }]);
+      if (!affected) throw ApiError.notFound('The webhook delivery was not found');
+      await this.queue.enqueue(m, [{ name: QUEUES.webhookDelivery, data: { deliveryId: delivery.id, token } }]);
     });
     return this.findDelivery(accountId, delivery.id);
   }
