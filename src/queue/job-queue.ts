@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import PgBoss from 'pg-boss';
+import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
@@ -18,6 +20,9 @@ const QUEUE_OPTIONS: Record<string, PgBoss.Queue> = {
   [QUEUES.eventsPrune]: { name: QUEUES.eventsPrune, retryLimit: 2, retryDelay: 60, expireInSeconds: 900, policy: 'singleton' },
 };
 
+/** Advisory-lock key under which instances set the queue up one at a time. */
+const QUEUE_SETUP_LOCK_KEY = 7_305_218_462;
+
 export type JobInsert = { name: string; data: object; startAfter?: string };
 
 /**
@@ -34,7 +39,10 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
   private running = false;
   private lastError = 0;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig & { databaseUrl?: string }) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig & { databaseUrl?: string },
+    @InjectDataSource() private readonly db: DataSource,
+  ) {}
 
   get workersEnabled(): boolean {
     return this.config.events.workers > 0;
@@ -56,8 +64,21 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
       if (Date.now() - this.lastError > 60_000) this.logger.warn(`queue: ${error.message}`);
       this.lastError = Date.now();
     });
-    await boss.start();
-    for (const options of Object.values(QUEUE_OPTIONS)) await boss.createQueue(options.name, options);
+    // pg-boss creating its schema (or a queue) from several instances at once can deadlock on a
+    // fresh database: instances take turns, as with migrations
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query('SELECT pg_advisory_lock($1)', [QUEUE_SETUP_LOCK_KEY]);
+      try {
+        await boss.start();
+        for (const options of Object.values(QUEUE_OPTIONS)) await boss.createQueue(options.name, options);
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock($1)', [QUEUE_SETUP_LOCK_KEY]);
+      }
+    } finally {
+      await runner.release();
+    }
     this.boss = boss;
     this.running = true;
   }
