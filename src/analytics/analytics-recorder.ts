@@ -50,15 +50,19 @@ interface SpilledChecks {
 }
 
 const DAY_MS = 86_400_000;
+/** Advisory-lock key that serialises analytics flushes across instances. */
+const ANALYTICS_FLUSH_LOCK_KEY = 7_305_218_463;
 /** Longest version or platform kept (the columns' width). */
 const MAX_TEXT = 255;
 
 /**
  * Adoption analytics from update checks, with no database write per request: `recordCheck` is a
  * synchronous in-memory tally (two map lookups and a few field writes once an install has been
- * seen in the current interval), and every ANALYTICS_FLUSH_MS the tallies are written in two
- * statements: the last version each install reported (`analytics_installs`, one row per license,
- * user or installId and product) and daily check counts per version (`analytics_daily`).
+ * seen in the current interval), and every ANALYTICS_FLUSH_MS the tallies are written in one
+ * transaction: the last version each install reported (`analytics_installs`, one row per license,
+ * user or installId and product), those installs counted by the day of their last check and
+ * version (`analytics_last_seen`, moved in step: the versions table reads these few rows), and
+ * daily check counts per version (`analytics_daily`).
  *
  * Only customers' checks are recorded: a license, a user token (counted per user), or an
  * anonymous caller that sends `installId`; admins and product tokens are internal.
@@ -177,15 +181,34 @@ export class AnalyticsRecorder implements OnApplicationBootstrap, OnModuleDestro
     const rows = [...daily.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
     try {
       await this.db.transaction(async (m) => {
+        // instances flush one at a time: each statement then sees the rows the previous flush wrote,
+        // so that the last-seen buckets move exactly with the install rows
+        await m.query('SELECT pg_advisory_xact_lock($1)', [ANALYTICS_FLUSH_LOCK_KEY]);
         await m.query(
-          `INSERT INTO analytics_installs (account_id, product_id, identity, version, platform, channel, last_seen)
-           SELECT i.* FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::timestamptz[])
-                  AS i(account_id, product_id, identity, version, platform, channel, last_seen)
-             JOIN products p ON p.id = i.product_id AND p.account_id = i.account_id
-            ORDER BY i.product_id, i.identity
-           ON CONFLICT (product_id, identity) DO UPDATE
-              SET version = EXCLUDED.version, platform = EXCLUDED.platform, channel = EXCLUDED.channel, last_seen = EXCLUDED.last_seen
-            WHERE analytics_installs.last_seen <= EXCLUDED.last_seen`,
+          `WITH i AS (
+             SELECT i.* FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::timestamptz[])
+                    AS i(account_id, product_id, identity, version, platform, channel, last_seen)
+               JOIN products p ON p.id = i.product_id AND p.account_id = i.account_id),
+           old AS (
+             SELECT a.product_id, a.identity, a.version, a.platform, a.channel, a.last_seen
+               FROM analytics_installs a JOIN i ON a.product_id = i.product_id AND a.identity = i.identity),
+           up AS (
+             INSERT INTO analytics_installs (account_id, product_id, identity, version, platform, channel, last_seen)
+             SELECT * FROM i ORDER BY product_id, identity
+             ON CONFLICT (product_id, identity) DO UPDATE
+                SET version = EXCLUDED.version, platform = EXCLUDED.platform, channel = EXCLUDED.channel, last_seen = EXCLUDED.last_seen
+              WHERE analytics_installs.last_seen <= EXCLUDED.last_seen
+             RETURNING account_id, product_id, identity, version, platform, channel, last_seen),
+           moves AS (
+             SELECT account_id, product_id, (last_seen AT TIME ZONE 'UTC')::date AS day, version, platform, channel, 1 AS n FROM up
+             UNION ALL
+             SELECT up.account_id, old.product_id, (old.last_seen AT TIME ZONE 'UTC')::date, old.version, old.platform, old.channel, -1
+               FROM old JOIN up ON up.product_id = old.product_id AND up.identity = old.identity)
+           INSERT INTO analytics_last_seen (account_id, product_id, day, version, platform, channel, installs)
+           SELECT account_id, product_id, day, version, platform, channel, sum(n) FROM moves
+            GROUP BY account_id, product_id, day, version, platform, channel HAVING sum(n) <> 0
+            ORDER BY product_id, day, version, platform, channel
+           ON CONFLICT (product_id, day, version, platform, channel) DO UPDATE SET installs = analytics_last_seen.installs + EXCLUDED.installs`,
           [installs.account, installs.product, installs.identity, installs.version, installs.platform, installs.channel, installs.seen],
         );
         await m.query(

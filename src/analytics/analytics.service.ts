@@ -77,9 +77,9 @@ export class AnalyticsService {
     if (f.channel !== undefined) where += ` AND channel = $${params.push(f.channel)}`;
     const [counts, checks, latest] = await Promise.all([
       this.db.query(
-        `SELECT version, count(*)::int AS installs FROM analytics_installs
-          WHERE product_id = $1 AND account_id = $2 AND last_seen >= now() - make_interval(days => $3)${where}
-          GROUP BY version`,
+        `SELECT version, sum(installs)::int AS installs FROM analytics_last_seen
+          WHERE product_id = $1 AND account_id = $2 AND day > (now() AT TIME ZONE 'UTC')::date - $3::int${where}
+          GROUP BY version HAVING sum(installs) > 0`,
         params,
       ) as Promise<Array<{ version: string; installs: number }>>,
       this.db.query(

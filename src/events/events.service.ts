@@ -146,6 +146,9 @@ export class EventsService implements OnApplicationBootstrap {
     }
     // the analytics keep a year at most (the longest window they answer)
     await this.db.query(`DELETE FROM analytics_daily WHERE day < (now() AT TIME ZONE 'UTC')::date - 400`);
+    // (an install not seen for that long leaves the buckets with its row)
+    await this.db.query(`DELETE FROM analytics_installs WHERE last_seen < now() - interval '400 days'`);
+    await this.db.query(`DELETE FROM analytics_last_seen WHERE day < (now() AT TIME ZONE 'UTC')::date - 400 OR installs = 0`);
     if (total) this.logger.log(`pruned ${total} events older than ${this.config.events.retentionDays} days`);
     return total;
   }

@@ -4,8 +4,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * Events (one row per change or counted use, written in the change's transaction), webhook
  * endpoints and their deliveries (the delivery rows are the outbox; their jobs live in pg-boss's
  * own schema, created by pg-boss itself), and the analytics rollups: the last version each
- * install reported (one row per license, user or installId and product) and daily counts per
- * version.
+ * install reported (one row per license, user or installId and product), how many installs were
+ * last seen on each day with each version, and daily counts per version.
  */
 export class EventsWebhooksAnalytics1765000000000 implements MigrationInterface {
   name = 'EventsWebhooksAnalytics1765000000000';
@@ -71,7 +71,20 @@ export class EventsWebhooksAnalytics1765000000000 implements MigrationInterface 
         last_seen timestamptz NOT NULL,
         PRIMARY KEY (product_id, identity)
       )`);
-    await q.query('CREATE INDEX analytics_installs_seen ON analytics_installs (product_id, last_seen) INCLUDE (version, platform, channel)');
+    // how many installs have their last check on each day, per version (kept in step with
+    // analytics_installs by the recorder's flush): the versions-in-use answer reads a month of
+    // these buckets instead of every install
+    await q.query(`
+      CREATE TABLE analytics_last_seen (
+        account_id uuid NOT NULL,
+        product_id uuid NOT NULL REFERENCES products (id) ON DELETE CASCADE,
+        day date NOT NULL,
+        version varchar(255) NOT NULL,
+        platform varchar(255) NOT NULL,
+        channel varchar(16) NOT NULL,
+        installs integer NOT NULL,
+        PRIMARY KEY (product_id, day, version, platform, channel)
+      )`);
 
     await q.query(`
       CREATE TABLE analytics_daily (
@@ -90,6 +103,7 @@ export class EventsWebhooksAnalytics1765000000000 implements MigrationInterface 
 
   async down(q: QueryRunner): Promise<void> {
     await q.query('DROP TABLE analytics_daily');
+    await q.query('DROP TABLE analytics_last_seen');
     await q.query('DROP TABLE analytics_installs');
     await q.query('DROP TABLE webhook_deliveries');
     await q.query('DROP TABLE webhook_endpoints');
