@@ -38,14 +38,25 @@ export interface DownloadsByDay {
 /** Shares are given to 4 decimal places. */
 const share = (part: number, whole: number) => (whole ? Math.round((part / whole) * 10_000) / 10_000 : 0);
 
-/** Highest semver first; strings that are not semver (should not occur) last, by name. */
-function byVersionDesc(a: string, b: string): number {
-  const va = semver.valid(a);
-  const vb = semver.valid(b);
-  if (va && vb) return semver.compareBuild(vb, va);
-  if (va) return -1;
-  if (vb) return 1;
-  return a < b ? -1 : a > b ? 1 : 0;
+/**
+ * A comparator: highest semver first; strings that are not semver (should not occur) last, by
+ * name. Each distinct version is parsed once, however many rows carry it.
+ */
+function byVersionDesc(): (a: string, b: string) => number {
+  const parsed = new Map<string, semver.SemVer | null>();
+  const parse = (v: string) => {
+    let p = parsed.get(v);
+    if (p === undefined) parsed.set(v, (p = semver.parse(v)));
+    return p;
+  };
+  return (a, b) => {
+    const va = parse(a);
+    const vb = parse(b);
+    if (va && vb) return vb.compareBuild(va);
+    if (va) return -1;
+    if (vb) return 1;
+    return a < b ? -1 : a > b ? 1 : 0;
+  };
 }
 
 /** Admin read-outs of the analytics tables (see AnalyticsRecorder for how they are filled). */
@@ -90,7 +101,8 @@ export class AnalyticsService {
       this.latest(accountId, productId, f),
     ]);
     const total = counts.reduce((n, c) => n + c.installs, 0);
-    const data = counts.sort((a, b) => byVersionDesc(a.version, b.version)).map((c) => ({ version: c.version, installs: c.installs, share: share(c.installs, total) }));
+    const order = byVersionDesc();
+    const data = counts.sort((a, b) => order(a.version, b.version)).map((c) => ({ version: c.version, installs: c.installs, share: share(c.installs, total) }));
     const onLatest = latest ? counts.filter((c) => semver.valid(c.version) && semver.eq(c.version, latest)).reduce((n, c) => n + c.installs, 0) : 0;
     return { data, meta: { latest, onLatestShare: share(onLatest, total), installs: total, checks: Number(checks[0].checks), days: f.days } };
   }
@@ -110,9 +122,10 @@ export class AnalyticsService {
         GROUP BY day, version`,
       params,
     );
+    const order = byVersionDesc();
     const data = rows
       .map((r) => ({ day: r.day, version: r.version, downloads: Number(r.downloads), upgrades: Number(r.upgrades) }))
-      .sort((a, b) => (a.day === b.day ? byVersionDesc(a.version, b.version) : a.day < b.day ? 1 : -1));
+      .sort((a, b) => (a.day === b.day ? order(a.version, b.version) : a.day < b.day ? 1 : -1));
     return {
       data,
       meta: { downloads: data.reduce((n, r) => n + r.downloads, 0), upgrades: data.reduce((n, r) => n + r.upgrades, 0), days: f.days },
