@@ -52,7 +52,7 @@ function byVersionDesc(): (a: string, b: string) => number {
   return (a, b) => {
     const va = parse(a);
     const vb = parse(b);
-    if (va && vb) return vb.compareBuild(va);
+    if (va && vb) return semver.compareBuild(vb, va);
     if (va) return -1;
     if (vb) return 1;
     return a < b ? -1 : a > b ? 1 : 0;
