@@ -168,6 +168,14 @@ export class AuthGuard implements CanActivate {
     return route;
   }
 
+  /** A failed token that is in fact a license key of the account: the 401 says how to send a key. */
+  private async licenseKeyHint(account: AuthenticatedRequest['account'], secret: string, error: unknown): Promise<never> {
+    if (account && error instanceof ApiError && error.status === 401 && (await this.auth.isLicenseKey(account, secret))) {
+      throw new ApiError(401, ErrorCode.TOKEN_INVALID, 'This is a license key, not a token: send it as `Authorization: License <key>`', { header: 'Authorization' });
+    }
+    throw error;
+  }
+
   async authenticate(req: Request & AuthenticatedRequest, res: Response, credential = extractCredential(req)): Promise<Bearer> {
     switch (credential.kind) {
       case 'none':
@@ -180,7 +188,7 @@ export class AuthGuard implements CanActivate {
       case 'token':
         // ?token= and ?auth=token: reach passport-http-bearer the same way as the header does
         req.headers.authorization = `Bearer ${credential.secret}`;
-        return viaPassport(this.bearerStrategy, req, res);
+        return viaPassport(this.bearerStrategy, req, res).catch((error: unknown) => this.licenseKeyHint(req.account, credential.secret, error));
     }
   }
 }

@@ -31,6 +31,7 @@ import { ReleaseSerializer } from './release.serializer';
 import { ReleaseStatusService } from './release-status.service';
 import { INCLUSIVE_CHANNELS, parseStrictVersion, precedenceColumns, semverColumns } from './semver';
 import { MEMORY_SORTABLE, pageOf, visibleSorted } from './release-list.memory';
+import { assertProductRef, resolveProductRef } from '../products/product-ref';
 import type { LicenseFacts, ViewerFacts } from './release.policy';
 
 /** `sort=` fields of GET /releases -> the SQL they order by. */
@@ -65,7 +66,8 @@ export interface ReleaseFilters {
 
 export function parseReleaseFilters(query: Query): ReleaseFilters {
   const product = queryParam(query, 'product');
-  if (product !== undefined && !isUuid(product)) throw ApiError.invalidParameter('product', 'must be a product id');
+  // a product id or code; a code is resolved by the service (resolveProductRef)
+  if (product !== undefined) assertProductRef(product);
   const version = queryParam(query, 'version');
   if (version !== undefined && !parseStrictVersion(version)) throw ApiError.invalidParameter('version', 'must be a valid semver version');
   const nonEmpty = (name: string) => {
@@ -74,7 +76,7 @@ export function parseReleaseFilters(query: Query): ReleaseFilters {
     return value;
   };
   return {
-    product: product?.toLowerCase(),
+    product,
     platform: nonEmpty('platform'),
     channel: enumParam(query, 'channel', CHANNELS),
     filetype: nonEmpty('filetype'),
@@ -84,6 +86,12 @@ export function parseReleaseFilters(query: Query): ReleaseFilters {
   };
 }
 
+
+/** `?platform=` / `?filetype=`: what tells apart releases that share a version. */
+export interface ReleaseNarrowing {
+  platform?: string;
+  filetype?: string;
+}
 
 /** What `include=` added to a document, and the linkage that ties it to the primary data. */
 export interface ReleaseIncluded {
@@ -156,6 +164,7 @@ export class ReleasesService {
   }
 
   async list(bearer: Bearer, accountId: string, query: ListQuery, filters: ReleaseFilters): Promise<PageResult<Release>> {
+    if (filters.product !== undefined) filters = { ...filters, product: await resolveProductRef(this.catalogue, accountId, filters.product) };
     const fromMemory = await this.listFromCatalogue(bearer, accountId, query, filters);
     if (fromMemory) return fromMemory;
     const qb = this.visible(bearer, accountId);
@@ -217,8 +226,8 @@ export class ReleasesService {
    * One release the bearer may see, by UUID or by filename (`product` disambiguates filenames
    * shared by several products). Hidden and unknown alike are 404.
    */
-  async findVisible(bearer: Bearer, accountId: string, idOrFilename: string, product?: string): Promise<Release> {
-    if (product !== undefined && !isUuid(product)) throw ApiError.invalidParameter('product', 'must be a product id');
+  async findVisible(bearer: Bearer, accountId: string, idOrFilename: string, productRef?: string, narrow: ReleaseNarrowing = {}): Promise<Release> {
+    const product = productRef === undefined ? undefined : await resolveProductRef(this.catalogue, accountId, productRef);
     const cached = await this.visibleInCatalogue(bearer, accountId, idOrFilename, product);
     if (cached) return this.counters.withPending(cached);
     const qb = this.visible(bearer, accountId);
@@ -226,8 +235,28 @@ export class ReleasesService {
     else qb.andWhere('release.filename = :rFilename', { rFilename: idOrFilename });
     if (product !== undefined) qb.andWhere('release.product_id = :rProduct', { rProduct: product.toLowerCase() });
     const rows = await qb.orderBy('release.created', 'DESC').limit(2).getMany();
+    if (!rows.length && !isUuid(idOrFilename) && parseStrictVersion(idOrFilename)) return this.findVisibleByVersion(bearer, accountId, idOrFilename, product, narrow);
     if (!rows.length) throw ApiError.notFound('The release was not found');
     if (rows.length > 1) throw ApiError.invalidParameter('product', 'several releases have this filename: pass ?product= to choose one');
+    return this.counters.withPending(rows[0]);
+  }
+
+  /**
+   * Keygen's lookup by version (`GET /releases/1.2.0?product=...`): the one visible release with
+   * that version; `product`, `platform` and `filetype` pick among several (else 400 naming the
+   * parameter that would tell them apart).
+   */
+  private async findVisibleByVersion(bearer: Bearer, accountId: string, version: string, product: string | undefined, narrow: ReleaseNarrowing): Promise<Release> {
+    const qb = this.visible(bearer, accountId).andWhere('release.version = :rVersion', { rVersion: version });
+    if (product !== undefined) qb.andWhere('release.product_id = :rProduct', { rProduct: product });
+    if (narrow.platform !== undefined) qb.andWhere('release.platform = :rPlatform', { rPlatform: narrow.platform });
+    if (narrow.filetype !== undefined) qb.andWhere('release.filetype = :rFiletype', { rFiletype: narrow.filetype });
+    const rows = await qb.orderBy('release.created', 'DESC').limit(2).getMany();
+    if (!rows.length) throw ApiError.notFound('The release was not found');
+    if (rows.length > 1) {
+      const parameter = product === undefined && rows[0].productId !== rows[1].productId ? 'product' : rows[0].platform !== rows[1].platform ? 'platform' : 'filetype';
+      throw ApiError.invalidParameter(parameter, `several releases have this version: pass ?${parameter}= to choose one`);
+    }
     return this.counters.withPending(rows[0]);
   }
 

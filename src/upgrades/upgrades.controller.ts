@@ -24,7 +24,7 @@ export class UpgradesController {
   @ApiAnswer(303, 'An upgrade: the artifact document, and Location: its signed download URL')
   @ApiAnswer(204, 'No upgrade')
   @ApiQueryParams({
-    'product!': 'Product id',
+    'product!': 'Product id or code',
     'platform!': 'Platform, e.g. linux/amd64',
     'version!': 'The version the caller runs',
     filetype: 'File type, e.g. tar.gz',

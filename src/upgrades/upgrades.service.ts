@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { Bearer } from '../auth/bearer';
 import { ArtifactsService } from '../artifacts/artifacts.service';
 import { CountersService } from '../counters/counters.service';
+import { CatalogueService } from '../catalogue/catalogue.service';
+import { resolveProductRef } from '../products/product-ref';
 import { withRedirect } from '../artifacts/artifact.serializer';
 import type { ArtifactView } from '../artifacts/artifact.serializer';
 import { ApiError } from '../jsonapi/errors';
@@ -24,6 +26,7 @@ export class UpgradesService {
     private readonly releases: ReleasesService,
     private readonly artifacts: ArtifactsService,
     private readonly counters: CountersService,
+    private readonly catalogue: CatalogueService,
   ) {}
 
   /**
@@ -31,6 +34,7 @@ export class UpgradesService {
    * download URL (counted as a download) and the upgrade counted; null when there is none (204).
    */
   async check(bearer: Bearer, accountId: string, check: UpgradeCheck): Promise<{ artifact: ArtifactView; url: string; meta: UpgradeMeta } | null> {
+    if (check.productCode !== undefined) check = { ...check, productId: await resolveProductRef(this.catalogue, accountId, check.productCode) };
     const next = await this.finder.findNext(bearer, accountId, { ...check, requireArtifact: true });
     if (!next) return null;
     const { artifact, url } = await this.artifacts.issueDownload(bearer, accountId, next.release, undefined, next.artifact);
