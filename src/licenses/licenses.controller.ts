@@ -93,7 +93,7 @@ export class LicensesController {
     @Body() body: unknown,
   ) {
     const license = await this.licenses.findManageable(bearer, account.id, id);
-    const dto = await updateBody.transformFor(body, license.id);
+    const dto = await updateBody.transformFor(body, license.id, toResource(LicenseSerializer, license));
     return singleDocument(LicenseSerializer, await this.licenses.update(account.id, license, dto));
   }
 

@@ -23,7 +23,8 @@ export const ReleaseSerializer: ResourceDefinition<Release> = {
     filetype: r.filetype,
     filesize: r.filesize,
     signature: r.signature,
-    checksum: r.checksum,
+    // a release without a checksum of its own shows its artifact's SHA-256 (hex)
+    checksum: r.checksum ?? r.artifactSha256 ?? null,
     version: r.version,
     semver: semverAttribute(r),
     metadata: r.metadata ?? {},

@@ -8,7 +8,7 @@ import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { parseFields, parseInclude, parseListQuery, queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
-import { created, listDocument, singleDocument } from '../jsonapi/serializer';
+import { created, listDocument, singleDocument, toResource } from '../jsonapi/serializer';
 import { ProductSerializer } from '../products/product.serializer';
 import { CREATE_RELEASE_ATTRIBUTES, CreateReleaseDto, UPDATE_RELEASE_ATTRIBUTES, UpdateReleaseDto } from './dto/release.dto';
 import { ReleaseSerializer } from './release.serializer';
@@ -95,7 +95,8 @@ export class ReleasesController {
   @Patch(':id')
   async update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Body() body: unknown) {
     const release = await this.releases.findWritable(bearer, account.id, id);
-    const dto = await updateBody.transformFor(body, release.id);
+    // what the client read may come back whole: unchanged read-only parts are ignored
+    const dto = await updateBody.transformFor(body, release.id, toResource(ReleaseSerializer, release));
     return singleDocument(ReleaseSerializer, await this.releases.update(release, dto));
   }
 

@@ -91,6 +91,8 @@ export function parseReleaseFilters(query: Query): ReleaseFilters {
 export interface ReleaseNarrowing {
   platform?: string;
   filetype?: string;
+  /** The name is a filename only (never read as a version). */
+  filenameOnly?: boolean;
 }
 
 /** What `include=` added to a document, and the linkage that ties it to the primary data. */
@@ -235,10 +237,16 @@ export class ReleasesService {
     else qb.andWhere('release.filename = :rFilename', { rFilename: idOrFilename });
     if (product !== undefined) qb.andWhere('release.product_id = :rProduct', { rProduct: product.toLowerCase() });
     const rows = await qb.orderBy('release.created', 'DESC').limit(2).getMany();
-    if (!rows.length && !isUuid(idOrFilename) && parseStrictVersion(idOrFilename)) return this.findVisibleByVersion(bearer, accountId, idOrFilename, product, narrow);
+    if (!rows.length && !narrow.filenameOnly && !isUuid(idOrFilename) && parseStrictVersion(idOrFilename)) return this.findVisibleByVersion(bearer, accountId, idOrFilename, product, narrow);
     if (!rows.length) throw ApiError.notFound('The release was not found');
     if (rows.length > 1) throw ApiError.invalidParameter('product', 'several releases have this filename: pass ?product= to choose one');
     return this.counters.withPending(rows[0]);
+  }
+
+  /** The visible release whose file has this name (the account-level artifact route). */
+  findVisibleByFilename(bearer: Bearer, accountId: string, filename: string, productRef?: string): Promise<Release> {
+    if (isUuid(filename)) throw ApiError.notFound('The artifact was not found');
+    return this.findVisible(bearer, accountId, filename, productRef, { filenameOnly: true });
   }
 
   /**

@@ -12,6 +12,12 @@ export interface V3Release {
   url: string;
   filesize: number | null;
   checksum: string | null;
+  /** The artifact's SHA-256 (hex), null before an upload. */
+  sha256: string | null;
+  /** The release's signature (e.g. a Tauri `.sig` file's content). */
+  signature: string | null;
+  /** When the release was created (RFC 3339), as updaters name it. */
+  pub_date: string;
   productId: string;
   notes: string | null;
   createdAt: string;
@@ -39,7 +45,11 @@ export function toV3Release(release: Release, url: string): V3Release {
       filename: release.filename,
       published: release.status === 'PUBLISHED',
       filesize: release.filesize,
-      checksum: release.checksum,
+      // the release's own checksum, else its artifact's SHA-256
+      checksum: release.checksum ?? release.artifactSha256 ?? null,
+      sha256: release.artifactSha256 ?? null,
+      signature: release.signature,
+      pub_date: release.created.toISOString(),
       productId: release.productId,
       notes: release.description,
       createdAt: release.created.toISOString(),
@@ -59,6 +69,9 @@ export function toV3Release(release: Release, url: string): V3Release {
     url,
     filesize: b.filesize,
     checksum: b.checksum,
+    sha256: b.sha256,
+    signature: b.signature,
+    pub_date: b.pub_date,
     productId: b.productId,
     notes: b.notes,
     createdAt: b.createdAt,

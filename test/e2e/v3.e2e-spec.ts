@@ -4,14 +4,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { startApp, TestApp } from '../support/app';
-import { onTestServer, releaseAttributes } from '../support/artifact.factories';
+import { onTestServer, releaseAttributes, sha256 } from '../support/artifact.factories';
 import { createLicense, createProduct, TestLicense, TestProduct } from '../support/catalogue.factories';
 import { api, bearer, createAccount, createUser, TestAccount } from '../support/factories';
 import { releaseWithFile, UpgradeRelease } from '../support/upgrade.factories';
 
 const run = promisify(execFile);
 
-const V3_KEYS = ['channel', 'checksum', 'createdAt', 'filename', 'filesize', 'id', 'name', 'notes', 'platform', 'productId', 'published', 'updatedAt', 'url', 'version'];
+const V3_KEYS = ['channel', 'checksum', 'createdAt', 'filename', 'filesize', 'id', 'name', 'notes', 'platform', 'productId', 'pub_date', 'published', 'sha256', 'signature', 'updatedAt', 'url', 'version'];
 
 describe('v3 (Cryptlex-compatible)', () => {
   let t: TestApp;
@@ -82,6 +82,9 @@ describe('v3 (Cryptlex-compatible)', () => {
         url: `${t.config.publicUrl}/v3/${rel.id}?key=${license.key}`,
         filesize: rel.bytes!.length,
         checksum: 'ef4bbff62ed6e8a24890cb438d95c445',
+        sha256: sha256(rel.bytes!),
+        signature: null,
+        pub_date: res.body.createdAt,
         productId: product.id,
         notes: 'Added feature X',
         createdAt: expect.any(String),

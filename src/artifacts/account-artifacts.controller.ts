@@ -1,0 +1,49 @@
+import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import type { Account } from '../accounts/account.entity';
+import type { Bearer } from '../auth/bearer';
+import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
+import { intParam, queryParam } from '../jsonapi/query';
+import type { Query as Q } from '../jsonapi/query';
+import { singleDocument } from '../jsonapi/serializer';
+import { ApiAnswer, ApiDocument, ApiQueryParams } from '../openapi/decorators';
+import { ReleasesService } from '../releases/releases.service';
+import { ArtifactSerializer, withRedirect } from './artifact.serializer';
+import { prefersNoRedirect } from './artifacts.controller';
+import { ArtifactsService, DOWNLOAD_TTL_MAX, DOWNLOAD_TTL_MIN } from './artifacts.service';
+
+/**
+ * Keygen's account-level artifact route, `GET /v1/accounts/:account/artifacts/:filename`
+ * (electron-updater's Keygen provider reads it): answers like `GET /releases/:id/artifact` for the
+ * release with that filename that the caller sees (`?product=`, an id or a code, picks among
+ * products that share a filename).
+ */
+@Controller('v1/accounts/:account/artifacts')
+export class AccountArtifactsController {
+  constructor(
+    private readonly releases: ReleasesService,
+    private readonly artifacts: ArtifactsService,
+  ) {}
+
+  @ApiDocument(ArtifactSerializer, 'single')
+  @ApiAnswer(303, 'The artifact document, and Location: its signed download URL')
+  @ApiQueryParams({ product: 'Product id or code', ttl: 'Lifetime of the download URL in seconds (admins and product tokens)' })
+  @Get(':filename')
+  @Public()
+  async download(
+    @CurrentBearer() bearer: Bearer,
+    @CurrentAccount() account: Account,
+    @Param('filename') filename: string,
+    @Query() query: Q,
+    @Headers('prefer') prefer: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const ttl = intParam(query, 'ttl', DOWNLOAD_TTL_MIN, DOWNLOAD_TTL_MAX);
+    const release = await this.releases.findVisibleByFilename(bearer, account.id, filename, queryParam(query, 'product'));
+    const { artifact, url } = await this.artifacts.issueDownload(bearer, account.id, release, ttl);
+    res.setHeader('Cache-Control', 'no-store');
+    if (prefersNoRedirect(prefer)) res.setHeader('Preference-Applied', 'no-redirect');
+    else res.status(303).location(url);
+    return singleDocument(ArtifactSerializer, withRedirect(artifact, url));
+  }
+}
