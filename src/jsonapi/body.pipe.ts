@@ -154,6 +154,8 @@ export class JsonApiBodyPipe<T extends object> implements PipeTransform<unknown,
     for (const [key, value] of Object.entries(attributes)) {
       if (!spec.attributes.includes(key)) {
         if (current && key in current.attributes && isDeepStrictEqual(value, current.attributes[key])) continue;
+        // a client that flattened a links-only relationship into its model sends it back as an attribute
+        if (current?.relationships?.[key] && isPlainObject(value) && Object.keys(value).every((k) => k === 'links' || k === 'meta')) continue;
         throw ApiError.unpermitted(`/data/attributes/${key}`, current && key in current.attributes ? `${key} cannot be changed` : `${key} is not a permitted attribute`);
       }
       const problem = unstorable(value);
