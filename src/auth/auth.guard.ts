@@ -132,6 +132,7 @@ export class AuthGuard implements CanActivate {
     }
     return this.authenticate(req, res, credential).catch(async (error: unknown) => {
       if (limited && presented && error instanceof ApiError && error.status === 401) await this.limits.failedCredential(req, res);
+      if (credential.kind === 'token') return this.licenseKeyHint(req.account, credential.secret, error);
       throw error;
     });
   }
@@ -188,7 +189,7 @@ export class AuthGuard implements CanActivate {
       case 'token':
         // ?token= and ?auth=token: reach passport-http-bearer the same way as the header does
         req.headers.authorization = `Bearer ${credential.secret}`;
-        return viaPassport(this.bearerStrategy, req, res).catch((error: unknown) => this.licenseKeyHint(req.account, credential.secret, error));
+        return viaPassport(this.bearerStrategy, req, res);
     }
   }
 }
