@@ -269,7 +269,7 @@ describe('upgrades', () => {
     const cases: Array<[string, Record<string, string | undefined>, string]> = [
       ['missing product', { product: undefined }, 'product'],
       ['empty product', { product: '' }, 'product'],
-      ['product not an id', { product: 'my-app' }, 'product'],
+      ['product neither an id nor a code', { product: 'x'.repeat(256) }, 'product'],
       ['missing platform', { platform: undefined }, 'platform'],
       ['empty platform', { platform: '' }, 'platform'],
       ['missing version', { version: undefined }, 'version'],
