@@ -9,8 +9,9 @@ import { Token } from '../tokens/token.entity';
 import { User } from '../users/user.entity';
 import { InitialSchema1732300000000 } from './migrations/1732300000000-InitialSchema';
 import { CatalogueNotifications1764000000000 } from './migrations/1764000000000-CatalogueNotifications';
+import { ReleasePolicy1765000000000 } from './migrations/1765000000000-ReleasePolicy';
 
 export const ENTITIES = [Account, User, Token, Product, Entitlement, License, LicenseEntitlement, Release, ReleaseConstraint, Artifact];
 
 /** Listed explicitly (not globbed) so that the same list works from ts (tests) and dist (server). */
-export const MIGRATIONS = [InitialSchema1732300000000, CatalogueNotifications1764000000000];
+export const MIGRATIONS = [InitialSchema1732300000000, CatalogueNotifications1764000000000, ReleasePolicy1765000000000];

@@ -140,6 +140,8 @@ export class ReleasesService {
       signature: dto.signature ?? null,
       checksum: dto.checksum ?? null,
       metadata: dto.metadata ?? {},
+      critical: dto.critical ?? false,
+      rolloutPercentage: dto.rolloutPercentage ?? 100,
       status: 'NOT_PUBLISHED',
       downloads: 0,
       upgrades: 0,
@@ -263,6 +265,8 @@ export class ReleasesService {
     if (dto.filesize !== undefined) changes.filesize = dto.filesize;
     if (dto.signature !== undefined) changes.signature = dto.signature;
     if (dto.checksum !== undefined) changes.checksum = dto.checksum;
+    if (dto.critical !== undefined) changes.critical = dto.critical;
+    if (dto.rolloutPercentage !== undefined) changes.rolloutPercentage = dto.rolloutPercentage;
     if (dto.metadata !== undefined) {
       if (dto.metadata === null) throw ApiError.attribute('metadata', 'INVALID', 'must be an object');
       changes.metadata = dto.metadata;
