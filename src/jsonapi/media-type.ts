@@ -73,6 +73,11 @@ export function isRawBodyRoute(req: Request): boolean {
   return req.method === 'PUT' && /\/releases\/[^/]+\/artifact\/?$/.test(fullPath(req));
 }
 
+/** Update feeds answer updaters (YAML, JSON, RSS), whatever they accept. */
+export function isFeedRoute(req: Request): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && /^\/v1\/accounts\/[^/]+\/(products\/[^/]+\/feeds\/|engines\/)/.test(fullPath(req));
+}
+
 /** Signed download URLs serve files to any client (browsers, curl, updaters), whatever they accept. */
 export function isSignedDownloadRoute(req: Request): boolean {
   return (req.method === 'GET' || req.method === 'HEAD') && /^\/v1\/accounts\/[^/]+\/artifacts\/[^/]+\/.+/.test(fullPath(req));

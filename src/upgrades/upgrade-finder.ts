@@ -84,7 +84,7 @@ export function countsAsCustomer(bearer: Bearer): boolean {
  * product and class (the walk may pass hundreds of releases the class cannot see); only the
  * cohort test of staged releases is per caller.
  */
-function walkLine(viewer: ViewerFacts, product: ProductReleases | null, line: ReleaseLine, current?: SemVer): OfferedRelease | null {
+export function walkLine(viewer: ViewerFacts, product: ProductReleases | null, line: ReleaseLine, current?: SemVer): OfferedRelease | null {
   const entries = product?.lines.get(line.platform);
   if (!product || !entries) return null;
   const now = Date.now();
@@ -114,7 +114,7 @@ function walkLine(viewer: ViewerFacts, product: ProductReleases | null, line: Re
  * installId or nobody (null: outside every partial rollout); admins and product tokens see every
  * release (undefined) unless they name an installId.
  */
-function cohortOf(viewer: ViewerFacts, line: ReleaseLine): string | null | undefined {
+export function cohortOf(viewer: ViewerFacts, line: ReleaseLine): string | null | undefined {
   const bearer = viewer.bearer;
   switch (bearer.kind) {
     case 'license':
@@ -137,7 +137,7 @@ function lineKey(viewer: ViewerFacts, product: ProductReleases, line: ReleaseLin
 }
 
 /** Does a release of the line pass the query's filters (not the caller's visibility)? */
-function admits(line: ReleaseLine, channels: readonly string[], entry: CatalogueRelease): boolean {
+export function admits(line: ReleaseLine, channels: readonly string[], entry: CatalogueRelease): boolean {
   const r = entry.release;
   if (!channels.includes(r.channel)) return false;
   if (line.filetype !== undefined && r.filetype !== line.filetype) return false;
@@ -252,6 +252,11 @@ export class UpgradeFinder {
     const viewer = this.catalogue.viewerNow(bearer, accountId);
     const product = viewer && this.catalogue.productReleasesNow(accountId, line.productId);
     return viewer && product !== undefined ? walkLine(viewer, product, line, current) : undefined;
+  }
+
+  /** Counts one update check answered outside findNext (the feeds). */
+  countCheck(): void {
+    this.counters.countCheck();
   }
 
   /**
