@@ -290,8 +290,11 @@ export class UpgradeFinder {
       }
       return qb;
     };
-    const critical = await range(this.filtered(bearer, accountId, query)).andWhere('release.critical').getExists();
-    const rows = await range(this.filtered(bearer, accountId, query)).limit(CHANGELOG_MAX * 4).getMany();
+    // the constraint narrows what is offered, not the releases on the way (as policyInMemory: a
+    // critical 1.1 still counts for a caller on 1.0 offered 1.2 under constraint 1.2)
+    const between = { ...query, constraint: undefined };
+    const critical = await range(this.filtered(bearer, accountId, between)).andWhere('release.critical').getExists();
+    const rows = await range(this.filtered(bearer, accountId, between)).limit(CHANGELOG_MAX * 4).getMany();
     const changelog: ChangelogEntry[] = [];
     for (const r of rows) {
       if (changelog.length < CHANGELOG_MAX && changelog[changelog.length - 1]?.version !== r.version) changelog.push(changelogEntry(r));
