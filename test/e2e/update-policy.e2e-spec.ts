@@ -297,6 +297,26 @@ describe('update policy: critical updates and changelog', () => {
       expect((await from(licenseAuth(plain.key), ids['1.54.0'])).status).toBe(404);
     });
 
+    it('counts versions, not files: 50 entries even when every version has five files on the platform', async () => {
+      const S = 'sunos';
+      const filetypes = ['tar.gz', 'zip', 'dmg', 'exe', 'msi'];
+      const versions = Array.from({ length: 56 }, (_, i) => `1.${i}.0`);
+      const rows = versions.flatMap((version, i) => filetypes.map((filetype) => ({ version, minor: i, filetype })));
+      await mem.app.get(DataSource).query(
+        `INSERT INTO releases (account_id, product_id, description, version, semver_major, semver_minor, semver_patch, semver_is_release,
+                               channel, platform, filename, filetype, status)
+         SELECT $1, $2, 'Notes of ' || u.version, u.version, 1, u.minor, 0, true, 'stable', $3, 'sunos/app-' || u.version || '.' || u.filetype, u.filetype, 'PUBLISHED'
+           FROM unnest($4::text[], $5::int[], $6::text[]) AS u(version, minor, filetype)`,
+        [account.id, product.id, S, rows.map((r) => r.version), rows.map((r) => r.minor), rows.map((r) => r.filetype)],
+      );
+      await mem.app.get(CatalogueListener).settle();
+      const v = await v3Update(licenseAuth(plain.key), S, { version: '1.0.0' });
+      expect([v.status, v.version]).toEqual([200, '1.55.0']);
+      const listed = (v.changelog as Array<{ version: string; notes: string }>);
+      expect(listed.map((c) => c.version)).toEqual(versions.slice(6).reverse());
+      expect(listed[0].notes).toBe('Notes of 1.55.0');
+    });
+
     it('ends at the offered release: a staged release outside the caller\'s cohort is not listed', async () => {
       const staged = await releaseWithFile(mem, account, product.id, '1.60.0', { attrs: { platform: P, rolloutPercentage: 0, description: 'staged', critical: true } });
       try {
