@@ -265,6 +265,9 @@ export class ReleasesService {
     if (dto.filesize !== undefined) changes.filesize = dto.filesize;
     if (dto.signature !== undefined) changes.signature = dto.signature;
     if (dto.checksum !== undefined) changes.checksum = dto.checksum;
+    // a PATCH validates with skipMissingProperties, which lets null through: these always have a value
+    if (dto.critical === null) throw ApiError.attribute('critical', 'INVALID', 'must be true or false');
+    if (dto.rolloutPercentage === null) throw ApiError.attribute('rolloutPercentage', 'INVALID', 'must be an integer from 0 to 100');
     if (dto.critical !== undefined) changes.critical = dto.critical;
     if (dto.rolloutPercentage !== undefined) changes.rolloutPercentage = dto.rolloutPercentage;
     if (dto.metadata !== undefined) {

@@ -295,11 +295,19 @@ export class UpgradeFinder {
       }
       return qb;
     };
-    const critical = await range(this.filtered(bearer, accountId, query)).andWhere('release.critical').getExists();
-    const rows = await range(this.filtered(bearer, accountId, query)).limit(CHANGELOG_MAX * 4).getMany();
+    // the constraint narrows what is offered, not the releases on the way (as policyInMemory: a
+    // critical 1.1 still counts for a caller on 1.0 offered 1.2 under constraint 1.2)
+    const between = { ...query, constraint: undefined };
+    const critical = await range(this.filtered(bearer, accountId, between)).andWhere('release.critical').getExists();
+    // one entry per version, and a version may have several files on the platform: page until 50 versions
     const changelog: ChangelogEntry[] = [];
-    for (const r of rows) {
-      if (changelog.length < CHANGELOG_MAX && changelog[changelog.length - 1]?.version !== r.version) changelog.push(changelogEntry(r));
+    const page = CHANGELOG_MAX * 4;
+    for (let offset = 0; changelog.length < CHANGELOG_MAX; offset += page) {
+      const rows = await range(this.filtered(bearer, accountId, between)).offset(offset).limit(page).getMany();
+      for (const r of rows) {
+        if (changelog.length < CHANGELOG_MAX && changelog[changelog.length - 1]?.version !== r.version) changelog.push(changelogEntry(r));
+      }
+      if (rows.length < page) break;
     }
     return { critical, changelog };
   }
