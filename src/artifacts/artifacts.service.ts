@@ -349,6 +349,19 @@ export class ArtifactsService implements OnModuleDestroy {
   }
 
   /**
+   * A signed URL to an artifact named by id and filename, for a caller who may see its release
+   * (404 otherwise, whether it exists or not); counted as issueDownload counts.
+   */
+  async issueDownloadOf(bearer: Bearer, accountId: string, artifactId: string, filename: string): Promise<string> {
+    const artifact = isUuid(artifactId) ? await this.db.manager.findOne(Artifact, { where: { accountId, id: artifactId.toLowerCase(), status: 'UPLOADED' } }) : null;
+    if (!artifact || artifact.filename !== filename) throw ApiError.notFound('The artifact was not found');
+    const release = await this.findVisibleRelease(bearer, accountId, artifact.releaseId).catch(() => {
+      throw ApiError.notFound('The artifact was not found');
+    });
+    return (await this.issueDownload(bearer, accountId, release, undefined, artifact)).url;
+  }
+
+  /**
    * An absolute signed URL to the artifact's bytes, valid for `ttlSeconds` and only while the
    * release stays as it is now (downloadGeneration). Whatever the storage: with S3 the signed
    * route checks the release, then redirects to a presigned URL of PRESIGN_TTL_SECONDS.

@@ -9,6 +9,7 @@ import { Token } from '../tokens/token.entity';
 import { User } from '../users/user.entity';
 import { InitialSchema1732300000000 } from './migrations/1732300000000-InitialSchema';
 import { CatalogueNotifications1764000000000 } from './migrations/1764000000000-CatalogueNotifications';
+import { ReleasePolicy1765000000000 } from './migrations/1765000000000-ReleasePolicy';
 import { ArtifactUploadUrls1765100000000 } from './migrations/1765100000000-ArtifactUploadUrls';
 
 export const ENTITIES = [Account, User, Token, Product, Entitlement, License, LicenseEntitlement, Release, ReleaseConstraint, Artifact];
@@ -17,5 +18,6 @@ export const ENTITIES = [Account, User, Token, Product, Entitlement, License, Li
 export const MIGRATIONS = [
   InitialSchema1732300000000,
   CatalogueNotifications1764000000000,
+  ReleasePolicy1765000000000,
   ArtifactUploadUrls1765100000000,
 ];

@@ -75,6 +75,11 @@ export function isRawBodyRoute(req: Request): boolean {
   return /\/releases\/[^/]+\/artifact\/?$/.test(path) || /^\/v1\/accounts\/[^/]+\/artifacts\/[^/]+\/.+/.test(path);
 }
 
+/** Update feeds answer updaters (YAML, JSON, RSS), whatever they accept. */
+export function isFeedRoute(req: Request): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && /^\/v1\/accounts\/[^/]+\/(products\/[^/]+\/feeds\/|engines\/)/.test(fullPath(req));
+}
+
 /** Signed download URLs serve files to any client (browsers, curl, updaters), whatever they accept. */
 export function isSignedDownloadRoute(req: Request): boolean {
   return (req.method === 'GET' || req.method === 'HEAD') && /^\/v1\/accounts\/[^/]+\/artifacts\/[^/]+\/.+/.test(fullPath(req));

@@ -35,6 +35,10 @@ export class Release {
   artifactSha256: string | null;
   @Column({ type: 'jsonb' }) metadata: Metadata;
   @Column({ type: 'varchar' }) status: ReleaseStatus;
+  /** Installs older than this release must update (update answers flag it, section "Update policy" of the docs). */
+  @Column({ type: 'boolean', default: false }) critical: boolean;
+  /** The share of callers (0..100) a staged release is offered to. */
+  @Column({ name: 'rollout_percentage', type: 'smallint', default: 100 }) rolloutPercentage: number;
   @Column({ type: 'bigint', transformer: bigintAsNumber }) downloads: number;
   @Column({ type: 'bigint', transformer: bigintAsNumber }) upgrades: number;
   @Column({ type: 'timestamptz', nullable: true }) yanked: Date | null;

@@ -12,7 +12,7 @@ export const ReleaseSerializer: ResourceDefinition<Release> = {
   type: 'releases',
   attributeNames: [
     'name', 'description', 'channel', 'platform', 'filename', 'filetype', 'filesize', 'signature', 'checksum',
-    'version', 'semver', 'metadata', 'status', 'downloads', 'upgrades', 'created', 'updated', 'yanked',
+    'version', 'semver', 'metadata', 'status', 'critical', 'rolloutPercentage', 'downloads', 'upgrades', 'created', 'updated', 'yanked',
   ],
   attributes: (r) => ({
     name: r.name,
@@ -29,6 +29,8 @@ export const ReleaseSerializer: ResourceDefinition<Release> = {
     semver: semverAttribute(r),
     metadata: r.metadata ?? {},
     status: r.status,
+    critical: r.critical,
+    rolloutPercentage: r.rolloutPercentage,
     downloads: r.downloads,
     upgrades: r.upgrades,
     created: iso(r.created),

@@ -150,6 +150,8 @@ export class ReleasesService {
       signature: dto.signature ?? null,
       checksum: dto.checksum ?? null,
       metadata: dto.metadata ?? {},
+      critical: dto.critical ?? false,
+      rolloutPercentage: dto.rolloutPercentage ?? 100,
       status: 'NOT_PUBLISHED',
       downloads: 0,
       upgrades: 0,
@@ -300,6 +302,11 @@ export class ReleasesService {
     if (dto.filesize !== undefined) changes.filesize = dto.filesize;
     if (dto.signature !== undefined) changes.signature = dto.signature;
     if (dto.checksum !== undefined) changes.checksum = dto.checksum;
+    // a PATCH validates with skipMissingProperties, which lets null through: these always have a value
+    if (dto.critical === null) throw ApiError.attribute('critical', 'INVALID', 'must be true or false');
+    if (dto.rolloutPercentage === null) throw ApiError.attribute('rolloutPercentage', 'INVALID', 'must be an integer from 0 to 100');
+    if (dto.critical !== undefined) changes.critical = dto.critical;
+    if (dto.rolloutPercentage !== undefined) changes.rolloutPercentage = dto.rolloutPercentage;
     if (dto.metadata !== undefined) {
       if (dto.metadata === null) throw ApiError.attribute('metadata', 'INVALID', 'must be an object');
       changes.metadata = dto.metadata;

@@ -5,6 +5,7 @@ import { queryParam } from '../jsonapi/query';
 import { assertProductRef } from '../products/product-ref';
 import type { Query } from '../jsonapi/query';
 import { CHANNELS } from '../releases/release.entity';
+import { INSTALL_ID_MAX_LENGTH } from '../releases/rollout';
 import type { Channel } from '../releases/release.entity';
 import { parseStrictVersion, parseUpgradeConstraint } from '../releases/semver';
 import type { UpgradeConstraint } from '../releases/semver';
@@ -13,6 +14,10 @@ import type { UpgradeConstraint } from '../releases/semver';
 export interface UpgradeTarget {
   channel: Channel;
   constraint?: UpgradeConstraint;
+  /** Stands in for a license id in staged rollouts (anonymous callers; admins previewing an install). */
+  installId?: string;
+  /** An admin or product token previewing what this license gets. */
+  license?: string;
 }
 
 export interface UpgradeCheck extends UpgradeTarget {
@@ -47,7 +52,19 @@ export function parseUpgradeTarget(query: Query): UpgradeTarget {
     if (!parsed) throw ApiError.invalidParameter('constraint', 'must be a major version (2) or a major.minor version (2.1)');
     constraint = parsed;
   }
-  return { channel, constraint };
+  const license = queryParam(query, 'license');
+  if (license !== undefined && !isUuid(license)) throw ApiError.invalidParameter('license', 'must be a license id');
+  return { channel, constraint, installId: parseInstallId(query), license: license?.toLowerCase() };
+}
+
+/** `installId`: any string of 1 to 64 characters (an app's own id for its installation). */
+export function parseInstallId(query: Query): string | undefined {
+  const installId = queryParam(query, 'installId');
+  if (installId === undefined) return undefined;
+  if (installId.length === 0 || installId.length > INSTALL_ID_MAX_LENGTH) {
+    throw ApiError.invalidParameter('installId', `must be 1 to ${INSTALL_ID_MAX_LENGTH} characters`);
+  }
+  return installId;
 }
 
 /**

@@ -30,6 +30,8 @@ export class UpgradesController {
     filetype: 'File type, e.g. tar.gz',
     channel: 'stable (default), rc, beta, alpha or dev: the channel and every more stable one',
     constraint: 'Stay within a version range, e.g. 1 or 1.2',
+    installId: "Staged rollouts: an anonymous caller's installation id (1-64 characters), in place of a license",
+    license: 'Admins and product tokens: answer as this license (id) would be answered',
   })
   @Get('actions/upgrade')
   @Public()
@@ -44,7 +46,12 @@ export class UpgradesController {
   }
 
   @ApiDocument(ReleaseSerializer, 'single')
-  @ApiQueryParams({ channel: 'stable (default), rc, beta, alpha or dev', constraint: 'Stay within a version range, e.g. 1 or 1.2' })
+  @ApiQueryParams({
+    channel: 'stable (default), rc, beta, alpha or dev',
+    constraint: 'Stay within a version range, e.g. 1 or 1.2',
+    installId: "Staged rollouts: an anonymous caller's installation id (1-64 characters), in place of a license",
+    license: 'Admins and product tokens: answer as this license (id) would be answered',
+  })
   @Get(':id/upgrade')
   @Public()
   async fromRelease(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {

@@ -1,4 +1,5 @@
 import type { Release } from '../releases/release.entity';
+import type { ChangelogEntry } from '../upgrades/upgrade-finder';
 
 /** The release object of Cryptlex's v3 release API (plain JSON). */
 export interface V3Release {
@@ -22,6 +23,10 @@ export interface V3Release {
   notes: string | null;
   createdAt: string;
   updatedAt: string;
+  /** A visible release above the caller's version, up to this one, is critical (latest: this one is). */
+  critical: boolean;
+  /** Update checks: the visible releases above the caller's version up to this one, newest first. */
+  changelog?: readonly ChangelogEntry[];
 }
 
 /** `<PUBLIC_URL>/v3/<id>?key=<key>`: the key only for license callers (token callers send their token). */
@@ -31,9 +36,9 @@ export function v3DownloadUrl(publicUrl: string, releaseId: string, licenseKey?:
 }
 
 /** A release's answer but for its URL (which names the caller's key), built once per release row. */
-const built = new WeakMap<Release, Omit<V3Release, 'url'>>();
+const built = new WeakMap<Release, Omit<V3Release, 'url' | 'critical' | 'changelog'>>();
 
-export function toV3Release(release: Release, url: string): V3Release {
+export function toV3Release(release: Release, url: string, critical: boolean, changelog?: readonly ChangelogEntry[]): V3Release {
   let b = built.get(release);
   if (!b) {
     b = {
@@ -76,5 +81,7 @@ export function toV3Release(release: Release, url: string): V3Release {
     notes: b.notes,
     createdAt: b.createdAt,
     updatedAt: b.updatedAt,
+    critical,
+    changelog,
   };
 }

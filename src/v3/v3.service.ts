@@ -13,7 +13,7 @@ import { isUuid } from '../jsonapi/ids';
 import { Release } from '../releases/release.entity';
 import { ReleaseVisibilityPolicy } from '../releases/release.policy';
 import { UpgradeFinder } from '../upgrades/upgrade-finder';
-import type { FoundRelease } from '../upgrades/upgrade-finder';
+import type { ChangelogEntry, OfferedRelease } from '../upgrades/upgrade-finder';
 import type { V3LatestQuery, V3UpdateQuery } from './v3-params';
 import { toV3Release, v3DownloadUrl } from './v3-release.serializer';
 import type { V3Release } from './v3-release.serializer';
@@ -48,10 +48,10 @@ export class V3Service {
       .then((next) => this.answerUpdate(bearer, accountId, next));
   }
 
-  private answerUpdate(bearer: Bearer, accountId: string, next: FoundRelease | null): V3Release | null {
+  private answerUpdate(bearer: Bearer, accountId: string, next: OfferedRelease | null): V3Release | null {
     if (!next) return null;
     this.finder.countUpgrade(bearer, accountId, next.release.id);
-    return this.present(bearer, next.release);
+    return this.present(bearer, next, next.changelog);
   }
 
   /** The newest visible PUBLISHED release, or 404. */
@@ -59,7 +59,7 @@ export class V3Service {
     await this.authorize(bearer, accountId, query.productId);
     const latest = await this.finder.findLatest(bearer, accountId, { ...query, publishedOnly: true });
     if (!latest) throw ApiError.notFound('No release was found for this product, platform and channel');
-    return this.present(bearer, latest.release);
+    return this.present(bearer, latest);
   }
 
   /**
@@ -107,9 +107,9 @@ export class V3Service {
     return { artifact, url: '' };
   }
 
-  private present(bearer: Bearer, release: Release): V3Release {
+  private present(bearer: Bearer, offered: OfferedRelease, changelog?: readonly ChangelogEntry[]): V3Release {
     const key = bearer.kind === 'license' ? bearer.license.key : undefined;
-    return toV3Release(release, v3DownloadUrl(this.config.publicUrl, release.id, key));
+    return toV3Release(offered.release, v3DownloadUrl(this.config.publicUrl, offered.release.id, key), offered.critical, changelog);
   }
 
   private async authorize(bearer: Bearer, accountId: string, productId: string): Promise<void> {

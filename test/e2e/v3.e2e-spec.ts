@@ -70,7 +70,7 @@ describe('v3 (Cryptlex-compatible)', () => {
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       const rel = r['2.1.0'];
-      expect(Object.keys(res.body).sort()).toEqual(V3_KEYS);
+      expect(Object.keys(res.body).sort()).toEqual([...V3_KEYS, 'changelog', 'critical'].sort());
       expect(res.body).toEqual({
         id: rel.id,
         name: 'MyApp v2.1',
@@ -89,6 +89,8 @@ describe('v3 (Cryptlex-compatible)', () => {
         notes: 'Added feature X',
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
+        critical: false,
+        changelog: [{ version: '2.1.0', notes: 'Added feature X', created: res.body.createdAt }],
       });
       expect(new Date(res.body.createdAt).toISOString()).toBe(res.body.createdAt);
       expect(new Date(res.body.updatedAt).toISOString()).toBe(res.body.updatedAt);
