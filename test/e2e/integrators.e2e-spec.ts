@@ -199,7 +199,7 @@ describe('integrators', () => {
         .get(`/v1/accounts/${account.id}/releases/actions/upgrade?product=acme-app&platform=linux/amd64&version=3.9.0`)
         .redirects(0);
       expect(upgrade.status).toBe(303);
-      expect(upgrade.body.meta).toEqual({ current: '3.9.0', next: '4.0.0' });
+      expect(upgrade.body.meta).toMatchObject({ current: '3.9.0', next: '4.0.0' });
       expect((await admin().get(`/v1/accounts/${account.id}/products/acme-app`)).body.data.id).toBe(product.id);
       expect((await admin().get(`/v1/accounts/${account.id}/licenses?product=acme-app`)).body.meta.count).toBeGreaterThan(0);
     });
