@@ -16,6 +16,10 @@ const ELECTRON_GROUPS: Record<string, PlatformGroup> = {
   '-linux-arm64': { os: 'linux', arch: 'arm64' },
 };
 
+export function isElectronFile(file: string): boolean {
+  return ELECTRON_FILE.test(file);
+}
+
 export function parseElectronFile(file: string): { channel: Channel; group: PlatformGroup } {
   const m = ELECTRON_FILE.exec(file);
   if (!m) throw ApiError.notFound('Feed files are <channel>[-mac|-linux|-linux-arm64].yml, with channel latest, rc, beta, alpha or dev');

@@ -5,6 +5,8 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { CancellationToken, HttpExecutor } from 'builder-util-runtime';
 import { GenericProvider } from 'electron-updater/out/providers/GenericProvider';
+import { KeygenProvider } from 'electron-updater/out/providers/KeygenProvider';
+import { newBaseUrl } from 'electron-updater/out/util';
 import { XMLParser } from 'fast-xml-parser';
 import { load } from 'js-yaml';
 import { startApp, TestApp } from '../support/app';
@@ -154,6 +156,26 @@ describe('update feeds', () => {
       expect(load(res.text)).toMatchObject({ version: '1.1.0', critical: true });
       const up = await t.http.get(`/v1/accounts/${account.id}/products/${productId}/feeds/electron/latest-mac.yml?key=${plain.key}&version=1.0.0`);
       expect((load(up.text) as { critical?: boolean }).critical).toBeUndefined();
+    });
+
+    it("electron-updater's Keygen provider reads the same feed from the account-level artifacts route", async () => {
+      const keygen = new KeygenProvider({ provider: 'keygen', account: account.id, product: productId, channel: 'stable' } as never, { channel: null, isAddNoCacheQuery: false } as never, {
+        executor: new NodeExecutor(),
+        platform: 'darwin',
+      } as never);
+      // the provider is written for https://<host>; the test server speaks plain http
+      (keygen as unknown as { baseUrl: URL }).baseUrl = newBaseUrl(`${t.baseUrl}/v1/accounts/${account.id}/artifacts?product=${productId}`);
+      keygen.setRequestHeaders({ Authorization: `License ${plain.key}` });
+      const info = await keygen.getLatestVersion();
+      expect(info.version).toBe('1.1.0');
+      const files = keygen.resolveFiles(info);
+      expect(files.map((f) => f.url.pathname.split('/').pop()).sort()).toEqual(['Desk-1.1.0-arm64-mac.zip', 'Desk-1.1.0-mac.zip']);
+      // its downloads carry the same headers: the credential, and ?product= in place of the feed's query
+      const body = await new NodeExecutor().downloadToBuffer(files[0].url, { cancellationToken: new CancellationToken(), headers: { Authorization: `License ${plain.key}` } } as never);
+      expect(createHash('sha512').update(body).digest('base64')).toBe(files[0].info.sha512);
+      // a stored artifact of that name would win; an unknown file name stays 404
+      const missing = await api(t, licenseAuth(plain.key)).get(`/v1/accounts/${account.id}/artifacts/nothing.yml?product=${productId}`);
+      expect(missing.status).toBe(404);
     });
 
     it('unknown feed files and products are 404', async () => {
