@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { load as loadYaml } from 'js-yaml';
 import { pathToFileURL } from 'node:url';
 import { dist, freshDatabase, JSONAPI, median, repo, rssMib, sleep, startProcess } from './support.mjs';
 
@@ -74,7 +75,7 @@ export async function seed(db, accounts) {
       products.push({ id: rows.rows[0].id, strategy: STRATEGIES[p] });
     }
     for (const product of products) {
-      const cols = { id: [], version: [], major: [], minor: [], patch: [], pre: [], isRelease: [], preKey: [], channel: [], platform: [], filename: [], filetype: [], status: [], created: [], yanked: [] };
+      const cols = { id: [], version: [], major: [], minor: [], patch: [], pre: [], isRelease: [], preKey: [], channel: [], platform: [], filename: [], filetype: [], status: [], created: [], yanked: [], critical: [], rollout: [] };
       const constraints = { release: [], entitlement: [] };
       for (const platform of PLATFORMS) {
         for (let i = 0; i < perLine && total < RELEASES; i++, total++) {
@@ -99,6 +100,9 @@ export async function seed(db, accounts) {
           cols.status.push(status);
           cols.created.push(new Date(base + i * 60_000 + PLATFORMS.indexOf(platform) * 1000).toISOString());
           cols.yanked.push(status === 'YANKED' ? new Date(base).toISOString() : null);
+          // update policy: some critical releases, some staged rollouts (answers then depend on the license)
+          cols.critical.push(i % 17 === 4);
+          cols.rollout.push(i % 40 === 39 ? 30 : 100);
           if (i % 10 === 5) {
             constraints.release.push(id);
             constraints.entitlement.push(pick(entitlements, Math.floor(i / 10)));
@@ -107,18 +111,21 @@ export async function seed(db, accounts) {
       }
       await db.query(
         `INSERT INTO releases (id, account_id, product_id, version, semver_major, semver_minor, semver_patch, semver_prerelease,
-           semver_is_release, semver_pre_key, channel, platform, filename, filetype, status, created, updated, yanked, filesize)
+           semver_is_release, semver_pre_key, channel, platform, filename, filetype, status, created, updated, yanked, filesize,
+           critical, rollout_percentage)
          SELECT u.id, $1, $2, u.version, u.major, u.minor, u.patch, u.pre, u.is_release, u.pre_key::text[], u.channel, u.platform,
-                u.filename, u.filetype, u.status, u.created, u.created, u.yanked, 1024
+                u.filename, u.filetype, u.status, u.created, u.created, u.yanked, 1024, u.critical, u.rollout
            FROM unnest($3::uuid[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::boolean[], $10::text[],
-                       $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::timestamptz[], $17::timestamptz[])
-             AS u(id, version, major, minor, patch, pre, is_release, pre_key, channel, platform, filename, filetype, status, created, yanked)`,
+                       $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::timestamptz[], $17::timestamptz[],
+                       $18::boolean[], $19::smallint[])
+             AS u(id, version, major, minor, patch, pre, is_release, pre_key, channel, platform, filename, filetype, status, created, yanked,
+                  critical, rollout)`,
         [account.id, product.id, cols.id, cols.version, cols.major, cols.minor, cols.patch, cols.pre, cols.isRelease, cols.preKey,
-          cols.channel, cols.platform, cols.filename, cols.filetype, cols.status, cols.created, cols.yanked],
+          cols.channel, cols.platform, cols.filename, cols.filetype, cols.status, cols.created, cols.yanked, cols.critical, cols.rollout],
       );
       await db.query(
-        `INSERT INTO artifacts (account_id, release_id, filename, filetype, filesize, content_type, sha256, status, storage_key)
-         SELECT $1::uuid, r.id, r.filename, r.filetype, 1024, 'application/octet-stream', repeat('a', 64), 'UPLOADED', $1::text || '/' || r.id || '/bench'
+        `INSERT INTO artifacts (account_id, release_id, filename, filetype, filesize, content_type, sha256, sha512, status, storage_key)
+         SELECT $1::uuid, r.id, r.filename, r.filetype, 1024, 'application/octet-stream', repeat('a', 64), repeat('b', 128), 'UPLOADED', $1::text || '/' || r.id || '/bench'
            FROM releases r WHERE r.product_id = $2 AND r.status <> 'NOT_PUBLISHED'`,
         [account.id, product.id],
       );
@@ -148,10 +155,14 @@ export async function seed(db, accounts) {
   return { world, total, perLine };
 }
 
+/** electron-updater's channel file suffix and the Tauri target of each seeded platform. */
+const ELECTRON_SUFFIX = { linux: '-linux', 'linux/arm64': '-linux-arm64', darwin: '-mac', 'darwin/arm64': '-mac', windows: '' };
+const TAURI_TARGET = { linux: ['linux', 'x86_64'], 'linux/arm64': ['linux', 'aarch64'], darwin: ['darwin', 'x86_64'], 'darwin/arm64': ['darwin', 'aarch64'], windows: ['windows', 'x86_64'] };
+
 /** The requests of each route: varied licenses, products, platforms and versions. */
 export function requestMix(world) {
   const rnd = random(7);
-  const routes = { update: [], upgrade: [], list: [] };
+  const routes = { update: [], upgrade: [], list: [], electron: [], tauri: [] };
   for (let i = 0; i < 300; i++) {
     const w = world[i % world.length];
     const license = pick(w.licenses, Math.floor(rnd() * w.licenses.length));
@@ -167,6 +178,13 @@ export function requestMix(world) {
       headers: { authorization: `License ${license.key}` },
     });
     routes.list.push({ path: `/v1/accounts/${w.account.slug}/releases?product=${license.productId}&limit=10`, headers: { authorization: `License ${license.key}` } });
+    // the feeds as the updaters ask: the key in the feed URL (100 of each: without the catalogue a
+    // feed reads its whole product, which makes the reference answers slow to get)
+    if (i >= 100) continue;
+    const feeds = `/v1/accounts/${w.account.slug}/products/${license.productId}/feeds`;
+    routes.electron.push({ path: `${feeds}/electron/${channel === 'stable' ? 'latest' : channel}${ELECTRON_SUFFIX[platform]}.yml?key=${license.key}`, headers: {} });
+    const [os, arch] = TAURI_TARGET[platform];
+    routes.tauri.push({ path: `${feeds}/tauri?target=${os}&arch=${arch}&current_version=${version}&channel=${channel}&key=${license.key}`, headers: {} });
   }
   return routes;
 }
@@ -177,17 +195,34 @@ export function cannedHeaders(headers) {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !own.has(name.toLowerCase())));
 }
 
+/** The express path the empty app answers a route on: the account, product and feed file as parameters. */
+function cannedPath(path) {
+  return path
+    .split('?')[0]
+    .replace(/bench-\d+/, ':account')
+    .replace(/\/products\/[0-9a-f-]{36}/, '/products/:product')
+    .replace(/\/electron\/[^/]+$/, '/electron/:file');
+}
+
 /** What identifies an answer (status and which release or page), ignoring counters and signatures. */
 export function fingerprint(route, status, body, headers) {
   if (route === 'update') {
     if (status !== 200) return `${status}`;
     const j = JSON.parse(body);
-    return `${status} ${j.id} ${j.version}`;
+    return `${status} ${j.id} ${j.version} ${j.critical} ${j.changelog.map((c) => c.version).join(',')}`;
   }
   // each server has its own origin (PUBLIC_URL): compare the path, which names the artifact
   const location = headers.location ?? headers.Location;
-  if (route === 'upgrade') return `${status} ${location ? new URL(location).pathname : ''}`;
+  if (route === 'upgrade') return `${status} ${location ? new URL(location).pathname : ''} ${status === 303 ? JSON.parse(body).meta.critical : ''}`;
   if (status !== 200) return `${status}`;
+  if (route === 'electron') {
+    const doc = loadYaml(body);
+    return `${status} ${doc.version} ${doc.files.map((f) => new URL(f.url).pathname).join(',')} ${doc.critical ?? ''}`;
+  }
+  if (route === 'tauri') {
+    const j = JSON.parse(body);
+    return `${status} ${j.version} ${new URL(j.url).pathname} ${j.critical}`;
+  }
   const j = JSON.parse(body);
   return `${status} ${j.meta.count} ${j.data.map((r) => r.id).join(',')}`;
 }
@@ -287,7 +322,8 @@ async function main() {
       // the empty app answers with the shape of the most common answer of the route
       const sample = await answer(shipgate.base, requests.find((_, i) => expected[route][i].startsWith(route === 'upgrade' ? '303' : '200')));
       const headers = cannedHeaders(sample.headers);
-      canned[route] = { path: requests[0].path.split('?')[0].replace(/bench-\d+/, ':account'), status: sample.status, headers, body: JSON.parse(sample.body) };
+      const body = (sample.headers['content-type'] ?? '').includes('json') ? JSON.parse(sample.body) : sample.body;
+      canned[route] = { path: cannedPath(requests[0].path), status: sample.status, headers, body };
     }
     fs.writeFileSync(cannedFile, JSON.stringify(canned));
     const empty = await startProcess(path.join(repo, 'bench/empty-app.mjs'), { BENCH_CANNED: cannedFile });

@@ -14,6 +14,7 @@ import { ProductsModule } from './products/products.module';
 import { ReleasesModule } from './releases/releases.module';
 import { TokensModule } from './tokens/tokens.module';
 import { UpgradesModule } from './upgrades/upgrades.module';
+import { FeedsModule } from './feeds/feeds.module';
 import { V3Module } from './v3/v3.module';
 import { Metrics } from './observability/metrics';
 import { ObservabilityModule } from './observability/observability.module';
@@ -41,6 +42,7 @@ export class AppModule {
         // the hot routes first: express tries routes in the order they were registered
         V3Module,
         UpgradesModule,
+        FeedsModule,
         ReleasesModule,
         AccountsModule,
         UsersModule,

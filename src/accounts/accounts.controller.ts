@@ -42,7 +42,7 @@ export class AccountsController {
   @ApiDocument(AccountSerializer, 'single')
   @Get(':account')
   show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account) {
-    if (bearer.kind !== 'admin') throw ApiError.forbidden();
+    if (bearer.kind !== 'admin' && bearer.kind !== 'root') throw ApiError.forbidden();
     return singleDocument(AccountSerializer, account);
   }
 

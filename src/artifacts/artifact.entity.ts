@@ -17,6 +17,12 @@ export class Artifact {
   @Column({ type: 'varchar' }) status: ArtifactStatus;
   /** Where the driver keeps the bytes; never shown to callers. */
   @Column({ name: 'storage_key', type: 'varchar', nullable: true }) storageKey: string | null;
+  /** An upload URL is outstanding until then (the Keygen upload flow); null otherwise. */
+  @Column({ name: 'upload_expires', type: 'timestamptz', nullable: true }) uploadExpires: Date | null;
+  /** Where a presigned (S3) upload puts the bytes; never shown to callers. */
+  @Column({ name: 'upload_key', type: 'varchar', nullable: true }) uploadKey: string | null;
+  /** The Content-Digest declared when the upload URL was asked for, checked when the bytes arrive. */
+  @Column({ name: 'upload_digest', type: 'varchar', nullable: true }) uploadDigest: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) created: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated: Date;
 }

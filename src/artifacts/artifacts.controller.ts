@@ -9,10 +9,12 @@ import { singleDocument } from '../jsonapi/serializer';
 import { ArtifactSerializer, withRedirect } from './artifact.serializer';
 import { ArtifactsService, DOWNLOAD_TTL_MAX, DOWNLOAD_TTL_MIN } from './artifacts.service';
 import { SettlesCatalogue } from '../catalogue/settle.interceptor';
-import { ApiDocument, ApiNoContent } from '../openapi/decorators';
+import { ApiAnswer, ApiDocument, ApiNoContent } from '../openapi/decorators';
+import { hasBody } from '../jsonapi/media-type';
+import { UploadUrlsService } from './upload-urls.service';
 
 /** `Prefer: no-redirect` (RFC 7240 preference tokens, comma separated, parameters after `;`). */
-function prefersNoRedirect(prefer: string | undefined): boolean {
+export function prefersNoRedirect(prefer: string | undefined): boolean {
   return !!prefer && prefer.split(',').some((p) => p.split(';')[0].trim().toLowerCase() === 'no-redirect');
 }
 
@@ -20,11 +22,34 @@ function prefersNoRedirect(prefer: string | undefined): boolean {
 @SettlesCatalogue()
 @Controller('v1/accounts/:account/releases/:id/artifact')
 export class ReleaseArtifactController {
-  constructor(private readonly artifacts: ArtifactsService) {}
+  constructor(
+    private readonly artifacts: ArtifactsService,
+    private readonly uploadUrls: UploadUrlsService,
+  ) {}
 
+  /**
+   * The file's raw bytes, or (an empty body) Keygen's upload flow: 307 to an upload URL, with the
+   * WAITING artifact and `links.redirect`.
+   */
   @ApiDocument(ArtifactSerializer, 'single')
+  @ApiAnswer(307, 'An empty body: Location (and links.redirect) is the URL to PUT the bytes to; `Prefer: no-redirect` answers 200')
+  @ApiAnswer(415, 'A multipart/form-data or urlencoded form: send the raw bytes (curl -T <file>)')
   @Put()
-  async upload(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Req() req: Request) {
+  async upload(
+    @CurrentBearer() bearer: Bearer,
+    @CurrentAccount() account: Account,
+    @Param('id') id: string,
+    @Req() req: Request,
+    @Headers('prefer') prefer: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    if (!hasBody(req)) {
+      const { artifact, url } = await this.uploadUrls.issue(bearer, account.id, id, req);
+      res.setHeader('Cache-Control', 'no-store');
+      if (prefersNoRedirect(prefer)) res.setHeader('Preference-Applied', 'no-redirect');
+      else res.status(307).location(url);
+      return singleDocument(ArtifactSerializer, withRedirect(artifact, url));
+    }
     return singleDocument(ArtifactSerializer, await this.artifacts.upload(bearer, account.id, id, req));
   }
 

@@ -7,6 +7,8 @@ import { ReleaseArtifactController } from './artifacts.controller';
 import { ArtifactsService } from './artifacts.service';
 import { DownloadSigner, loadSigningSecret } from './download-signer';
 import { SignedDownloadController } from './signed-download.controller';
+import { SignedUploadController } from './signed-upload.controller';
+import { UploadUrlsService } from './upload-urls.service';
 import { storageDriverProvider, storageReadinessCheck } from './storage/storage.provider';
 import { STORAGE_DRIVER } from './storage/storage-driver';
 import type { StorageDriver } from './storage/storage-driver';
@@ -14,7 +16,7 @@ import type { StorageDriver } from './storage/storage-driver';
 /** Artifact storage, uploads and downloads; releases, products, upgrades and v3 import it. */
 @Module({
   imports: [ReleaseStatusModule],
-  controllers: [ReleaseArtifactController, SignedDownloadController],
+  controllers: [ReleaseArtifactController, SignedDownloadController, SignedUploadController],
   providers: [
     storageDriverProvider,
     {
@@ -28,6 +30,7 @@ import type { StorageDriver } from './storage/storage-driver';
       inject: [STORAGE_DRIVER],
     },
     ArtifactsService,
+    UploadUrlsService,
   ],
   exports: [ArtifactsService, STORAGE_DRIVER, DownloadSigner, READINESS_CHECKS],
 })

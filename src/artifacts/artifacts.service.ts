@@ -21,6 +21,7 @@ import { ArtifactErrorCode } from './artifact-errors';
 import { Artifact } from './artifact.entity';
 import { ArtifactSerializer } from './artifact.serializer';
 import { parseContentDigest } from './content-digest';
+import type { ExpectedDigest } from './content-digest';
 import { downloadGeneration, DownloadSigner } from './download-signer';
 import { contentDisposition } from './http-range';
 import { STORAGE_DRIVER } from './storage/storage-driver';
@@ -108,6 +109,24 @@ function capped(req: Request, max: number): SizeCap {
     if (!req.complete) cap.destroy(new Error('the upload was interrupted'));
   });
   return cap;
+}
+
+/**
+ * An artifact is the file's own bytes: an HTML form's body (curl -F, a browser form) would be
+ * stored as a corrupt file and published, so it is refused before a byte is read.
+ */
+export function refuseFormBody(req: Request): void {
+  const type = req.headers['content-type']?.split(';')[0].trim().toLowerCase();
+  if (type === 'multipart/form-data' || type === 'application/x-www-form-urlencoded') {
+    throw new ApiError(
+      415,
+      ErrorCode.MEDIA_TYPE_UNSUPPORTED,
+      `An artifact upload is the file's raw bytes, not a ${type} form: send it with curl -T <file> or --data-binary @<file>`,
+      { header: 'Content-Type' },
+      // the body is not read: the connection cannot carry another request
+      { Connection: 'close' },
+    );
+  }
 }
 
 /** A request header as a trimmed value fit for the `content_type` column, or the default. */
@@ -198,7 +217,17 @@ export class ArtifactsService implements OnModuleDestroy {
    */
   async upload(bearer: Bearer, accountId: string, releaseId: string, req: Request): Promise<Artifact> {
     const release = await this.findWritableRelease(bearer, accountId, releaseId);
-    const expected = parseContentDigest(req.headers['content-digest']);
+    return this.receive(release, req);
+  }
+
+  /**
+   * Streams the request body into storage as `release`'s artifact (the direct PUT and the signed
+   * upload URL alike): a form body is refused, Content-Digest and `declared` digests are verified.
+   */
+  async receive(release: Release, req: Request, declaredDigests: ExpectedDigest[] = []): Promise<Artifact> {
+    const { accountId } = release;
+    refuseFormBody(req);
+    const expected = [...parseContentDigest(req.headers['content-digest']), ...declaredDigests];
     const contentType = uploadContentType(req.headers['content-type']);
     const declared = req.headers['content-length'];
     if (release.filesize !== null && declared !== undefined && Number(declared) !== release.filesize) {
@@ -257,7 +286,7 @@ export class ArtifactsService implements OnModuleDestroy {
   }
 
   /** Inside the upload's transaction: returns the storage key the new bytes replace. */
-  private async publish(m: EntityManager, release: Release, artifactId: string, staged: StagedObject, contentType: string): Promise<string | null> {
+  async publish(m: EntityManager, release: Release, artifactId: string, staged: Pick<StagedObject, 'key' | 'size' | 'sha256' | 'sha512'>, contentType: string): Promise<string | null> {
     const { accountId, id: releaseId } = release;
     // the release row lock serialises concurrent uploads, removals and status changes of this release
     const locked = await m
@@ -278,6 +307,10 @@ export class ArtifactsService implements OnModuleDestroy {
       sha512: staged.sha512,
       status: 'UPLOADED' as const,
       storageKey: staged.key,
+      // an upload URL outstanding for this artifact is spent
+      uploadExpires: null,
+      uploadKey: null,
+      uploadDigest: null,
     };
     const current = await m.findOne(Artifact, { where: { accountId, releaseId } });
     if (current) {
@@ -291,7 +324,7 @@ export class ArtifactsService implements OnModuleDestroy {
     return current?.storageKey ?? null;
   }
 
-  private filesizeMismatch(expected: number, actual: number): ApiError {
+  filesizeMismatch(expected: number, actual: number): ApiError {
     return new ApiError(422, ErrorCode.FILESIZE_MISMATCH, `The release's filesize is ${expected} bytes but the upload has ${actual}`, {
       pointer: '/data/attributes/filesize',
     });
@@ -319,6 +352,19 @@ export class ArtifactsService implements OnModuleDestroy {
     const url = this.downloadUrl(artifact, release, ttl);
     if (!privileged) this.counters.countDownload(accountId, release.id, bearer);
     return { artifact, url };
+  }
+
+  /**
+   * A signed URL to an artifact named by id and filename, for a caller who may see its release
+   * (404 otherwise, whether it exists or not); counted as issueDownload counts.
+   */
+  async issueDownloadOf(bearer: Bearer, accountId: string, artifactId: string, filename: string): Promise<string> {
+    const artifact = isUuid(artifactId) ? await this.db.manager.findOne(Artifact, { where: { accountId, id: artifactId.toLowerCase(), status: 'UPLOADED' } }) : null;
+    if (!artifact || artifact.filename !== filename) throw ApiError.notFound('The artifact was not found');
+    const release = await this.findVisibleRelease(bearer, accountId, artifact.releaseId).catch(() => {
+      throw ApiError.notFound('The artifact was not found');
+    });
+    return (await this.issueDownload(bearer, accountId, release, undefined, artifact)).url;
   }
 
   /**
@@ -378,7 +424,7 @@ export class ArtifactsService implements OnModuleDestroy {
   }
 
   /** Best effort: the row is already gone, so a leftover object is only wasted space (logged). */
-  private async deleteObject(key: string): Promise<void> {
+  async deleteObject(key: string): Promise<void> {
     await this.storage.delete(key).catch((e) => this.logger.warn(`deleting storage object ${key} failed: ${(e as Error)?.message}`));
   }
 }

@@ -73,8 +73,27 @@ export class DownloadSigner {
     return target.expires < nowSeconds ? 'expired' : 'valid';
   }
 
+  /**
+   * An upload URL's signature (the Keygen upload flow): over a string of its own, so that a
+   * download URL can never be turned into an upload URL or the reverse.
+   */
+  signUpload(target: DownloadTarget): string {
+    return this.uploadMac(target).toString('hex');
+  }
+
+  verifyUpload(target: DownloadTarget, signature: string, nowSeconds = Math.floor(Date.now() / 1000)): SignatureCheck {
+    const given = decodeSignature(signature);
+    if (!given || !Number.isSafeInteger(target.expires)) return 'invalid';
+    if (!timingSafeEqual(given, this.uploadMac(target))) return 'invalid';
+    return target.expires < nowSeconds ? 'expired' : 'valid';
+  }
+
   private mac(target: DownloadTarget): Buffer {
     return createHmac('sha256', this.secret).update(canonicalDownloadString(target)).digest();
+  }
+
+  private uploadMac(target: DownloadTarget): Buffer {
+    return createHmac('sha256', this.secret).update(`shipgate-upload-v1${canonicalDownloadString(target)}`).digest();
   }
 }
 

@@ -1,7 +1,8 @@
 import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Account } from '../accounts/account.entity';
-import { CurrentAccount, NotRateLimited, Public } from '../auth/decorators';
+import type { Bearer } from '../auth/bearer';
+import { CurrentAccount, CurrentBearer, NotRateLimited, Public } from '../auth/decorators';
 import { ApiError } from '../jsonapi/errors';
 import { queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
@@ -15,6 +16,8 @@ import type { StorageDriver } from './storage/storage-driver';
 /**
  * The signed download URL of local storage (`GET|HEAD`, no credential but the signature):
  * `/v1/accounts/:account/artifacts/:artifactId/:filename?expires=<unix seconds>&signature=<hmac>`.
+ * Without a signature the same URL takes a credential (key, token, or none for open releases) and
+ * answers 303 to a signed URL, counted as a download: electron feeds list these URLs.
  * The filename may hold a prefix (`prod-1/linux.tar.gz`), hence the wildcard.
  */
 @Controller('v1/accounts/:account/artifacts')
@@ -29,6 +32,7 @@ export class SignedDownloadController {
   @Public()
   @NotRateLimited()
   async download(
+    @CurrentBearer() bearer: Bearer,
     @CurrentAccount() account: Account,
     @Param('artifactId') artifactId: string,
     @Param('filename') filename: string | string[],
@@ -39,11 +43,18 @@ export class SignedDownloadController {
     res.setHeader('Cache-Control', 'private, no-cache');
     const expires = queryParam(query, 'expires');
     const signature = queryParam(query, 'signature');
+    const name = Array.isArray(filename) ? filename.join('/') : filename;
+    if (signature === undefined && expires === undefined) {
+      // no signature: the caller's credential decides (the file URLs of electron feeds)
+      const url = await this.artifacts.issueDownloadOf(bearer, account.id, artifactId, name);
+      res.redirect(303, url);
+      return;
+    }
     const generation = queryParam(query, 'g');
     const target = {
       accountId: account.id,
       artifactId,
-      filename: Array.isArray(filename) ? filename.join('/') : filename,
+      filename: name,
       expires: expires !== undefined && /^\d{1,12}$/.test(expires) ? Number(expires) : NaN,
       generation,
     };

@@ -132,6 +132,7 @@ export class AuthGuard implements CanActivate {
     }
     return this.authenticate(req, res, credential).catch(async (error: unknown) => {
       if (limited && presented && error instanceof ApiError && error.status === 401) await this.limits.failedCredential(req, res);
+      if (credential.kind === 'token') return this.licenseKeyHint(req.account, credential.secret, error);
       throw error;
     });
   }
@@ -166,6 +167,14 @@ export class AuthGuard implements CanActivate {
       this.routes.set(handler, route);
     }
     return route;
+  }
+
+  /** A failed token that is in fact a license key of the account: the 401 says how to send a key. */
+  private async licenseKeyHint(account: AuthenticatedRequest['account'], secret: string, error: unknown): Promise<never> {
+    if (account && error instanceof ApiError && error.status === 401 && (await this.auth.isLicenseKey(account, secret))) {
+      throw new ApiError(401, ErrorCode.TOKEN_INVALID, 'This is a license key, not a token: send it as `Authorization: License <key>`', { header: 'Authorization' });
+    }
+    throw error;
   }
 
   async authenticate(req: Request & AuthenticatedRequest, res: Response, credential = extractCredential(req)): Promise<Bearer> {

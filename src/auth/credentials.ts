@@ -10,7 +10,7 @@ export type Credential =
 
 /**
  * Reads the one credential of a request, in order: the Authorization header (Bearer, License,
- * Basic), then `?token=`, `?key=`, `?auth=license:<key>` / `?auth=token:<token>`.
+ * Basic: `license:<key>` and `token:<token>` are a key and a token, other names email:password), then `?token=`, `?key=`, `?auth=license:<key>` / `?auth=token:<token>`.
  */
 export function extractCredential(req: Request): Credential {
   const header = req.headers.authorization;
@@ -24,7 +24,12 @@ export function extractCredential(req: Request): Credential {
       const decoded = Buffer.from(m[2], 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       if (colon < 0 || decoded.includes('\u0000')) return { kind: 'malformed' };
-      return { kind: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+      const username = decoded.slice(0, colon);
+      const password = decoded.slice(colon + 1);
+      // package managers and docker log in as `license:<key>` or `token:<token>` (never an email)
+      if (username === 'license' && password) return { kind: 'license', key: password };
+      if (username === 'token' && password) return { kind: 'token', secret: password };
+      return { kind: 'basic', username, password };
     }
     return { kind: 'malformed' };
   }

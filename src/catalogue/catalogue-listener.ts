@@ -13,6 +13,18 @@ const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 5000;
 /** A write waits at most this long for its own changes to reach the catalogue. */
 const SETTLE_TIMEOUT_MS = 2000;
+const LISTENER_NAME = 'shipgate-catalogue';
+/** Sends the sync and counts the listeners of this database (every instance's, this one's included). */
+const SETTLE_SQL = `SELECT pg_notify($1, $2),
+  (SELECT count(*)::int FROM pg_stat_activity WHERE application_name = $3 AND datname = current_database()) AS listeners`;
+
+/** A write waiting for every instance to acknowledge its sync. */
+interface Settling {
+  acks: number;
+  /** Listeners counted when the sync was sent (Infinity until known). */
+  expected: number;
+  done(): void;
+}
 
 /**
  * One dedicated PostgreSQL connection that LISTENs for the catalogue's change notifications (sent
@@ -27,7 +39,7 @@ export class CatalogueListener implements OnModuleInit, OnModuleDestroy {
   private stopped = false;
   private retryMs = RECONNECT_MIN_MS;
   private reconnecting = false;
-  private readonly settling = new Map<string, () => void>();
+  private readonly settling = new Map<string, Settling>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -44,29 +56,35 @@ export class CatalogueListener implements OnModuleInit, OnModuleDestroy {
     const client = this.client;
     this.client = null;
     this.catalogue.setListening(false);
-    for (const done of this.settling.values()) done();
+    for (const token of [...this.settling.keys()]) this.release(token);
     await client?.end().catch(() => undefined);
   }
 
   /**
-   * Resolves once every change committed before the call has been applied to this instance's
-   * catalogue: a NOTIFY sent now is delivered after all notifications of earlier commits. Writes
-   * call it before answering, so a client that reads right after its write sees it.
+   * Resolves once every change committed before the call has been applied to the catalogue of
+   * every instance on this database: a NOTIFY sent now is delivered after all notifications of
+   * earlier commits, and each instance's listener acknowledges it once it gets there (at most
+   * SETTLE_TIMEOUT_MS). Writes call it before answering, so a client that reads right after its
+   * write sees it, on whichever instance a load balancer sends the read to.
    */
   async settle(): Promise<void> {
     const client = this.client;
     if (!client) return;
     const token = randomUUID();
+    const wait: Settling = { acks: 0, expected: Infinity, done: () => undefined };
     const applied = new Promise<void>((resolve) => {
       const timer = setTimeout(() => this.release(token), SETTLE_TIMEOUT_MS);
       timer.unref();
-      this.settling.set(token, () => {
+      wait.done = () => {
         clearTimeout(timer);
         resolve();
-      });
+      };
     });
+    this.settling.set(token, wait);
     try {
-      await client.query('SELECT pg_notify($1, $2)', [CATALOGUE_CHANNEL, `sync:${token}`]);
+      const [row] = (await client.query(SETTLE_SQL, [CATALOGUE_CHANNEL, `sync:${token}`, LISTENER_NAME])).rows as Array<{ listeners: number }>;
+      wait.expected = Math.max(1, row.listeners);
+      if (wait.acks >= wait.expected) this.release(token);
     } catch {
       this.release(token);
     }
@@ -74,13 +92,19 @@ export class CatalogueListener implements OnModuleInit, OnModuleDestroy {
   }
 
   private release(token: string): void {
-    const done = this.settling.get(token);
+    const wait = this.settling.get(token);
     this.settling.delete(token);
-    done?.();
+    wait?.done();
+  }
+
+  /** One instance (this one or another) has applied every change committed before `token`'s sync. */
+  private acknowledged(token: string): void {
+    const wait = this.settling.get(token);
+    if (wait && ++wait.acks >= wait.expected) this.release(token);
   }
 
   private async connect(): Promise<void> {
-    const client = new Client({ connectionString: this.config.databaseUrl, application_name: 'shipgate-catalogue' });
+    const client = new Client({ connectionString: this.config.databaseUrl, application_name: LISTENER_NAME });
     client.on('notification', (message) => this.onNotification(message));
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client));
@@ -126,7 +150,12 @@ export class CatalogueListener implements OnModuleInit, OnModuleDestroy {
     if (message.channel === COUNTERS_CHANNEL) {
       this.catalogue.applyCounters(parseCounters(payload));
     } else if (payload.startsWith('sync:')) {
-      this.release(payload.slice(5));
+      // every earlier notification has been applied here (they arrive in commit order): say so
+      const token = payload.slice(5);
+      if (this.settling.has(token)) this.acknowledged(token);
+      else this.client?.query('SELECT pg_notify($1, $2)', [CATALOGUE_CHANNEL, `ack:${token}`]).catch(() => undefined);
+    } else if (payload.startsWith('ack:')) {
+      this.acknowledged(payload.slice(4));
     } else {
       this.catalogue.applyChange(payload);
     }

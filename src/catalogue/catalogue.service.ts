@@ -33,6 +33,21 @@ export interface CachedLicense {
   bearer?: Bearer;
 }
 
+/** What a whole-product answer (a feed) reads: the caller's facts, the product, its releases. */
+export interface ProductView {
+  viewer: ViewerFacts;
+  product: ProductFacts;
+  releases: ProductReleases;
+}
+
+/** A product of the account by id (any case) or by code. */
+function productByIdOrCode(products: Map<string, ProductFacts>, idOrCode: string): ProductFacts | undefined {
+  const byId = products.get(isUuid(idOrCode) ? idOrCode.toLowerCase() : idOrCode);
+  if (byId) return byId;
+  for (const p of products.values()) if (p.code !== null && p.code === idOrCode) return p;
+  return undefined;
+}
+
 /** Entries kept at most, besides the byte budget of release lines. */
 const MAX_ACCOUNTS = 10_000;
 const MAX_LICENSES = 200_000;
@@ -242,6 +257,48 @@ export class CatalogueService {
       suspended: r.suspended,
       entitlementIds: new Set(r.entitlement_ids),
     }));
+  }
+
+  // ---- whole-product answers (feeds): the memory rule over the catalogue, or over a fresh load ----
+
+  /**
+   * The caller's facts and a product's releases, from memory when both are held (synchronous);
+   * undefined: call productView. The product is named by id or code; null: not the account's.
+   */
+  productViewNow(bearer: Bearer, accountId: string, product: string): ProductView | null | undefined {
+    if (!this.serving) return undefined;
+    const viewer = this.viewerNow(bearer, accountId);
+    const products = viewer && this.products.getNow(accountId);
+    if (!viewer || !products) return undefined;
+    const facts = productByIdOrCode(products, product);
+    if (!facts) return null;
+    const releases = this.releases.getNow(facts.id);
+    if (!releases) return undefined;
+    return releases.accountId === accountId ? { viewer, product: facts, releases } : null;
+  }
+
+  /**
+   * productViewNow, loading what memory does not hold; when the catalogue is not serving, from a
+   * fresh snapshot of the database (nothing kept), so that answers never depend on the cache.
+   */
+  async productView(bearer: Bearer, accountId: string, product: string): Promise<ProductView | null> {
+    const warm = this.productViewNow(bearer, accountId, product);
+    if (warm !== undefined) return warm;
+    const products = await this.accountProducts(accountId);
+    const facts = productByIdOrCode(products, product);
+    if (!facts) return null;
+    let viewer = await this.viewer(bearer, accountId);
+    if (!viewer) {
+      let licenses: readonly LicenseFacts[] = NO_LICENSES;
+      if (bearer.kind === 'license') {
+        const loaded = bearer.facts ? { facts: bearer.facts } : await this.loadLicense(licenseCacheKey(accountId, bearer.license.key));
+        licenses = loaded ? [loaded.facts] : NO_LICENSES;
+      } else if (bearer.kind === 'user') licenses = await this.licensesOfUser(accountId, bearer.userId);
+      viewer = { bearer, licenses, strategyOf: (id) => products.get(id)?.distributionStrategy };
+    }
+    const releases = this.serving ? await this.releases.get(facts.id) : await this.loadReleases(facts.id);
+    if (!releases || releases.accountId !== accountId) return null;
+    return { viewer, product: facts, releases };
   }
 
   // ---- coherence --------------------------------------------------------------------------

@@ -7,8 +7,8 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * A write (any method but GET/HEAD/OPTIONS) answers only after its committed changes have reached
- * this instance's catalogue, so that a client reading right after its own write never sees the
- * old state. Other instances see it within milliseconds (at most the 2 s the contract allows).
+ * the catalogue of every instance (CatalogueListener.settle), so that a client reading right after
+ * its own write never sees the old state, whichever instance answers the read.
  * Applied with @SettlesCatalogue() to the controllers that write, not globally: the hot read
  * routes do not pay for it.
  */

@@ -46,6 +46,8 @@ export interface AppConfig {
   statementTimeoutMs: number;
   /** An upload whose client sends no byte for this long is abandoned; staged leftovers older than this plus a minute are swept. */
   uploadIdleTimeoutMs: number;
+  /** Lifetime of an upload URL (the 307 of an empty-body artifact PUT); its artifact is FAILED when it passes unused. */
+  uploadUrlTtlSeconds: number;
   /** Events, webhooks and analytics (src/events, src/webhooks, src/analytics). */
   events: EventsConfig;
 }
@@ -222,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 
   const statementTimeoutMs = integer(env, 'STATEMENT_TIMEOUT_MS', 10000, 100, 3_600_000);
   const uploadIdleTimeoutMs = integer(env, 'UPLOAD_IDLE_TIMEOUT_SECONDS', 120, 1, 86400) * 1000;
+  const uploadUrlTtlSeconds = integer(env, 'UPLOAD_URL_TTL_SECONDS', 3600, 1, 604800);
 
   const retryRaw = optional(env, 'WEBHOOKS_RETRY_SCHEDULE') ?? '30,120,600,3600,21600';
   const retrySchedule = retryRaw.split(',').map((p) => p.trim());
@@ -241,6 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     port, databaseUrl, dataDir, rootToken, publicUrl, storageDriver, s3, signingSecret, logLevel, logFormat, metricsToken, passwordHashCost, catalogue, countersFlushMs,
     rateLimit, redisUrl, redisKeyPrefix, trustProxy, corsOrigins, statementTimeoutMs, uploadIdleTimeoutMs, events,
+    uploadUrlTtlSeconds,
   };
 }
 

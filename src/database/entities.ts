@@ -12,9 +12,17 @@ import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
 import { WebhookEndpoint } from '../webhooks/webhook-endpoint.entity';
 import { InitialSchema1732300000000 } from './migrations/1732300000000-InitialSchema';
 import { CatalogueNotifications1764000000000 } from './migrations/1764000000000-CatalogueNotifications';
-import { EventsWebhooksAnalytics1765000000000 } from './migrations/1765000000000-EventsWebhooksAnalytics';
+import { ReleasePolicy1765000000000 } from './migrations/1765000000000-ReleasePolicy';
+import { ArtifactUploadUrls1765100000000 } from './migrations/1765100000000-ArtifactUploadUrls';
+import { EventsWebhooksAnalytics1765200000000 } from './migrations/1765200000000-EventsWebhooksAnalytics';
 
 export const ENTITIES = [Account, User, Token, Product, Entitlement, License, LicenseEntitlement, Release, ReleaseConstraint, Artifact, EventRecord, WebhookEndpoint, WebhookDelivery];
 
 /** Listed explicitly (not globbed) so that the same list works from ts (tests) and dist (server). */
-export const MIGRATIONS = [InitialSchema1732300000000, CatalogueNotifications1764000000000, EventsWebhooksAnalytics1765000000000];
+export const MIGRATIONS = [
+  InitialSchema1732300000000,
+  CatalogueNotifications1764000000000,
+  ReleasePolicy1765000000000,
+  ArtifactUploadUrls1765100000000,
+  EventsWebhooksAnalytics1765200000000,
+];

@@ -5,6 +5,8 @@ import { ApiError, attributeCode, ErrorCode } from './errors';
 import { documentError, isPlainObject } from './document';
 import { isUuid } from './ids';
 import { ApiBody } from '@nestjs/swagger';
+import { isDeepStrictEqual } from 'node:util';
+import type { ResourceObject } from './serializer';
 import { requestDocumentSchema } from '../openapi/schemas';
 
 export interface RelationshipSpec {
@@ -47,6 +49,12 @@ function linkage(name: string, spec: RelationshipSpec, value: unknown): string |
     throw new ApiError(422, code, `${spec.type} ${data.id} was not found`, { pointer });
   }
   return data.id.toLowerCase();
+}
+
+/** Relationship data reduced to `{type, id}` pairs (ids lowercased), for comparing what a client sent back. */
+function linkageOf(data: unknown): unknown {
+  const one = (d: unknown) => (isPlainObject(d) && typeof d.id === 'string' ? { type: d.type, id: d.id.toLowerCase() } : d);
+  return Array.isArray(data) ? data.map(one) : one(data);
 }
 
 /** Deeper than this, a value is refused before class-transformer (which recurses) sees it. */
@@ -108,8 +116,8 @@ export class JsonApiBodyPipe<T extends object> implements PipeTransform<unknown,
    * An update of the resource `id`: as transform, and a `data.id` that names another resource is
    * 409 (JSON:API: the body's id must match the endpoint's).
    */
-  async transformFor(body: unknown, id: string): Promise<T> {
-    const dto = await this.transform(body);
+  async transformFor(body: unknown, id: string, current?: ResourceObject): Promise<T> {
+    const dto = await this.unwrap(body, current);
     const bodyId = (body as { data?: { id?: unknown } }).data?.id;
     if (bodyId !== undefined && (typeof bodyId !== 'string' || bodyId.toLowerCase() !== id.toLowerCase())) {
       throw new ApiError(409, ErrorCode.CONFLICT, `data.id does not match the ${this.spec.type} in the URL`, { pointer: '/data/id' });
@@ -117,7 +125,17 @@ export class JsonApiBodyPipe<T extends object> implements PipeTransform<unknown,
     return dto;
   }
 
-  async transform(body: unknown): Promise<T> {
+  /**
+   * Unwraps and validates. `current` (an update: the resource as the API shows it now) lets a client send back what it
+   * read (read-modify-write): a read-only attribute or a relationship it may not change is
+   * ignored when it is unchanged (400 PARAMETER_UNPERMITTED when changed), as are `links` and
+   * `meta` members and relationship objects that carry only links.
+   */
+  transform(body: unknown): Promise<T> {
+    return this.unwrap(body);
+  }
+
+  private async unwrap(body: unknown, current?: ResourceObject): Promise<T> {
     const { spec } = this;
     if (!isPlainObject(body) || !('data' in body)) throw documentError('the request body must be a JSON:API document with a data member', '');
     const data = body.data;
@@ -127,14 +145,19 @@ export class JsonApiBodyPipe<T extends object> implements PipeTransform<unknown,
       throw new ApiError(409, ErrorCode.TYPE_MISMATCH, `must be ${spec.type}`, { pointer: '/data/type' });
     }
     for (const key of Object.keys(data)) {
-      if (!['type', 'id', 'attributes', 'relationships', 'meta', 'lid'].includes(key)) throw ApiError.unpermitted(`/data/${key}`);
+      if (!['type', 'id', 'attributes', 'relationships', 'meta', 'links', 'lid'].includes(key)) throw ApiError.unpermitted(`/data/${key}`);
     }
     if ('id' in data && !spec.partial) throw ApiError.unpermitted('/data/id', 'client-generated ids are not supported');
     const attributes = data.attributes ?? {};
     if (!isPlainObject(attributes)) throw documentError('attributes must be an object', '/data/attributes');
     const plain: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(attributes)) {
-      if (!spec.attributes.includes(key)) throw ApiError.unpermitted(`/data/attributes/${key}`, `${key} is not a permitted attribute`);
+      if (!spec.attributes.includes(key)) {
+        if (current && key in current.attributes && isDeepStrictEqual(value, current.attributes[key])) continue;
+        // a client that flattened a links-only relationship into its model sends it back as an attribute
+        if (current?.relationships?.[key] && isPlainObject(value) && Object.keys(value).every((k) => k === 'links' || k === 'meta')) continue;
+        throw ApiError.unpermitted(`/data/attributes/${key}`, current && key in current.attributes ? `${key} cannot be changed` : `${key} is not a permitted attribute`);
+      }
       const problem = unstorable(value);
       if (problem) throw ApiError.attribute(key, 'INVALID', problem);
       plain[key] = value;
@@ -147,6 +170,7 @@ export class JsonApiBodyPipe<T extends object> implements PipeTransform<unknown,
     }
     for (const [name, value] of Object.entries(relationships)) {
       const rel = spec.relationships?.[name];
+      if (current && isPlainObject(value) && (!('data' in value) || (!rel && isDeepStrictEqual(linkageOf(value.data), linkageOf(current.relationships?.[name]?.data))))) continue;
       if (!rel) throw ApiError.unpermitted(`/data/relationships/${name}`, `${name} is not a permitted relationship`);
       if (rel.embedded) {
         if (!isPlainObject(value) || !Array.isArray(value.data)) throw documentError('must be {data: [...]}', `/data/relationships/${name}`);

@@ -68,9 +68,16 @@ export function fullPath(req: Request): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
-/** Raw-byte routes (artifact uploads) take any content type. */
+/** Raw-byte routes (artifact uploads, and the signed upload URL) take any content type. */
 export function isRawBodyRoute(req: Request): boolean {
-  return req.method === 'PUT' && /\/releases\/[^/]+\/artifact\/?$/.test(fullPath(req));
+  if (req.method !== 'PUT') return false;
+  const path = fullPath(req);
+  return /\/releases\/[^/]+\/artifact\/?$/.test(path) || /^\/v1\/accounts\/[^/]+\/artifacts\/[^/]+\/.+/.test(path);
+}
+
+/** Update feeds answer updaters (YAML, JSON, RSS), whatever they accept. */
+export function isFeedRoute(req: Request): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && /^\/v1\/accounts\/[^/]+\/(products\/[^/]+\/feeds\/|engines\/)/.test(fullPath(req));
 }
 
 /** Signed download URLs serve files to any client (browsers, curl, updaters), whatever they accept. */

@@ -6,7 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { AppConfig } from '../config/config';
 import { edgeHeaders } from './edge';
 import { ApiError, ErrorCode } from './errors';
-import { acceptsJsonApi, acceptableContentType, hasBody, isRawBodyRoute, isSignedDownloadRoute, JSONAPI_MEDIA_TYPE, responseMediaType } from './media-type';
+import { acceptsJsonApi, acceptableContentType, hasBody, isFeedRoute, isRawBodyRoute, isSignedDownloadRoute, JSONAPI_MEDIA_TYPE, responseMediaType } from './media-type';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Limits and hardening: a JSON body must arrive whole within 30 s (uploads have their own idle timeout). */
@@ -59,7 +59,7 @@ export function jsonApiEdge(config: Pick<AppConfig, 'corsOrigins'>, respond: Err
       return respond(new ApiError(400, ErrorCode.PARAMETER_INVALID, 'The URL must not contain NUL characters'), req, res);
     }
     const body = hasBody(req) && !isRawBodyRoute(req);
-    if (path.startsWith('/v1/') && !isSignedDownloadRoute(req)) {
+    if (path.startsWith('/v1/') && !isSignedDownloadRoute(req) && !isFeedRoute(req)) {
       if (!acceptsJsonApi(req.headers.accept)) {
         const e = new ApiError(406, ErrorCode.MEDIA_TYPE_UNACCEPTABLE, `The Accept header must allow ${JSONAPI_MEDIA_TYPE}`, { header: 'Accept' });
         return respond(e, req, res);

@@ -129,7 +129,8 @@ export interface SingleDocument {
 export interface ListDocument {
   data: ResourceObject[];
   included?: ResourceObject[];
-  links: Record<string, string | null>;
+  /** Pagination links, and `meta: {pages, count}` where Keygen's clients read the page counts. */
+  links: Record<string, string | null | { pages: number; count: number }>;
   meta: Record<string, unknown>;
 }
 
@@ -217,7 +218,7 @@ export function listDocument<T>(
   }
   const meta: Record<string, unknown> = { count: result.count, pages };
   if (result.countEstimated) meta.countEstimated = true;
-  const doc: ListDocument = { data, links, meta };
+  const doc: ListDocument = { data, links: { ...links, meta: { pages, count: result.count } }, meta };
   if (request.included) doc.included = dedupe(request.included, data);
   return doc;
 }

@@ -21,7 +21,8 @@ import {
 import { LicenseSerializer } from './license.serializer';
 import { LICENSE_ENTITLEMENT_SORT, LICENSE_SORT, LicensePolicy, LicensesService } from './licenses.service';
 import { SettlesCatalogue } from '../catalogue/settle.interceptor';
-import { ApiDocument, ApiJsonApiBody, ApiLinkageBody, ApiListQuery, ApiNoContent } from '../openapi/decorators';
+import { ApiDocument, ApiJsonApiBody, ApiLinkageBody, ApiListQuery, ApiNoContent, ApiQueryParams } from '../openapi/decorators';
+import { parseLicenseFilters } from './license-filters';
 
 const LIST = { sort: Object.keys(LICENSE_SORT), fields: { licenses: [...LicenseSerializer.attributeNames, 'account', 'product', 'user', 'entitlements'] } };
 const ENTITLEMENT_LIST = {
@@ -38,13 +39,6 @@ const updateBody = new JsonApiBodyPipe({
   relationships: LICENSE_UPDATE_RELATIONSHIPS,
   partial: true,
 });
-
-function uuidFilter(query: Q, name: string): string | undefined {
-  const raw = queryParam(query, name);
-  if (raw === undefined) return undefined;
-  if (!isUuid(raw)) throw ApiError.invalidParameter(name, 'must be a UUID');
-  return raw.toLowerCase();
-}
 
 @SettlesCatalogue()
 @Controller('v1/accounts/:account/licenses')
@@ -68,14 +62,22 @@ export class LicensesController {
 
   @ApiDocument(LicenseSerializer, 'list')
   @ApiListQuery({ sort: LIST.sort })
+  @ApiQueryParams({
+    product: 'Product id or code',
+    user: 'Owner (user id)',
+    status: 'ACTIVE, EXPIRED or SUSPENDED',
+    'expires[before]': 'Expiring before this ISO 8601 time',
+    'expires[after]': 'Expiring after this ISO 8601 time',
+  })
   @Get()
   async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
     const q = parseListQuery(query, LIST);
-    const filters = { productId: uuidFilter(query, 'product'), userId: uuidFilter(query, 'user') };
+    const filters = parseLicenseFilters(query);
     const page = await this.licenses.list(bearer, account.id, q, filters);
     return listDocument(LicenseSerializer, page, { path: res.req.path, query, page: q.page, fields: q.fields });
   }
 
+  /** By id, or (admins and product tokens) by key. */
   @ApiDocument(LicenseSerializer, 'single')
   @Get(':id')
   async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {
@@ -93,7 +95,7 @@ export class LicensesController {
     @Body() body: unknown,
   ) {
     const license = await this.licenses.findManageable(bearer, account.id, id);
-    const dto = await updateBody.transformFor(body, license.id);
+    const dto = await updateBody.transformFor(body, license.id, toResource(LicenseSerializer, license));
     return singleDocument(LicenseSerializer, await this.licenses.update(account.id, license, dto));
   }
 

@@ -12,6 +12,9 @@ import { paginate } from '../jsonapi/paginate';
 import type { ListQuery } from '../jsonapi/query';
 import type { PageResult } from '../jsonapi/serializer';
 import { ProductsService } from '../products/products.service';
+import { CatalogueService } from '../catalogue/catalogue.service';
+import { resolveProductRef } from '../products/product-ref';
+import type { LicenseFilters } from './license-filters';
 import { CreateLicenseDto, entitlementNotFound, UpdateLicenseDto } from './dto';
 import { generateLicenseKey } from './license-key';
 import { License, LicenseEntitlement } from './license.entity';
@@ -21,10 +24,6 @@ import { LicenseSerializer } from './license.serializer';
 export const LICENSE_SORT = { created: ['license.created'], name: ["coalesce(license.name, '')"], expiry: ["coalesce(license.expiry, 'infinity')"] };
 export const LICENSE_ENTITLEMENT_SORT = { created: ['entitlement.created'], name: ['entitlement.name'], code: ['lower(entitlement.code)'] };
 
-export interface LicenseFilters {
-  productId?: string;
-  userId?: string;
-}
 
 /**
  * Who may see or change licenses. Admins: all of the account. A product token: the licenses of its
@@ -72,6 +71,7 @@ export class LicensesService {
     @InjectRepository(Entitlement) private readonly entitlements: Repository<Entitlement>,
     private readonly products: ProductsService,
     private readonly events: EventsService,
+    private readonly catalogue: CatalogueService,
   ) {}
 
   private base(accountId: string): SelectQueryBuilder<License> {
@@ -126,11 +126,17 @@ export class LicensesService {
     });
   }
 
-  list(bearer: Bearer, accountId: string, query: ListQuery, filters: LicenseFilters): Promise<PageResult<License>> {
+  async list(bearer: Bearer, accountId: string, query: ListQuery, filters: LicenseFilters): Promise<PageResult<License>> {
     if (bearer.kind === 'anonymous' || bearer.kind === 'root') throw ApiError.forbidden();
     const qb = LicensePolicy.scope(bearer, this.base(accountId));
-    if (filters.productId) qb.andWhere('license.product_id = :productId', { productId: filters.productId });
+    if (filters.product) qb.andWhere('license.product_id = :productId', { productId: await resolveProductRef(this.catalogue, accountId, filters.product) });
     if (filters.userId) qb.andWhere('license.user_id = :userId', { userId: filters.userId });
+    // the status as License.statusAt tells it, in SQL
+    if (filters.status === 'SUSPENDED') qb.andWhere('license.suspended');
+    if (filters.status === 'EXPIRED') qb.andWhere('NOT license.suspended AND license.expiry <= now()');
+    if (filters.status === 'ACTIVE') qb.andWhere('NOT license.suspended AND (license.expiry IS NULL OR license.expiry > now())');
+    if (filters.expiresBefore) qb.andWhere('license.expiry < :expiresBefore', { expiresBefore: filters.expiresBefore });
+    if (filters.expiresAfter) qb.andWhere('license.expiry > :expiresAfter', { expiresAfter: filters.expiresAfter });
     return paginate(qb, query.page, query.sort, LICENSE_SORT);
   }
 
@@ -145,10 +151,10 @@ export class LicensesService {
     return this.list(bearer, accountId, query, { userId: userId.toLowerCase() });
   }
 
+  /** By id, or by key (`GET /licenses/<key>`): the same policy decides. */
   async findVisible(bearer: Bearer, accountId: string, id: string): Promise<License> {
-    const license = isUuid(id)
-      ? await LicensePolicy.scope(bearer, this.base(accountId).andWhere('license.id = :id', { id: id.toLowerCase() })).getOne()
-      : null;
+    const qb = isUuid(id) ? this.base(accountId).andWhere('license.id = :id', { id: id.toLowerCase() }) : this.base(accountId).andWhere('license.key = :key', { key: id });
+    const license = id.length <= 255 ? await LicensePolicy.scope(bearer, qb).getOne() : null;
     if (!license) throw ApiError.notFound('The license was not found');
     return license;
   }

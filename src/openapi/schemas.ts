@@ -142,7 +142,10 @@ export function resourceSchema(def: ResourceShape): SchemaObject {
 
 const PAGE_LINKS: SchemaObject = {
   type: 'object',
-  properties: Object.fromEntries(['self', 'first', 'prev', 'next', 'last'].map((k) => [k, { type: ['string', 'null'] } as SchemaObject])),
+  properties: {
+    ...Object.fromEntries(['self', 'first', 'prev', 'next', 'last'].map((k) => [k, { type: ['string', 'null'] } as SchemaObject])),
+    meta: { type: 'object', description: 'The page counts again, where Keygen clients read them', properties: { pages: { type: 'integer' }, count: { type: 'integer' } } },
+  },
 };
 
 export function singleDocumentSchema(def: ResourceShape): SchemaObject {

@@ -7,7 +7,7 @@ import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { booleanParam, parseListQuery } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
-import { created, listDocument, singleDocument } from '../jsonapi/serializer';
+import { created, listDocument, singleDocument, toResource } from '../jsonapi/serializer';
 import { CreateTokenDto, TOKEN_ATTRIBUTES } from '../tokens/dto';
 import { TokenSerializer } from '../tokens/token.serializer';
 import { CreateProductDto, PRODUCT_ATTRIBUTES, UpdateProductDto } from './dto';
@@ -68,7 +68,7 @@ export class ProductsController {
     @Body() body: unknown,
   ) {
     const product = await this.products.findManageable(bearer, account.id, id);
-    const dto = await updateBody.transformFor(body, product.id);
+    const dto = await updateBody.transformFor(body, product.id, toResource(ProductSerializer, product));
     return singleDocument(ProductSerializer, await this.products.update(account.id, product, dto));
   }
 

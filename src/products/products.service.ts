@@ -108,15 +108,12 @@ export class ProductsService {
     return paginate(qb, query.page, query.sort, PRODUCT_SORT);
   }
 
+  /** By id, or by code (`GET /products/acme-app`). */
   async findVisible(bearer: Bearer, accountId: string, id: string): Promise<Product> {
-    const product = isUuid(id)
-      ? await ProductPolicy.scope(
-          bearer,
-          this.products
-            .createQueryBuilder('product')
-            .where('product.account_id = :accountId AND product.id = :id', { accountId, id: id.toLowerCase() }),
-        ).getOne()
-      : null;
+    const qb = this.products.createQueryBuilder('product').where('product.account_id = :accountId', { accountId });
+    if (isUuid(id)) qb.andWhere('product.id = :id', { id: id.toLowerCase() });
+    else qb.andWhere('product.code = :code', { code: id });
+    const product = id.length <= 255 ? await ProductPolicy.scope(bearer, qb).getOne() : null;
     if (!product) throw ApiError.notFound('The product was not found');
     return product;
   }

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn, VirtualColumn } from 'typeorm';
 import type { Metadata } from '../database/columns';
 import { bigintAsNumber } from '../database/columns';
 
@@ -30,8 +30,15 @@ export class Release {
   @Column({ type: 'bigint', nullable: true, transformer: bigintAsNumber }) filesize: number | null;
   @Column({ type: 'text', nullable: true }) signature: string | null;
   @Column({ type: 'text', nullable: true }) checksum: string | null;
+  /** The uploaded artifact's SHA-256 (read with the row; what `checksum` shows when the release has none). */
+  @VirtualColumn({ type: 'char', query: (alias) => `SELECT va.sha256 FROM artifacts va WHERE va.release_id = ${alias}.id AND va.status = 'UPLOADED'` })
+  artifactSha256: string | null;
   @Column({ type: 'jsonb' }) metadata: Metadata;
   @Column({ type: 'varchar' }) status: ReleaseStatus;
+  /** Installs older than this release must update (update answers flag it, section "Update policy" of the docs). */
+  @Column({ type: 'boolean', default: false }) critical: boolean;
+  /** The share of callers (0..100) a staged release is offered to. */
+  @Column({ name: 'rollout_percentage', type: 'smallint', default: 100 }) rolloutPercentage: number;
   @Column({ type: 'bigint', transformer: bigintAsNumber }) downloads: number;
   @Column({ type: 'bigint', transformer: bigintAsNumber }) upgrades: number;
   @Column({ type: 'timestamptz', nullable: true }) yanked: Date | null;

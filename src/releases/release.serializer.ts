@@ -12,7 +12,7 @@ export const ReleaseSerializer: ResourceDefinition<Release> = {
   type: 'releases',
   attributeNames: [
     'name', 'description', 'channel', 'platform', 'filename', 'filetype', 'filesize', 'signature', 'checksum',
-    'version', 'semver', 'metadata', 'status', 'downloads', 'upgrades', 'created', 'updated', 'yanked',
+    'version', 'semver', 'metadata', 'status', 'critical', 'rolloutPercentage', 'downloads', 'upgrades', 'created', 'updated', 'yanked',
   ],
   attributes: (r) => ({
     name: r.name,
@@ -23,11 +23,14 @@ export const ReleaseSerializer: ResourceDefinition<Release> = {
     filetype: r.filetype,
     filesize: r.filesize,
     signature: r.signature,
-    checksum: r.checksum,
+    // a release without a checksum of its own shows its artifact's SHA-256 (hex)
+    checksum: r.checksum ?? r.artifactSha256 ?? null,
     version: r.version,
     semver: semverAttribute(r),
     metadata: r.metadata ?? {},
     status: r.status,
+    critical: r.critical,
+    rolloutPercentage: r.rolloutPercentage,
     downloads: r.downloads,
     upgrades: r.upgrades,
     created: iso(r.created),

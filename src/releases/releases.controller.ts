@@ -8,12 +8,12 @@ import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { parseFields, parseInclude, parseListQuery, queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
-import { created, listDocument, singleDocument } from '../jsonapi/serializer';
+import { created, listDocument, singleDocument, toResource } from '../jsonapi/serializer';
 import { ProductSerializer } from '../products/product.serializer';
 import { CREATE_RELEASE_ATTRIBUTES, CreateReleaseDto, UPDATE_RELEASE_ATTRIBUTES, UpdateReleaseDto } from './dto/release.dto';
 import { ReleaseSerializer } from './release.serializer';
 import { parseReleaseFilters, RELEASE_FIELDSETS, RELEASE_INCLUDES, RELEASE_SORT, ReleasesService } from './releases.service';
-import { ApiDocument, ApiInclude, ApiJsonApiBody, ApiListQuery, ApiNoContent } from '../openapi/decorators';
+import { ApiDocument, ApiInclude, ApiJsonApiBody, ApiListQuery, ApiNoContent, ApiQueryParams } from '../openapi/decorators';
 
 const LIST = { sort: Object.keys(RELEASE_SORT), include: RELEASE_INCLUDES, fields: RELEASE_FIELDSETS };
 
@@ -63,12 +63,18 @@ export class ReleasesController {
 
   @ApiDocument(ReleaseSerializer, 'single')
   @ApiInclude(RELEASE_INCLUDES)
+  @ApiQueryParams({
+    product: 'Product id or code: picks among releases of several products that share the filename or version',
+    platform: 'When `:id` is a version: picks among releases of several platforms',
+    filetype: 'When `:id` is a version: picks among releases of several file types',
+  })
   @Get(':id')
   @Public()
   async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {
     const include = parseInclude(query, RELEASE_INCLUDES);
     const fields = parseFields(query, RELEASE_FIELDSETS);
-    const release = await this.releases.findVisible(bearer, account.id, id, queryParam(query, 'product'));
+    const narrow = { platform: queryParam(query, 'platform'), filetype: queryParam(query, 'filetype') };
+    const release = await this.releases.findVisible(bearer, account.id, id, queryParam(query, 'product'), narrow);
     const inc = await this.releases.included(bearer, account.id, [release], include, fields);
     const doc = singleDocument(ReleaseSerializer, release, { fields, included: include.size ? inc.included : undefined });
     inc.link([doc.data!]);
@@ -89,7 +95,8 @@ export class ReleasesController {
   @Patch(':id')
   async update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Body() body: unknown) {
     const release = await this.releases.findWritable(bearer, account.id, id);
-    const dto = await updateBody.transformFor(body, release.id);
+    // what the client read may come back whole: unchanged read-only parts are ignored
+    const dto = await updateBody.transformFor(body, release.id, toResource(ReleaseSerializer, release));
     return singleDocument(ReleaseSerializer, await this.releases.update(release, dto));
   }
 

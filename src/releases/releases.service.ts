@@ -32,6 +32,7 @@ import { ReleaseSerializer } from './release.serializer';
 import { ReleaseStatusService } from './release-status.service';
 import { INCLUSIVE_CHANNELS, parseStrictVersion, precedenceColumns, semverColumns } from './semver';
 import { MEMORY_SORTABLE, pageOf, visibleSorted } from './release-list.memory';
+import { assertProductRef, resolveProductRef } from '../products/product-ref';
 import type { LicenseFacts, ViewerFacts } from './release.policy';
 
 /** `sort=` fields of GET /releases -> the SQL they order by. */
@@ -66,7 +67,8 @@ export interface ReleaseFilters {
 
 export function parseReleaseFilters(query: Query): ReleaseFilters {
   const product = queryParam(query, 'product');
-  if (product !== undefined && !isUuid(product)) throw ApiError.invalidParameter('product', 'must be a product id');
+  // a product id or code; a code is resolved by the service (resolveProductRef)
+  if (product !== undefined) assertProductRef(product);
   const version = queryParam(query, 'version');
   if (version !== undefined && !parseStrictVersion(version)) throw ApiError.invalidParameter('version', 'must be a valid semver version');
   const nonEmpty = (name: string) => {
@@ -75,7 +77,7 @@ export function parseReleaseFilters(query: Query): ReleaseFilters {
     return value;
   };
   return {
-    product: product?.toLowerCase(),
+    product,
     platform: nonEmpty('platform'),
     channel: enumParam(query, 'channel', CHANNELS),
     filetype: nonEmpty('filetype'),
@@ -85,6 +87,14 @@ export function parseReleaseFilters(query: Query): ReleaseFilters {
   };
 }
 
+
+/** `?platform=` / `?filetype=`: what tells apart releases that share a version. */
+export interface ReleaseNarrowing {
+  platform?: string;
+  filetype?: string;
+  /** The name is a filename only (never read as a version). */
+  filenameOnly?: boolean;
+}
 
 /** What `include=` added to a document, and the linkage that ties it to the primary data. */
 export interface ReleaseIncluded {
@@ -142,6 +152,8 @@ export class ReleasesService {
       signature: dto.signature ?? null,
       checksum: dto.checksum ?? null,
       metadata: dto.metadata ?? {},
+      critical: dto.critical ?? false,
+      rolloutPercentage: dto.rolloutPercentage ?? 100,
       status: 'NOT_PUBLISHED',
       downloads: 0,
       upgrades: 0,
@@ -162,6 +174,7 @@ export class ReleasesService {
   }
 
   async list(bearer: Bearer, accountId: string, query: ListQuery, filters: ReleaseFilters): Promise<PageResult<Release>> {
+    if (filters.product !== undefined) filters = { ...filters, product: await resolveProductRef(this.catalogue, accountId, filters.product) };
     const fromMemory = await this.listFromCatalogue(bearer, accountId, query, filters);
     if (fromMemory) return fromMemory;
     const qb = this.visible(bearer, accountId);
@@ -223,8 +236,8 @@ export class ReleasesService {
    * One release the bearer may see, by UUID or by filename (`product` disambiguates filenames
    * shared by several products). Hidden and unknown alike are 404.
    */
-  async findVisible(bearer: Bearer, accountId: string, idOrFilename: string, product?: string): Promise<Release> {
-    if (product !== undefined && !isUuid(product)) throw ApiError.invalidParameter('product', 'must be a product id');
+  async findVisible(bearer: Bearer, accountId: string, idOrFilename: string, productRef?: string, narrow: ReleaseNarrowing = {}): Promise<Release> {
+    const product = productRef === undefined ? undefined : await resolveProductRef(this.catalogue, accountId, productRef);
     const cached = await this.visibleInCatalogue(bearer, accountId, idOrFilename, product);
     if (cached) return this.counters.withPending(cached);
     const qb = this.visible(bearer, accountId);
@@ -232,8 +245,34 @@ export class ReleasesService {
     else qb.andWhere('release.filename = :rFilename', { rFilename: idOrFilename });
     if (product !== undefined) qb.andWhere('release.product_id = :rProduct', { rProduct: product.toLowerCase() });
     const rows = await qb.orderBy('release.created', 'DESC').limit(2).getMany();
+    if (!rows.length && !narrow.filenameOnly && !isUuid(idOrFilename) && parseStrictVersion(idOrFilename)) return this.findVisibleByVersion(bearer, accountId, idOrFilename, product, narrow);
     if (!rows.length) throw ApiError.notFound('The release was not found');
     if (rows.length > 1) throw ApiError.invalidParameter('product', 'several releases have this filename: pass ?product= to choose one');
+    return this.counters.withPending(rows[0]);
+  }
+
+  /** The visible release whose file has this name (the account-level artifact route). */
+  findVisibleByFilename(bearer: Bearer, accountId: string, filename: string, productRef?: string): Promise<Release> {
+    if (isUuid(filename)) throw ApiError.notFound('The artifact was not found');
+    return this.findVisible(bearer, accountId, filename, productRef, { filenameOnly: true });
+  }
+
+  /**
+   * Keygen's lookup by version (`GET /releases/1.2.0?product=...`): the one visible release with
+   * that version; `product`, `platform` and `filetype` pick among several (else 400 naming the
+   * parameter that would tell them apart).
+   */
+  private async findVisibleByVersion(bearer: Bearer, accountId: string, version: string, product: string | undefined, narrow: ReleaseNarrowing): Promise<Release> {
+    const qb = this.visible(bearer, accountId).andWhere('release.version = :rVersion', { rVersion: version });
+    if (product !== undefined) qb.andWhere('release.product_id = :rProduct', { rProduct: product });
+    if (narrow.platform !== undefined) qb.andWhere('release.platform = :rPlatform', { rPlatform: narrow.platform });
+    if (narrow.filetype !== undefined) qb.andWhere('release.filetype = :rFiletype', { rFiletype: narrow.filetype });
+    const rows = await qb.orderBy('release.created', 'DESC').limit(2).getMany();
+    if (!rows.length) throw ApiError.notFound('The release was not found');
+    if (rows.length > 1) {
+      const parameter = product === undefined && rows[0].productId !== rows[1].productId ? 'product' : rows[0].platform !== rows[1].platform ? 'platform' : 'filetype';
+      throw ApiError.invalidParameter(parameter, `several releases have this version: pass ?${parameter}= to choose one`);
+    }
     return this.counters.withPending(rows[0]);
   }
 
@@ -269,6 +308,11 @@ export class ReleasesService {
     if (dto.filesize !== undefined) changes.filesize = dto.filesize;
     if (dto.signature !== undefined) changes.signature = dto.signature;
     if (dto.checksum !== undefined) changes.checksum = dto.checksum;
+    // a PATCH validates with skipMissingProperties, which lets null through: these always have a value
+    if (dto.critical === null) throw ApiError.attribute('critical', 'INVALID', 'must be true or false');
+    if (dto.rolloutPercentage === null) throw ApiError.attribute('rolloutPercentage', 'INVALID', 'must be an integer from 0 to 100');
+    if (dto.critical !== undefined) changes.critical = dto.critical;
+    if (dto.rolloutPercentage !== undefined) changes.rolloutPercentage = dto.rolloutPercentage;
     if (dto.metadata !== undefined) {
       if (dto.metadata === null) throw ApiError.attribute('metadata', 'INVALID', 'must be an object');
       changes.metadata = dto.metadata;

@@ -162,7 +162,7 @@ function compareKeys(a: readonly string[], b: readonly string[]): number {
   return a.length - b.length;
 }
 
-type PrecedenceColumns = Pick<SemverColumns, 'semverMajor' | 'semverMinor' | 'semverPatch' | 'semverIsRelease' | 'semverPreKey'>;
+export type PrecedenceColumns = Pick<SemverColumns, 'semverMajor' | 'semverMinor' | 'semverPatch' | 'semverIsRelease' | 'semverPreKey'>;
 
 /**
  * Semver precedence of two releases (negative: `a` is lower), build metadata ignored: the same

@@ -12,7 +12,9 @@ import { Release } from '../releases/release.entity';
 import type { Channel } from '../releases/release.entity';
 import { ReleaseVisibilityPolicy, visibilityClass } from '../releases/release.policy';
 import type { ViewerFacts } from '../releases/release.policy';
-import { comparePrecedence, greaterThanSql, INCLUSIVE_CHANNELS, precedenceColumns, semverColumns } from '../releases/semver';
+import { offeredTo, offeredSql } from '../releases/rollout';
+import { comparePrecedence, greaterThanSql, INCLUSIVE_CHANNELS, parseLooseVersion, parseStrictVersion, precedenceColumns, semverColumns } from '../releases/semver';
+import type { PrecedenceColumns } from '../releases/semver';
 import type { UpgradeConstraint } from '../releases/semver';
 
 export interface ReleaseLine {
@@ -26,6 +28,11 @@ export interface ReleaseLine {
   requireArtifact?: boolean;
   /** Only PUBLISHED releases, whoever asks (the Cryptlex routes). */
   publishedOnly?: boolean;
+  /**
+   * An anonymous caller's stand-in for a license id in staged rollouts (an admin or product token
+   * sends it to see what that install gets).
+   */
+  installId?: string;
 }
 
 export interface UpgradeQuery extends ReleaseLine {
@@ -38,6 +45,32 @@ export interface FoundRelease {
   artifact?: Artifact | null;
 }
 
+/** One visible release between the caller's version and the offered one. */
+export interface ChangelogEntry {
+  version: string;
+  notes: string | null;
+  created: string;
+}
+
+/**
+ * What findNext offers: the release, and the update policy from the caller's version up to it:
+ * `critical` when any visible release above the caller's version and up to the offered one is
+ * critical (skipping a critical release never hides it), and those releases' notes, newest first.
+ */
+export interface OfferedRelease extends FoundRelease {
+  critical: boolean;
+  changelog: readonly ChangelogEntry[];
+}
+
+/** Changelog entries at most. */
+export const CHANGELOG_MAX = 50;
+
+/** A visible release near the top of a line, with its place in the line. */
+interface Candidate {
+  found: FoundRelease;
+  index: number;
+}
+
 /** The caller kinds whose upgrade checks are counted (admins and product tokens are internal). */
 export function countsAsCustomer(bearer: Bearer): boolean {
   return bearer.kind === 'license' || bearer.kind === 'user' || bearer.kind === 'anonymous';
@@ -45,39 +78,123 @@ export function countsAsCustomer(bearer: Bearer): boolean {
 
 /**
  * The release findNext (with `current`) or findLatest (without) answers from the product's line:
- * the line's highest release that the query and the viewer admit, if it is above `current`. That
- * highest release is the same for every caller of one visibility class, so it is found once per
- * load of the product and class (the walk may pass hundreds of releases the class cannot see).
+ * the line's highest release that the query and the viewer admit and that is offered to the
+ * caller's rollout cohort, if it is above `current`. The visible releases at the top of the line
+ * are the same for every caller of one visibility class, so they are found once per load of the
+ * product and class (the walk may pass hundreds of releases the class cannot see); only the
+ * cohort test of staged releases is per caller.
  */
-function walkLine(viewer: ViewerFacts, product: ProductReleases | null, line: ReleaseLine, current?: SemVer): FoundRelease | null {
+export function walkLine(viewer: ViewerFacts, product: ProductReleases | null, line: ReleaseLine, current?: SemVer): OfferedRelease | null {
   const entries = product?.lines.get(line.platform);
   if (!product || !entries) return null;
   const now = Date.now();
-  const constraint = line.constraint ? `${line.constraint.major}.${line.constraint.minor ?? ''}` : '';
-  const key = `${visibilityClass(viewer, now)}|${viewer.strategyOf(product.productId)}|${line.platform}|${line.channel}|${line.filetype ?? ''}|${constraint}|${line.requireArtifact ? 1 : 0}${line.publishedOnly ? 1 : 0}`;
-  const top = product.answer(key, () => highestVisible(viewer, entries, line, now));
-  if (!top || (current && comparePrecedence(top.release, semverColumns(current)) <= 0)) return null;
-  return top;
+  const key = lineKey(viewer, product, line, now);
+  const top = product.answer(key, () => visibleTop(viewer, entries, line, now));
+  const cohort = top.length > 1 || top[0]?.found.release.rolloutPercentage < 100 ? cohortOf(viewer, line) : undefined;
+  let pick: Candidate | undefined;
+  for (const c of top) {
+    if (offeredTo(c.found.release.id, c.found.release.rolloutPercentage, cohort)) {
+      pick = c;
+      break;
+    }
+  }
+  if (!pick) return null;
+  if (!current) return product.answer(`${key}|latest|${pick.found.release.id}`, () => ({ ...pick.found, critical: pick.found.release.critical, changelog: [] }));
+  if (comparePrecedence(pick.found.release, semverColumns(current)) <= 0) return null;
+  // the policy from `current` up to the offered release: the same for every caller of the class
+  return product.answer(`${key}|${pick.found.release.id}|${current.version}`, () => ({
+    ...pick.found,
+    ...policyInMemory(viewer, entries, line, pick.index, semverColumns(current), now),
+  }));
 }
 
-/** The first release of a line (sorted highest precedence first) that the filters and the viewer admit. */
-function highestVisible(viewer: ViewerFacts, entries: readonly CatalogueRelease[], line: ReleaseLine, now: number): FoundRelease | null {
+/**
+ * Whom staged rollouts are decided for (rollout.ts offeredTo): a license its own id, a user the
+ * first of its usable licenses of the product (else its installId), an anonymous caller its
+ * installId or nobody (null: outside every partial rollout); admins and product tokens see every
+ * release (undefined) unless they name an installId.
+ */
+export function cohortOf(viewer: ViewerFacts, line: ReleaseLine): string | null | undefined {
+  const bearer = viewer.bearer;
+  switch (bearer.kind) {
+    case 'license':
+      return bearer.license.id;
+    case 'user': {
+      let first: string | undefined;
+      for (const l of viewer.licenses) if (l.productId === line.productId && !l.suspended && (first === undefined || l.id < first)) first = l.id;
+      return first ?? line.installId ?? null;
+    }
+    case 'anonymous':
+      return line.installId ?? null;
+    default:
+      return line.installId;
+  }
+}
+
+function lineKey(viewer: ViewerFacts, product: ProductReleases, line: ReleaseLine, now: number): string {
+  const constraint = line.constraint ? `${line.constraint.major}.${line.constraint.minor ?? ''}` : '';
+  return `${visibilityClass(viewer, now)}|${viewer.strategyOf(product.productId)}|${line.platform}|${line.channel}|${line.filetype ?? ''}|${constraint}|${line.requireArtifact ? 1 : 0}${line.publishedOnly ? 1 : 0}`;
+}
+
+/** Does a release of the line pass the query's filters (not the caller's visibility)? */
+export function admits(line: ReleaseLine, channels: readonly string[], entry: CatalogueRelease): boolean {
+  const r = entry.release;
+  if (!channels.includes(r.channel)) return false;
+  if (line.filetype !== undefined && r.filetype !== line.filetype) return false;
+  if (line.publishedOnly && r.status !== 'PUBLISHED') return false;
+  if (line.requireArtifact && entry.artifact?.status !== 'UPLOADED') return false;
+  return true;
+}
+
+/**
+ * The releases a line's walk may offer, in line order (sorted highest precedence first): every
+ * release the filters and the viewer admit down to the first one fully rolled out, inclusive.
+ * Without staged releases that is one release.
+ */
+function visibleTop(viewer: ViewerFacts, entries: readonly CatalogueRelease[], line: ReleaseLine, now: number): Candidate[] {
   const channels = INCLUSIVE_CHANNELS[line.channel];
-  for (const entry of entries) {
+  const top: Candidate[] = [];
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index];
     const r = entry.release;
     if (line.constraint) {
       if (r.semverMajor > line.constraint.major) continue;
       if (r.semverMajor < line.constraint.major) break;
       if (line.constraint.minor !== undefined && r.semverMinor < line.constraint.minor) break;
     }
-    if (!channels.includes(r.channel)) continue;
-    if (line.filetype !== undefined && r.filetype !== line.filetype) continue;
-    if (line.publishedOnly && r.status !== 'PUBLISHED') continue;
-    if (line.requireArtifact && entry.artifact?.status !== 'UPLOADED') continue;
+    if (!admits(line, channels, entry)) continue;
     if (!ReleaseVisibilityPolicy.sees(viewer, entry, now)) continue;
-    return { release: r, artifact: entry.artifact };
+    top.push({ found: { release: r, artifact: entry.artifact }, index });
+    if (r.rolloutPercentage >= 100) break;
   }
-  return null;
+  return top;
+}
+
+/** critical and changelog over the visible releases of the line from `offered` down to `current` (exclusive). */
+function policyInMemory(
+  viewer: ViewerFacts,
+  entries: readonly CatalogueRelease[],
+  line: ReleaseLine,
+  offered: number,
+  current: PrecedenceColumns,
+  now: number,
+): Pick<OfferedRelease, 'critical' | 'changelog'> {
+  const channels = INCLUSIVE_CHANNELS[line.channel];
+  let critical = false;
+  const changelog: ChangelogEntry[] = [];
+  for (let index = offered; index < entries.length; index++) {
+    const entry = entries[index];
+    if (comparePrecedence(entry.release, current) <= 0) break;
+    if (!admits(line, channels, entry) || !ReleaseVisibilityPolicy.sees(viewer, entry, now)) continue;
+    critical ||= entry.release.critical;
+    // one entry per version (a version may have several files on a platform)
+    if (changelog.length < CHANGELOG_MAX && changelog[changelog.length - 1]?.version !== entry.release.version) changelog.push(changelogEntry(entry.release));
+  }
+  return { critical, changelog };
+}
+
+function changelogEntry(r: Release): ChangelogEntry {
+  return { version: r.version, notes: r.description, created: r.created.toISOString() };
 }
 
 /**
@@ -94,51 +211,52 @@ export class UpgradeFinder {
     private readonly counters: CountersService,
   ) {}
 
-  /** The highest visible release greater than `current`, or null. */
-  async findNext(bearer: Bearer, accountId: string, query: UpgradeQuery): Promise<FoundRelease | null> {
+  /** The highest visible release greater than `current` offered to the caller's cohort, with its policy; or null. */
+  async findNext(bearer: Bearer, accountId: string, query: UpgradeQuery): Promise<OfferedRelease | null> {
     this.counters.countCheck();
-    const warm = this.warmNext(bearer, accountId, query);
+    const warm = this.warmLine(bearer, accountId, query, query.current);
     if (warm !== undefined) return warm;
     const fromMemory = await this.fromCatalogue(bearer, accountId, query, query.current);
     if (fromMemory !== undefined) return fromMemory;
-    const release = await this.nextQuery(bearer, accountId, query).getOne();
-    return release ? { release } : null;
+    const release = await (await this.nextQuery(bearer, accountId, query)).getOne();
+    return release ? { release, ...(await this.policyQuery(bearer, accountId, query, release)) } : null;
   }
 
-  /** The highest visible release of the line, or null. */
-  async findLatest(bearer: Bearer, accountId: string, line: ReleaseLine): Promise<FoundRelease | null> {
+  /** The highest visible release of the line offered to the caller's cohort (critical: its own flag), or null. */
+  async findLatest(bearer: Bearer, accountId: string, line: ReleaseLine): Promise<OfferedRelease | null> {
     const warm = this.findLatestNow(bearer, accountId, line);
     if (warm !== undefined) return warm;
     const fromMemory = await this.fromCatalogue(bearer, accountId, line);
     if (fromMemory !== undefined) return fromMemory;
-    const release = await this.line(bearer, accountId, line).getOne();
-    return release ? { release } : null;
+    const release = await (await this.line(bearer, accountId, line)).getOne();
+    return release ? { release, critical: release.critical, changelog: [] } : null;
   }
 
   /**
    * findNext answered synchronously when all it reads is in memory (the check is counted then);
    * undefined: call findNext.
    */
-  findNextNow(bearer: Bearer, accountId: string, query: UpgradeQuery): FoundRelease | null | undefined {
-    const found = this.warmNext(bearer, accountId, query);
+  findNextNow(bearer: Bearer, accountId: string, query: UpgradeQuery): OfferedRelease | null | undefined {
+    const found = this.warmLine(bearer, accountId, query, query.current);
     if (found !== undefined) this.counters.countCheck();
     return found;
   }
 
-  private warmNext(bearer: Bearer, accountId: string, query: UpgradeQuery): FoundRelease | null | undefined {
-    return this.warmLine(bearer, accountId, query, query.current);
-  }
-
   /** findLatest answered synchronously when all it reads is in memory; undefined: call findLatest. */
-  findLatestNow(bearer: Bearer, accountId: string, line: ReleaseLine): FoundRelease | null | undefined {
+  findLatestNow(bearer: Bearer, accountId: string, line: ReleaseLine): OfferedRelease | null | undefined {
     return this.warmLine(bearer, accountId, line);
   }
 
   /** walkLine over what memory holds now; undefined when the viewer or the product is not warm. */
-  private warmLine(bearer: Bearer, accountId: string, line: ReleaseLine, current?: SemVer): FoundRelease | null | undefined {
+  private warmLine(bearer: Bearer, accountId: string, line: ReleaseLine, current?: SemVer): OfferedRelease | null | undefined {
     const viewer = this.catalogue.viewerNow(bearer, accountId);
     const product = viewer && this.catalogue.productReleasesNow(accountId, line.productId);
     return viewer && product !== undefined ? walkLine(viewer, product, line, current) : undefined;
+  }
+
+  /** Counts one update check answered outside findNext (the feeds). */
+  countCheck(): void {
+    this.counters.countCheck();
   }
 
   /**
@@ -151,7 +269,7 @@ export class UpgradeFinder {
   }
 
   /** The answer from memory, loading what is missing; undefined when the catalogue is not serving. */
-  private async fromCatalogue(bearer: Bearer, accountId: string, line: ReleaseLine, current?: SemVer): Promise<FoundRelease | null | undefined> {
+  private async fromCatalogue(bearer: Bearer, accountId: string, line: ReleaseLine, current?: SemVer): Promise<OfferedRelease | null | undefined> {
     const viewer = await this.catalogue.viewer(bearer, accountId);
     if (!viewer) return undefined;
     const product = await this.catalogue.productReleases(accountId, line.productId);
@@ -160,13 +278,56 @@ export class UpgradeFinder {
   }
 
   /** The SQL path's query for findNext (its plan is checked at 100,000 rows by a test). */
-  nextQuery(bearer: Bearer, accountId: string, query: UpgradeQuery): SelectQueryBuilder<Release> {
-    const qb = this.line(bearer, accountId, query);
+  async nextQuery(bearer: Bearer, accountId: string, query: UpgradeQuery): Promise<SelectQueryBuilder<Release>> {
+    const qb = await this.line(bearer, accountId, query);
     const gt = greaterThanSql('release', query.current, 'cur');
     return qb.andWhere(gt.sql, gt.params);
   }
 
-  private line(bearer: Bearer, accountId: string, line: ReleaseLine): SelectQueryBuilder<Release> {
+  /** The SQL twin of policyInMemory: critical and changelog of the visible releases in (current, offered]. */
+  private async policyQuery(bearer: Bearer, accountId: string, query: UpgradeQuery, offered: Release): Promise<Pick<OfferedRelease, 'critical' | 'changelog'>> {
+    const upTo = parseStrictVersion(offered.version) ?? parseLooseVersion(offered.version);
+    const range = (qb: SelectQueryBuilder<Release>) => {
+      const above = greaterThanSql('release', query.current, 'cur');
+      qb.andWhere(above.sql, above.params);
+      if (upTo) {
+        const beyond = greaterThanSql('release', upTo, 'offered');
+        qb.andWhere(`NOT ${beyond.sql}`, beyond.params);
+      }
+      return qb;
+    };
+    // the constraint narrows what is offered, not the releases on the way (as policyInMemory: a
+    // critical 1.1 still counts for a caller on 1.0 offered 1.2 under constraint 1.2)
+    const between = { ...query, constraint: undefined };
+    const critical = await range(this.filtered(bearer, accountId, between)).andWhere('release.critical').getExists();
+    // one entry per version, and a version may have several files on the platform: page until 50 versions
+    const changelog: ChangelogEntry[] = [];
+    const page = CHANGELOG_MAX * 4;
+    for (let offset = 0; changelog.length < CHANGELOG_MAX; offset += page) {
+      const rows = await range(this.filtered(bearer, accountId, between)).offset(offset).limit(page).getMany();
+      for (const r of rows) {
+        if (changelog.length < CHANGELOG_MAX && changelog[changelog.length - 1]?.version !== r.version) changelog.push(changelogEntry(r));
+      }
+      if (rows.length < page) break;
+    }
+    return { critical, changelog };
+  }
+
+  private async line(bearer: Bearer, accountId: string, line: ReleaseLine): Promise<SelectQueryBuilder<Release>> {
+    const qb = this.filtered(bearer, accountId, line);
+    let cohort: string | null | undefined;
+    if (bearer.kind === 'user') {
+      const licenses = await this.catalogue.licensesOfUser(accountId, bearer.userId);
+      cohort = cohortOf({ bearer, licenses, strategyOf: () => undefined }, line);
+    } else {
+      cohort = cohortOf({ bearer, licenses: [], strategyOf: () => undefined }, line);
+    }
+    const offered = offeredSql('release', cohort);
+    return qb.andWhere(offered.sql, offered.params).limit(1);
+  }
+
+  /** The line's releases that the filters and the bearer admit, in line order (highest first). */
+  private filtered(bearer: Bearer, accountId: string, line: ReleaseLine): SelectQueryBuilder<Release> {
     const qb = this.db
       .createQueryBuilder(Release, 'release')
       .where('release.account_id = :accountId', { accountId })
@@ -188,6 +349,6 @@ export class UpgradeFinder {
     }
     ReleaseVisibilityPolicy.scope(qb, bearer, 'release');
     for (const column of precedenceColumns('release')) qb.addOrderBy(column, 'DESC');
-    return qb.addOrderBy('release.created', 'DESC').addOrderBy('release.id', 'DESC').limit(1);
+    return qb.addOrderBy('release.created', 'DESC').addOrderBy('release.id', 'DESC');
   }
 }

@@ -27,6 +27,11 @@ describe('upgrade parameters', () => {
     expect(check.constraint).toBeUndefined();
   });
 
+  it('takes a product code in place of the id (resolved by the service)', () => {
+    const check = parseUpgradeCheck({ ...base, product: 'acme-app' });
+    expect(check.productCode).toBe('acme-app');
+  });
+
   it('reads filetype, channel and constraints', () => {
     const check = parseUpgradeCheck({ ...base, filetype: 'tar.gz', channel: 'beta', constraint: '1.2', version: '1.0.0-beta.1+b7' });
     expect(check.filetype).toBe('tar.gz');
@@ -40,7 +45,7 @@ describe('upgrade parameters', () => {
   it.each([
     [{ ...base, product: undefined }, 'product'],
     [{ ...base, product: '' }, 'product'],
-    [{ ...base, product: 'not-a-uuid' }, 'product'],
+    [{ ...base, product: 'x'.repeat(256) }, 'product'],
     [{ ...base, platform: undefined }, 'platform'],
     [{ ...base, platform: ' ' }, 'platform'],
     [{ ...base, version: undefined }, 'version'],

@@ -2,6 +2,7 @@ import type { SemVer } from 'semver';
 import { ApiError } from '../jsonapi/errors';
 import { isUuid } from '../jsonapi/ids';
 import { queryParam } from '../jsonapi/query';
+import { assertProductRef } from '../products/product-ref';
 import type { Query } from '../jsonapi/query';
 import { CHANNELS } from '../releases/release.entity';
 import type { Channel } from '../releases/release.entity';
@@ -13,12 +14,16 @@ import type { UpgradeConstraint } from '../releases/semver';
 export interface UpgradeTarget {
   channel: Channel;
   constraint?: UpgradeConstraint;
-  /** An anonymous install's own id (analytics). */
+  /** Stands in for a license id in staged rollouts and counts an anonymous install in analytics. */
   installId?: string;
+  /** An admin or product token previewing what this license gets. */
+  license?: string;
 }
 
 export interface UpgradeCheck extends UpgradeTarget {
   productId: string;
+  /** `?product=` was a product code: the service resolves it into productId. */
+  productCode?: string;
   platform: string;
   filetype?: string;
   current: SemVer;
@@ -47,7 +52,9 @@ export function parseUpgradeTarget(query: Query): UpgradeTarget {
     if (!parsed) throw ApiError.invalidParameter('constraint', 'must be a major version (2) or a major.minor version (2.1)');
     constraint = parsed;
   }
-  return { channel, constraint, installId: parseInstallId(query) };
+  const license = queryParam(query, 'license');
+  if (license !== undefined && !isUuid(license)) throw ApiError.invalidParameter('license', 'must be a license id');
+  return { channel, constraint, installId: parseInstallId(query), license: license?.toLowerCase() };
 }
 
 /**
@@ -57,12 +64,13 @@ export function parseUpgradeTarget(query: Query): UpgradeTarget {
  */
 export function parseUpgradeCheck(query: Query): UpgradeCheck {
   const product = required(query, 'product');
-  if (!isUuid(product)) throw ApiError.invalidParameter('product', 'must be a product id');
+  const byId = isUuid(product);
+  if (!byId) assertProductRef(product);
   const platform = required(query, 'platform');
   const filetype = queryParam(query, 'filetype');
   if (filetype !== undefined && filetype.trim() === '') throw ApiError.invalidParameter('filetype', 'must not be empty');
   const version = required(query, 'version');
   const current = parseStrictVersion(version);
   if (!current) throw ApiError.invalidParameter('version', 'must be a valid semver version');
-  return { productId: product.toLowerCase(), platform, filetype, current, version, ...parseUpgradeTarget(query) };
+  return { productId: byId ? product.toLowerCase() : '', productCode: byId ? undefined : product, platform, filetype, current, version, ...parseUpgradeTarget(query) };
 }

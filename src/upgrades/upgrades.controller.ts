@@ -24,13 +24,14 @@ export class UpgradesController {
   @ApiAnswer(303, 'An upgrade: the artifact document, and Location: its signed download URL')
   @ApiAnswer(204, 'No upgrade')
   @ApiQueryParams({
-    'product!': 'Product id',
+    'product!': 'Product id or code',
     'platform!': 'Platform, e.g. linux/amd64',
     'version!': 'The version the caller runs',
     filetype: 'File type, e.g. tar.gz',
     channel: 'stable (default), rc, beta, alpha or dev: the channel and every more stable one',
     constraint: 'Stay within a version range, e.g. 1 or 1.2',
-    installId: 'An anonymous install\'s own id (up to 64 characters), for adoption analytics',
+    installId: "An installation's own id (1-64 characters): counts an anonymous install in analytics, and stands in for a license in staged rollouts",
+    license: 'Admins and product tokens: answer as this license (id) would be answered',
   })
   @Get('actions/upgrade')
   @Public()
@@ -48,7 +49,8 @@ export class UpgradesController {
   @ApiQueryParams({
     channel: 'stable (default), rc, beta, alpha or dev',
     constraint: 'Stay within a version range, e.g. 1 or 1.2',
-    installId: 'An anonymous install\'s own id (up to 64 characters), for adoption analytics',
+    installId: "An installation's own id (1-64 characters): counts an anonymous install in analytics, and stands in for a license in staged rollouts",
+    license: 'Admins and product tokens: answer as this license (id) would be answered',
   })
   @Get(':id/upgrade')
   @Public()

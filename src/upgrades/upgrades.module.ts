@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '../auth/auth.module';
+import { License } from '../licenses/license.entity';
 import { ArtifactsModule } from '../artifacts/artifacts.module';
 import { ReleasesModule } from '../releases/releases.module';
 import { UpgradeFinder } from './upgrade-finder';
@@ -6,7 +9,7 @@ import { UpgradesController } from './upgrades.controller';
 import { UpgradesService } from './upgrades.service';
 
 @Module({
-  imports: [ReleasesModule, ArtifactsModule],
+  imports: [ReleasesModule, ArtifactsModule, AuthModule, TypeOrmModule.forFeature([License])],
   controllers: [UpgradesController],
   providers: [UpgradeFinder, UpgradesService],
   exports: [UpgradeFinder],

@@ -2,19 +2,31 @@ import { Injectable } from '@nestjs/common';
 import type { Bearer } from '../auth/bearer';
 import { ArtifactsService } from '../artifacts/artifacts.service';
 import { CountersService } from '../counters/counters.service';
+import { CatalogueService } from '../catalogue/catalogue.service';
+import { resolveProductRef } from '../products/product-ref';
 import { withRedirect } from '../artifacts/artifact.serializer';
 import type { ArtifactView } from '../artifacts/artifact.serializer';
 import { AnalyticsRecorder } from '../analytics/analytics-recorder';
-import { ApiError } from '../jsonapi/errors';
+import { ApiError, ErrorCode } from '../jsonapi/errors';
 import type { Release } from '../releases/release.entity';
 import { ReleasesService } from '../releases/releases.service';
 import { parseLooseVersion, parseStrictVersion } from '../releases/semver';
 import { UpgradeFinder } from './upgrade-finder';
+import type { ChangelogEntry, OfferedRelease } from './upgrade-finder';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import type { Account } from '../accounts/account.entity';
+import { AuthService } from '../auth/auth.service';
+import { License } from '../licenses/license.entity';
 import type { UpgradeCheck, UpgradeTarget } from './upgrade-params';
 
 export interface UpgradeMeta {
   current: string;
   next: string;
+  /** A visible release above `current`, up to `next`, is critical. */
+  critical: boolean;
+  /** The visible releases above `current` up to `next`, newest first (at most 50). */
+  changelog: readonly ChangelogEntry[];
 }
 
 /** Upgrade checks answered with a download (303) or with the next release (200). */
@@ -26,6 +38,9 @@ export class UpgradesService {
     private readonly artifacts: ArtifactsService,
     private readonly counters: CountersService,
     private readonly analytics: AnalyticsRecorder,
+    private readonly auth: AuthService,
+    @InjectRepository(License) private readonly licenses: Repository<License>,
+    private readonly catalogue: CatalogueService,
   ) {}
 
   /**
@@ -33,12 +48,30 @@ export class UpgradesService {
    * download URL (counted as a download) and the upgrade counted; null when there is none (204).
    */
   async check(bearer: Bearer, accountId: string, check: UpgradeCheck): Promise<{ artifact: ArtifactView; url: string; meta: UpgradeMeta } | null> {
+    if (check.productCode !== undefined) check = { ...check, productId: await resolveProductRef(this.catalogue, accountId, check.productCode) };
     this.analytics.recordCheck(bearer, { accountId, productId: check.productId, platform: check.platform, channel: check.channel, version: check.current.version, installId: check.installId });
-    const next = await this.finder.findNext(bearer, accountId, { ...check, requireArtifact: true });
+    const caller = await this.caller(bearer, accountId, check.license);
+    const next = await this.finder.findNext(caller, accountId, { ...check, requireArtifact: true });
     if (!next) return null;
     const { artifact, url } = await this.artifacts.issueDownload(bearer, accountId, next.release, undefined, next.artifact);
     this.finder.countUpgrade(bearer, accountId, next.release.id, check.version);
-    return { artifact: withRedirect(artifact, url), url, meta: { current: check.version, next: next.release.version } };
+    return { artifact: withRedirect(artifact, url), url, meta: upgradeMeta(check.version, next) };
+  }
+
+  /**
+   * Who the check is answered for: the caller, or the license an admin or product token names
+   * with `?license=` (what that customer would get, its suspension and expiry included).
+   */
+  private async caller(bearer: Bearer, accountId: string, licenseId: string | undefined): Promise<Bearer> {
+    if (licenseId === undefined) return bearer;
+    if (bearer.kind !== 'admin' && bearer.kind !== 'product') {
+      throw new ApiError(403, ErrorCode.FORBIDDEN, 'Only an admin or a product token may ask what another license gets', { parameter: 'license' });
+    }
+    const license = await this.licenses.findOne({ where: { id: licenseId, accountId } });
+    if (!license || (bearer.kind === 'product' && license.productId !== bearer.productId)) {
+      throw new ApiError(404, ErrorCode.NOT_FOUND, 'The license was not found', { parameter: 'license' });
+    }
+    return this.auth.authenticateLicense({ id: accountId } as Account, license.key);
   }
 
   /**
@@ -46,11 +79,12 @@ export class UpgradesService {
    * visible release of the same product, platform and filetype above it; 404 when there is none.
    */
   async fromRelease(bearer: Bearer, accountId: string, idOrFilename: string, target: UpgradeTarget, product?: string): Promise<{ release: Release; meta: UpgradeMeta }> {
-    const current = await this.releases.findVisible(bearer, accountId, idOrFilename, product);
+    const caller = await this.caller(bearer, accountId, target.license);
+    const current = await this.releases.findVisible(caller, accountId, idOrFilename, product);
     const version = parseStrictVersion(current.version) ?? parseLooseVersion(current.version);
     if (!version) throw ApiError.notFound('No upgrade is available for this release');
     this.analytics.recordCheck(bearer, { accountId, productId: current.productId, platform: current.platform, channel: target.channel, version: version.version, installId: target.installId });
-    const next = await this.finder.findNext(bearer, accountId, {
+    const next = await this.finder.findNext(caller, accountId, {
       productId: current.productId,
       platform: current.platform,
       filetype: current.filetype,
@@ -60,6 +94,10 @@ export class UpgradesService {
     if (!next) throw ApiError.notFound('No upgrade is available for this release');
     this.finder.countUpgrade(bearer, accountId, next.release.id, current.version);
     // the counter just moved: show the caller the count as it is now
-    return { release: this.counters.withPending(next.release), meta: { current: current.version, next: next.release.version } };
+    return { release: this.counters.withPending(next.release), meta: upgradeMeta(current.version, next) };
   }
+}
+
+function upgradeMeta(current: string, next: OfferedRelease): UpgradeMeta {
+  return { current, next: next.release.version, critical: next.critical, changelog: next.changelog };
 }

@@ -5,7 +5,9 @@ import { queryParam } from '../jsonapi/query';
 import type { Query } from '../jsonapi/query';
 import { CHANNELS } from '../releases/release.entity';
 import type { Channel } from '../releases/release.entity';
+import { INSTALL_ID_MAX_LENGTH } from '../releases/rollout';
 import { parseLooseVersion } from '../releases/semver';
+import { parseInstallId } from '../analytics/install-id';
 
 /**
  * Query parameters of the Cryptlex-compatible routes. Errors are 400 PARAMETER_INVALID; these
@@ -36,6 +38,8 @@ export interface V3LatestQuery {
   productId: string;
   platform: string;
   channel: Channel;
+  /** Stands in for a license id in staged rollouts (token callers without a license). */
+  installId?: string;
 }
 
 export interface V3UpdateQuery extends V3LatestQuery {
@@ -56,7 +60,13 @@ export function parseV3Latest(query: Query): V3LatestQuery {
     if (!CHANNELS.includes(rawChannel as Channel)) throw invalid('channel', `must be one of ${CHANNELS.join(', ')}`);
     channel = rawChannel as Channel;
   }
-  return { productId, platform, channel };
+  let installId: string | undefined;
+  try {
+    installId = parseInstallId(query);
+  } catch {
+    throw invalid('installId', `must be 1 to ${INSTALL_ID_MAX_LENGTH} characters, given once`);
+  }
+  return { productId, platform, channel, installId };
 }
 
 /** `/v3/releases/latest`'s optional `version` (the caller's own, for analytics), read loosely. */

@@ -1,4 +1,5 @@
 import type { Release } from '../releases/release.entity';
+import type { ChangelogEntry } from '../upgrades/upgrade-finder';
 
 /** The release object of Cryptlex's v3 release API (plain JSON). */
 export interface V3Release {
@@ -12,10 +13,20 @@ export interface V3Release {
   url: string;
   filesize: number | null;
   checksum: string | null;
+  /** The artifact's SHA-256 (hex), null before an upload. */
+  sha256: string | null;
+  /** The release's signature (e.g. a Tauri `.sig` file's content). */
+  signature: string | null;
+  /** When the release was created (RFC 3339), as updaters name it. */
+  pub_date: string;
   productId: string;
   notes: string | null;
   createdAt: string;
   updatedAt: string;
+  /** A visible release above the caller's version, up to this one, is critical (latest: this one is). */
+  critical: boolean;
+  /** Update checks: the visible releases above the caller's version up to this one, newest first. */
+  changelog?: readonly ChangelogEntry[];
 }
 
 /** `<PUBLIC_URL>/v3/<id>?key=<key>`: the key only for license callers (token callers send their token). */
@@ -25,9 +36,9 @@ export function v3DownloadUrl(publicUrl: string, releaseId: string, licenseKey?:
 }
 
 /** A release's answer but for its URL (which names the caller's key), built once per release row. */
-const built = new WeakMap<Release, Omit<V3Release, 'url'>>();
+const built = new WeakMap<Release, Omit<V3Release, 'url' | 'critical' | 'changelog'>>();
 
-export function toV3Release(release: Release, url: string): V3Release {
+export function toV3Release(release: Release, url: string, critical: boolean, changelog?: readonly ChangelogEntry[]): V3Release {
   let b = built.get(release);
   if (!b) {
     b = {
@@ -39,7 +50,11 @@ export function toV3Release(release: Release, url: string): V3Release {
       filename: release.filename,
       published: release.status === 'PUBLISHED',
       filesize: release.filesize,
-      checksum: release.checksum,
+      // the release's own checksum, else its artifact's SHA-256
+      checksum: release.checksum ?? release.artifactSha256 ?? null,
+      sha256: release.artifactSha256 ?? null,
+      signature: release.signature,
+      pub_date: release.created.toISOString(),
       productId: release.productId,
       notes: release.description,
       createdAt: release.created.toISOString(),
@@ -59,9 +74,14 @@ export function toV3Release(release: Release, url: string): V3Release {
     url,
     filesize: b.filesize,
     checksum: b.checksum,
+    sha256: b.sha256,
+    signature: b.signature,
+    pub_date: b.pub_date,
     productId: b.productId,
     notes: b.notes,
     createdAt: b.createdAt,
     updatedAt: b.updatedAt,
+    critical,
+    changelog,
   };
 }

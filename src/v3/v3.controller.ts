@@ -29,6 +29,7 @@ export class V3Controller {
     'platform!': 'Platform, e.g. windows',
     key: 'License key (or Authorization: License <key>, or a token)',
     channel: 'stable (default), rc, beta, alpha or dev',
+    installId: 'Staged rollouts: an installation id (1-64 characters) for callers without a license',
   })
   // the hot path: answered without a promise when the catalogue is warm
   @Get('releases/update')
@@ -44,6 +45,7 @@ export class V3Controller {
     key: 'License key (or Authorization: License <key>, or a token)',
     channel: 'stable (default), rc, beta, alpha or dev',
     version: 'The version the caller runs, if it tells (recorded for adoption analytics)',
+    installId: 'Staged rollouts: an installation id (1-64 characters) for callers without a license',
   })
   @Get('releases/latest')
   latest(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q) {

@@ -14,7 +14,7 @@ import { isUuid } from '../jsonapi/ids';
 import { Release } from '../releases/release.entity';
 import { ReleaseVisibilityPolicy } from '../releases/release.policy';
 import { UpgradeFinder } from '../upgrades/upgrade-finder';
-import type { FoundRelease } from '../upgrades/upgrade-finder';
+import type { ChangelogEntry, OfferedRelease } from '../upgrades/upgrade-finder';
 import type { V3LatestQuery, V3UpdateQuery } from './v3-params';
 import { toV3Release, v3DownloadUrl } from './v3-release.serializer';
 import type { V3Release } from './v3-release.serializer';
@@ -50,20 +50,20 @@ export class V3Service {
       .then((next) => this.answerUpdate(bearer, accountId, query, next));
   }
 
-  private answerUpdate(bearer: Bearer, accountId: string, query: V3UpdateQuery, next: FoundRelease | null): V3Release | null {
-    this.analytics.recordCheck(bearer, { accountId, productId: query.productId, platform: query.platform, channel: query.channel, version: query.current.version });
+  private answerUpdate(bearer: Bearer, accountId: string, query: V3UpdateQuery, next: OfferedRelease | null): V3Release | null {
+    this.analytics.recordCheck(bearer, { accountId, productId: query.productId, platform: query.platform, channel: query.channel, version: query.current.version, installId: query.installId });
     if (!next) return null;
     this.finder.countUpgrade(bearer, accountId, next.release.id, query.current.version);
-    return this.present(bearer, next.release);
+    return this.present(bearer, next, next.changelog);
   }
 
   /** The newest visible PUBLISHED release, or 404. `reported`: the version the caller runs, when it says (analytics). */
   async latest(bearer: Bearer, accountId: string, query: V3LatestQuery, reported?: string): Promise<V3Release> {
     await this.authorize(bearer, accountId, query.productId);
-    if (reported !== undefined) this.analytics.recordCheck(bearer, { accountId, productId: query.productId, platform: query.platform, channel: query.channel, version: reported });
+    if (reported !== undefined) this.analytics.recordCheck(bearer, { accountId, productId: query.productId, platform: query.platform, channel: query.channel, version: reported, installId: query.installId });
     const latest = await this.finder.findLatest(bearer, accountId, { ...query, publishedOnly: true });
     if (!latest) throw ApiError.notFound('No release was found for this product, platform and channel');
-    return this.present(bearer, latest.release);
+    return this.present(bearer, latest);
   }
 
   /**
@@ -111,9 +111,9 @@ export class V3Service {
     return { artifact, url: '' };
   }
 
-  private present(bearer: Bearer, release: Release): V3Release {
+  private present(bearer: Bearer, offered: OfferedRelease, changelog?: readonly ChangelogEntry[]): V3Release {
     const key = bearer.kind === 'license' ? bearer.license.key : undefined;
-    return toV3Release(release, v3DownloadUrl(this.config.publicUrl, release.id, key));
+    return toV3Release(offered.release, v3DownloadUrl(this.config.publicUrl, offered.release.id, key), offered.critical, changelog);
   }
 
   private async authorize(bearer: Bearer, accountId: string, productId: string): Promise<void> {

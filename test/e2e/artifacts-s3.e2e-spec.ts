@@ -169,6 +169,51 @@ describe('artifacts on S3 storage (s3rver)', () => {
     expect((await releaseAttributes(t, account, release.id)).status).toBe('NOT_PUBLISHED');
   });
 
+  it('answers an empty PUT with 307 to a presigned PUT, then verifies the object and publishes the release', async () => {
+    const bytes = randomFile(300_000);
+    const release = await createRelease(t, account, product.id, { filesize: bytes.length });
+    const digest = `sha-256=:${Buffer.from(sha256(bytes), 'hex').toString('base64')}:`;
+    const empty = await t.http
+      .put(`/v1/accounts/${account.id}/releases/${release.id}/artifact`)
+      .set('Authorization', admin())
+      .set('Content-Length', '0')
+      .set('Content-Digest', digest)
+      .redirects(0);
+    expect(empty.status).toBe(307);
+    expect(empty.body.data.attributes.status).toBe('WAITING');
+    const location = empty.headers.location as string;
+    expect(location.startsWith(`http://127.0.0.1:${port}/${BUCKET}/`)).toBe(true);
+    expect(empty.body.data.links.redirect).toBe(location);
+    const put = await fetch(location, { method: 'PUT', body: bytes });
+    expect(put.status).toBe(200);
+    // the sweep notices the object, reads it back and publishes the release
+    const deadline = Date.now() + 20_000;
+    let attrs = await releaseAttributes(t, account, release.id);
+    while (attrs.status !== 'PUBLISHED' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      attrs = await releaseAttributes(t, account, release.id);
+    }
+    expect(attrs).toMatchObject({ status: 'PUBLISHED', checksum: sha256(bytes) });
+    const url = await presignedBehind((await getArtifact(t, account, release.id, admin())).headers.location);
+    expect(sha256((await fetchBytes(url)).body)).toBe(sha256(bytes));
+  });
+
+  it('refuses a presigned upload whose bytes are not the declared size, leaving the release unpublished', async () => {
+    const release = await createRelease(t, account, product.id, { filesize: 5000 });
+    const empty = await t.http.put(`/v1/accounts/${account.id}/releases/${release.id}/artifact`).set('Authorization', admin()).set('Content-Length', '0').redirects(0);
+    expect(empty.status).toBe(307);
+    expect((await fetch(empty.headers.location as string, { method: 'PUT', body: randomFile(10) })).status).toBe(200);
+    const include = async () => (await api(t, admin()).get(`/v1/accounts/${account.id}/releases/${release.id}?include=artifact`)).body;
+    const deadline = Date.now() + 20_000;
+    let doc = await include();
+    while (doc.included?.[0]?.attributes.status !== 'FAILED' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      doc = await include();
+    }
+    expect(doc.included[0].attributes.status).toBe('FAILED');
+    expect(doc.data.attributes.status).toBe('NOT_PUBLISHED');
+  });
+
   it('reports the bucket in /health/ready, and 503 when it is missing', async () => {
     const ready = await t.http.get('/health/ready');
     expect(ready.status).toBe(200);

@@ -46,10 +46,9 @@ describe('query plans at 100,000 releases', () => {
     const cached = await t.app.get(CatalogueService).license(account.id, license.key);
     // as the guard makes it: the license's facts travel with the bearer
     const caller: Bearer = { kind: 'license', accountId: account.id, license: cached!.license, facts: cached!.facts };
-    const [sql, params] = t.app
-      .get(UpgradeFinder)
-      .nextQuery(caller, account.id, { productId, platform: 'linux', channel: 'stable', current: parseStrictVersion('50.0.0')! })
-      .getQueryAndParameters();
+    const [sql, params] = (
+      await t.app.get(UpgradeFinder).nextQuery(caller, account.id, { productId, platform: 'linux', channel: 'stable', current: parseStrictVersion('50.0.0')! })
+    ).getQueryAndParameters();
     const text = await plan(sql, params);
     expect(text).toContain('releases_line');
     expect(text).not.toMatch(/"Node Type":"Seq Scan","Parallel Aware":(true|false),"Async Capable":(true|false),"Relation Name":"releases"/);

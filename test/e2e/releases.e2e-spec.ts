@@ -9,7 +9,7 @@ import { createRelease, publishRelease, TestRelease } from '../support/release.f
 
 const ATTRIBUTE_NAMES = [
   'name', 'description', 'channel', 'platform', 'filename', 'filetype', 'filesize', 'signature', 'checksum',
-  'version', 'semver', 'metadata', 'status', 'downloads', 'upgrades', 'created', 'updated', 'yanked',
+  'version', 'semver', 'metadata', 'status', 'critical', 'rolloutPercentage', 'downloads', 'upgrades', 'created', 'updated', 'yanked',
 ];
 
 function releaseDoc(attributes: Record<string, unknown>, productId?: string | null) {
@@ -204,7 +204,7 @@ describe('releases', () => {
       expect(res.status).toBe(200);
       expect(res.body.data.attributes).toMatchObject({ name: 'Renamed', description: 'notes', filesize: 42, signature: 's', checksum: 'c', metadata: { k: 'v' } });
 
-      for (const [attr, value] of [['version', '9.9.9'], ['channel', 'beta'], ['platform', 'x'], ['filename', 'x.tar.gz'], ['filetype', 'zip'], ['status', 'PUBLISHED'], ['yanked', null], ['downloads', 5]] as const) {
+      for (const [attr, value] of [['version', '9.9.9'], ['channel', 'beta'], ['platform', 'x'], ['filename', 'x.tar.gz'], ['filetype', 'zip'], ['status', 'PUBLISHED'], ['yanked', '2020-01-01T00:00:00.000Z'], ['downloads', 5]] as const) {
         const bad = await admin.patch(`${base}/${r.id}`, { data: { type: 'releases', id: r.id, attributes: { [attr]: value } } });
         expect(bad.status).toBe(400);
         expect(bad.body.errors[0]).toMatchObject({ code: 'PARAMETER_UNPERMITTED', source: { pointer: `/data/attributes/${attr}` } });
@@ -236,7 +236,10 @@ describe('releases', () => {
       expect(ambiguous.body.errors[0]).toMatchObject({ code: 'PARAMETER_INVALID', source: { parameter: 'product' } });
       expect((await admin.get(`${base}/no-such-file.zip`)).status).toBe(404);
       expect((await admin.get(`${base}/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
-      const badProduct = await admin.get(`${base}/${encoded}?product=nope`);
+      // ?product= takes a product code too: an unknown code finds nothing
+      const unknownCode = await admin.get(`${base}/${encoded}?product=nope`);
+      expect(unknownCode.status).toBe(404);
+      const badProduct = await admin.get(`${base}/${encoded}?product=${'x'.repeat(256)}`);
       expect(badProduct.status).toBe(400);
       expect(badProduct.body.errors[0].source).toEqual({ parameter: 'product' });
     });
@@ -345,7 +348,7 @@ describe('releases', () => {
     });
 
     it.each([
-      ['channel', 'nightly'], ['status', 'DRAFT'], ['yanked', 'maybe'], ['product', 'not-a-uuid'], ['version', 'v1'],
+      ['channel', 'nightly'], ['status', 'DRAFT'], ['yanked', 'maybe'], ['product', 'x'.repeat(256)], ['version', 'v1'],
       ['page[size]', '0'], ['page[size]', '101'], ['page[number]', '0'], ['page[cursor]', 'nope'], ['include', 'license'], ['fields[releases]', 'bogus'],
     ])('answers 400 PARAMETER_INVALID for %s=%s', async (name, value) => {
       const res = await admin.get(`${base}?${name}=${value}`);

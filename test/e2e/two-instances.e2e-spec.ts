@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
 import { startApp, TestApp } from '../support/app';
+import { DatabaseProxy } from '../support/db-proxy';
 import { uploadArtifact, randomFile } from '../support/artifact.factories';
 import { createEntitlement, createLicense, createProduct, licenseAuth } from '../support/catalogue.factories';
 import { api, bearer, createAccount, TestAccount } from '../support/factories';
@@ -141,6 +142,38 @@ describe('two instances on one database', () => {
     });
   });
 
+  it('a write answers only once every instance applied it: a read on a slow instance right after it sees it', async () => {
+    // instance C hears the database 150 ms late (a busy or far instance): without the wait for
+    // every instance, C would answer from its old catalogue right after A's answer
+    const target = new URL(process.env.DATABASE_URL!);
+    const proxy = new DatabaseProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    await proxy.start();
+    const c = await startApp({ DATA_DIR: storage, DATABASE_URL: proxy.urlFor(process.env.DATABASE_URL!) });
+    proxy.latencyMs = 150;
+    try {
+      const account = await createAccount(a);
+      const productId = (await createProduct(a, account)).id;
+      const license = await createLicense(a, account, productId);
+      const r = await createRelease(a, account, productId, { version: '3.1.0' });
+      await uploadArtifact(a, account, r.id, randomFile(16));
+      const offeredOnC = async () => {
+        const res = await api(c, licenseAuth(license.key)).get(`/v1/accounts/${account.id}/releases/actions/upgrade?product=${productId}&platform=linux/amd64&version=3.0.0`);
+        return res.status === 303 ? res.body.meta.next : res.status;
+      };
+      expect(await offeredOnC()).toBe('3.1.0'); // C holds the line
+      const admin = api(a, bearer(account.adminToken));
+      for (let i = 0; i < 3; i++) {
+        expect((await admin.post(`/v1/accounts/${account.id}/releases/${r.id}/actions/yank`)).status).toBe(200);
+        expect(await offeredOnC()).toBe(204);
+        expect((await admin.post(`/v1/accounts/${account.id}/releases/${r.id}/actions/publish`)).status).toBe(200);
+        expect(await offeredOnC()).toBe('3.1.0');
+      }
+    } finally {
+      await c.close();
+      await proxy.close();
+    }
+  });
+
   it('500 concurrent counted checks spread over both instances add exactly 500', async () => {
     const account = await createAccount(a);
     const productId = (await createProduct(a, account)).id;
@@ -185,7 +218,7 @@ describe('two instances on one database', () => {
         releases.push(r.id);
       }
       // counts not yet flushed show only on the instance that counted them: compared once flushed, at the end
-      const volatile = ['created', 'updated', 'createdAt', 'updatedAt', 'url', 'redirect', 'self', 'yanked'];
+      const volatile = ['created', 'updated', 'createdAt', 'updatedAt', 'url', 'redirect', 'self', 'yanked', 'pub_date'];
       const record = async (what: string, res: { status: number; body: unknown; headers: Record<string, string> }) => {
         const location = res.headers.location ? new URL(res.headers.location).pathname : '';
         const hidden = what === 'counters' ? volatile : [...volatile, 'downloads', 'upgrades'];

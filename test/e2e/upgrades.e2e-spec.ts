@@ -106,7 +106,7 @@ describe('upgrades', () => {
       expect(res.headers.location).toMatch(/^https?:\/\//);
       expect(res.body.data.relationships.release.data.id).toBe(r['1.1.0'].id);
       expect(res.body.data.attributes).toMatchObject({ filename: r['1.1.0'].filename, status: 'UPLOADED' });
-      expect(res.body.meta).toEqual({ current: '1.0.0', next: '1.1.0' });
+      expect(res.body.meta).toMatchObject({ current: '1.0.0', next: '1.1.0', critical: false });
       const file = await fetchBytes(onTestServer(t, res.headers.location));
       expect(file.status).toBe(200);
       expect(file.body.equals(r['1.1.0'].bytes!)).toBe(true);
@@ -148,15 +148,15 @@ describe('upgrades', () => {
       expect(res.body.data.type).toBe('releases');
       expect(res.body.data.id).toBe(r['2.0.0'].id);
       expect(res.body.data.attributes.version).toBe('2.0.0');
-      expect(res.body.meta).toEqual({ current: '1.0.0', next: '2.0.0' });
+      expect(res.body.meta).toMatchObject({ current: '1.0.0', next: '2.0.0', critical: false });
     });
 
     it('takes channel and constraint, and the filename for the id', async () => {
       const res = await api(t, licenseAuth(plain.key)).get(`${fromPath(r['1.0.0'].filename)}?channel=rc&constraint=1.2`);
       expect(res.status).toBe(200);
-      expect(res.body.meta).toEqual({ current: '1.0.0', next: '1.2.0-rc.1' });
+      expect(res.body.meta).toMatchObject({ current: '1.0.0', next: '1.2.0-rc.1', critical: false });
       const dev = await api(t, licenseAuth(plain.key)).get(`${fromPath(r['1.5.0-dev.1'].id)}`);
-      expect(dev.body.meta).toEqual({ current: '1.5.0-dev.1', next: '2.0.0' });
+      expect(dev.body.meta).toMatchObject({ current: '1.5.0-dev.1', next: '2.0.0', critical: false });
     });
 
     it('keeps to the release\'s platform and filetype', async () => {
@@ -190,7 +190,7 @@ describe('upgrades', () => {
       expect(await nextVersion(bearer(entitledUser.token), { version: '1.0.0' })).toBe('2.0.1');
       const res = await api(t, bearer(entitledUser.token)).get(fromPath(r['2.0.0'].id));
       expect(res.status).toBe(200);
-      expect(res.body.meta).toEqual({ current: '2.0.0', next: '2.0.1' });
+      expect(res.body.meta).toMatchObject({ current: '2.0.0', next: '2.0.1', critical: false });
     });
 
     it('sees nothing without a license of the product', async () => {
@@ -207,7 +207,7 @@ describe('upgrades', () => {
       expect(await nextVersion(admin, { version: '2.0.0' })).toBe('2.2.0');
       const res = await api(t, admin).get(fromPath(r['2.0.0'].id));
       expect(res.status).toBe(200);
-      expect(res.body.meta).toEqual({ current: '2.0.0', next: '2.3.0' });
+      expect(res.body.meta).toMatchObject({ current: '2.0.0', next: '2.3.0', critical: false });
     });
   });
 
@@ -236,10 +236,10 @@ describe('upgrades', () => {
       await constrainRelease(t, account, gated.id, [ent.id]);
       const res = await check(undefined, { product: open.id, platform: LINUX, version: '1.0.0' });
       expect(res.status).toBe(303);
-      expect(res.body.meta).toEqual({ current: '1.0.0', next: '1.0.5' });
+      expect(res.body.meta).toMatchObject({ current: '1.0.0', next: '1.0.5', critical: false });
       const holder = await createLicense(t, account, open.id, { entitlementIds: [ent.id] });
       const licensed = await check(licenseAuth(holder.key), { product: open.id, platform: LINUX, version: '1.0.0' });
-      expect(licensed.body.meta).toEqual({ current: '1.0.0', next: '1.1.0' });
+      expect(licensed.body.meta).toMatchObject({ current: '1.0.0', next: '1.1.0', critical: false });
       const from = await api(t).get(fromPath(base.id));
       expect(from.status).toBe(200);
       expect(from.body.meta.next).toBe('1.0.5');
@@ -269,7 +269,7 @@ describe('upgrades', () => {
     const cases: Array<[string, Record<string, string | undefined>, string]> = [
       ['missing product', { product: undefined }, 'product'],
       ['empty product', { product: '' }, 'product'],
-      ['product not an id', { product: 'my-app' }, 'product'],
+      ['product neither an id nor a code', { product: 'x'.repeat(256) }, 'product'],
       ['missing platform', { platform: undefined }, 'platform'],
       ['empty platform', { platform: '' }, 'platform'],
       ['missing version', { version: undefined }, 'version'],

@@ -4,14 +4,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { startApp, TestApp } from '../support/app';
-import { onTestServer, releaseAttributes } from '../support/artifact.factories';
+import { onTestServer, releaseAttributes, sha256 } from '../support/artifact.factories';
 import { createLicense, createProduct, TestLicense, TestProduct } from '../support/catalogue.factories';
 import { api, bearer, createAccount, createUser, TestAccount } from '../support/factories';
 import { releaseWithFile, UpgradeRelease } from '../support/upgrade.factories';
 
 const run = promisify(execFile);
 
-const V3_KEYS = ['channel', 'checksum', 'createdAt', 'filename', 'filesize', 'id', 'name', 'notes', 'platform', 'productId', 'published', 'updatedAt', 'url', 'version'];
+const V3_KEYS = ['channel', 'checksum', 'createdAt', 'filename', 'filesize', 'id', 'name', 'notes', 'platform', 'productId', 'pub_date', 'published', 'sha256', 'signature', 'updatedAt', 'url', 'version'];
 
 describe('v3 (Cryptlex-compatible)', () => {
   let t: TestApp;
@@ -70,7 +70,7 @@ describe('v3 (Cryptlex-compatible)', () => {
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       const rel = r['2.1.0'];
-      expect(Object.keys(res.body).sort()).toEqual(V3_KEYS);
+      expect(Object.keys(res.body).sort()).toEqual([...V3_KEYS, 'changelog', 'critical'].sort());
       expect(res.body).toEqual({
         id: rel.id,
         name: 'MyApp v2.1',
@@ -82,10 +82,15 @@ describe('v3 (Cryptlex-compatible)', () => {
         url: `${t.config.publicUrl}/v3/${rel.id}?key=${license.key}`,
         filesize: rel.bytes!.length,
         checksum: 'ef4bbff62ed6e8a24890cb438d95c445',
+        sha256: sha256(rel.bytes!),
+        signature: null,
+        pub_date: res.body.createdAt,
         productId: product.id,
         notes: 'Added feature X',
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
+        critical: false,
+        changelog: [{ version: '2.1.0', notes: 'Added feature X', created: res.body.createdAt }],
       });
       expect(new Date(res.body.createdAt).toISOString()).toBe(res.body.createdAt);
       expect(new Date(res.body.updatedAt).toISOString()).toBe(res.body.updatedAt);

@@ -43,7 +43,8 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
   const logLines: string[] = [];
   const logDestination = { write: (chunk: string) => void logLines.push(...chunk.split('\n').filter(Boolean)) };
   const app = await createApp(config, { logDestination });
-  await app.listen(0, '127.0.0.1');
+  // PORT (with a matching PUBLIC_URL) for clients that follow the absolute URLs the server writes
+  await app.listen(Number(env.PORT ?? 0), '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const baseUrl = `http://127.0.0.1:${address.port}`;
   const http = request(baseUrl);

@@ -3,12 +3,15 @@ import * as net from 'node:net';
 /**
  * A real TCP proxy in front of the test PostgreSQL, so that a test can take the database away
  * (`stop`: every connection cut, new ones refused), freeze it (`freeze`: connections stay open but
- * no byte moves, like a stopped server) and bring it back (`start`/`thaw`).
+ * no byte moves, like a stopped server), bring it back (`start`/`thaw`), or slow its answers
+ * (`latencyMs`, raised at any time).
  */
 export class DatabaseProxy {
   private server?: net.Server;
   private readonly sockets = new Set<net.Socket>();
   private frozen = false;
+  /** Delay of every byte from the database to the client (ms): a far or busy instance. */
+  latencyMs = 0;
   private readonly paused = new Set<net.Socket>();
   port = 0;
 
@@ -39,7 +42,11 @@ export class DatabaseProxy {
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
       client.pipe(upstream);
-      upstream.pipe(client);
+      upstream.on('data', (chunk: Buffer) => {
+        // a delay that only grows keeps the bytes in order
+        if (this.latencyMs > 0) setTimeout(() => client.writable && client.write(chunk), this.latencyMs);
+        else client.write(chunk);
+      });
       if (this.frozen) this.hold(client, upstream);
     });
     await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));

@@ -210,6 +210,11 @@ export class S3StorageDriver implements StorageDriver {
     return getSignedUrl(this.client, command, { expiresIn: options.expiresInSeconds });
   }
 
+  presignPut(key: string, options: { expiresInSeconds: number }): Promise<string> {
+    assertSafeKey(key);
+    return getSignedUrl(this.client, new PutObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: options.expiresInSeconds });
+  }
+
   async ping(): Promise<void> {
     await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
   }

@@ -59,6 +59,8 @@ export interface StorageDriver {
   stat(key: string): Promise<{ size: number } | null>;
   /** A presigned GET URL (S3 only); undefined when the driver cannot presign (local storage signs URLs itself). */
   presignGet?(key: string, options: PresignOptions): Promise<string>;
+  /** A presigned PUT URL for `key` (S3 only): the client uploads there directly, the server verifies afterwards. */
+  presignPut?(key: string, options: { expiresInSeconds: number }): Promise<string>;
   /** Rejects when the storage cannot be used (readiness). */
   ping(): Promise<void>;
   /** Stops background work (the local driver's sweeper). */

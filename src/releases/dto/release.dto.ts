@@ -1,4 +1,4 @@
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateBy, ValidateIf } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateBy, ValidateIf } from 'class-validator';
 import type { ValidationOptions } from 'class-validator';
 import type { Metadata } from '../../database/columns';
 import { IsMetadata } from '../../jsonapi/metadata';
@@ -49,6 +49,17 @@ class ReleaseMutableAttributes {
   @IsOptional() @IsString() @MaxBytes(SIGNATURE_MAX_BYTES) signature?: string | null;
   @IsOptional() @IsString() @MaxBytes(SIGNATURE_MAX_BYTES) checksum?: string | null;
 
+  // null is not "absent" for these two either: they always have a value
+  @ValidateIf((o: ReleaseMutableAttributes) => o.critical !== undefined)
+  @IsBoolean({ message: 'must be true or false' })
+  critical?: boolean;
+
+  @ValidateIf((o: ReleaseMutableAttributes) => o.rolloutPercentage !== undefined)
+  @IsInt({ message: 'must be an integer from 0 to 100' })
+  @Min(0, { message: 'must be an integer from 0 to 100' })
+  @Max(100, { message: 'must be an integer from 0 to 100' })
+  rolloutPercentage?: number;
+
   // null is not "absent": metadata is always an object
   @ValidateIf((o: ReleaseMutableAttributes) => o.metadata !== undefined)
   @IsMetadata({ context: { code: 'METADATA_INVALID' } })
@@ -80,8 +91,8 @@ export class CreateReleaseDto extends ReleaseMutableAttributes {
 export class UpdateReleaseDto extends ReleaseMutableAttributes {}
 
 export const CREATE_RELEASE_ATTRIBUTES = [
-  'name', 'description', 'version', 'channel', 'platform', 'filename', 'filetype', 'filesize', 'signature', 'checksum', 'metadata',
+  'name', 'description', 'version', 'channel', 'platform', 'filename', 'filetype', 'filesize', 'signature', 'checksum', 'metadata', 'critical', 'rolloutPercentage',
 ] as const;
 
 /** PATCH: everything else (version, channel, platform, filename, filetype, status, ...) is 400 PARAMETER_UNPERMITTED. */
-export const UPDATE_RELEASE_ATTRIBUTES = ['name', 'description', 'filesize', 'signature', 'checksum', 'metadata'] as const;
+export const UPDATE_RELEASE_ATTRIBUTES = ['name', 'description', 'filesize', 'signature', 'checksum', 'metadata', 'critical', 'rolloutPercentage'] as const;

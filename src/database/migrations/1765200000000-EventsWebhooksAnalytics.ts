@@ -7,8 +7,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * install reported (one row per license, user or installId and product), how many installs were
  * last seen on each day with each version, and daily counts per version.
  */
-export class EventsWebhooksAnalytics1765000000000 implements MigrationInterface {
-  name = 'EventsWebhooksAnalytics1765000000000';
+export class EventsWebhooksAnalytics1765200000000 implements MigrationInterface {
+  name = 'EventsWebhooksAnalytics1765200000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`

@@ -1,0 +1,71 @@
+import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { isElectronFile, parseElectronFile, parseFeedQuery } from '../feeds/feed-params';
+import { FeedsService } from '../feeds/feeds.service';
+import { ApiError } from '../jsonapi/errors';
+import type { Response } from 'express';
+import type { Account } from '../accounts/account.entity';
+import type { Bearer } from '../auth/bearer';
+import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
+import { intParam, queryParam } from '../jsonapi/query';
+import type { Query as Q } from '../jsonapi/query';
+import { singleDocument } from '../jsonapi/serializer';
+import { ApiAnswer, ApiDocument, ApiQueryParams } from '../openapi/decorators';
+import { ReleasesService } from '../releases/releases.service';
+import { ArtifactSerializer, withRedirect } from './artifact.serializer';
+import { prefersNoRedirect } from './artifacts.controller';
+import { ArtifactsService, DOWNLOAD_TTL_MAX, DOWNLOAD_TTL_MIN } from './artifacts.service';
+
+/**
+ * Keygen's account-level artifact route, `GET /v1/accounts/:account/artifacts/:filename`
+ * (electron-updater's Keygen provider reads it): answers like `GET /releases/:id/artifact` for the
+ * release with that filename that the caller sees (`?product=`, an id or a code, picks among
+ * products that share a filename). When no stored file has that name and it is an electron channel
+ * file (`latest.yml`, `stable-mac.yml`, ...) with `?product=`, it answers the generated electron feed.
+ */
+@Controller('v1/accounts/:account/artifacts')
+export class AccountArtifactsController {
+  constructor(
+    private readonly releases: ReleasesService,
+    private readonly artifacts: ArtifactsService,
+    // the feeds module depends on this one: its service is looked up when a channel file is asked for
+    private readonly modules: ModuleRef,
+  ) {}
+
+  @ApiDocument(ArtifactSerializer, 'single')
+  @ApiAnswer(303, 'The artifact document, and Location: its signed download URL')
+  @ApiAnswer(200, "No stored file of that name, an electron channel file and ?product=: the generated electron feed", 'text/yaml', { type: 'string' })
+  @ApiQueryParams({ product: 'Product id or code', ttl: 'Lifetime of the download URL in seconds (admins and product tokens)' })
+  @Get(':filename')
+  @Public()
+  async download(
+    @CurrentBearer() bearer: Bearer,
+    @CurrentAccount() account: Account,
+    @Param('filename') filename: string,
+    @Query() query: Q,
+    @Headers('prefer') prefer: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const ttl = intParam(query, 'ttl', DOWNLOAD_TTL_MIN, DOWNLOAD_TTL_MAX);
+    const product = queryParam(query, 'product');
+    let release;
+    try {
+      release = await this.releases.findVisibleByFilename(bearer, account.id, filename, product);
+    } catch (error) {
+      // no stored file of that name: electron-updater's Keygen provider asks for its channel file here
+      if (!(error instanceof ApiError && error.status === 404) || !product || !isElectronFile(filename)) throw error;
+      const feeds = this.modules.get(FeedsService, { strict: false });
+      const { channel, group } = parseElectronFile(filename);
+      const yaml = await feeds.electron(bearer, account.id, product, group, parseFeedQuery(query, channel));
+      if (yaml === null) throw error;
+      res.setHeader('Content-Type', 'text/yaml; charset=utf-8');
+      res.setHeader('Cache-Control', 'private, no-cache');
+      return yaml;
+    }
+    const { artifact, url } = await this.artifacts.issueDownload(bearer, account.id, release, ttl);
+    res.setHeader('Cache-Control', 'no-store');
+    if (prefersNoRedirect(prefer)) res.setHeader('Preference-Applied', 'no-redirect');
+    else res.status(303).location(url);
+    return singleDocument(ArtifactSerializer, withRedirect(artifact, url));
+  }
+}

@@ -1,0 +1,147 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { Readable } from 'node:stream';
+
+/** The `shipgate` command talks to the API like any client: nothing here imports the server. */
+
+export const JSONAPI = 'application/vnd.api+json';
+
+export interface Resource {
+  id: string;
+  type: string;
+  attributes: Record<string, unknown>;
+  relationships?: Record<string, { data?: { type: string; id: string } | null }>;
+  links?: Record<string, unknown>;
+}
+
+export interface ApiDocument {
+  data: Resource | Resource[] | null;
+  links?: Record<string, unknown>;
+  meta?: Record<string, unknown>;
+}
+
+/** A failed request: the server's first error (status, code, detail), or what went wrong on the way. */
+export class ShipgateError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'ShipgateError';
+  }
+}
+
+export interface Connection {
+  /** Server base URL, e.g. https://releases.example.com */
+  url: string;
+  /** Account id or slug. */
+  account: string;
+  /** `Authorization` header value, when there is a credential. */
+  authorization?: string;
+}
+
+export interface Answer<T = ApiDocument> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** The server's error document as one line: `422 VERSION_TAKEN: version is already taken ...`. */
+async function errorOf(res: Response): Promise<ShipgateError> {
+  const text = await res.text();
+  try {
+    const doc = JSON.parse(text) as { errors?: Array<{ code?: string; detail?: string; title?: string; source?: Record<string, string> }>; code?: string; message?: string };
+    const e = doc.errors?.[0];
+    if (e) {
+      const where = e.source?.pointer ?? e.source?.parameter ?? e.source?.header;
+      return new ShipgateError(`${res.status} ${e.code}: ${e.detail ?? e.title}${where ? ` (${where})` : ''}`, res.status, e.code);
+    }
+    if (doc.code) return new ShipgateError(`${res.status} ${doc.code}: ${doc.message}`, res.status, doc.code);
+  } catch {
+    // not JSON: below
+  }
+  return new ShipgateError(`${res.status} ${res.statusText}${text ? `: ${text.slice(0, 200)}` : ''}`, res.status);
+}
+
+export class ShipgateClient {
+  readonly base: string;
+
+  constructor(readonly connection: Connection) {
+    this.base = `${connection.url.replace(/\/+$/, '')}/v1/accounts/${encodeURIComponent(connection.account)}`;
+  }
+
+  /** One request to a path under the account (or an absolute URL); non-2xx/3xx answers throw ShipgateError. */
+  async request<T = ApiDocument>(
+    method: string,
+    path: string,
+    options: { body?: unknown; headers?: Record<string, string>; accept?: number[]; authorization?: string | null } = {},
+  ): Promise<Answer<T>> {
+    const url = /^https?:\/\//.test(path) ? path : `${this.base}${path}`;
+    const headers: Record<string, string> = { Accept: JSONAPI, ...options.headers };
+    const authorization = options.authorization === undefined ? this.connection.authorization : options.authorization;
+    if (authorization) headers.Authorization = authorization;
+    if (options.body !== undefined) headers['Content-Type'] = JSONAPI;
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), redirect: 'manual' });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new ShipgateError(`cannot reach ${new URL(url).origin}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+    }
+    const ok = (res.status >= 200 && res.status < 300) || (options.accept ?? []).includes(res.status);
+    if (!ok) throw await errorOf(res);
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as T };
+  }
+
+  get<T = ApiDocument>(path: string, accept?: number[]): Promise<Answer<T>> {
+    return this.request<T>('GET', path, { accept });
+  }
+
+  post<T = ApiDocument>(path: string, body?: unknown): Promise<Answer<T>> {
+    return this.request<T>('POST', path, { body });
+  }
+
+  /**
+   * PUT of a stream of `size` bytes (an artifact upload), with `onProgress(sent)` as bytes go out.
+   * node:http rather than fetch: the body is streamed with a known Content-Length and its progress
+   * is observable.
+   */
+  putStream(path: string, body: Readable, size: number, headers: Record<string, string>, onProgress?: (sent: number) => void): Promise<Answer> {
+    const url = new URL(/^https?:\/\//.test(path) ? path : `${this.base}${path}`);
+    const transport = url.protocol === 'https:' ? https : http;
+    const all: Record<string, string | number> = { Accept: JSONAPI, 'Content-Type': 'application/octet-stream', 'Content-Length': size, ...headers };
+    if (this.connection.authorization) all.Authorization = this.connection.authorization;
+    return new Promise((resolve, reject) => {
+      const req = transport.request(url, { method: 'PUT', headers: all }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const response = new Response(text, { status: res.statusCode ?? 500, statusText: res.statusMessage });
+          if ((res.statusCode ?? 500) >= 300) return void errorOf(response).then(reject, reject);
+          const headers = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
+          resolve({ status: res.statusCode!, headers, body: (text ? JSON.parse(text) : null) as ApiDocument });
+        });
+      });
+      req.on('error', (error) => reject(new ShipgateError(`the upload failed: ${(error as NodeJS.ErrnoException).code ?? error.message}`)));
+      let sent = 0;
+      body.on('data', (chunk: Buffer) => {
+        sent += chunk.length;
+        onProgress?.(sent);
+      });
+      body.on('error', (error) => {
+        req.destroy();
+        reject(new ShipgateError(`cannot read the file: ${error.message}`));
+      });
+      body.pipe(req);
+    });
+  }
+}
+
+export function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}

@@ -1,0 +1,85 @@
+import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import type { Account } from '../accounts/account.entity';
+import type { Bearer } from '../auth/bearer';
+import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
+import { ApiError } from '../jsonapi/errors';
+import type { Query as Q } from '../jsonapi/query';
+import { ApiAnswer, ApiQueryParams } from '../openapi/decorators';
+import { parseElectronFile, parseFeedQuery, parseTauriQuery } from './feed-params';
+import { FeedsService } from './feeds.service';
+import type { TauriAnswer } from './feeds.service';
+
+const CREDENTIALS = 'License key (or Authorization: License <key>, or a token)';
+const INSTALL_ID = 'Staged rollouts: an installation id (1-64 characters) for callers without a license';
+
+/**
+ * Update feeds for the updaters apps embed. Credentials as anywhere (a key in `?key=` is what an
+ * app usually puts in its feed URL); what the caller may see decides what the feed offers.
+ */
+@Controller('v1/accounts/:account')
+@Public()
+export class FeedsController {
+  constructor(private readonly feeds: FeedsService) {}
+
+  @ApiAnswer(200, "electron-builder's update info (latest.yml format)", 'text/yaml', { type: 'string' })
+  @ApiAnswer(404, 'Nothing visible for this channel and platform')
+  @ApiQueryParams({ key: CREDENTIALS, version: 'The version the app runs (for critical and counting)', installId: INSTALL_ID })
+  @Get('products/:product/feeds/electron/:file')
+  electron(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('product') product: string, @Param('file') file: string, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+    const { channel, group } = parseElectronFile(file);
+    const answer = this.feeds.electron(bearer, account.id, product, group, parseFeedQuery(query, channel));
+    return answer instanceof Promise ? answer.then((text) => sendYaml(text, res)) : sendYaml(answer, res);
+  }
+
+  @ApiAnswer(200, "The Tauri updater's answer: version, url, signature, notes, pub_date, critical", 'application/json')
+  @ApiAnswer(204, 'No newer release')
+  @ApiQueryParams({
+    'target!': 'linux, windows, darwin (or macos), or <os>-<arch>',
+    arch: 'x86_64, aarch64, i686 or armv7 (and aliases)',
+    current_version: 'The version the app runs',
+    channel: 'stable (default), rc, beta, alpha or dev',
+    key: CREDENTIALS,
+    installId: INSTALL_ID,
+  })
+  @Get('products/:product/feeds/tauri')
+  tauri(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('product') product: string, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+    const { group, query: feed } = parseTauriQuery(query);
+    const answer = this.feeds.tauri(bearer, account.id, product, group, feed);
+    return answer instanceof Promise ? answer.then((a) => orNoContent(a, res)) : orNoContent(answer, res);
+  }
+
+  @ApiAnswer(200, "The Tauri updater's answer (Keygen's route)", 'application/json')
+  @ApiAnswer(204, 'No newer release')
+  @ApiQueryParams({ 'platform!': 'linux, windows or darwin', arch: 'x86_64, aarch64, i686 or armv7', version: 'The version the app runs', key: CREDENTIALS })
+  @Get('engines/tauri/:product')
+  keygenTauri(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('product') product: string, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+    const { group, query: feed } = parseTauriQuery(query, { target: 'platform', version: 'version' });
+    const answer = this.feeds.tauri(bearer, account.id, product, group, feed);
+    return answer instanceof Promise ? answer.then((a) => orNoContent(a, res)) : orNoContent(answer, res);
+  }
+
+  @ApiAnswer(200, 'A Sparkle appcast (RSS 2.0) of the newest macOS releases', 'application/rss+xml', { type: 'string' })
+  @ApiQueryParams({ channel: 'stable (default), rc, beta, alpha or dev', version: 'The version the app runs (for counting)', key: CREDENTIALS, installId: INSTALL_ID })
+  @Get('products/:product/feeds/sparkle/appcast.xml')
+  async sparkle(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('product') product: string, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+    const text = await this.feeds.sparkle(bearer, account.id, product, parseFeedQuery(query));
+    res.setHeader('Content-Type', 'application/rss+xml; charset=utf-8');
+    res.setHeader('Cache-Control', 'private, no-cache');
+    return text;
+  }
+}
+
+function sendYaml(text: string | null, res: Response): string {
+  if (text === null) throw ApiError.notFound('No release is available on this channel and platform');
+  res.setHeader('Content-Type', 'text/yaml; charset=utf-8');
+  res.setHeader('Cache-Control', 'private, no-cache');
+  return text;
+}
+
+function orNoContent(answer: TauriAnswer | null, res: Response): TauriAnswer | undefined {
+  res.setHeader('Cache-Control', 'private, no-cache');
+  if (answer) return answer;
+  res.status(204);
+  return undefined;
+}

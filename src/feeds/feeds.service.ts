@@ -1,0 +1,324 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { XMLBuilder } from 'fast-xml-parser';
+import { dump } from 'js-yaml';
+import type { SemVer } from 'semver';
+import type { Artifact } from '../artifacts/artifact.entity';
+import { AnalyticsRecorder } from '../analytics/analytics-recorder';
+import { ArtifactsService, DOWNLOAD_TTL_DEFAULT, encodeFilenamePath } from '../artifacts/artifacts.service';
+import type { Bearer } from '../auth/bearer';
+import { CatalogueService } from '../catalogue/catalogue.service';
+import type { ProductView } from '../catalogue/catalogue.service';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { ApiError } from '../jsonapi/errors';
+import { accountPath } from '../jsonapi/links';
+import type { Channel, Release } from '../releases/release.entity';
+import { ReleaseVisibilityPolicy } from '../releases/release.policy';
+import { offeredTo } from '../releases/rollout';
+import { comparePrecedence, compareLineOrder, INCLUSIVE_CHANNELS } from '../releases/semver';
+import { admits, cohortOf, UpgradeFinder, walkLine } from '../upgrades/upgrade-finder';
+import type { OfferedRelease, ReleaseLine } from '../upgrades/upgrade-finder';
+import { platformsServing } from './platforms';
+
+/** What every feed request names besides the product: channel, rollout stand-in, the caller's version. */
+export interface FeedQuery {
+  channel: Channel;
+  installId?: string;
+  /** The version the app runs, when the feed knows it (Tauri's current_version, `?version=`). */
+  current?: SemVer;
+}
+
+/** A platform group: an os, and an arch or every arch. */
+export interface PlatformGroup {
+  os: string;
+  arch?: string;
+}
+
+/** One file of the offered version. */
+interface OfferedFile {
+  release: Release;
+  artifact: Artifact;
+}
+
+/** The Tauri updater's answer (v1 and v2 read the same fields). */
+export interface TauriAnswer {
+  version: string;
+  url: string;
+  signature: string;
+  notes: string;
+  pub_date: string;
+  critical: boolean;
+}
+
+/** Items in a Sparkle appcast at most. */
+const APPCAST_ITEMS = 20;
+
+const xml = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@', format: true, suppressEmptyNode: true, cdataPropName: '#cdata' });
+
+/**
+ * Update feeds for the updaters apps embed (electron-updater, Tauri, Sparkle), generated per
+ * request from the catalogue with the same visibility, channels and rollouts as the upgrade
+ * action. Each feed answers synchronously when memory holds the caller and the product.
+ */
+@Injectable()
+export class FeedsService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly catalogue: CatalogueService,
+    private readonly finder: UpgradeFinder,
+    private readonly artifacts: ArtifactsService,
+    private readonly analytics: AnalyticsRecorder,
+  ) {}
+
+  /** Runs `answer` over the caller's view of the product (404 when the account has no such product). */
+  private withView<T>(bearer: Bearer, accountId: string, product: string, answer: (view: ProductView) => T): T | Promise<T> {
+    const warm = this.catalogue.productViewNow(bearer, accountId, product);
+    if (warm) return answer(warm);
+    if (warm === null) throw ApiError.notFound('The product was not found');
+    return this.catalogue.productView(bearer, accountId, product).then((view) => {
+      if (!view) throw ApiError.notFound('The product was not found');
+      return answer(view);
+    });
+  }
+
+  /** electron-builder's `latest.yml` for a platform group and channel; null when nothing is visible (404). */
+  electron(bearer: Bearer, accountId: string, product: string, group: PlatformGroup, query: FeedQuery): string | null | Promise<string | null> {
+    return this.withView(bearer, accountId, product, (view) => this.electronFrom(view, group, query));
+  }
+
+  private electronFrom(view: ProductView, group: PlatformGroup, query: FeedQuery): string | null {
+    const platforms = platformsServing(view.releases, group.os, group.arch);
+    const line = this.line(view, query);
+    const latest = this.offer(view, platforms, line);
+    if (!latest) return null;
+    const critical = query.current ? (this.countedOffer(view, platforms, line, query.current, groupPlatform(group))?.critical ?? false) : latest.critical;
+    const files = this.filesOf(view, platforms, line, latest.release);
+    if (!files.length) return null;
+    const ids = files.map((f) => f.artifact.id).join(',');
+    return view.releases.answer(`electron|${ids}|${critical ? 1 : 0}`, () => this.electronYaml(files, critical));
+  }
+
+  private electronYaml(files: OfferedFile[], critical: boolean): string {
+    const first = files[0].release;
+    const entries = files.map((f) => ({
+      url: `${this.config.publicUrl}${accountPath(f.artifact.accountId)}/artifacts/${f.artifact.id}/${encodeFilenamePath(f.artifact.filename)}`,
+      sha512: Buffer.from(f.artifact.sha512!, 'hex').toString('base64'),
+      size: f.artifact.filesize ?? 0,
+    }));
+    const doc: Record<string, unknown> = {
+      version: first.version,
+      files: entries,
+      path: entries[0].url,
+      sha512: entries[0].sha512,
+      releaseDate: first.created.toISOString(),
+    };
+    if (first.name) doc.releaseName = first.name;
+    if (first.description) doc.releaseNotes = first.description;
+    const staged = Math.min(...files.map((f) => f.release.rolloutPercentage));
+    if (staged < 100) doc.stagingPercentage = staged;
+    if (critical) doc.critical = true;
+    return dump(doc, { lineWidth: -1 });
+  }
+
+  /** The Tauri updater's answer for a target and arch; null when there is no newer release (204). */
+  tauri(bearer: Bearer, accountId: string, product: string, group: PlatformGroup, query: FeedQuery): TauriAnswer | null | Promise<TauriAnswer | null> {
+    return this.withView(bearer, accountId, product, (view) => this.tauriFrom(view, group, query));
+  }
+
+  private tauriFrom(view: ProductView, group: PlatformGroup, query: FeedQuery): TauriAnswer | null {
+    const platforms = platformsServing(view.releases, group.os, group.arch);
+    const line = this.line(view, query);
+    const offer = query.current ? this.countedOffer(view, platforms, line, query.current, groupPlatform(group)) : this.offer(view, platforms, line);
+    if (!offer) return null;
+    const files = this.filesOf(view, platforms, line, offer.release);
+    if (!files.length) return null;
+    const chosen = files.reduce((best, f) => (tauriPreference(f, best) > 0 ? f : best));
+    const r = chosen.release;
+    return {
+      version: r.version,
+      url: this.artifacts.downloadUrl(chosen.artifact, r, DOWNLOAD_TTL_DEFAULT),
+      signature: r.signature ?? '',
+      notes: r.description ?? '',
+      pub_date: r.created.toISOString(),
+      critical: offer.critical,
+    };
+  }
+
+  /** A Sparkle appcast (RSS 2.0) of the newest visible macOS releases. */
+  sparkle(bearer: Bearer, accountId: string, product: string, query: FeedQuery): string | Promise<string> {
+    return this.withView(bearer, accountId, product, (view) => this.sparkleFrom(view, query));
+  }
+
+  private sparkleFrom(view: ProductView, query: FeedQuery): string {
+    const platforms = platformsServing(view.releases, 'darwin', undefined);
+    const line = this.line(view, query);
+    if (query.current) this.countedOffer(view, platforms, line, query.current, 'darwin');
+    else if (this.counts(view)) this.finder.countCheck();
+    const items = this.appcastReleases(view, platforms, line);
+    const name = view.product.code ?? view.product.id;
+    const rss = {
+      '?xml': { '@version': '1.0', '@encoding': 'utf-8' },
+      rss: {
+        '@version': '2.0',
+        '@xmlns:sparkle': 'http://www.andymatuschak.org/xml-namespaces/sparkle',
+        '@xmlns:dc': 'http://purl.org/dc/elements/1.1/',
+        channel: {
+          title: name,
+          link: `${this.config.publicUrl}${accountPath(view.releases.accountId)}/products/${view.product.id}/feeds/sparkle/appcast.xml`,
+          description: `Updates of ${name}`,
+          language: 'en',
+          item: items.map((f, i) => this.appcastItem(f, items.slice(i + 1))),
+        },
+      },
+    };
+    return xml.build(rss) as string;
+  }
+
+  private appcastItem(file: OfferedFile, older: OfferedFile[]): Record<string, unknown> {
+    const r = file.release;
+    const bundleVersion = typeof r.metadata?.bundleVersion === 'string' ? r.metadata.bundleVersion : r.version;
+    const item: Record<string, unknown> = {
+      title: r.name ?? `Version ${r.version}`,
+      pubDate: r.created.toUTCString(),
+      'sparkle:version': bundleVersion,
+      'sparkle:shortVersionString': r.version,
+    };
+    // the builder splits a `]]>` inside the notes across two CDATA sections
+    if (r.description) item.description = { '#cdata': r.description };
+    if (r.channel !== 'stable') item['sparkle:channel'] = r.channel;
+    if (typeof r.metadata?.minimumSystemVersion === 'string') item['sparkle:minimumSystemVersion'] = r.metadata.minimumSystemVersion;
+    if (r.critical) {
+      item['sparkle:criticalUpdate'] = '';
+    } else {
+      // a critical release below this one stays critical for apps older than it (skipping it never hides it)
+      const skipped = older.find((o) => o.release.critical);
+      if (skipped) {
+        const v = typeof skipped.release.metadata?.bundleVersion === 'string' ? skipped.release.metadata.bundleVersion : skipped.release.version;
+        item['sparkle:criticalUpdate'] = { '@sparkle:version': v };
+      }
+    }
+    const enclosure: Record<string, unknown> = {
+      '@url': this.artifacts.downloadUrl(file.artifact, r, DOWNLOAD_TTL_DEFAULT),
+      '@length': String(file.artifact.filesize ?? 0),
+      '@type': file.artifact.contentType || 'application/octet-stream',
+    };
+    if (r.signature) enclosure['@sparkle:edSignature'] = r.signature;
+    item.enclosure = enclosure;
+    return item;
+  }
+
+  /** The newest visible versions across the lines, one file each (as Tauri prefers), newest first. */
+  private appcastReleases(view: ProductView, platforms: readonly string[], line: Omit<ReleaseLine, 'platform'>): OfferedFile[] {
+    const channels = INCLUSIVE_CHANNELS[line.channel];
+    const cohort = cohortOf(view.viewer, { ...line, platform: '' });
+    const byVersion = new Map<string, OfferedFile>();
+    const now = Date.now();
+    for (const platform of platforms) {
+      const entries = view.releases.lines.get(platform) ?? [];
+      let versions = 0;
+      for (const entry of entries) {
+        if (versions >= APPCAST_ITEMS) break;
+        if (!admits({ ...line, platform }, channels, entry) || !ReleaseVisibilityPolicy.sees(view.viewer, entry, now)) continue;
+        if (!entry.artifact || !offeredTo(entry.release.id, entry.release.rolloutPercentage, cohort)) continue;
+        const file = { release: entry.release, artifact: entry.artifact };
+        const kept = byVersion.get(entry.release.version);
+        if (!kept) versions++;
+        if (!kept || tauriPreference(file, kept) > 0) byVersion.set(entry.release.version, file);
+      }
+    }
+    return [...byVersion.values()].sort((a, b) => compareLineOrder(b.release, a.release)).slice(0, APPCAST_ITEMS);
+  }
+
+  // ---- shared steps ------------------------------------------------------------------------
+
+  private line(view: ProductView, query: FeedQuery): Omit<ReleaseLine, 'platform'> {
+    return { productId: view.product.id, channel: query.channel, requireArtifact: true, installId: query.installId };
+  }
+
+  /** Customers' feed requests are update checks (admins and product tokens are internal). */
+  private counts(view: ProductView): boolean {
+    const kind = view.viewer.bearer.kind;
+    return kind === 'license' || kind === 'user' || kind === 'anonymous';
+  }
+
+  /** The best offer across the lines of a platform group (critical: any line's offer says so). */
+  private offer(view: ProductView, platforms: readonly string[], line: Omit<ReleaseLine, 'platform'>, current?: SemVer): OfferedRelease | null {
+    let best: OfferedRelease | null = null;
+    let critical = false;
+    for (const platform of platforms) {
+      const offer = walkLine(view.viewer, view.releases, { ...line, platform }, current);
+      if (!offer) continue;
+      // from a version: any line's skipped critical release counts; the latest: the offered release's own flag
+      if (current) critical ||= offer.critical;
+      if (!best || compareLineOrder(offer.release, best.release) > 0) best = offer;
+    }
+    return best && current && critical !== best.critical ? { ...best, critical } : best;
+  }
+
+  /**
+   * offer from the caller's version: counted as an update check (recorded for adoption analytics
+   * under the group's platform), and as an upgrade when there is one.
+   */
+  private countedOffer(view: ProductView, platforms: readonly string[], line: Omit<ReleaseLine, 'platform'>, current: SemVer, platform: string): OfferedRelease | null {
+    const offer = this.offer(view, platforms, line, current);
+    if (this.counts(view)) {
+      const bearer = view.viewer.bearer;
+      const accountId = view.releases.accountId;
+      this.finder.countCheck();
+      this.analytics.recordCheck(bearer, { accountId, productId: view.product.id, platform, channel: line.channel, version: current.version, installId: line.installId });
+      if (offer) this.finder.countUpgrade(bearer, accountId, offer.release.id, current.version);
+    }
+    return offer;
+  }
+
+  /** Every uploaded file of the offered version on the group's platforms that the caller is offered. */
+  private filesOf(view: ProductView, platforms: readonly string[], line: Omit<ReleaseLine, 'platform'>, offered: Release): OfferedFile[] {
+    const channels = INCLUSIVE_CHANNELS[line.channel];
+    const cohort = cohortOf(view.viewer, { ...line, platform: '' });
+    const now = Date.now();
+    const files: OfferedFile[] = [];
+    for (const platform of platforms) {
+      for (const entry of view.releases.lines.get(platform) ?? []) {
+        const order = comparePrecedence(entry.release, offered);
+        if (order > 0) continue;
+        if (order < 0) break;
+        if (entry.release.version !== offered.version || !entry.artifact?.sha512) continue;
+        if (!admits({ ...line, platform }, channels, entry) || !ReleaseVisibilityPolicy.sees(view.viewer, entry, now)) continue;
+        if (!offeredTo(entry.release.id, entry.release.rolloutPercentage, cohort)) continue;
+        files.push({ release: entry.release, artifact: entry.artifact });
+      }
+    }
+    return files.sort((a, b) => filePreference(a) - filePreference(b) || b.release.created.getTime() - a.release.created.getTime());
+  }
+}
+
+/** A platform group as analytics names it: `windows`, `darwin`, `linux/amd64`. */
+function groupPlatform(group: PlatformGroup): string {
+  return group.arch ? `${group.os}/${group.arch}` : group.os;
+}
+
+/** The order files of one version are listed in (the first is electron-builder's `path`). */
+const FILE_ORDER = ['exe', 'zip', 'appimage', 'dmg', 'msi', 'deb', 'rpm', 'tar.gz'];
+
+function filePreference(f: OfferedFile): number {
+  const type = f.release.filetype.toLowerCase();
+  const i = FILE_ORDER.findIndex((t) => type === t || type.endsWith(`.${t}`));
+  return i < 0 ? FILE_ORDER.length : i;
+}
+
+/**
+ * > 0 when `a` is the better file for Tauri: a signed one (the updater refuses unsigned updates),
+ * then a `.tar.gz`/`.zip` bundle, `.exe` over `.msi`, then the newest.
+ */
+function tauriPreference(a: OfferedFile, b: OfferedFile): number {
+  const signed = Number(!!a.release.signature) - Number(!!b.release.signature);
+  if (signed) return signed;
+  const rank = (f: OfferedFile) => {
+    const name = f.release.filename.toLowerCase();
+    if (name.endsWith('.tar.gz') || name.endsWith('.zip')) return 3;
+    if (name.endsWith('.exe')) return 2;
+    if (name.endsWith('.msi')) return 1;
+    return 0;
+  };
+  return rank(a) - rank(b) || a.release.created.getTime() - b.release.created.getTime();
+}
