@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import type { Notification } from 'pg';
+import type { Notification, QueryResult } from 'pg';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { CatalogueService } from './catalogue.service';
@@ -40,6 +40,7 @@ export class CatalogueListener implements OnModuleInit, OnModuleDestroy {
   private retryMs = RECONNECT_MIN_MS;
   private reconnecting = false;
   private readonly settling = new Map<string, Settling>();
+  private sending: Promise<unknown> = Promise.resolve();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -82,13 +83,20 @@ export class CatalogueListener implements OnModuleInit, OnModuleDestroy {
     });
     this.settling.set(token, wait);
     try {
-      const [row] = (await client.query(SETTLE_SQL, [CATALOGUE_CHANNEL, `sync:${token}`, LISTENER_NAME])).rows as Array<{ listeners: number }>;
+      const [row] = (await this.query(client, SETTLE_SQL, [CATALOGUE_CHANNEL, `sync:${token}`, LISTENER_NAME])).rows as Array<{ listeners: number }>;
       wait.expected = Math.max(1, row.listeners);
       if (wait.acks >= wait.expected) this.release(token);
     } catch {
       this.release(token);
     }
     await applied;
+  }
+
+  /** One query at a time on the listening connection (syncs and acks may overlap): in order. */
+  private query(client: Client, sql: string, params: unknown[]): Promise<QueryResult> {
+    const result = this.sending.then(() => client.query(sql, params));
+    this.sending = result.catch(() => undefined);
+    return result;
   }
 
   private release(token: string): void {
@@ -153,7 +161,7 @@ export class CatalogueListener implements OnModuleInit, OnModuleDestroy {
       // every earlier notification has been applied here (they arrive in commit order): say so
       const token = payload.slice(5);
       if (this.settling.has(token)) this.acknowledged(token);
-      else this.client?.query('SELECT pg_notify($1, $2)', [CATALOGUE_CHANNEL, `ack:${token}`]).catch(() => undefined);
+      else if (this.client) this.query(this.client, 'SELECT pg_notify($1, $2)', [CATALOGUE_CHANNEL, `ack:${token}`]).catch(() => undefined);
     } else if (payload.startsWith('ack:')) {
       this.acknowledged(payload.slice(4));
     } else {
