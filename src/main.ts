@@ -1,26 +1,10 @@
 import 'reflect-metadata';
 import { createApp } from './app.factory';
-import { ConfigError, loadConfig } from './config/config';
 import { EmbeddedDatabase, EmbeddedStartError, startEmbeddedPostgres } from './database/embedded-postgres';
-import { createLogger, flushLogger } from './observability/logger';
+import { startProcess, stopOnSignals } from './process';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
-  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
-  const fail = (message: string): never => {
-    logger.fatal(message);
-    flushLogger(logger);
-    process.exit(1);
-  };
+  const { config, logger, fail } = startProcess();
 
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
@@ -35,7 +19,6 @@ async function main(): Promise<void> {
     databaseUrl = embedded.url;
   }
 
-  let stopping = false;
   const stopEmbedded = async () => {
     if (embedded) await embedded.stop().catch((e) => logger.error(`stopping embedded PostgreSQL: ${e}`));
     embedded = undefined;
@@ -58,17 +41,10 @@ async function main(): Promise<void> {
   }
   logger.info(`Shipgate listening on port ${config.port} (${config.publicUrl})`);
 
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, async () => {
-      if (stopping) return;
-      stopping = true;
-      logger.info(`${signal} received, shutting down`);
-      await app.close().catch(() => undefined);
-      await stopEmbedded();
-      flushLogger(logger);
-      process.exit(0);
-    });
-  }
+  stopOnSignals(logger, async () => {
+    await app.close().catch(() => undefined);
+    await stopEmbedded();
+  });
 }
 
 void main();

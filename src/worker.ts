@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { DataSource, DataSourceOptions } from 'typeorm';
-import { ConfigError, loadConfig } from './config/config';
 import { dataSourceOptions, runMigrations } from './database/data-source';
-import { createLogger, flushLogger, PinoNestLogger } from './observability/logger';
+import { PinoNestLogger } from './observability/logger';
+import { startProcess, stopOnSignals } from './process';
 import { WorkerModule } from './worker.module';
 
 /**
@@ -12,22 +12,7 @@ import { WorkerModule } from './worker.module';
  * run with WORKERS=0). WORKERS sets how many deliveries it attempts at once.
  */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
-  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
-  const fail = (message: string): never => {
-    logger.fatal(message);
-    flushLogger(logger);
-    process.exit(1);
-  };
+  const { config, logger, fail } = startProcess();
   const databaseUrl = config.databaseUrl;
   if (!databaseUrl) return fail('the worker needs DATABASE_URL: the PostgreSQL its API instances use (an embedded database belongs to the server that started it)');
   if (config.events.workers === 0) return fail('WORKERS is 0: the worker would have nothing to do');
@@ -48,17 +33,7 @@ async function main(): Promise<void> {
   }
   logger.info(`Shipgate worker running (${config.events.workers} delivery workers)`);
 
-  let stopping = false;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, async () => {
-      if (stopping) return;
-      stopping = true;
-      logger.info(`${signal} received, shutting down`);
-      await app.close().catch(() => undefined);
-      flushLogger(logger);
-      process.exit(0);
-    });
-  }
+  stopOnSignals(logger, () => app.close());
 }
 
 void main();

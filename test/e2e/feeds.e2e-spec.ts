@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { CancellationToken, HttpExecutor } from 'builder-util-runtime';
@@ -9,6 +8,7 @@ import { KeygenProvider } from 'electron-updater/out/providers/KeygenProvider';
 import { newBaseUrl } from 'electron-updater/out/util';
 import { XMLParser } from 'fast-xml-parser';
 import { load } from 'js-yaml';
+import { freeLoopbackPort } from '../../src/database/embedded-postgres';
 import { startApp, TestApp } from '../support/app';
 import { randomFile, uploadArtifact } from '../support/artifact.factories';
 import { createEntitlement, createLicense, createProduct, licenseAuth } from '../support/catalogue.factories';
@@ -20,17 +20,6 @@ class NodeExecutor extends HttpExecutor<http.ClientRequest> {
   createRequest(options: http.RequestOptions, callback: (response: http.IncomingMessage) => void): http.ClientRequest {
     return http.request(options, callback);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** The Tauri updater's dynamic-server answer, as its documentation states it. */
@@ -65,7 +54,7 @@ describe('update feeds', () => {
   }
 
   beforeAll(async () => {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     t = await startApp({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` });
     account = await createAccount(t);
     productId = (await createProduct(t, account, { code: 'desk-app' })).id;
