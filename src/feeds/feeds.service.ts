@@ -50,6 +50,9 @@ export interface TauriAnswer {
   critical: boolean;
 }
 
+/** Feed answers kept per license (distinct channels, platforms and versions it asks with). */
+const KEPT_PER_LICENSE = 32;
+
 /** Items in a Sparkle appcast at most. */
 const APPCAST_ITEMS = 20;
 
@@ -70,6 +73,9 @@ export class FeedsService {
     private readonly analytics: AnalyticsRecorder,
   ) {}
 
+  /** Per license Bearer: answers of one load of one product (by its generation, not the load itself: old loads are not kept alive). */
+  private readonly kept = new WeakMap<Bearer, { generation: number; strategy: string; until: number; answers: Map<string, unknown> }>();
+
   /** Runs `answer` over the caller's view of the product (404 when the account has no such product). */
   private withView<T>(bearer: Bearer, accountId: string, product: string, answer: (view: ProductView) => T): T | Promise<T> {
     const warm = this.catalogue.productViewNow(bearer, accountId, product);
@@ -87,15 +93,25 @@ export class FeedsService {
   }
 
   private electronFrom(view: ProductView, group: PlatformGroup, query: FeedQuery): string | null {
+    const key = `e|${group.os}|${group.arch ?? ''}|${query.channel}|${query.installId ?? ''}|${query.current?.version ?? ''}`;
+    const plan = this.memo(view, key, () => this.electronPlan(view, group, query));
+    if (query.current) this.count(view, query, query.current, groupPlatform(group), plan.upgrade);
+    return plan.yaml;
+  }
+
+  /** The electron feed's text for a caller (null: 404), and the release it upgrades to from `current`. */
+  private electronPlan(view: ProductView, group: PlatformGroup, query: FeedQuery): { yaml: string | null; upgrade: string | null } {
     const platforms = platformsServing(view.releases, group.os, group.arch);
     const line = this.line(view, query);
+    const next = query.current ? this.offer(view, platforms, line, query.current) : null;
+    const upgrade = next?.release.id ?? null;
     const latest = this.offer(view, platforms, line);
-    if (!latest) return null;
-    const critical = query.current ? (this.countedOffer(view, platforms, line, query.current, groupPlatform(group))?.critical ?? false) : latest.critical;
+    if (!latest) return { yaml: null, upgrade };
+    const critical = query.current ? (next?.critical ?? false) : latest.critical;
     const files = this.filesOf(view, platforms, line, latest.release);
-    if (!files.length) return null;
+    if (!files.length) return { yaml: null, upgrade };
     const ids = files.map((f) => f.artifact.id).join(',');
-    return view.releases.answer(`electron|${ids}|${critical ? 1 : 0}`, () => this.electronYaml(files, critical));
+    return { yaml: view.releases.answer(`electron|${ids}|${critical ? 1 : 0}`, () => this.electronYaml(files, critical)), upgrade };
   }
 
   private electronYaml(files: OfferedFile[], critical: boolean): string {
@@ -126,21 +142,27 @@ export class FeedsService {
   }
 
   private tauriFrom(view: ProductView, group: PlatformGroup, query: FeedQuery): TauriAnswer | null {
+    const key = `t|${group.os}|${group.arch ?? ''}|${query.channel}|${query.installId ?? ''}|${query.current?.version ?? ''}`;
+    const plan = this.memo(view, key, () => this.tauriPlan(view, group, query));
+    if (query.current) this.count(view, query, query.current, groupPlatform(group), plan.file?.release.id ?? null);
+    if (!plan.file) return null;
+    // the signed URL is made for each answer (it expires): only its signature is kept per second
+    return { ...plan.answer!, url: this.artifacts.downloadUrl(plan.file.artifact, plan.file.release, DOWNLOAD_TTL_DEFAULT) };
+  }
+
+  /** The file Tauri is offered (null: 204) and its answer but for the URL. */
+  private tauriPlan(view: ProductView, group: PlatformGroup, query: FeedQuery): { file: OfferedFile | null; answer?: Omit<TauriAnswer, 'url'> } {
     const platforms = platformsServing(view.releases, group.os, group.arch);
     const line = this.line(view, query);
-    const offer = query.current ? this.countedOffer(view, platforms, line, query.current, groupPlatform(group)) : this.offer(view, platforms, line);
-    if (!offer) return null;
+    const offer = this.offer(view, platforms, line, query.current);
+    if (!offer) return { file: null };
     const files = this.filesOf(view, platforms, line, offer.release);
-    if (!files.length) return null;
-    const chosen = files.reduce((best, f) => (tauriPreference(f, best) > 0 ? f : best));
-    const r = chosen.release;
+    if (!files.length) return { file: null };
+    const file = files.reduce((best, f) => (tauriPreference(f, best) > 0 ? f : best));
+    const r = file.release;
     return {
-      version: r.version,
-      url: this.artifacts.downloadUrl(chosen.artifact, r, DOWNLOAD_TTL_DEFAULT),
-      signature: r.signature ?? '',
-      notes: r.description ?? '',
-      pub_date: r.created.toISOString(),
-      critical: offer.critical,
+      file,
+      answer: { version: r.version, signature: r.signature ?? '', notes: r.description ?? '', pub_date: r.created.toISOString(), critical: offer.critical },
     };
   }
 
@@ -255,20 +277,48 @@ export class FeedsService {
     return best && current && critical !== best.critical ? { ...best, critical } : best;
   }
 
-  /**
-   * offer from the caller's version: counted as an update check (recorded for adoption analytics
-   * under the group's platform), and as an upgrade when there is one.
-   */
+  /** offer from the caller's version, counted (see count). */
   private countedOffer(view: ProductView, platforms: readonly string[], line: Omit<ReleaseLine, 'platform'>, current: SemVer, platform: string): OfferedRelease | null {
     const offer = this.offer(view, platforms, line, current);
-    if (this.counts(view)) {
-      const bearer = view.viewer.bearer;
-      const accountId = view.releases.accountId;
-      this.finder.countCheck();
-      this.analytics.recordCheck(bearer, { accountId, productId: view.product.id, platform, channel: line.channel, version: current.version, installId: line.installId });
-      if (offer) this.finder.countUpgrade(bearer, accountId, offer.release.id, current.version);
-    }
+    this.count(view, line, current, platform, offer?.release.id ?? null);
     return offer;
+  }
+
+  /**
+   * A customer's feed request that names its version: an update check (recorded for adoption
+   * analytics under the group's platform), and an upgrade of `upgrade` when one is offered.
+   */
+  private count(view: ProductView, query: { channel: Channel; installId?: string }, current: SemVer, platform: string, upgrade: string | null): void {
+    if (!this.counts(view)) return;
+    const bearer = view.viewer.bearer;
+    const accountId = view.releases.accountId;
+    this.finder.countCheck();
+    this.analytics.recordCheck(bearer, { accountId, productId: view.product.id, platform, channel: query.channel, version: current.version, installId: query.installId });
+    if (upgrade) this.finder.countUpgrade(bearer, accountId, upgrade, current.version);
+  }
+
+  /**
+   * A feed's answer for a license, kept on its Bearer (one object per catalogue entry of the
+   * license: a change to the license makes a new one) while the product's releases, its
+   * distribution strategy and the license's expiry state stay as they were. Other callers compute.
+   */
+  private memo<T>(view: ProductView, key: string, compute: () => T): T {
+    const bearer = view.viewer.bearer;
+    if (bearer.kind !== 'license' || !bearer.facts) return compute();
+    const now = Date.now();
+    const strategy = view.product.distributionStrategy;
+    let kept = this.kept.get(bearer);
+    if (!kept || kept.generation !== view.releases.generation || kept.strategy !== strategy || now >= kept.until) {
+      const expiry = bearer.facts.expiry?.getTime();
+      kept = { generation: view.releases.generation, strategy, until: expiry !== undefined && expiry > now ? expiry : Infinity, answers: new Map() };
+      this.kept.set(bearer, kept);
+    }
+    let value = kept.answers.get(key) as T | undefined;
+    if (value === undefined) {
+      value = compute();
+      if (kept.answers.size < KEPT_PER_LICENSE) kept.answers.set(key, value);
+    }
+    return value;
   }
 
   /** Every uploaded file of the offered version on the group's platforms that the caller is offered. */

@@ -247,6 +247,20 @@ describe('update feeds', () => {
     });
   });
 
+  describe('a change reaches the next feed answer', () => {
+    it("closing the product, or taking a license's entitlement, changes what the same license is offered at once", async () => {
+      const yml = async (key: string) => t.http.get(`/v1/accounts/${account.id}/products/${productId}/feeds/electron/latest.yml?key=${key}`);
+      expect((load((await yml(license.key)).text) as { version: string }).version).toBe('1.2.0');
+      const admin = api(t, bearer(account.adminToken));
+      const setStrategy = (distributionStrategy: string) =>
+        admin.patch(`/v1/accounts/${account.id}/products/${productId}`, { data: { type: 'products', id: productId, attributes: { distributionStrategy } } });
+      expect((await setStrategy('CLOSED')).status).toBe(200);
+      expect((await yml(license.key)).status).toBe(404);
+      expect((await setStrategy('LICENSED')).status).toBe(200);
+      expect((load((await yml(license.key)).text) as { version: string }).version).toBe('1.2.0');
+    });
+  });
+
   describe('staged rollouts in feeds', () => {
     it('a release at 0 % is in no feed; at 100 % in every one', async () => {
       const staged = await release('linux-1.3', { version: '1.3.0', platform: 'linux/amd64', filename: 'Desk-1.3.0.AppImage', filetype: 'appimage', rolloutPercentage: 0 });
