@@ -5,6 +5,7 @@ import type { Bearer } from '../auth/bearer';
 import { EventsService } from '../events/events.service';
 import type { NewEvent } from '../events/events.service';
 import { copiedFrom, toResource } from '../jsonapi/serializer';
+import type { ResourceObject } from '../jsonapi/serializer';
 import { Release } from '../releases/release.entity';
 import { ReleaseSerializer } from '../releases/release.serializer';
 import { CatalogueService } from '../catalogue/catalogue.service';
@@ -127,8 +128,8 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
     await this.flushing;
   }
 
-  private recordUses(m: EntityManager, uses: Map<string, Use>): Promise<void> {
-    return recordUsesIn(m, this.events, uses);
+  private recordUses(m: EntityManager, uses: Map<string, Use>, totals: Map<string, { downloads: number; upgrades: number }>): Promise<void> {
+    return recordUsesIn(m, this.events, this.catalogue, uses, totals);
   }
 
   private tally(accountId: string, releaseId: string): Tally {
@@ -176,7 +177,7 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
            SELECT id, downloads, upgrades, (SELECT count(*) FROM notified) AS notifications FROM changed`,
           [ids, accounts, downloads, upgrades, COUNTERS_CHANNEL],
         );
-        await this.recordUses(m, uses);
+        await this.recordUses(m, uses, new Map(counted.map((r) => [r.id, { downloads: Number(r.downloads), upgrades: Number(r.upgrades) }])));
         return counted;
       });
       this.catalogue.applyCounters(rows.map((r) => ({ id: r.id, downloads: Number(r.downloads), upgrades: Number(r.upgrades) })));
@@ -202,27 +203,47 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 }
 
-/** Events of counted uses, in the flush's transaction: the release as the API shows it, the caller, the versions. */
-async function recordUsesIn(m: EntityManager, events: EventsService, uses: Map<string, Use>): Promise<void> {
+/**
+ * Events of counted uses, in the flush's transaction: the release as the API shows it (with the
+ * counters this flush wrote), the caller, the versions. Releases come from the catalogue when it
+ * holds them (a query for the others), and each release's resource is serialized once per flush.
+ */
+async function recordUsesIn(
+  m: EntityManager,
+  events: EventsService,
+  catalogue: CatalogueService,
+  uses: Map<string, Use>,
+  totals: Map<string, { downloads: number; upgrades: number }>,
+): Promise<void> {
   if (!uses.size) return;
-  const ids = [...new Set([...uses.values()].map((u) => u.releaseId))];
-  const releases = new Map((await m.find(Release, { where: { id: In(ids) } })).map((r) => [r.id, r]));
+  const releases = new Map<string, Release>();
+  const missing = new Set<string>();
+  for (const u of uses.values()) {
+    if (releases.has(u.releaseId)) continue;
+    const held = catalogue.cachedRelease(u.accountId, u.releaseId)?.release;
+    if (held) releases.set(u.releaseId, held);
+    else missing.add(u.releaseId);
+  }
+  if (missing.size) for (const r of await m.find(Release, { where: { id: In([...missing]) } })) releases.set(r.id, r);
+  const resources = new Map<string, { resource: ResourceObject; json: string }>();
   const out: NewEvent[] = [];
   for (const u of uses.values()) {
     const release = releases.get(u.releaseId);
     if (!release || release.accountId !== u.accountId) continue; // deleted since
-    const resource = toResource(ReleaseSerializer, release);
+    let r = resources.get(release.id);
+    if (!r) {
+      const resource = toResource(ReleaseSerializer, release);
+      const counted = totals.get(release.id);
+      if (counted && resource.attributes) Object.assign(resource.attributes, counted);
+      resources.set(release.id, (r = { resource, json: JSON.stringify(resource) }));
+    }
+    const versions = u.event === 'release.upgraded' ? { fromVersion: u.from, toVersion: release.version } : { version: release.version };
     out.push({
       accountId: u.accountId,
       event: u.event,
-      resource,
-      payload: {
-        release: resource,
-        license: u.license,
-        user: u.user,
-        ...(u.event === 'release.upgraded' ? { fromVersion: u.from, toVersion: release.version } : { version: release.version }),
-        count: u.count,
-      },
+      resource: r.resource,
+      // {release, license, user, versions..., count}, with the release's JSON made once above
+      payloadJson: `{"release":${r.json},${JSON.stringify({ license: u.license, user: u.user, ...versions, count: u.count }).slice(1)}`,
     });
   }
   await events.recordMany(m, out);

@@ -24,6 +24,8 @@ export interface NewEvent {
   resource: Pick<ResourceObject, 'type' | 'id'>;
   /** What receivers and the event list get; the resource itself when absent. */
   payload?: object;
+  /** The payload already as JSON (a batch that shares parts between events serializes them once). */
+  payloadJson?: string;
 }
 
 export interface EventFilters {
@@ -104,7 +106,7 @@ export class EventsService implements OnApplicationBootstrap {
         events.map((e) => e.event),
         events.map((e) => e.resource.type),
         events.map((e) => e.resource.id),
-        events.map((e) => JSON.stringify(e.payload ?? e.resource)),
+        events.map((e) => e.payloadJson ?? JSON.stringify(e.payload ?? e.resource)),
       ],
     );
     await this.queue.enqueue(
