@@ -1,4 +1,4 @@
-// Hot-path benchmark: update checks, upgrades and a license's release list at 100,000 releases.
+// Hot-path benchmark: update checks, upgrades, a license's release list and the electron and Tauri feeds at 100,000 releases.
 //
 //   npm run bench                                   (builds, then runs this script)
 //   BENCH_RELEASES=100000 BENCH_SECONDS=5 BENCH_ROUNDS=5 BENCH_CONNECTIONS=50 npm run bench
