@@ -361,8 +361,9 @@ export class ArtifactsService implements OnModuleDestroy {
   async issueDownloadOf(bearer: Bearer, accountId: string, artifactId: string, filename: string): Promise<string> {
     const artifact = isUuid(artifactId) ? await this.db.manager.findOne(Artifact, { where: { accountId, id: artifactId.toLowerCase(), status: 'UPLOADED' } }) : null;
     if (!artifact || artifact.filename !== filename) throw ApiError.notFound('The artifact was not found');
-    const release = await this.findVisibleRelease(bearer, accountId, artifact.releaseId).catch(() => {
-      throw ApiError.notFound('The artifact was not found');
+    const release = await this.findVisibleRelease(bearer, accountId, artifact.releaseId).catch((error: unknown) => {
+      // a release the caller may not see: the artifact is not found either (other errors stay as they are)
+      throw error instanceof ApiError && error.status === 404 ? ApiError.notFound('The artifact was not found') : error;
     });
     return (await this.issueDownload(bearer, accountId, release, undefined, artifact)).url;
   }

@@ -8,6 +8,7 @@ import { ArtifactsService, DOWNLOAD_TTL_DEFAULT, encodeFilenamePath } from '../a
 import type { Bearer } from '../auth/bearer';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import type { ProductView } from '../catalogue/catalogue.service';
+import type { CatalogueRelease } from '../catalogue/product-releases';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { ApiError } from '../jsonapi/errors';
@@ -16,7 +17,7 @@ import type { Channel, Release } from '../releases/release.entity';
 import { ReleaseVisibilityPolicy } from '../releases/release.policy';
 import { offeredTo } from '../releases/rollout';
 import { comparePrecedence, compareLineOrder, INCLUSIVE_CHANNELS } from '../releases/semver';
-import { admits, cohortOf, UpgradeFinder, walkLine } from '../upgrades/upgrade-finder';
+import { admits, cohortOf, countsAsCustomer, UpgradeFinder, walkLine } from '../upgrades/upgrade-finder';
 import type { OfferedRelease, ReleaseLine } from '../upgrades/upgrade-finder';
 import { platformsServing } from './platforms';
 
@@ -105,7 +106,8 @@ export class FeedsService {
     const line = this.line(view, query);
     const next = query.current ? this.offer(view, platforms, line, query.current) : null;
     const upgrade = next?.release.id ?? null;
-    const latest = this.offer(view, platforms, line);
+    // a release above the caller's version is the newest one offered (only its critical flag differs)
+    const latest = next ?? this.offer(view, platforms, line);
     if (!latest) return { yaml: null, upgrade };
     const critical = query.current ? (next?.critical ?? false) : latest.critical;
     const files = this.filesOf(view, platforms, line, latest.release);
@@ -175,7 +177,7 @@ export class FeedsService {
     const platforms = platformsServing(view.releases, 'darwin', undefined);
     const line = this.line(view, query);
     if (query.current) this.countedOffer(view, platforms, line, query.current, 'darwin');
-    else if (this.counts(view)) this.finder.countCheck();
+    else if (countsAsCustomer(view.viewer.bearer)) this.finder.countCheck();
     const items = this.appcastReleases(view, platforms, line);
     const name = view.product.code ?? view.product.id;
     const rss = {
@@ -198,11 +200,10 @@ export class FeedsService {
 
   private appcastItem(file: OfferedFile, older: OfferedFile[]): Record<string, unknown> {
     const r = file.release;
-    const bundleVersion = typeof r.metadata?.bundleVersion === 'string' ? r.metadata.bundleVersion : r.version;
     const item: Record<string, unknown> = {
       title: r.name ?? `Version ${r.version}`,
       pubDate: r.created.toUTCString(),
-      'sparkle:version': bundleVersion,
+      'sparkle:version': bundleVersion(r),
       'sparkle:shortVersionString': r.version,
     };
     // the builder splits a `]]>` inside the notes across two CDATA sections
@@ -215,8 +216,7 @@ export class FeedsService {
       // a critical release below this one stays critical for apps older than it (skipping it never hides it)
       const skipped = older.find((o) => o.release.critical);
       if (skipped) {
-        const v = typeof skipped.release.metadata?.bundleVersion === 'string' ? skipped.release.metadata.bundleVersion : skipped.release.version;
-        item['sparkle:criticalUpdate'] = { '@sparkle:version': v };
+        item['sparkle:criticalUpdate'] = { '@sparkle:version': bundleVersion(skipped.release) };
       }
     }
     const enclosure: Record<string, unknown> = {
@@ -231,17 +231,14 @@ export class FeedsService {
 
   /** The newest visible versions across the lines, one file each (as Tauri prefers), newest first. */
   private appcastReleases(view: ProductView, platforms: readonly string[], line: Omit<ReleaseLine, 'platform'>): OfferedFile[] {
-    const channels = INCLUSIVE_CHANNELS[line.channel];
-    const cohort = cohortOf(view.viewer, { ...line, platform: '' });
+    const isOffered = this.offeredTest(view, line);
     const byVersion = new Map<string, OfferedFile>();
-    const now = Date.now();
     for (const platform of platforms) {
       const entries = view.releases.lines.get(platform) ?? [];
       let versions = 0;
       for (const entry of entries) {
         if (versions >= APPCAST_ITEMS) break;
-        if (!admits({ ...line, platform }, channels, entry) || !ReleaseVisibilityPolicy.sees(view.viewer, entry, now)) continue;
-        if (!entry.artifact || !offeredTo(entry.release.id, entry.release.rolloutPercentage, cohort)) continue;
+        if (!entry.artifact || !isOffered(entry)) continue;
         const file = { release: entry.release, artifact: entry.artifact };
         const kept = byVersion.get(entry.release.version);
         if (!kept) versions++;
@@ -255,12 +252,6 @@ export class FeedsService {
 
   private line(view: ProductView, query: FeedQuery): Omit<ReleaseLine, 'platform'> {
     return { productId: view.product.id, channel: query.channel, requireArtifact: true, installId: query.installId };
-  }
-
-  /** Customers' feed requests are update checks (admins and product tokens are internal). */
-  private counts(view: ProductView): boolean {
-    const kind = view.viewer.bearer.kind;
-    return kind === 'license' || kind === 'user' || kind === 'anonymous';
   }
 
   /** The best offer across the lines of a platform group (critical: any line's offer says so). */
@@ -289,7 +280,7 @@ export class FeedsService {
    * analytics under the group's platform), and an upgrade of `upgrade` when one is offered.
    */
   private count(view: ProductView, query: { channel: Channel; installId?: string }, current: SemVer, platform: string, upgrade: string | null): void {
-    if (!this.counts(view)) return;
+    if (!countsAsCustomer(view.viewer.bearer)) return;
     const bearer = view.viewer.bearer;
     const accountId = view.releases.accountId;
     this.finder.countCheck();
@@ -321,25 +312,40 @@ export class FeedsService {
     return value;
   }
 
+  /**
+   * Whether a release of the group is offered to the caller: the query's filters, the caller's
+   * visibility, and its rollout cohort (as walkLine decides for the top of a line).
+   */
+  private offeredTest(view: ProductView, line: Omit<ReleaseLine, 'platform'>): (entry: CatalogueRelease) => boolean {
+    const channels = INCLUSIVE_CHANNELS[line.channel];
+    const cohort = cohortOf(view.viewer, line);
+    const now = Date.now();
+    return (entry) =>
+      admits(line, channels, entry) &&
+      ReleaseVisibilityPolicy.sees(view.viewer, entry, now) &&
+      offeredTo(entry.release.id, entry.release.rolloutPercentage, cohort);
+  }
+
   /** Every uploaded file of the offered version on the group's platforms that the caller is offered. */
   private filesOf(view: ProductView, platforms: readonly string[], line: Omit<ReleaseLine, 'platform'>, offered: Release): OfferedFile[] {
-    const channels = INCLUSIVE_CHANNELS[line.channel];
-    const cohort = cohortOf(view.viewer, { ...line, platform: '' });
-    const now = Date.now();
+    const isOffered = this.offeredTest(view, line);
     const files: OfferedFile[] = [];
     for (const platform of platforms) {
       for (const entry of view.releases.lines.get(platform) ?? []) {
         const order = comparePrecedence(entry.release, offered);
         if (order > 0) continue;
         if (order < 0) break;
-        if (entry.release.version !== offered.version || !entry.artifact?.sha512) continue;
-        if (!admits({ ...line, platform }, channels, entry) || !ReleaseVisibilityPolicy.sees(view.viewer, entry, now)) continue;
-        if (!offeredTo(entry.release.id, entry.release.rolloutPercentage, cohort)) continue;
+        if (entry.release.version !== offered.version || !entry.artifact?.sha512 || !isOffered(entry)) continue;
         files.push({ release: entry.release, artifact: entry.artifact });
       }
     }
     return files.sort((a, b) => filePreference(a) - filePreference(b) || b.release.created.getTime() - a.release.created.getTime());
   }
+}
+
+/** Sparkle's build version of a release: `metadata.bundleVersion` when set, else the version. */
+function bundleVersion(r: Release): string {
+  return typeof r.metadata?.bundleVersion === 'string' ? r.metadata.bundleVersion : r.version;
 }
 
 /** A platform group as analytics names it: `windows`, `darwin`, `linux/amd64`. */

@@ -114,7 +114,7 @@ export function walkLine(viewer: ViewerFacts, product: ProductReleases | null, l
  * installId or nobody (null: outside every partial rollout); admins and product tokens see every
  * release (undefined) unless they name an installId.
  */
-export function cohortOf(viewer: ViewerFacts, line: ReleaseLine): string | null | undefined {
+export function cohortOf(viewer: ViewerFacts, line: Pick<ReleaseLine, 'productId' | 'installId'>): string | null | undefined {
   const bearer = viewer.bearer;
   switch (bearer.kind) {
     case 'license':
@@ -137,7 +137,7 @@ function lineKey(viewer: ViewerFacts, product: ProductReleases, line: ReleaseLin
 }
 
 /** Does a release of the line pass the query's filters (not the caller's visibility)? */
-export function admits(line: ReleaseLine, channels: readonly string[], entry: CatalogueRelease): boolean {
+export function admits(line: Pick<ReleaseLine, 'filetype' | 'publishedOnly' | 'requireArtifact'>, channels: readonly string[], entry: CatalogueRelease): boolean {
   const r = entry.release;
   if (!channels.includes(r.channel)) return false;
   if (line.filetype !== undefined && r.filetype !== line.filetype) return false;
