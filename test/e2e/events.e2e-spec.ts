@@ -23,8 +23,9 @@ describe('events', () => {
   const names = (events: EventDoc[]) => events.map((e) => e.attributes.event);
 
   beforeAll(async () => {
-    // no WEBHOOKS_ALLOW_PRIVATE here: local webhook URLs are refused
-    t = await startApp({ EVENTS_RETENTION_DAYS: '30' });
+    // no WEBHOOKS_ALLOW_PRIVATE here: local webhook URLs are refused. Counters are written when a
+    // test flushes them (the timer's own flush, a minute away, cannot split a test's uses in two)
+    t = await startApp({ EVENTS_RETENTION_DAYS: '30', COUNTERS_FLUSH_MS: '60000' });
     account = await createAccount(t);
     admin = api(t, bearer(account.adminToken));
   });
