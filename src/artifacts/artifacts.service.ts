@@ -355,6 +355,17 @@ export class ArtifactsService implements OnModuleDestroy {
   }
 
   /**
+   * issueDownload for an artifact already known to be uploaded (the catalogue's), synchronously:
+   * the signed URL (counted for customers), or undefined when the artifact is not usable as known.
+   */
+  issueDownloadNow(bearer: Bearer, accountId: string, release: DownloadRelease, known: Artifact): string | undefined {
+    if (known.status !== 'UPLOADED' || known.releaseId !== release.id || !known.storageKey) return undefined;
+    const url = this.downloadUrl(known, release, DOWNLOAD_TTL_DEFAULT);
+    if (!isPrivileged(bearer)) this.counters.countDownload(accountId, release.id, bearer);
+    return url;
+  }
+
+  /**
    * A signed URL to an artifact named by id and filename, for a caller who may see its release
    * (404 otherwise, whether it exists or not); counted as issueDownload counts.
    */

@@ -337,8 +337,12 @@ export class CatalogueService {
     }
   }
 
+  /** Grows whenever applyCounters changes counters that answers may show. */
+  countersEpoch = 0;
+
   /** Absolute counter values written by some instance's flush (counters only grow). */
   applyCounters(rows: Iterable<{ id: string; downloads: number; upgrades: number }>): void {
+    this.countersEpoch++;
     const now = Date.now();
     for (const [id, c] of this.recentCounters) {
       if (now - c.at <= RECENT_COUNTERS_MS) break; // oldest first

@@ -57,6 +57,8 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | null = null;
   private failing = false;
+  /** Grows with every count (answers that show counters may be kept only while it stands still). */
+  epoch = 0;
   /** Running totals of this process since it started (read by /metrics); never reset. */
   readonly totals = { checks: 0, downloads: 0, upgrades: 0 };
 
@@ -133,6 +135,7 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private tally(accountId: string, releaseId: string): Tally {
+    this.epoch++;
     const key = tallyKey(accountId, releaseId);
     let t = this.pending.get(key);
     if (!t) this.pending.set(key, (t = { accountId, releaseId, downloads: 0, upgrades: 0 }));
@@ -199,6 +202,7 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
       this.failing = true;
     } finally {
       this.inflight = new Map();
+      this.epoch++;
     }
   }
 }

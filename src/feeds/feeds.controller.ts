@@ -8,7 +8,7 @@ import type { Query as Q } from '../jsonapi/query';
 import { ApiAnswer, ApiQueryParams } from '../openapi/decorators';
 import { parseElectronFile, parseFeedQuery, parseTauriQuery } from './feed-params';
 import { FeedsService } from './feeds.service';
-import type { TauriAnswer } from './feeds.service';
+import { JSON_UTF8, sendBytes } from '../jsonapi/json-bytes';
 
 const CREDENTIALS = 'License key (or Authorization: License <key>, or a token)';
 const INSTALL_ID = 'Staged rollouts: an installation id (1-64 characters) for callers without a license';
@@ -26,10 +26,11 @@ export class FeedsController {
   @ApiAnswer(404, 'Nothing visible for this channel and platform')
   @ApiQueryParams({ key: CREDENTIALS, version: 'The version the app runs (for critical and counting)', installId: INSTALL_ID })
   @Get('products/:product/feeds/electron/:file')
-  electron(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('product') product: string, @Param('file') file: string, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+  electron(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('product') product: string, @Param('file') file: string, @Query() query: Q, @Res() res: Response): void | Promise<void> {
     const { channel, group } = parseElectronFile(file);
     const answer = this.feeds.electron(bearer, account.id, product, group, parseFeedQuery(query, channel));
-    return answer instanceof Promise ? answer.then((text) => sendYaml(text, res)) : sendYaml(answer, res);
+    if (answer instanceof Promise) return answer.then((yaml) => sendYaml(yaml, res));
+    sendYaml(answer, res);
   }
 
   @ApiAnswer(200, "The Tauri updater's answer: version, url, signature, notes, pub_date, critical", 'application/json')
@@ -43,20 +44,22 @@ export class FeedsController {
     installId: INSTALL_ID,
   })
   @Get('products/:product/feeds/tauri')
-  tauri(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('product') product: string, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+  tauri(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('product') product: string, @Query() query: Q, @Res() res: Response): void | Promise<void> {
     const { group, query: feed } = parseTauriQuery(query);
     const answer = this.feeds.tauri(bearer, account.id, product, group, feed);
-    return answer instanceof Promise ? answer.then((a) => orNoContent(a, res)) : orNoContent(answer, res);
+    if (answer instanceof Promise) return answer.then((json) => sendTauri(json, res));
+    sendTauri(answer, res);
   }
 
   @ApiAnswer(200, "The Tauri updater's answer (Keygen's route)", 'application/json')
   @ApiAnswer(204, 'No newer release')
   @ApiQueryParams({ 'platform!': 'linux, windows or darwin', arch: 'x86_64, aarch64, i686 or armv7', version: 'The version the app runs', key: CREDENTIALS })
   @Get('engines/tauri/:product')
-  keygenTauri(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('product') product: string, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+  keygenTauri(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('product') product: string, @Query() query: Q, @Res() res: Response): void | Promise<void> {
     const { group, query: feed } = parseTauriQuery(query, { target: 'platform', version: 'version' });
     const answer = this.feeds.tauri(bearer, account.id, product, group, feed);
-    return answer instanceof Promise ? answer.then((a) => orNoContent(a, res)) : orNoContent(answer, res);
+    if (answer instanceof Promise) return answer.then((json) => sendTauri(json, res));
+    sendTauri(answer, res);
   }
 
   @ApiAnswer(200, 'A Sparkle appcast (RSS 2.0) of the newest macOS releases', 'application/rss+xml', { type: 'string' })
@@ -70,16 +73,15 @@ export class FeedsController {
   }
 }
 
-function sendYaml(text: string | null, res: Response): string {
-  if (text === null) throw ApiError.notFound('No release is available on this channel and platform');
-  res.setHeader('Content-Type', 'text/yaml; charset=utf-8');
+function sendYaml(yaml: Buffer | null, res: Response): void {
+  if (yaml === null) throw ApiError.notFound('No release is available on this channel and platform');
   res.setHeader('Cache-Control', 'private, no-cache');
-  return text;
+  sendBytes(res, 200, 'text/yaml; charset=utf-8', yaml);
 }
 
-function orNoContent(answer: TauriAnswer | null, res: Response): TauriAnswer | undefined {
+/** The Tauri answer, or 204 when there is no newer release. */
+function sendTauri(json: Buffer | null, res: Response): void {
   res.setHeader('Cache-Control', 'private, no-cache');
-  if (answer) return answer;
-  res.status(204);
-  return undefined;
+  if (json) sendBytes(res, 200, JSON_UTF8, json);
+  else res.status(204).end();
 }

@@ -10,6 +10,7 @@ import { CatalogueService } from '../catalogue/catalogue.service';
 import type { ProductView } from '../catalogue/catalogue.service';
 import type { CatalogueRelease } from '../catalogue/product-releases';
 import { APP_CONFIG } from '../config/config';
+import { JsonTemplate, slot } from '../jsonapi/json-bytes';
 import type { AppConfig } from '../config/config';
 import { ApiError } from '../jsonapi/errors';
 import { accountPath } from '../jsonapi/links';
@@ -89,19 +90,19 @@ export class FeedsService {
   }
 
   /** electron-builder's `latest.yml` for a platform group and channel; null when nothing is visible (404). */
-  electron(bearer: Bearer, accountId: string, product: string, group: PlatformGroup, query: FeedQuery): string | null | Promise<string | null> {
+  electron(bearer: Bearer, accountId: string, product: string, group: PlatformGroup, query: FeedQuery): Buffer | null | Promise<Buffer | null> {
     return this.withView(bearer, accountId, product, (view) => this.electronFrom(view, group, query));
   }
 
-  private electronFrom(view: ProductView, group: PlatformGroup, query: FeedQuery): string | null {
+  private electronFrom(view: ProductView, group: PlatformGroup, query: FeedQuery): Buffer | null {
     const key = `e|${group.os}|${group.arch ?? ''}|${query.channel}|${query.installId ?? ''}|${query.current?.version ?? ''}`;
     const plan = this.memo(view, key, () => this.electronPlan(view, group, query));
     if (query.current) this.count(view, query, query.current, groupPlatform(group), plan.upgrade);
     return plan.yaml;
   }
 
-  /** The electron feed's text for a caller (null: 404), and the release it upgrades to from `current`. */
-  private electronPlan(view: ProductView, group: PlatformGroup, query: FeedQuery): { yaml: string | null; upgrade: string | null } {
+  /** The electron feed's bytes for a caller (null: 404), and the release it upgrades to from `current`. */
+  private electronPlan(view: ProductView, group: PlatformGroup, query: FeedQuery): { yaml: Buffer | null; upgrade: string | null } {
     const platforms = platformsServing(view.releases, group.os, group.arch);
     const line = this.line(view, query);
     const next = query.current ? this.offer(view, platforms, line, query.current) : null;
@@ -113,7 +114,7 @@ export class FeedsService {
     const files = this.filesOf(view, platforms, line, latest.release);
     if (!files.length) return { yaml: null, upgrade };
     const ids = files.map((f) => f.artifact.id).join(',');
-    return { yaml: view.releases.answer(`electron|${ids}|${critical ? 1 : 0}`, () => this.electronYaml(files, critical)), upgrade };
+    return { yaml: view.releases.answer(`electron|${ids}|${critical ? 1 : 0}`, () => Buffer.from(this.electronYaml(files, critical))), upgrade };
   }
 
   private electronYaml(files: OfferedFile[], critical: boolean): string {
@@ -139,21 +140,22 @@ export class FeedsService {
   }
 
   /** The Tauri updater's answer for a target and arch; null when there is no newer release (204). */
-  tauri(bearer: Bearer, accountId: string, product: string, group: PlatformGroup, query: FeedQuery): TauriAnswer | null | Promise<TauriAnswer | null> {
+  /** As JSON bytes: serialized once per offered file, the signed URL filled in per answer. */
+  tauri(bearer: Bearer, accountId: string, product: string, group: PlatformGroup, query: FeedQuery): Buffer | null | Promise<Buffer | null> {
     return this.withView(bearer, accountId, product, (view) => this.tauriFrom(view, group, query));
   }
 
-  private tauriFrom(view: ProductView, group: PlatformGroup, query: FeedQuery): TauriAnswer | null {
+  private tauriFrom(view: ProductView, group: PlatformGroup, query: FeedQuery): Buffer | null {
     const key = `t|${group.os}|${group.arch ?? ''}|${query.channel}|${query.installId ?? ''}|${query.current?.version ?? ''}`;
     const plan = this.memo(view, key, () => this.tauriPlan(view, group, query));
     if (query.current) this.count(view, query, query.current, groupPlatform(group), plan.file?.release.id ?? null);
     if (!plan.file) return null;
     // the signed URL is made for each answer (it expires): only its signature is kept per second
-    return { ...plan.answer!, url: this.artifacts.downloadUrl(plan.file.artifact, plan.file.release, DOWNLOAD_TTL_DEFAULT) };
+    return plan.answer!.fill([this.artifacts.downloadUrl(plan.file.artifact, plan.file.release, DOWNLOAD_TTL_DEFAULT)]);
   }
 
-  /** The file Tauri is offered (null: 204) and its answer but for the URL. */
-  private tauriPlan(view: ProductView, group: PlatformGroup, query: FeedQuery): { file: OfferedFile | null; answer?: Omit<TauriAnswer, 'url'> } {
+  /** The file Tauri is offered (null: 204) and its answer, serialized with a slot for the URL. */
+  private tauriPlan(view: ProductView, group: PlatformGroup, query: FeedQuery): { file: OfferedFile | null; answer?: JsonTemplate } {
     const platforms = platformsServing(view.releases, group.os, group.arch);
     const line = this.line(view, query);
     const offer = this.offer(view, platforms, line, query.current);
@@ -164,7 +166,10 @@ export class FeedsService {
     const r = file.release;
     return {
       file,
-      answer: { version: r.version, signature: r.signature ?? '', notes: r.description ?? '', pub_date: r.created.toISOString(), critical: offer.critical },
+      answer: JsonTemplate.of(
+        { version: r.version, signature: r.signature ?? '', notes: r.description ?? '', pub_date: r.created.toISOString(), critical: offer.critical, url: slot(0) } satisfies TauriAnswer,
+        1,
+      ),
     };
   }
 

@@ -166,6 +166,11 @@ export interface PageResult<T> {
   countEstimated?: boolean;
   /** Keyset pagination: id of the last item when there is a next page. */
   nextCursor?: string | null;
+  /**
+   * The memoized list the page was cut from, when it comes from memory: the same object for as
+   * long as nothing the page shows changes, but for counters (see ReleasesService.countersEpoch).
+   */
+  source?: object;
 }
 
 /** A create's answer: 201 Created with a Location header naming the new resource (JSON:API). */

@@ -10,6 +10,7 @@ import { parseFields, parseInclude, parseListQuery, queryParam } from '../jsonap
 import type { Query as Q } from '../jsonapi/query';
 import { created, listDocument, singleDocument, toResource } from '../jsonapi/serializer';
 import { ProductSerializer } from '../products/product.serializer';
+import { jsonUtf8Type, sendBytes } from '../jsonapi/json-bytes';
 import { CREATE_RELEASE_ATTRIBUTES, CreateReleaseDto, UPDATE_RELEASE_ATTRIBUTES, UpdateReleaseDto } from './dto/release.dto';
 import { ReleaseSerializer } from './release.serializer';
 import { parseReleaseFilters, RELEASE_FIELDSETS, RELEASE_INCLUDES, RELEASE_SORT, ReleasesService } from './releases.service';
@@ -25,6 +26,16 @@ const createBody = new JsonApiBodyPipe({
   relationships: { product: { type: 'products' } },
 });
 const updateBody = new JsonApiBodyPipe({ type: 'releases', dto: UpdateReleaseDto, attributes: UPDATE_RELEASE_ATTRIBUTES, partial: true });
+
+/** Pages kept per memoized list (distinct URLs: page sizes, cursors, fieldsets). */
+const KEPT_PAGES = 64;
+const pagesOf = new WeakMap<object, Map<string, { epoch: number; bytes: Buffer }>>();
+
+function keptPages(source: object): Map<string, { epoch: number; bytes: Buffer }> {
+  let pages = pagesOf.get(source);
+  if (!pages) pagesOf.set(source, (pages = new Map()));
+  return pages;
+}
 
 @Controller('v1/accounts/:account/releases')
 export class ReleasesController {
@@ -45,10 +56,16 @@ export class ReleasesController {
   @ApiListQuery({ sort: LIST.sort, include: LIST.include })
   @Get()
   @Public()
-  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res() res: Response): Promise<void> {
     const q = parseListQuery(query, LIST);
     const filters = parseReleaseFilters(query);
     const page = await this.releases.list(bearer, account.id, q, filters);
+    // a page cut from a memoized list is kept as bytes per URL while no counter moves
+    const kept = page.source && !q.include.size ? keptPages(page.source) : undefined;
+    const url = res.req.url;
+    const epoch = this.releases.countersEpoch();
+    const hit = kept?.get(url);
+    if (hit && hit.epoch === epoch) return sendBytes(res, 200, jsonUtf8Type(res), hit.bytes);
     const inc = await this.releases.included(bearer, account.id, page.items, q.include, q.fields);
     const doc = listDocument(ReleaseSerializer, page, {
       path: res.req.path,
@@ -58,7 +75,12 @@ export class ReleasesController {
       included: q.include.size ? inc.included : undefined,
     });
     inc.link(doc.data);
-    return doc;
+    const bytes = Buffer.from(JSON.stringify(doc));
+    if (kept) {
+      if (kept.size >= KEPT_PAGES) kept.clear();
+      kept.set(url, { epoch, bytes });
+    }
+    sendBytes(res, 200, jsonUtf8Type(res), bytes);
   }
 
   @ApiDocument(ReleaseSerializer, 'single')

@@ -229,7 +229,12 @@ export class ReleasesService {
       visibleSorted(catalogues.length === 1 ? catalogues[0].newestFirst : catalogues.flatMap((c) => c.newestFirst), viewer, filters, query.sort),
     );
     const page = pageOf(sorted, query.page, query.sort);
-    return { items: page.items.map((e) => this.counters.withPending(e.release)), count: sorted.length, nextCursor: page.nextCursor };
+    return { items: page.items.map((e) => this.counters.withPending(e.release)), count: sorted.length, nextCursor: page.nextCursor, source: sorted };
+  }
+
+  /** Changes whenever a release's counters may have moved on this instance (counted here, or written by any instance). */
+  countersEpoch(): number {
+    return this.counters.epoch + this.catalogue.countersEpoch;
   }
 
   /**

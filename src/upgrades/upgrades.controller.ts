@@ -7,6 +7,7 @@ import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
 import { queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { singleDocument } from '../jsonapi/serializer';
+import { jsonUtf8Type, sendBytes } from '../jsonapi/json-bytes';
 import { ReleaseSerializer } from '../releases/release.serializer';
 import { parseUpgradeCheck, parseUpgradeTarget } from './upgrade-params';
 import { UpgradesService } from './upgrades.service';
@@ -35,14 +36,14 @@ export class UpgradesController {
   })
   @Get('actions/upgrade')
   @Public()
-  async check(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
-    const found = await this.upgrades.check(bearer, account.id, parseUpgradeCheck(query));
-    if (!found) {
-      res.status(204);
-      return undefined;
-    }
-    res.status(303).location(found.url);
-    return singleDocument(ArtifactSerializer, found.artifact, { meta: { ...found.meta } });
+  check(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res() res: Response): void | Promise<void> {
+    const check = parseUpgradeCheck(query);
+    // the hot path: memory answers, with the document's bytes serialized once per offered release
+    const warm = this.upgrades.checkNow(bearer, account.id, check);
+    if (warm !== undefined) return sendUpgrade(res, warm);
+    return this.upgrades.check(bearer, account.id, check).then((found) =>
+      sendUpgrade(res, found && { url: found.url, bytes: Buffer.from(JSON.stringify(singleDocument(ArtifactSerializer, found.artifact, { meta: { ...found.meta } }))) }),
+    );
   }
 
   @ApiDocument(ReleaseSerializer, 'single')
@@ -59,4 +60,14 @@ export class UpgradesController {
     const { release, meta } = await this.upgrades.fromRelease(bearer, account.id, id, target, queryParam(query, 'product'));
     return singleDocument(ReleaseSerializer, release, { meta: { ...meta } });
   }
+}
+
+/** 303 to the signed URL with the artifact document, or 204 when there is no upgrade. */
+function sendUpgrade(res: Response, found: { url: string; bytes: Buffer } | null): void {
+  if (!found) {
+    res.status(204).end();
+    return;
+  }
+  res.location(found.url);
+  sendBytes(res, 303, jsonUtf8Type(res), found.bytes);
 }

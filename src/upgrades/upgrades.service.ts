@@ -4,7 +4,9 @@ import { ArtifactsService } from '../artifacts/artifacts.service';
 import { CountersService } from '../counters/counters.service';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import { resolveProductRef } from '../products/product-ref';
-import { withRedirect } from '../artifacts/artifact.serializer';
+import { ArtifactSerializer, withRedirect } from '../artifacts/artifact.serializer';
+import { JsonTemplate, slot } from '../jsonapi/json-bytes';
+import { singleDocument } from '../jsonapi/serializer';
 import type { ArtifactView } from '../artifacts/artifact.serializer';
 import { AnalyticsRecorder } from '../analytics/analytics-recorder';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
@@ -28,6 +30,9 @@ export interface UpgradeMeta {
   /** The visible releases above `current` up to `next`, newest first (at most 50). */
   changelog: readonly ChangelogEntry[];
 }
+
+/** 303 documents serialized once per offered release (the finder memoizes what it offers per class and version). */
+const upgradeTemplates = new WeakMap<OfferedRelease, JsonTemplate>();
 
 /** Upgrade checks answered with a download (303) or with the next release (200). */
 @Injectable()
@@ -56,6 +61,29 @@ export class UpgradesService {
     const { artifact, url } = await this.artifacts.issueDownload(bearer, accountId, next.release, undefined, next.artifact);
     this.finder.countUpgrade(bearer, accountId, next.release.id, check.version);
     return { artifact: withRedirect(artifact, url), url, meta: upgradeMeta(check.version, next) };
+  }
+
+  /**
+   * check() answered synchronously when memory holds everything it reads (the caller's line and
+   * the offered release's uploaded artifact), as bytes: the 303 document is serialized once per
+   * offered release and class, with the caller's version and the signed URL filled in.
+   * undefined: call check().
+   */
+  checkNow(bearer: Bearer, accountId: string, check: UpgradeCheck): { bytes: Buffer; url: string } | null | undefined {
+    if (check.productCode !== undefined || check.license !== undefined) return undefined;
+    const next = this.finder.findNextNow(bearer, accountId, { ...check, requireArtifact: true });
+    if (next === undefined) return undefined;
+    this.analytics.recordCheck(bearer, { accountId, productId: check.productId, platform: check.platform, channel: check.channel, version: check.current.version, installId: check.installId });
+    if (!next) return null;
+    const url = next.artifact && this.artifacts.issueDownloadNow(bearer, accountId, next.release, next.artifact);
+    if (!url) throw ApiError.notFound('The release has no uploaded artifact');
+    this.finder.countUpgrade(bearer, accountId, next.release.id, check.version);
+    let template = upgradeTemplates.get(next);
+    if (!template) {
+      template = JsonTemplate.of(singleDocument(ArtifactSerializer, withRedirect(next.artifact!, slot(0)), { meta: { ...upgradeMeta(slot(1), next) } }), 2);
+      upgradeTemplates.set(next, template);
+    }
+    return { bytes: template.fill([url, check.version]), url };
   }
 
   /**

@@ -6,7 +6,7 @@ import { AccountFrom, CurrentAccount, CurrentBearer, Public } from '../auth/deco
 import type { Query as Q } from '../jsonapi/query';
 import { V3AccountLocator } from './v3-account.locator';
 import { parseV3Latest, parseV3ReportedVersion, parseV3Update } from './v3-params';
-import type { V3Release } from './v3-release.serializer';
+import { JSON_UTF8, sendBytes } from '../jsonapi/json-bytes';
 import { V3Service } from './v3.service';
 import { ApiAnswer, ApiQueryParams } from '../openapi/decorators';
 
@@ -33,9 +33,10 @@ export class V3Controller {
   })
   // the hot path: answered without a promise when the catalogue is warm
   @Get('releases/update')
-  update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+  update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res() res: Response): void | Promise<void> {
     const answer = this.v3.update(bearer, account.id, parseV3Update(query));
-    return answer instanceof Promise ? answer.then((release) => orNoContent(release, res)) : orNoContent(answer, res);
+    if (answer instanceof Promise) return answer.then((bytes) => sendUpdate(res, bytes));
+    sendUpdate(res, answer);
   }
 
   @ApiAnswer(200, 'The newest release', 'application/json')
@@ -67,9 +68,8 @@ export class V3Controller {
   }
 }
 
-/** No newer release: 204 with no body. */
-function orNoContent(release: V3Release | null, res: Response): V3Release | undefined {
-  if (release) return release;
-  res.status(204);
-  return undefined;
+/** The update's JSON, or 204 with no body when there is no newer release. */
+function sendUpdate(res: Response, bytes: Buffer | null): void {
+  if (bytes) sendBytes(res, 200, JSON_UTF8, bytes);
+  else res.status(204).end();
 }

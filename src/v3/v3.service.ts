@@ -14,10 +14,17 @@ import { isUuid } from '../jsonapi/ids';
 import { Release } from '../releases/release.entity';
 import { ReleaseVisibilityPolicy } from '../releases/release.policy';
 import { UpgradeFinder } from '../upgrades/upgrade-finder';
-import type { ChangelogEntry, OfferedRelease } from '../upgrades/upgrade-finder';
+import type { OfferedRelease } from '../upgrades/upgrade-finder';
+import { JsonTemplate, slot } from '../jsonapi/json-bytes';
 import type { V3LatestQuery, V3UpdateQuery } from './v3-params';
 import { toV3Release, v3DownloadUrl } from './v3-release.serializer';
 import type { V3Release } from './v3-release.serializer';
+
+/**
+ * Update answers serialized once per offered release: the finder memoizes what it offers per
+ * visibility class and version, so its callers share one serialization (the URL is filled in).
+ */
+const updateTemplates = new WeakMap<OfferedRelease, JsonTemplate>();
 
 /**
  * Cryptlex-compatible update checks and downloads. The account comes from the product (or the
@@ -38,7 +45,7 @@ export class V3Service {
    * The newest visible PUBLISHED release greater than `current`, or null (204). Counts the upgrade.
    * Answered without a promise when the caller needs no query and the catalogue is warm.
    */
-  update(bearer: Bearer, accountId: string, query: V3UpdateQuery): V3Release | null | Promise<V3Release | null> {
+  update(bearer: Bearer, accountId: string, query: V3UpdateQuery): Buffer | null | Promise<Buffer | null> {
     const line = { ...query, publishedOnly: true };
     if (bearer.kind !== 'user') {
       this.authorizeNow(bearer, query.productId);
@@ -50,11 +57,17 @@ export class V3Service {
       .then((next) => this.answerUpdate(bearer, accountId, query, next));
   }
 
-  private answerUpdate(bearer: Bearer, accountId: string, query: V3UpdateQuery, next: OfferedRelease | null): V3Release | null {
+  /** The answer's bytes: serialized once per offered release (with its policy), the caller's URL filled in. */
+  private answerUpdate(bearer: Bearer, accountId: string, query: V3UpdateQuery, next: OfferedRelease | null): Buffer | null {
     this.analytics.recordCheck(bearer, { accountId, productId: query.productId, platform: query.platform, channel: query.channel, version: query.current.version, installId: query.installId });
     if (!next) return null;
     this.finder.countUpgrade(bearer, accountId, next.release.id, query.current.version);
-    return this.present(bearer, next, next.changelog);
+    let template = updateTemplates.get(next);
+    if (!template) {
+      template = JsonTemplate.of(toV3Release(next.release, slot(0), next.critical, next.changelog), 1);
+      updateTemplates.set(next, template);
+    }
+    return template.fill([this.downloadUrl(bearer, next)]);
   }
 
   /** The newest visible PUBLISHED release, or 404. `reported`: the version the caller runs, when it says (analytics). */
@@ -111,9 +124,13 @@ export class V3Service {
     return { artifact, url: '' };
   }
 
-  private present(bearer: Bearer, offered: OfferedRelease, changelog?: readonly ChangelogEntry[]): V3Release {
-    const key = bearer.kind === 'license' ? bearer.license.key : undefined;
-    return toV3Release(offered.release, v3DownloadUrl(this.config.publicUrl, offered.release.id, key), offered.critical, changelog);
+  private present(bearer: Bearer, offered: OfferedRelease): V3Release {
+    return toV3Release(offered.release, this.downloadUrl(bearer, offered), offered.critical);
+  }
+
+  /** `/v3/<id>`, with the key for license callers (token callers send their token). */
+  private downloadUrl(bearer: Bearer, offered: OfferedRelease): string {
+    return v3DownloadUrl(this.config.publicUrl, offered.release.id, bearer.kind === 'license' ? bearer.license.key : undefined);
   }
 
   private async authorize(bearer: Bearer, accountId: string, productId: string): Promise<void> {
