@@ -59,11 +59,12 @@ export class ReleasesController {
   async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res() res: Response): Promise<void> {
     const q = parseListQuery(query, LIST);
     const filters = parseReleaseFilters(query);
+    // read before the page: a count landing while it is built leaves the kept page outdated, not wrong
+    const epoch = this.releases.countersEpoch();
     const page = await this.releases.list(bearer, account.id, q, filters);
     // a page cut from a memoized list is kept as bytes per URL while no counter moves
     const kept = page.source && !q.include.size ? keptPages(page.source) : undefined;
     const url = res.req.url;
-    const epoch = this.releases.countersEpoch();
     const hit = kept?.get(url);
     if (hit && hit.epoch === epoch) return sendBytes(res, 200, jsonUtf8Type(res), hit.bytes);
     const inc = await this.releases.included(bearer, account.id, page.items, q.include, q.fields);
