@@ -345,22 +345,28 @@ export class ArtifactsService implements OnModuleDestroy {
     ttlSeconds?: number,
     known?: Artifact | null,
   ): Promise<{ artifact: Artifact; url: string }> {
-    const artifact = known?.status === 'UPLOADED' && known.releaseId === release.id ? known : await this.findUploaded(accountId, release.id);
+    const artifact = known && this.usable(known, release) ? known : await this.findUploaded(accountId, release.id);
     if (!artifact) throw ApiError.notFound('The release has no uploaded artifact');
     const privileged = isPrivileged(bearer);
     const ttl = privileged && ttlSeconds !== undefined ? Math.min(Math.max(ttlSeconds, DOWNLOAD_TTL_MIN), DOWNLOAD_TTL_MAX) : DOWNLOAD_TTL_DEFAULT;
-    const url = this.downloadUrl(artifact, release, ttl);
-    if (!privileged) this.counters.countDownload(accountId, release.id, bearer);
-    return { artifact, url };
+    return { artifact, url: this.issue(bearer, accountId, release, artifact, ttl) };
   }
 
   /**
-   * issueDownload for an artifact already known to be uploaded (the catalogue's), synchronously:
-   * the signed URL (counted for customers), or undefined when the artifact is not usable as known.
+   * issueDownload for an artifact already known (the catalogue's), synchronously: the signed URL
+   * (counted for customers), or undefined when it is not the release's uploaded file.
    */
   issueDownloadNow(bearer: Bearer, accountId: string, release: DownloadRelease, known: Artifact): string | undefined {
-    if (known.status !== 'UPLOADED' || known.releaseId !== release.id || !known.storageKey) return undefined;
-    const url = this.downloadUrl(known, release, DOWNLOAD_TTL_DEFAULT);
+    return this.usable(known, release) ? this.issue(bearer, accountId, release, known, DOWNLOAD_TTL_DEFAULT) : undefined;
+  }
+
+  private usable(artifact: Artifact, release: DownloadRelease): boolean {
+    return artifact.status === 'UPLOADED' && artifact.releaseId === release.id;
+  }
+
+  /** The signed URL, counted as a download for customers. */
+  private issue(bearer: Bearer, accountId: string, release: DownloadRelease, artifact: Artifact, ttl: number): string {
+    const url = this.downloadUrl(artifact, release, ttl);
     if (!isPrivileged(bearer)) this.counters.countDownload(accountId, release.id, bearer);
     return url;
   }

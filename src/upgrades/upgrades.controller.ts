@@ -11,6 +11,7 @@ import { jsonUtf8Type, sendBytes } from '../jsonapi/json-bytes';
 import { ReleaseSerializer } from '../releases/release.serializer';
 import { parseUpgradeCheck, parseUpgradeTarget } from './upgrade-params';
 import { UpgradesService } from './upgrades.service';
+import type { UpgradeAnswer } from './upgrades.service';
 import { ApiAnswer, ApiDocument, ApiQueryParams } from '../openapi/decorators';
 
 /**
@@ -41,9 +42,7 @@ export class UpgradesController {
     // the hot path: memory answers, with the document's bytes serialized once per offered release
     const warm = this.upgrades.checkNow(bearer, account.id, check);
     if (warm !== undefined) return sendUpgrade(res, warm);
-    return this.upgrades.check(bearer, account.id, check).then((found) =>
-      sendUpgrade(res, found && { url: found.url, bytes: Buffer.from(JSON.stringify(singleDocument(ArtifactSerializer, found.artifact, { meta: { ...found.meta } }))) }),
-    );
+    return this.upgrades.check(bearer, account.id, check).then((found) => sendUpgrade(res, found));
   }
 
   @ApiDocument(ReleaseSerializer, 'single')
@@ -63,7 +62,7 @@ export class UpgradesController {
 }
 
 /** 303 to the signed URL with the artifact document, or 204 when there is no upgrade. */
-function sendUpgrade(res: Response, found: { url: string; bytes: Buffer } | null): void {
+function sendUpgrade(res: Response, found: UpgradeAnswer | null): void {
   if (!found) {
     res.status(204).end();
     return;

@@ -7,7 +7,7 @@ import { resolveProductRef } from '../products/product-ref';
 import { ArtifactSerializer, withRedirect } from '../artifacts/artifact.serializer';
 import { JsonTemplate, slot } from '../jsonapi/json-bytes';
 import { singleDocument } from '../jsonapi/serializer';
-import type { ArtifactView } from '../artifacts/artifact.serializer';
+import type { Artifact } from '../artifacts/artifact.entity';
 import { AnalyticsRecorder } from '../analytics/analytics-recorder';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
 import type { Release } from '../releases/release.entity';
@@ -31,6 +31,12 @@ export interface UpgradeMeta {
   changelog: readonly ChangelogEntry[];
 }
 
+/** An upgrade's answer: the signed URL (Location) and the 303 document's bytes. */
+export interface UpgradeAnswer {
+  url: string;
+  bytes: Buffer;
+}
+
 /** 303 documents serialized once per offered release (the finder memoizes what it offers per class and version). */
 const upgradeTemplates = new WeakMap<OfferedRelease, JsonTemplate>();
 
@@ -52,15 +58,14 @@ export class UpgradesService {
    * `GET /releases/actions/upgrade`: the highest visible candidate that has an uploaded file, its
    * download URL (counted as a download) and the upgrade counted; null when there is none (204).
    */
-  async check(bearer: Bearer, accountId: string, check: UpgradeCheck): Promise<{ artifact: ArtifactView; url: string; meta: UpgradeMeta } | null> {
+  async check(bearer: Bearer, accountId: string, check: UpgradeCheck): Promise<UpgradeAnswer | null> {
     if (check.productCode !== undefined) check = { ...check, productId: await resolveProductRef(this.catalogue, accountId, check.productCode) };
     this.analytics.recordCheck(bearer, { accountId, productId: check.productId, platform: check.platform, channel: check.channel, version: check.current.version, installId: check.installId });
     const caller = await this.caller(bearer, accountId, check.license);
     const next = await this.finder.findNext(caller, accountId, { ...check, requireArtifact: true });
     if (!next) return null;
     const { artifact, url } = await this.artifacts.issueDownload(bearer, accountId, next.release, undefined, next.artifact);
-    this.finder.countUpgrade(bearer, accountId, next.release.id, check.version);
-    return { artifact: withRedirect(artifact, url), url, meta: upgradeMeta(check.version, next) };
+    return this.answer(bearer, accountId, check, next, artifact, url);
   }
 
   /**
@@ -69,7 +74,7 @@ export class UpgradesService {
    * offered release and class, with the caller's version and the signed URL filled in.
    * undefined: call check().
    */
-  checkNow(bearer: Bearer, accountId: string, check: UpgradeCheck): { bytes: Buffer; url: string } | null | undefined {
+  checkNow(bearer: Bearer, accountId: string, check: UpgradeCheck): UpgradeAnswer | null | undefined {
     if (check.productCode !== undefined || check.license !== undefined) return undefined;
     const next = this.finder.findNextNow(bearer, accountId, { ...check, requireArtifact: true });
     if (next === undefined) return undefined;
@@ -77,11 +82,16 @@ export class UpgradesService {
     if (!next) return null;
     const url = next.artifact && this.artifacts.issueDownloadNow(bearer, accountId, next.release, next.artifact);
     if (!url) throw ApiError.notFound('The release has no uploaded artifact');
+    return this.answer(bearer, accountId, check, next, next.artifact!, url);
+  }
+
+  /** Counts the upgrade; the 303 document's bytes (the template of the offered release when its artifact is the one offered). */
+  private answer(bearer: Bearer, accountId: string, check: UpgradeCheck, next: OfferedRelease, artifact: Artifact, url: string): UpgradeAnswer {
     this.finder.countUpgrade(bearer, accountId, next.release.id, check.version);
-    let template = upgradeTemplates.get(next);
+    let template = artifact === next.artifact ? upgradeTemplates.get(next) : undefined;
     if (!template) {
-      template = JsonTemplate.of(singleDocument(ArtifactSerializer, withRedirect(next.artifact!, slot(0)), { meta: { ...upgradeMeta(slot(1), next) } }), 2);
-      upgradeTemplates.set(next, template);
+      template = JsonTemplate.of(singleDocument(ArtifactSerializer, withRedirect(artifact, slot(0)), { meta: { ...upgradeMeta(slot(1), next) } }), 2);
+      if (artifact === next.artifact) upgradeTemplates.set(next, template);
     }
     return { bytes: template.fill([url, check.version]), url };
   }
