@@ -60,7 +60,7 @@ export class AccountArtifactsController {
       if (yaml === null) throw error;
       res.setHeader('Content-Type', 'text/yaml; charset=utf-8');
       res.setHeader('Cache-Control', 'private, no-cache');
-      return yaml.toString('utf8');
+      return yaml;
     }
     const { artifact, url } = await this.artifacts.issueDownload(bearer, account.id, release, ttl);
     res.setHeader('Cache-Control', 'no-store');

@@ -66,9 +66,9 @@ export class AuthGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const http = context.switchToHttp();
-    const req = http.getRequest<Request & AuthenticatedRequest>();
-    const res = http.getResponse<Response>();
+    // by index: switchToHttp() would add three closures to the context on every request
+    const req = context.getArgByIndex<Request & AuthenticatedRequest>(0);
+    const res = context.getArgByIndex<Response>(1);
     const route = this.route(context);
     if (route.ownCredential) return true;
     const credential = extractCredential(req);

@@ -42,6 +42,12 @@ export interface AuthenticatedRequest {
   account?: Account;
 }
 
+/**
+ * The request of a hot route (`@Req() req: CallerRequest`, then `req.bearer` and `req.account`):
+ * a custom parameter decorator such as CurrentBearer costs an execution context per request.
+ */
+export type CallerRequest = Request & AuthenticatedRequest;
+
 export const CurrentBearer = createParamDecorator(
   (_: unknown, ctx: ExecutionContext): Bearer => ctx.switchToHttp().getRequest<AuthenticatedRequest>().bearer,
 );

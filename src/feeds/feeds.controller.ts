@@ -1,14 +1,15 @@
-import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { Controller, Get, Param, Query, Res, Req } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../auth/bearer';
 import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
+import type { CallerRequest } from '../auth/decorators';
 import { ApiError } from '../jsonapi/errors';
 import type { Query as Q } from '../jsonapi/query';
 import { ApiAnswer, ApiQueryParams } from '../openapi/decorators';
 import { parseElectronFile, parseFeedQuery, parseTauriQuery } from './feed-params';
 import { FeedsService } from './feeds.service';
-import { JSON_UTF8, sendBytes } from '../jsonapi/json-bytes';
+import { JSON_UTF8, sendSerialized } from '../jsonapi/json-bytes';
 
 const CREDENTIALS = 'License key (or Authorization: License <key>, or a token)';
 const INSTALL_ID = 'Staged rollouts: an installation id (1-64 characters) for callers without a license';
@@ -26,9 +27,9 @@ export class FeedsController {
   @ApiAnswer(404, 'Nothing visible for this channel and platform')
   @ApiQueryParams({ key: CREDENTIALS, version: 'The version the app runs (for critical and counting)', installId: INSTALL_ID })
   @Get('products/:product/feeds/electron/:file')
-  electron(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('product') product: string, @Param('file') file: string, @Query() query: Q, @Res() res: Response): void | Promise<void> {
+  electron(@Req() req: CallerRequest, @Param('product') product: string, @Param('file') file: string, @Query() query: Q, @Res() res: Response): void | Promise<void> {
     const { channel, group } = parseElectronFile(file);
-    const answer = this.feeds.electron(bearer, account.id, product, group, parseFeedQuery(query, channel));
+    const answer = this.feeds.electron(req.bearer, req.account!.id, product, group, parseFeedQuery(query, channel));
     if (answer instanceof Promise) return answer.then((yaml) => sendYaml(yaml, res));
     sendYaml(answer, res);
   }
@@ -44,9 +45,9 @@ export class FeedsController {
     installId: INSTALL_ID,
   })
   @Get('products/:product/feeds/tauri')
-  tauri(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('product') product: string, @Query() query: Q, @Res() res: Response): void | Promise<void> {
+  tauri(@Req() req: CallerRequest, @Param('product') product: string, @Query() query: Q, @Res() res: Response): void | Promise<void> {
     const { group, query: feed } = parseTauriQuery(query);
-    const answer = this.feeds.tauri(bearer, account.id, product, group, feed);
+    const answer = this.feeds.tauri(req.bearer, req.account!.id, product, group, feed);
     if (answer instanceof Promise) return answer.then((json) => sendTauri(json, res));
     sendTauri(answer, res);
   }
@@ -55,9 +56,9 @@ export class FeedsController {
   @ApiAnswer(204, 'No newer release')
   @ApiQueryParams({ 'platform!': 'linux, windows or darwin', arch: 'x86_64, aarch64, i686 or armv7', version: 'The version the app runs', key: CREDENTIALS })
   @Get('engines/tauri/:product')
-  keygenTauri(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('product') product: string, @Query() query: Q, @Res() res: Response): void | Promise<void> {
+  keygenTauri(@Req() req: CallerRequest, @Param('product') product: string, @Query() query: Q, @Res() res: Response): void | Promise<void> {
     const { group, query: feed } = parseTauriQuery(query, { target: 'platform', version: 'version' });
-    const answer = this.feeds.tauri(bearer, account.id, product, group, feed);
+    const answer = this.feeds.tauri(req.bearer, req.account!.id, product, group, feed);
     if (answer instanceof Promise) return answer.then((json) => sendTauri(json, res));
     sendTauri(answer, res);
   }
@@ -73,15 +74,15 @@ export class FeedsController {
   }
 }
 
-function sendYaml(yaml: Buffer | null, res: Response): void {
+function sendYaml(yaml: string | null, res: Response): void {
   if (yaml === null) throw ApiError.notFound('No release is available on this channel and platform');
   res.setHeader('Cache-Control', 'private, no-cache');
-  sendBytes(res, 200, 'text/yaml; charset=utf-8', yaml);
+  sendSerialized(res, 200, 'text/yaml; charset=utf-8', yaml);
 }
 
 /** The Tauri answer, or 204 when there is no newer release. */
-function sendTauri(json: Buffer | null, res: Response): void {
+function sendTauri(json: string | null, res: Response): void {
   res.setHeader('Cache-Control', 'private, no-cache');
-  if (json) sendBytes(res, 200, JSON_UTF8, json);
+  if (json !== null) sendSerialized(res, 200, JSON_UTF8, json);
   else res.status(204).end();
 }

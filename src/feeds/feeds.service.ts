@@ -90,19 +90,19 @@ export class FeedsService {
   }
 
   /** electron-builder's `latest.yml` for a platform group and channel; null when nothing is visible (404). */
-  electron(bearer: Bearer, accountId: string, product: string, group: PlatformGroup, query: FeedQuery): Buffer | null | Promise<Buffer | null> {
+  electron(bearer: Bearer, accountId: string, product: string, group: PlatformGroup, query: FeedQuery): string | null | Promise<string | null> {
     return this.withView(bearer, accountId, product, (view) => this.electronFrom(view, group, query));
   }
 
-  private electronFrom(view: ProductView, group: PlatformGroup, query: FeedQuery): Buffer | null {
+  private electronFrom(view: ProductView, group: PlatformGroup, query: FeedQuery): string | null {
     const key = `e|${group.os}|${group.arch ?? ''}|${query.channel}|${query.installId ?? ''}|${query.current?.version ?? ''}`;
     const plan = this.memo(view, key, () => this.electronPlan(view, group, query));
     if (query.current) this.count(view, query, query.current, groupPlatform(group), plan.upgrade);
     return plan.yaml;
   }
 
-  /** The electron feed's bytes for a caller (null: 404), and the release it upgrades to from `current`. */
-  private electronPlan(view: ProductView, group: PlatformGroup, query: FeedQuery): { yaml: Buffer | null; upgrade: string | null } {
+  /** The electron feed for a caller (null: 404), and the release it upgrades to from `current`. */
+  private electronPlan(view: ProductView, group: PlatformGroup, query: FeedQuery): { yaml: string | null; upgrade: string | null } {
     const platforms = platformsServing(view.releases, group.os, group.arch);
     const line = this.line(view, query);
     const next = query.current ? this.offer(view, platforms, line, query.current) : null;
@@ -114,7 +114,7 @@ export class FeedsService {
     const files = this.filesOf(view, platforms, line, latest.release);
     if (!files.length) return { yaml: null, upgrade };
     const ids = files.map((f) => f.artifact.id).join(',');
-    return { yaml: view.releases.answer(`electron|${ids}|${critical ? 1 : 0}`, () => Buffer.from(this.electronYaml(files, critical))), upgrade };
+    return { yaml: view.releases.answer(`electron|${ids}|${critical ? 1 : 0}`, () => this.electronYaml(files, critical)), upgrade };
   }
 
   private electronYaml(files: OfferedFile[], critical: boolean): string {
@@ -140,12 +140,12 @@ export class FeedsService {
   }
 
   /** The Tauri updater's answer for a target and arch; null when there is no newer release (204). */
-  /** As JSON bytes: serialized once per offered file, the signed URL filled in per answer. */
-  tauri(bearer: Bearer, accountId: string, product: string, group: PlatformGroup, query: FeedQuery): Buffer | null | Promise<Buffer | null> {
+  /** As JSON: serialized once per offered file, the signed URL filled in per answer. */
+  tauri(bearer: Bearer, accountId: string, product: string, group: PlatformGroup, query: FeedQuery): string | null | Promise<string | null> {
     return this.withView(bearer, accountId, product, (view) => this.tauriFrom(view, group, query));
   }
 
-  private tauriFrom(view: ProductView, group: PlatformGroup, query: FeedQuery): Buffer | null {
+  private tauriFrom(view: ProductView, group: PlatformGroup, query: FeedQuery): string | null {
     const key = `t|${group.os}|${group.arch ?? ''}|${query.channel}|${query.installId ?? ''}|${query.current?.version ?? ''}`;
     const plan = this.memo(view, key, () => this.tauriPlan(view, group, query));
     if (query.current) this.count(view, query, query.current, groupPlatform(group), plan.file?.release.id ?? null);

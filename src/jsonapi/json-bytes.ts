@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 
 /**
- * The hot routes' answers as bytes. An update check's answer is the same for every caller of one
+ * The hot routes' answers, serialized ahead. An update check's answer is the same for every caller of one
  * visibility class but for a few strings (the caller's download URL, its version): the answer is
  * serialized once, with slots for those strings, and each request only fills them in.
  */
@@ -11,20 +11,23 @@ export function slot(index: number): string {
   return `\u0000slot${index}\u0000`;
 }
 
-/** A JSON document serialized once, with slots (`slot(i)` string values) filled per request. */
+/**
+ * A JSON document serialized once, with slots (`slot(i)` string values) filled per request. The
+ * filled answer is a string: Node writes the status line, the headers and a string body in one
+ * write, where a Buffer body is a second chunk (and a Buffer per request to allocate and copy).
+ */
 export class JsonTemplate {
   private constructor(
-    private readonly parts: readonly Buffer[],
+    private readonly parts: readonly string[],
     /** Which value fills the gap after each part but the last. */
     private readonly gaps: readonly number[],
-    private readonly fixedLength: number,
   ) {}
 
   /** `value` holds `slot(0)`, `slot(1)`, ... as string values (each may occur several times). */
   static of(value: unknown, slots: number): JsonTemplate {
     const json = JSON.stringify(value);
     const markers = Array.from({ length: slots }, (_, i) => JSON.stringify(slot(i)));
-    const parts: Buffer[] = [];
+    const parts: string[] = [];
     const gaps: number[] = [];
     let from = 0;
     for (;;) {
@@ -35,43 +38,42 @@ export class JsonTemplate {
         if (at >= 0 && (next < 0 || at < next)) [next, which] = [at, i];
       }
       if (next < 0) break;
-      parts.push(Buffer.from(json.slice(from, next)));
+      parts.push(json.slice(from, next));
       gaps.push(which);
       from = next + markers[which].length;
     }
-    parts.push(Buffer.from(json.slice(from)));
-    return new JsonTemplate(parts, gaps, parts.reduce((n, p) => n + p.length, 0));
+    parts.push(json.slice(from));
+    return new JsonTemplate(parts, gaps);
   }
 
-  /** The document with each slot replaced by its value (a JSON string). */
-  fill(values: readonly string[]): Buffer {
-    if (!this.gaps.length) return this.parts[0];
-    const filled = values.map((v) => Buffer.from(JSON.stringify(v)));
-    let length = this.fixedLength;
-    for (const g of this.gaps) length += filled[g].length;
-    const out = Buffer.allocUnsafe(length);
-    let at = this.parts[0].copy(out, 0);
-    for (let i = 0; i < this.gaps.length; i++) {
-      at += filled[this.gaps[i]].copy(out, at);
-      at += this.parts[i + 1].copy(out, at);
-    }
+  /** The document with each slot replaced by its value (as a JSON string). */
+  fill(values: readonly string[]): string {
+    const parts = this.parts;
+    const gaps = this.gaps;
+    let out = parts[0];
+    for (let i = 0; i < gaps.length; i++) out += JSON.stringify(values[gaps[i]]) + parts[i + 1];
     return out;
   }
 }
 
-export const JSON_UTF8 = 'application/json; charset=utf-8';
-
 /**
- * Sends bytes that are already serialized: the status, Content-Type and Content-Length, then the
- * body (none for HEAD). What express's `res.json` would send for the same document, without its
- * per-request serialization and checks (no ETag is configured; the hot routes set no validators).
+ * Sends an answer that is already serialized: the status, Content-Type and the body (none for
+ * HEAD, which gets the same Content-Length). What express's `res.json` would send for the same
+ * document, without its per-request serialization and checks (no ETag is configured; the hot
+ * routes set no validators). Node adds Content-Length for a body given whole to `end`.
  */
-export function sendBytes(res: Response, status: number, contentType: string, body: Buffer): void {
+export function sendSerialized(res: Response, status: number, contentType: string, body: string | Buffer): void {
   res.statusCode = status;
   res.setHeader('Content-Type', contentType);
-  res.setHeader('Content-Length', body.length);
-  res.end(res.req.method === 'HEAD' ? undefined : body);
+  if (res.req.method !== 'HEAD') {
+    res.end(body);
+    return;
+  }
+  res.setHeader('Content-Length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+  res.end();
 }
+
+export const JSON_UTF8 = 'application/json; charset=utf-8';
 
 const utf8Types = new Map<string, string>();
 

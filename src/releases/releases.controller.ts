@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res, Req } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../auth/bearer';
 import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
+import type { CallerRequest } from '../auth/decorators';
 import { SettlesCatalogue } from '../catalogue/settle.interceptor';
 import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
@@ -10,7 +11,7 @@ import { parseFields, parseInclude, parseListQuery, queryParam } from '../jsonap
 import type { Query as Q } from '../jsonapi/query';
 import { created, listDocument, singleDocument, toResource } from '../jsonapi/serializer';
 import { ProductSerializer } from '../products/product.serializer';
-import { jsonUtf8Type, sendBytes } from '../jsonapi/json-bytes';
+import { jsonUtf8Type, sendSerialized } from '../jsonapi/json-bytes';
 import { CREATE_RELEASE_ATTRIBUTES, CreateReleaseDto, UPDATE_RELEASE_ATTRIBUTES, UpdateReleaseDto } from './dto/release.dto';
 import { ReleaseSerializer } from './release.serializer';
 import { parseReleaseFilters, RELEASE_FIELDSETS, RELEASE_INCLUDES, RELEASE_SORT, ReleasesService } from './releases.service';
@@ -29,9 +30,9 @@ const updateBody = new JsonApiBodyPipe({ type: 'releases', dto: UpdateReleaseDto
 
 /** Pages kept per memoized list (distinct URLs: page sizes, cursors, fieldsets). */
 const KEPT_PAGES = 64;
-const pagesOf = new WeakMap<object, Map<string, { epoch: number; bytes: Buffer }>>();
+const pagesOf = new WeakMap<object, Map<string, { epoch: number; body: string }>>();
 
-function keptPages(source: object): Map<string, { epoch: number; bytes: Buffer }> {
+function keptPages(source: object): Map<string, { epoch: number; body: string }> {
   let pages = pagesOf.get(source);
   if (!pages) pagesOf.set(source, (pages = new Map()));
   return pages;
@@ -56,17 +57,18 @@ export class ReleasesController {
   @ApiListQuery({ sort: LIST.sort, include: LIST.include })
   @Get()
   @Public()
-  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res() res: Response): Promise<void> {
+  async list(@Req() req: CallerRequest, @Query() query: Q, @Res() res: Response): Promise<void> {
+    const { bearer, account } = req as Required<CallerRequest>;
     const q = parseListQuery(query, LIST);
     const filters = parseReleaseFilters(query);
     // read before the page: a count landing while it is built leaves the kept page outdated, not wrong
     const epoch = this.releases.countersEpoch();
     const page = await this.releases.list(bearer, account.id, q, filters);
-    // a page cut from a memoized list is kept as bytes per URL while no counter moves
+    // a page cut from a memoized list is kept serialized per URL while no counter moves
     const kept = page.source && !q.include.size ? keptPages(page.source) : undefined;
     const url = res.req.url;
     const hit = kept?.get(url);
-    if (hit && hit.epoch === epoch) return sendBytes(res, 200, jsonUtf8Type(res), hit.bytes);
+    if (hit && hit.epoch === epoch) return sendSerialized(res, 200, jsonUtf8Type(res), hit.body);
     const inc = await this.releases.included(bearer, account.id, page.items, q.include, q.fields);
     const doc = listDocument(ReleaseSerializer, page, {
       path: res.req.path,
@@ -76,12 +78,12 @@ export class ReleasesController {
       included: q.include.size ? inc.included : undefined,
     });
     inc.link(doc.data);
-    const bytes = Buffer.from(JSON.stringify(doc));
+    const body = JSON.stringify(doc);
     if (kept) {
       if (kept.size >= KEPT_PAGES) kept.clear();
-      kept.set(url, { epoch, bytes });
+      kept.set(url, { epoch, body });
     }
-    sendBytes(res, 200, jsonUtf8Type(res), bytes);
+    sendSerialized(res, 200, jsonUtf8Type(res), body);
   }
 
   @ApiDocument(ReleaseSerializer, 'single')

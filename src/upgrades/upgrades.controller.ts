@@ -1,13 +1,14 @@
-import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { Controller, Get, Param, Query, Res, Req } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Account } from '../accounts/account.entity';
 import { ArtifactSerializer } from '../artifacts/artifact.serializer';
 import type { Bearer } from '../auth/bearer';
 import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
+import type { CallerRequest } from '../auth/decorators';
 import { queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { singleDocument } from '../jsonapi/serializer';
-import { jsonUtf8Type, sendBytes } from '../jsonapi/json-bytes';
+import { jsonUtf8Type, sendSerialized } from '../jsonapi/json-bytes';
 import { ReleaseSerializer } from '../releases/release.serializer';
 import { parseUpgradeCheck, parseUpgradeTarget } from './upgrade-params';
 import { UpgradesService } from './upgrades.service';
@@ -37,7 +38,8 @@ export class UpgradesController {
   })
   @Get('actions/upgrade')
   @Public()
-  check(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res() res: Response): void | Promise<void> {
+  check(@Req() req: CallerRequest, @Query() query: Q, @Res() res: Response): void | Promise<void> {
+    const { bearer, account } = req as Required<CallerRequest>;
     const check = parseUpgradeCheck(query);
     // the hot path: memory answers, with the document's bytes serialized once per offered release
     const warm = this.upgrades.checkNow(bearer, account.id, check);
@@ -68,5 +70,5 @@ function sendUpgrade(res: Response, found: UpgradeAnswer | null): void {
     return;
   }
   res.location(found.url);
-  sendBytes(res, 303, jsonUtf8Type(res), found.bytes);
+  sendSerialized(res, 303, jsonUtf8Type(res), found.body);
 }

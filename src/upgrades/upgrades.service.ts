@@ -31,10 +31,10 @@ export interface UpgradeMeta {
   changelog: readonly ChangelogEntry[];
 }
 
-/** An upgrade's answer: the signed URL (Location) and the 303 document's bytes. */
+/** An upgrade's answer: the signed URL (Location) and the 303 document (serialized). */
 export interface UpgradeAnswer {
   url: string;
-  bytes: Buffer;
+  body: string;
 }
 
 /** 303 documents serialized once per offered release (the finder memoizes what it offers per class and version). */
@@ -85,7 +85,7 @@ export class UpgradesService {
     return this.answer(bearer, accountId, check, next, next.artifact!, url);
   }
 
-  /** Counts the upgrade; the 303 document's bytes (the template of the offered release when its artifact is the one offered). */
+  /** Counts the upgrade; the 303 document (the template of the offered release when its artifact is the one offered). */
   private answer(bearer: Bearer, accountId: string, check: UpgradeCheck, next: OfferedRelease, artifact: Artifact, url: string): UpgradeAnswer {
     this.finder.countUpgrade(bearer, accountId, next.release.id, check.version);
     let template = artifact === next.artifact ? upgradeTemplates.get(next) : undefined;
@@ -93,7 +93,7 @@ export class UpgradesService {
       template = JsonTemplate.of(singleDocument(ArtifactSerializer, withRedirect(artifact, slot(0)), { meta: { ...upgradeMeta(slot(1), next) } }), 2);
       if (artifact === next.artifact) upgradeTemplates.set(next, template);
     }
-    return { bytes: template.fill([url, check.version]), url };
+    return { body: template.fill([url, check.version]), url };
   }
 
   /**

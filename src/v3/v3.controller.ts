@@ -3,10 +3,11 @@ import type { Request, Response } from 'express';
 import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../auth/bearer';
 import { AccountFrom, CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
+import type { CallerRequest } from '../auth/decorators';
 import type { Query as Q } from '../jsonapi/query';
 import { V3AccountLocator } from './v3-account.locator';
 import { parseV3Latest, parseV3ReportedVersion, parseV3Update } from './v3-params';
-import { JSON_UTF8, sendBytes } from '../jsonapi/json-bytes';
+import { JSON_UTF8, sendSerialized } from '../jsonapi/json-bytes';
 import { V3Service } from './v3.service';
 import { ApiAnswer, ApiQueryParams } from '../openapi/decorators';
 
@@ -33,9 +34,9 @@ export class V3Controller {
   })
   // the hot path: answered without a promise when the catalogue is warm
   @Get('releases/update')
-  update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res() res: Response): void | Promise<void> {
-    const answer = this.v3.update(bearer, account.id, parseV3Update(query));
-    if (answer instanceof Promise) return answer.then((bytes) => sendUpdate(res, bytes));
+  update(@Req() req: CallerRequest, @Query() query: Q, @Res() res: Response): void | Promise<void> {
+    const answer = this.v3.update(req.bearer, req.account!.id, parseV3Update(query));
+    if (answer instanceof Promise) return answer.then((body) => sendUpdate(res, body));
     sendUpdate(res, answer);
   }
 
@@ -69,7 +70,7 @@ export class V3Controller {
 }
 
 /** The update's JSON, or 204 with no body when there is no newer release. */
-function sendUpdate(res: Response, bytes: Buffer | null): void {
-  if (bytes) sendBytes(res, 200, JSON_UTF8, bytes);
+function sendUpdate(res: Response, body: string | null): void {
+  if (body !== null) sendSerialized(res, 200, JSON_UTF8, body);
   else res.status(204).end();
 }

@@ -45,7 +45,7 @@ export class V3Service {
    * The newest visible PUBLISHED release greater than `current`, or null (204). Counts the upgrade.
    * Answered without a promise when the caller needs no query and the catalogue is warm.
    */
-  update(bearer: Bearer, accountId: string, query: V3UpdateQuery): Buffer | null | Promise<Buffer | null> {
+  update(bearer: Bearer, accountId: string, query: V3UpdateQuery): string | null | Promise<string | null> {
     const line = { ...query, publishedOnly: true };
     if (bearer.kind !== 'user') {
       this.authorizeNow(bearer, query.productId);
@@ -57,8 +57,8 @@ export class V3Service {
       .then((next) => this.answerUpdate(bearer, accountId, query, next));
   }
 
-  /** The answer's bytes: serialized once per offered release (with its policy), the caller's URL filled in. */
-  private answerUpdate(bearer: Bearer, accountId: string, query: V3UpdateQuery, next: OfferedRelease | null): Buffer | null {
+  /** The answer: serialized once per offered release (with its policy), the caller's URL filled in. */
+  private answerUpdate(bearer: Bearer, accountId: string, query: V3UpdateQuery, next: OfferedRelease | null): string | null {
     this.analytics.recordCheck(bearer, { accountId, productId: query.productId, platform: query.platform, channel: query.channel, version: query.current.version, installId: query.installId });
     if (!next) return null;
     this.finder.countUpgrade(bearer, accountId, next.release.id, query.current.version);
