@@ -71,7 +71,8 @@ const MAX_TEXT = 255;
 export class AnalyticsRecorder implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Analytics');
   private pending = new Map<string, ProductTally>();
-  private spilled: SpilledChecks[] = [];
+  /** Spilled checks added up per product, day, version, platform and channel (dailyKey). */
+  private spilled = new Map<string, SpilledChecks>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | null = null;
   private failing = false;
@@ -129,7 +130,7 @@ export class AnalyticsRecorder implements OnApplicationBootstrap, OnModuleDestro
       return;
     }
     if (tally.version !== check.version || tally.platform !== check.platform || tally.channel !== check.channel || tally.day !== day) {
-      this.spilled.push({ accountId: product.accountId, productId: check.productId, day: tally.day, version: tally.version, platform: tally.platform, channel: tally.channel, checks: tally.checks });
+      spill(this.spilled, { accountId: product.accountId, productId: check.productId, day: tally.day, version: tally.version, platform: tally.platform, channel: tally.channel, checks: tally.checks });
       tally.version = check.version;
       tally.platform = check.platform;
       tally.channel = check.channel;
@@ -143,7 +144,7 @@ export class AnalyticsRecorder implements OnApplicationBootstrap, OnModuleDestro
   /** Writes what was recorded so far (waits for a flush already running first). */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (!this.pending.size && !this.spilled.length) return;
+    if (!this.pending.size && !this.spilled.size) return;
     this.flushing = this.write().finally(() => (this.flushing = null));
     await this.flushing;
   }
@@ -152,17 +153,11 @@ export class AnalyticsRecorder implements OnApplicationBootstrap, OnModuleDestro
     const pending = this.pending;
     const spilled = this.spilled;
     this.pending = new Map();
-    this.spilled = [];
+    this.spilled = new Map();
 
     const installs = { account: [] as string[], product: [] as string[], identity: [] as string[], version: [] as string[], platform: [] as string[], channel: [] as string[], seen: [] as Date[] };
-    const daily = new Map<string, SpilledChecks>();
-    const addDaily = (c: SpilledChecks) => {
-      const key = `${c.productId}\u0000${c.day}\u0000${c.version}\u0000${c.platform}\u0000${c.channel}`;
-      const row = daily.get(key);
-      if (row) row.checks += c.checks;
-      else daily.set(key, { ...c });
-    };
-    for (const c of spilled) addDaily(c);
+    const daily = spilled;
+    const addDaily = (c: SpilledChecks) => spill(daily, c);
     for (const [productId, product] of pending) {
       for (const [prefix, tallies] of [['l:', product.licenses], ['u:', product.users], ['i:', product.installs]] as const) {
         for (const [id, t] of tallies) {
@@ -233,7 +228,7 @@ export class AnalyticsRecorder implements OnApplicationBootstrap, OnModuleDestro
       this.failing = false;
     } catch (error) {
       // keep the daily counts for the next flush (install rows are superseded by newer checks anyway)
-      for (const r of rows) this.spilled.push(r);
+      for (const r of rows) spill(this.spilled, r);
       for (const [productId, product] of pending) {
         if (this.pending.has(productId)) continue;
         for (const tallies of [product.licenses, product.users, product.installs]) for (const t of tallies.values()) t.checks = 0;
@@ -243,4 +238,15 @@ export class AnalyticsRecorder implements OnApplicationBootstrap, OnModuleDestro
       this.failing = true;
     }
   }
+}
+
+/**
+ * Adds checks to the daily counts they belong to (a copy of `c` starts a count): a fleet reporting
+ * many versions keeps one entry per version between flushes, not one per check.
+ */
+function spill(daily: Map<string, SpilledChecks>, c: SpilledChecks): void {
+  const key = `${c.productId}\u0000${c.day}\u0000${c.version}\u0000${c.platform}\u0000${c.channel}`;
+  const row = daily.get(key);
+  if (row) row.checks += c.checks;
+  else daily.set(key, { ...c });
 }

@@ -43,6 +43,8 @@ export class ProductReleases {
    */
   private readonly memo = new Map<string, CatalogueRelease[]>();
   private readonly answers = new Map<string, unknown>();
+  private readonly grouped = new Map<string, Map<string, unknown>>();
+  private keptAnswers = 0;
 
   constructor(
     readonly accountId: string,
@@ -77,6 +79,30 @@ export class ProductReleases {
     return value;
   }
 
+  /**
+   * As answer, for answers of one class of callers (`group`, a string the caller keeps, such as a
+   * visibility class) and one `key` within it: no key is built from the two.
+   */
+  answerFor<T>(group: string, key: string, compute: () => T): T {
+    let answers = this.grouped.get(group);
+    if (answers?.has(key)) return answers.get(key) as T;
+    const value = compute();
+    this.keepOne();
+    if (answers === undefined || !this.grouped.has(group)) this.grouped.set(group, (answers = new Map()));
+    answers.set(key, value);
+    return value;
+  }
+
+  /**
+   * Counts one more answer kept from this load (answerFor, and what its callers keep inside those
+   * answers); past ANSWER_ENTRIES, everything answerFor kept is dropped and computed again.
+   */
+  keepOne(): void {
+    if (++this.keptAnswers <= ANSWER_ENTRIES) return;
+    this.grouped.clear();
+    this.keptAnswers = 1;
+  }
+
   memoized(key: string, compute: () => CatalogueRelease[]): CatalogueRelease[] {
     let value = this.memo.get(key);
     if (!value) {
@@ -89,5 +115,5 @@ export class ProductReleases {
 
 /** Distinct (visibility class, filters, sort) lists kept per product load. */
 const MEMO_ENTRIES = 256;
-/** Distinct (visibility class, line, filters) update-check answers kept per product load. */
+/** Distinct (visibility class, line, filters) update-check answers kept per product load (each of answer's and answerFor's). */
 const ANSWER_ENTRIES = 8192;

@@ -36,6 +36,37 @@ interface Use {
   count: number;
 }
 
+/**
+ * Counted uses added up by event, release, caller and starting version: nested maps of strings the
+ * request already holds, so that counting one more use builds no key.
+ */
+class UseTally {
+  private readonly byEvent = new Map<Use['event'], Map<string, Map<string, Map<string, Use>>>>();
+  size = 0;
+
+  add(event: Use['event'], accountId: string, releaseId: string, license: string | null, user: string | null, from: string | null, count: number): void {
+    let releases = this.byEvent.get(event);
+    if (!releases) this.byEvent.set(event, (releases = new Map()));
+    let callers = releases.get(releaseId);
+    if (!callers) releases.set(releaseId, (callers = new Map()));
+    // license and user ids are both UUIDs: the prefix keeps the two kinds apart all the same
+    const caller = license ?? (user === null ? '' : `user:${user}`);
+    let versions = callers.get(caller);
+    if (!versions) callers.set(caller, (versions = new Map()));
+    const use = versions.get(from ?? '');
+    if (use) {
+      use.count += count;
+      return;
+    }
+    versions.set(from ?? '', { event, accountId, releaseId, license, user, from, count });
+    this.size++;
+  }
+
+  *values(): IterableIterator<Use> {
+    for (const releases of this.byEvent.values()) for (const callers of releases.values()) for (const versions of callers.values()) yield* versions.values();
+  }
+}
+
 /** Releases per NOTIFY payload (PostgreSQL caps a payload at 8,000 bytes; an entry is ~60). */
 const NOTIFY_BATCH = 100;
 
@@ -50,10 +81,11 @@ const NOTIFY_BATCH = 100;
 @Injectable()
 export class CountersService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Counters');
+  /** By release id (the tally names its account: a count never reaches another account's row). */
   private pending = new Map<string, Tally>();
   /** Counts of the flush in progress: still shown by withPending until the flush has committed. */
   private inflight = new Map<string, Tally>();
-  private uses = new Map<string, Use>();
+  private uses = new UseTally();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | null = null;
   private failing = false;
@@ -97,10 +129,7 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
   private use(event: Use['event'], accountId: string, releaseId: string, bearer: Bearer, from: string | null): void {
     const license = bearer.kind === 'license' ? bearer.license.id : null;
     const user = bearer.kind === 'user' ? bearer.userId : null;
-    const key = `${event}\u0000${releaseId}\u0000${license ?? ''}\u0000${user ?? ''}\u0000${from ?? ''}`;
-    const use = this.uses.get(key);
-    if (use) use.count++;
-    else this.uses.set(key, { event, accountId, releaseId, license, user, from, count: 1 });
+    this.uses.add(event, accountId, releaseId, license, user, from, 1);
   }
 
   /** An update check answered (with or without an update); only a total, nothing is written. */
@@ -111,9 +140,8 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
   /** The release with the counts this instance has not written yet added (a copy when there are any). */
   withPending<T extends { id: string; accountId: string; downloads: number; upgrades: number }>(release: T): T {
     if (!this.pending.size && !this.inflight.size) return release;
-    const key = tallyKey(release.accountId, release.id);
-    const a = this.pending.get(key);
-    const b = this.inflight.get(key);
+    const a = ownTally(this.pending, release);
+    const b = ownTally(this.inflight, release);
     if (!a && !b) return release;
     const copy = Object.assign(Object.create(Object.getPrototypeOf(release) as object) as T, release);
     copy.downloads += (a?.downloads ?? 0) + (b?.downloads ?? 0);
@@ -130,15 +158,14 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
     await this.flushing;
   }
 
-  private recordUses(m: EntityManager, uses: Map<string, Use>, totals: Map<string, { downloads: number; upgrades: number }>): Promise<void> {
+  private recordUses(m: EntityManager, uses: UseTally, totals: Map<string, { downloads: number; upgrades: number }>): Promise<void> {
     return recordUsesIn(m, this.events, this.catalogue, uses, totals);
   }
 
   private tally(accountId: string, releaseId: string): Tally {
     this.epoch++;
-    const key = tallyKey(accountId, releaseId);
-    let t = this.pending.get(key);
-    if (!t) this.pending.set(key, (t = { accountId, releaseId, downloads: 0, upgrades: 0 }));
+    let t = this.pending.get(releaseId);
+    if (!t) this.pending.set(releaseId, (t = { accountId, releaseId, downloads: 0, upgrades: 0 }));
     return t;
   }
 
@@ -146,7 +173,7 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
     this.inflight = this.pending;
     this.pending = new Map();
     const uses = this.uses;
-    this.uses = new Map();
+    this.uses = new UseTally();
     const ids: string[] = [];
     const accounts: string[] = [];
     const downloads: number[] = [];
@@ -193,11 +220,7 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
         p.downloads += t.downloads;
         p.upgrades += t.upgrades;
       }
-      for (const [key, u] of uses) {
-        const p = this.uses.get(key);
-        if (p) p.count += u.count;
-        else this.uses.set(key, u);
-      }
+      for (const u of uses.values()) this.uses.add(u.event, u.accountId, u.releaseId, u.license, u.user, u.from, u.count);
       if (!this.failing) this.logger.warn(`writing counters failed, will retry: ${(error as Error).message}`);
       this.failing = true;
     } finally {
@@ -216,7 +239,7 @@ async function recordUsesIn(
   m: EntityManager,
   events: EventsService,
   catalogue: CatalogueService,
-  uses: Map<string, Use>,
+  uses: UseTally,
   totals: Map<string, { downloads: number; upgrades: number }>,
 ): Promise<void> {
   if (!uses.size) return;
@@ -253,7 +276,8 @@ async function recordUsesIn(
   await events.recordMany(m, out);
 }
 
-/** Counts are kept per account and release (a count never reaches another account's row). */
-function tallyKey(accountId: string, releaseId: string): string {
-  return `${accountId}:${releaseId}`;
+/** The tally of `release`, if it is of the release's own account. */
+function ownTally(tallies: Map<string, Tally>, release: { id: string; accountId: string }): Tally | undefined {
+  const t = tallies.get(release.id);
+  return t && t.accountId === release.accountId ? t : undefined;
 }

@@ -198,7 +198,8 @@ export function visibilityClass(viewer: ViewerFacts, now = Date.now()): string {
     case 'product':
       return `product:${bearer.productId}`;
     case 'license':
-      return `license:${viewer.licenses.length === 1 ? licenseClass(viewer.licenses[0], now) : ''}`;
+      // kept with the license's facts: the hot path builds no string here
+      return viewer.licenses.length === 1 ? keptLicenseClass(viewer.licenses[0], now).ofLicense : 'license:';
     default: {
       const licenses = viewer.licenses.filter((l) => !(bearer.kind === 'user' && l.suspended)).map((l) => licenseClass(l, now));
       return `${bearer.kind}:${licenses.sort().join(';')}`;
@@ -206,18 +207,32 @@ export function visibilityClass(viewer: ViewerFacts, now = Date.now()): string {
   }
 }
 
-/** A license's class, kept with its facts (facts are replaced, never changed) until its expiry passes. */
-const licenseClasses = new WeakMap<LicenseFacts, { key: string; until: number }>();
+/**
+ * A license's class (`key`; `ofLicense`: the class of a caller holding that license alone), kept
+ * with its facts (facts are replaced, never changed) until its expiry passes.
+ */
+interface LicenseClass {
+  key: string;
+  ofLicense: string;
+  until: number;
+}
+
+const licenseClasses = new WeakMap<LicenseFacts, LicenseClass>();
 
 function licenseClass(l: LicenseFacts, now: number): string {
+  return keptLicenseClass(l, now).key;
+}
+
+function keptLicenseClass(l: LicenseFacts, now: number): LicenseClass {
   const kept = licenseClasses.get(l);
-  if (kept && now < kept.until) return kept.key;
+  if (kept && now < kept.until) return kept;
   let window = 'all';
   const expired = l.expiry !== null && l.expiry.getTime() <= now;
   if (expired) {
     window = l.expirationStrategy === 'ALLOW_ACCESS' ? 'all' : l.expirationStrategy === 'RESTRICT_ACCESS' ? `until ${l.expiry!.getTime()}` : 'none';
   }
   const key = `${l.productId} ${window} ${[...l.entitlementIds].sort().join(',')}`;
-  licenseClasses.set(l, { key, until: l.expiry === null || expired ? Infinity : l.expiry.getTime() });
-  return key;
+  const made = { key, ofLicense: `license:${key}`, until: l.expiry === null || expired ? Infinity : l.expiry.getTime() };
+  licenseClasses.set(l, made);
+  return made;
 }

@@ -69,7 +69,12 @@ export const CHANGELOG_MAX = 50;
 interface Candidate {
   found: FoundRelease;
   index: number;
+  /** What it is offered as: to callers without a version (findLatest), and per version callers run. */
+  latest?: OfferedRelease;
+  offers?: Map<string, OfferedRelease | null>;
 }
+
+
 
 /** The caller kinds whose upgrade checks are counted (admins and product tokens are internal). */
 export function countsAsCustomer(bearer: Bearer): boolean {
@@ -88,8 +93,7 @@ export function walkLine(viewer: ViewerFacts, product: ProductReleases | null, l
   const entries = product?.lines.get(line.platform);
   if (!product || !entries) return null;
   const now = Date.now();
-  const key = lineKey(viewer, product, line, now);
-  const top = product.answer(key, () => visibleTop(viewer, entries, line, now));
+  const top = product.answerFor(visibilityClass(viewer, now), lineKey(viewer, product, line), () => visibleTop(viewer, entries, line, now));
   const cohort = top.length > 1 || top[0]?.found.release.rolloutPercentage < 100 ? cohortOf(viewer, line) : undefined;
   let pick: Candidate | undefined;
   for (const c of top) {
@@ -99,13 +103,18 @@ export function walkLine(viewer: ViewerFacts, product: ProductReleases | null, l
     }
   }
   if (!pick) return null;
-  if (!current) return product.answer(`${key}|latest|${pick.found.release.id}`, () => ({ ...pick.found, critical: pick.found.release.critical, changelog: [] }));
-  if (comparePrecedence(pick.found.release, semverColumns(current)) <= 0) return null;
+  if (!current) return (pick.latest ??= { ...pick.found, critical: pick.found.release.critical, changelog: [] });
   // the policy from `current` up to the offered release: the same for every caller of the class
-  return product.answer(`${key}|${pick.found.release.id}|${current.version}`, () => ({
-    ...pick.found,
-    ...policyInMemory(viewer, entries, line, pick.index, semverColumns(current), now),
-  }));
+  const offers = (pick.offers ??= new Map());
+  let offer = offers.get(current.version);
+  if (offer === undefined) {
+    const from = semverColumns(current);
+    // null: the caller runs this release or a newer one (most callers, once they have updated)
+    offer = comparePrecedence(pick.found.release, from) <= 0 ? null : { ...pick.found, ...policyInMemory(viewer, entries, line, pick.index, from, now) };
+    product.keepOne();
+    offers.set(current.version, offer);
+  }
+  return offer;
 }
 
 /**
@@ -131,9 +140,10 @@ export function cohortOf(viewer: ViewerFacts, line: Pick<ReleaseLine, 'productId
   }
 }
 
-function lineKey(viewer: ViewerFacts, product: ProductReleases, line: ReleaseLine, now: number): string {
+/** The line's filters (the caller's visibility class is the other half of an answer's key). */
+function lineKey(viewer: ViewerFacts, product: ProductReleases, line: ReleaseLine): string {
   const constraint = line.constraint ? `${line.constraint.major}.${line.constraint.minor ?? ''}` : '';
-  return `${visibilityClass(viewer, now)}|${viewer.strategyOf(product.productId)}|${line.platform}|${line.channel}|${line.filetype ?? ''}|${constraint}|${line.requireArtifact ? 1 : 0}${line.publishedOnly ? 1 : 0}`;
+  return `${viewer.strategyOf(product.productId)}|${line.platform}|${line.channel}|${line.filetype ?? ''}|${constraint}|${line.requireArtifact ? 1 : 0}${line.publishedOnly ? 1 : 0}`;
 }
 
 /** Does a release of the line pass the query's filters (not the caller's visibility)? */
