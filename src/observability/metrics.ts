@@ -22,7 +22,8 @@ type Observer = { observe(value: number): void };
 export class Metrics {
   readonly registry = new Registry();
   private readonly latency: Histogram<'method' | 'route' | 'status'>;
-  private readonly observers = new Map<string, Observer>();
+  /** By route, status and method: strings the request already holds (no key is built per request). */
+  private readonly observers = new Map<string, Map<number, Map<string, Observer>>>();
   private sources: MetricSources = {};
 
   constructor() {
@@ -101,12 +102,12 @@ export class Metrics {
 
   /** One request answered: `route` is the route template (never the raw path). */
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    const key = method + ' ' + route + ' ' + status;
-    let observer = this.observers.get(key);
-    if (!observer) {
-      observer = this.latency.labels(method, route, String(status));
-      this.observers.set(key, observer);
-    }
+    let byStatus = this.observers.get(route);
+    if (!byStatus) this.observers.set(route, (byStatus = new Map()));
+    let byMethod = byStatus.get(status);
+    if (!byMethod) byStatus.set(status, (byMethod = new Map()));
+    let observer = byMethod.get(method);
+    if (!observer) byMethod.set(method, (observer = this.latency.labels(method, route, String(status))));
     observer.observe(seconds);
   }
 

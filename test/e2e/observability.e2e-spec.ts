@@ -1,4 +1,7 @@
+import http from 'node:http';
+import net from 'node:net';
 import { startApp, TestApp } from '../support/app';
+import { createRelease } from '../support/release.factories';
 import { createLicense, createProduct, licenseAuth } from '../support/catalogue.factories';
 import { api, bearer, createAccount, TestAccount } from '../support/factories';
 import { releaseWithFile } from '../support/upgrade.factories';
@@ -75,6 +78,34 @@ describe('request logs and metrics', () => {
     expect(all).not.toContain(account.adminToken);
     expect(all).not.toContain('should-not-show');
     expect(all).not.toContain('?');
+  });
+
+  it('logs a request whose client left before the answer with status 499, and the next request on a connection as usual', async () => {
+    const release = await createRelease(t, account, productId, { version: '9.9.0' });
+    const port = Number(new URL(t.baseUrl).port);
+    const leaving = 'left-early-0001';
+    // an upload that never finishes: the client closes the connection halfway through the body
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(
+      `PUT /v1/accounts/${account.id}/releases/${release.id}/artifact HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${account.adminToken}\r\n` +
+        `X-Request-Id: ${leaving}\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n${'a'.repeat(1000)}`,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    socket.destroy();
+    // a keep-alive connection: two answered requests, then closed by the client
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const ids = ['kept-alive-0001', 'kept-alive-0002'];
+    for (const id of ids) {
+      await new Promise<void>((resolve, reject) =>
+        http.get(`${t.baseUrl}/health`, { agent, headers: { 'x-request-id': id } }, (res) => res.resume().on('end', resolve)).on('error', reject),
+      );
+    }
+    agent.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    const lines = requestLines(t);
+    expect(lines.filter((l) => l.reqId === leaving)).toEqual([expect.objectContaining({ route: '/v1/accounts/:account/releases/:id/artifact', status: 499, caller: 'admin' })]);
+    for (const id of ids) expect(lines.filter((l) => l.reqId === id)).toEqual([expect.objectContaining({ route: '/health', status: 200 })]);
   });
 
   it('does not list the routes at the default level', () => {
