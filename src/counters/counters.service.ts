@@ -36,23 +36,49 @@ interface Use {
   count: number;
 }
 
+/** The map under `key` in `map`, made when missing. */
+function inner<K, V>(map: Map<K, Map<string, V>>, key: K): Map<string, V> {
+  let m = map.get(key);
+  if (!m) map.set(key, (m = new Map()));
+  return m;
+}
+
+/** Counts by account, then release: nested maps of ids the request already holds (no key is built per count). */
+class Tallies {
+  private readonly byAccount = new Map<string, Map<string, Tally>>();
+
+  get size(): number {
+    return this.byAccount.size;
+  }
+
+  get(accountId: string, releaseId: string): Tally | undefined {
+    return this.byAccount.get(accountId)?.get(releaseId);
+  }
+
+  tally(accountId: string, releaseId: string): Tally {
+    const releases = inner(this.byAccount, accountId);
+    let t = releases.get(releaseId);
+    if (!t) releases.set(releaseId, (t = { accountId, releaseId, downloads: 0, upgrades: 0 }));
+    return t;
+  }
+
+  *values(): IterableIterator<Tally> {
+    for (const releases of this.byAccount.values()) yield* releases.values();
+  }
+}
+
 /**
- * Counted uses added up by event, release, caller and starting version: nested maps of strings the
- * request already holds, so that counting one more use builds no key.
+ * Counted uses added up by event, account, release, caller and starting version: nested maps of
+ * strings the request already holds, so that counting one more use builds no key.
  */
 class UseTally {
-  private readonly byEvent = new Map<Use['event'], Map<string, Map<string, Map<string, Use>>>>();
+  private readonly byEvent = new Map<Use['event'], Map<string, Map<string, Map<string, Map<string, Use>>>>>();
   size = 0;
 
   add(event: Use['event'], accountId: string, releaseId: string, license: string | null, user: string | null, from: string | null, count: number): void {
-    let releases = this.byEvent.get(event);
-    if (!releases) this.byEvent.set(event, (releases = new Map()));
-    let callers = releases.get(releaseId);
-    if (!callers) releases.set(releaseId, (callers = new Map()));
     // license and user ids are both UUIDs: the prefix keeps the two kinds apart all the same
     const caller = license ?? (user === null ? '' : `user:${user}`);
-    let versions = callers.get(caller);
-    if (!versions) callers.set(caller, (versions = new Map()));
+    const versions = inner(inner(inner(inner(this.byEvent, event), accountId), releaseId), caller);
     const use = versions.get(from ?? '');
     if (use) {
       use.count += count;
@@ -63,7 +89,8 @@ class UseTally {
   }
 
   *values(): IterableIterator<Use> {
-    for (const releases of this.byEvent.values()) for (const callers of releases.values()) for (const versions of callers.values()) yield* versions.values();
+    for (const accounts of this.byEvent.values())
+      for (const releases of accounts.values()) for (const callers of releases.values()) for (const versions of callers.values()) yield* versions.values();
   }
 }
 
@@ -81,10 +108,10 @@ const NOTIFY_BATCH = 100;
 @Injectable()
 export class CountersService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Counters');
-  /** By release id (the tally names its account: a count never reaches another account's row). */
-  private pending = new Map<string, Tally>();
+  /** By account, then release (a count never reaches another account's row). */
+  private pending = new Tallies();
   /** Counts of the flush in progress: still shown by withPending until the flush has committed. */
-  private inflight = new Map<string, Tally>();
+  private inflight = new Tallies();
   private uses = new UseTally();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | null = null;
@@ -140,8 +167,8 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
   /** The release with the counts this instance has not written yet added (a copy when there are any). */
   withPending<T extends { id: string; accountId: string; downloads: number; upgrades: number }>(release: T): T {
     if (!this.pending.size && !this.inflight.size) return release;
-    const a = ownTally(this.pending, release);
-    const b = ownTally(this.inflight, release);
+    const a = this.pending.get(release.accountId, release.id);
+    const b = this.inflight.get(release.accountId, release.id);
     if (!a && !b) return release;
     const copy = Object.assign(Object.create(Object.getPrototypeOf(release) as object) as T, release);
     copy.downloads += (a?.downloads ?? 0) + (b?.downloads ?? 0);
@@ -164,14 +191,12 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
 
   private tally(accountId: string, releaseId: string): Tally {
     this.epoch++;
-    let t = this.pending.get(releaseId);
-    if (!t) this.pending.set(releaseId, (t = { accountId, releaseId, downloads: 0, upgrades: 0 }));
-    return t;
+    return this.pending.tally(accountId, releaseId);
   }
 
   private async write(): Promise<void> {
     this.inflight = this.pending;
-    this.pending = new Map();
+    this.pending = new Tallies();
     const uses = this.uses;
     this.uses = new UseTally();
     const ids: string[] = [];
@@ -224,7 +249,7 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
       if (!this.failing) this.logger.warn(`writing counters failed, will retry: ${(error as Error).message}`);
       this.failing = true;
     } finally {
-      this.inflight = new Map();
+      this.inflight = new Tallies();
       this.epoch++;
     }
   }
@@ -276,8 +301,4 @@ async function recordUsesIn(
   await events.recordMany(m, out);
 }
 
-/** The tally of `release`, if it is of the release's own account. */
-function ownTally(tallies: Map<string, Tally>, release: { id: string; accountId: string }): Tally | undefined {
-  const t = tallies.get(release.id);
-  return t && t.accountId === release.accountId ? t : undefined;
-}
+
