@@ -71,7 +71,7 @@ const MAX_TEXT = 255;
 export class AnalyticsRecorder implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Analytics');
   private pending = new Map<string, ProductTally>();
-  /** Spilled checks added up per product, day, version, platform and channel (dailyKey). */
+  /** Spilled checks added up per product, day, version, platform and channel (see spill). */
   private spilled = new Map<string, SpilledChecks>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | null = null;
@@ -156,8 +156,6 @@ export class AnalyticsRecorder implements OnApplicationBootstrap, OnModuleDestro
     this.spilled = new Map();
 
     const installs = { account: [] as string[], product: [] as string[], identity: [] as string[], version: [] as string[], platform: [] as string[], channel: [] as string[], seen: [] as Date[] };
-    const daily = spilled;
-    const addDaily = (c: SpilledChecks) => spill(daily, c);
     for (const [productId, product] of pending) {
       for (const [prefix, tallies] of [['l:', product.licenses], ['u:', product.users], ['i:', product.installs]] as const) {
         for (const [id, t] of tallies) {
@@ -168,12 +166,12 @@ export class AnalyticsRecorder implements OnApplicationBootstrap, OnModuleDestro
           installs.platform.push(t.platform.slice(0, MAX_TEXT));
           installs.channel.push(t.channel);
           installs.seen.push(new Date(t.lastSeen));
-          addDaily({ accountId: product.accountId, productId, day: t.day, version: t.version, platform: t.platform, channel: t.channel, checks: t.checks });
+          spill(spilled, { accountId: product.accountId, productId, day: t.day, version: t.version, platform: t.platform, channel: t.channel, checks: t.checks });
         }
       }
     }
     // a fixed order, so that instances flushing the same rows at once cannot deadlock
-    const rows = [...daily.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+    const rows = [...spilled.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
     try {
       await this.db.transaction(async (m) => {
         // instances flush one at a time: each statement then sees the rows the previous flush wrote,

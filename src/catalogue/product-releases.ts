@@ -1,5 +1,6 @@
 import type { Artifact } from '../artifacts/artifact.entity';
 import type { Release } from '../releases/release.entity';
+import { innerMap } from '../common/maps';
 import { compareLineOrder } from '../releases/semver';
 
 /** A release as the catalogue keeps it: the row, the entitlements its constraints require, its file. */
@@ -84,12 +85,12 @@ export class ProductReleases {
    * visibility class) and one `key` within it: no key is built from the two.
    */
   answerFor<T>(group: string, key: string, compute: () => T): T {
-    let answers = this.grouped.get(group);
+    const answers = this.grouped.get(group);
     if (answers?.has(key)) return answers.get(key) as T;
     const value = compute();
     this.keepOne();
-    if (answers === undefined || !this.grouped.has(group)) this.grouped.set(group, (answers = new Map()));
-    answers.set(key, value);
+    // looked up again: keepOne may have dropped the group
+    innerMap(this.grouped, group).set(key, value);
     return value;
   }
 

@@ -10,6 +10,7 @@ import { Release } from '../releases/release.entity';
 import { ReleaseSerializer } from '../releases/release.serializer';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import { COUNTERS_CHANNEL } from '../catalogue/catalogue-listener';
+import { innerMap } from '../common/maps';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 
@@ -36,19 +37,12 @@ interface Use {
   count: number;
 }
 
-/** The map under `key` in `map`, made when missing. */
-function inner<K, V>(map: Map<K, Map<string, V>>, key: K): Map<string, V> {
-  let m = map.get(key);
-  if (!m) map.set(key, (m = new Map()));
-  return m;
-}
-
 /** Counts by account, then release: nested maps of ids the request already holds (no key is built per count). */
 class Tallies {
   private readonly byAccount = new Map<string, Map<string, Tally>>();
 
-  get size(): number {
-    return this.byAccount.size;
+  get isEmpty(): boolean {
+    return this.byAccount.size === 0;
   }
 
   get(accountId: string, releaseId: string): Tally | undefined {
@@ -56,7 +50,7 @@ class Tallies {
   }
 
   tally(accountId: string, releaseId: string): Tally {
-    const releases = inner(this.byAccount, accountId);
+    const releases = innerMap(this.byAccount, accountId);
     let t = releases.get(releaseId);
     if (!t) releases.set(releaseId, (t = { accountId, releaseId, downloads: 0, upgrades: 0 }));
     return t;
@@ -78,7 +72,7 @@ class UseTally {
   add(event: Use['event'], accountId: string, releaseId: string, license: string | null, user: string | null, from: string | null, count: number): void {
     // license and user ids are both UUIDs: the prefix keeps the two kinds apart all the same
     const caller = license ?? (user === null ? '' : `user:${user}`);
-    const versions = inner(inner(inner(inner(this.byEvent, event), accountId), releaseId), caller);
+    const versions = innerMap(innerMap(innerMap(innerMap(this.byEvent, event), accountId), releaseId), caller);
     const use = versions.get(from ?? '');
     if (use) {
       use.count += count;
@@ -166,7 +160,7 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
 
   /** The release with the counts this instance has not written yet added (a copy when there are any). */
   withPending<T extends { id: string; accountId: string; downloads: number; upgrades: number }>(release: T): T {
-    if (!this.pending.size && !this.inflight.size) return release;
+    if (this.pending.isEmpty && this.inflight.isEmpty) return release;
     const a = this.pending.get(release.accountId, release.id);
     const b = this.inflight.get(release.accountId, release.id);
     if (!a && !b) return release;
@@ -180,7 +174,7 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
   /** Writes what is pending now (waits for a flush already running first). */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (!this.pending.size && !this.uses.size) return;
+    if (this.pending.isEmpty && !this.uses.size) return;
     this.flushing = this.write().finally(() => (this.flushing = null));
     await this.flushing;
   }
@@ -300,5 +294,3 @@ async function recordUsesIn(
   }
   await events.recordMany(m, out);
 }
-
-

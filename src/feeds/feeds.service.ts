@@ -139,8 +139,10 @@ export class FeedsService {
     return dump(doc, { lineWidth: -1 });
   }
 
-  /** The Tauri updater's answer for a target and arch; null when there is no newer release (204). */
-  /** As JSON: serialized once per offered file, the signed URL filled in per answer. */
+  /**
+   * The Tauri updater's answer for a target and arch, as JSON (serialized once per offered file,
+   * the signed URL filled in per answer); null when there is no newer release (204).
+   */
   tauri(bearer: Bearer, accountId: string, product: string, group: PlatformGroup, query: FeedQuery): string | null | Promise<string | null> {
     return this.withView(bearer, accountId, product, (view) => this.tauriFrom(view, group, query));
   }

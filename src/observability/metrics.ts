@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { innerMap } from '../common/maps';
 
 /** Where the per-process totals come from (read at scrape time, never on a request). */
 export interface MetricSources {
@@ -102,10 +103,7 @@ export class Metrics {
 
   /** One request answered: `route` is the route template (never the raw path). */
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    let byStatus = this.observers.get(route);
-    if (!byStatus) this.observers.set(route, (byStatus = new Map()));
-    let byMethod = byStatus.get(status);
-    if (!byMethod) byStatus.set(status, (byMethod = new Map()));
+    const byMethod = innerMap(innerMap(this.observers, route), status);
     let observer = byMethod.get(method);
     if (!observer) byMethod.set(method, (observer = this.latency.labels(method, route, String(status))));
     observer.observe(seconds);

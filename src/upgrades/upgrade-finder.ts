@@ -74,8 +74,6 @@ interface Candidate {
   offers?: Map<string, OfferedRelease | null>;
 }
 
-
-
 /** The caller kinds whose upgrade checks are counted (admins and product tokens are internal). */
 export function countsAsCustomer(bearer: Bearer): boolean {
   return bearer.kind === 'license' || bearer.kind === 'user' || bearer.kind === 'anonymous';

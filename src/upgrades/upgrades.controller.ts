@@ -41,7 +41,7 @@ export class UpgradesController {
   check(@Req() req: CallerRequest, @Query() query: Q, @Res() res: Response): void | Promise<void> {
     const { bearer, account } = req as Required<CallerRequest>;
     const check = parseUpgradeCheck(query);
-    // the hot path: memory answers, with the document's bytes serialized once per offered release
+    // the hot path: memory answers, with the document serialized once per offered release
     const warm = this.upgrades.checkNow(bearer, account.id, check);
     if (warm !== undefined) return sendUpgrade(res, warm);
     return this.upgrades.check(bearer, account.id, check).then((found) => sendUpgrade(res, found));

@@ -70,7 +70,7 @@ export class UpgradesService {
 
   /**
    * check() answered synchronously when memory holds everything it reads (the caller's line and
-   * the offered release's uploaded artifact), as bytes: the 303 document is serialized once per
+   * the offered release's uploaded artifact): the 303 document is serialized once per
    * offered release and class, with the caller's version and the signed URL filled in.
    * undefined: call check().
    */
