@@ -93,10 +93,11 @@ export class AnalyticsRecorder implements OnApplicationBootstrap, OnModuleDestro
   }
 
   /**
-   * Records one update check by `bearer` (ignored for admins, product tokens, and anonymous
-   * callers without an installId). Synchronous, no I/O: call it on the hot path.
+   * Records one update check by `bearer` (ignored for admins, product tokens, anonymous callers
+   * without an installId, and HEAD requests). Synchronous, no I/O: call it on the hot path.
    */
   recordCheck(bearer: Bearer, check: CheckFacts): void {
+    if (bearer.probe) return; // a HEAD
     let kind: 'licenses' | 'users' | 'installs';
     let id: string;
     switch (bearer.kind) {

@@ -6,6 +6,7 @@ import passport from 'passport';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
 import { AuthService } from './auth.service';
 import { BearerStrategy } from './bearer.strategy';
+import { asProbe } from './bearer';
 import type { Bearer } from './bearer';
 import { extractCredential } from './credentials';
 import type { Credential } from './credentials';
@@ -138,7 +139,8 @@ export class AuthGuard implements CanActivate {
   }
 
   private admit({ req, res, route, limited }: Check, bearer: Bearer): boolean | Promise<boolean> {
-    req.bearer = bearer;
+    // a HEAD is answered like its GET but counts nothing (a link checker is no download)
+    req.bearer = req.method === 'HEAD' ? asProbe(bearer) : bearer;
     if (bearer.kind === 'anonymous') {
       const admitted = () => {
         if (!route.isPublic) throw ApiError.tokenMissing();

@@ -2,13 +2,25 @@ import type { License } from '../licenses/license.entity';
 import type { LicenseFacts } from '../releases/release.policy';
 
 /** Who is calling, bound to the account in the path. Every policy decision starts from this. */
-export type Bearer =
+export type Bearer = (
   | { kind: 'root' }
   | { kind: 'admin'; accountId: string; userId: string; tokenId: string }
   | { kind: 'user'; accountId: string; userId: string; tokenId: string }
   | { kind: 'product'; accountId: string; productId: string; tokenId: string }
   | { kind: 'license'; accountId: string; license: License; /** from the catalogue: what visibility reads */ facts?: LicenseFacts }
-  | { kind: 'anonymous'; accountId: string | null };
+  | { kind: 'anonymous'; accountId: string | null }
+) & {
+  /**
+   * The request is a HEAD: it is answered as its GET would be (same status and headers), but it
+   * uses nothing, so nothing is counted: no download, no upgrade, no update check in analytics.
+   */
+  readonly probe?: true;
+};
+
+/** The caller of a HEAD request: the same caller, marked as a probe (see Bearer.probe). */
+export function asProbe(bearer: Bearer): Bearer {
+  return { ...bearer, probe: true };
+}
 
 export type BearerKind = Bearer['kind'];
 

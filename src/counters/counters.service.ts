@@ -133,15 +133,17 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
     await this.flush();
   }
 
-  /** A download by a customer (`bearer`: for its event). */
+  /** A download by a customer (`bearer`: for its event; a HEAD's probe counts nothing). */
   countDownload(accountId: string, releaseId: string, bearer?: Bearer): void {
+    if (bearer?.probe) return;
     this.totals.downloads++;
     this.tally(accountId, releaseId).downloads++;
     if (bearer) this.use('artifact.downloaded', accountId, releaseId, bearer, null);
   }
 
-  /** An upgrade offered to a customer (`bearer`, running `from`: for its event). */
+  /** An upgrade offered to a customer (`bearer`, running `from`: for its event; a HEAD's probe counts nothing). */
   countUpgrade(accountId: string, releaseId: string, bearer?: Bearer, from?: string): void {
+    if (bearer?.probe) return;
     this.totals.upgrades++;
     this.tally(accountId, releaseId).upgrades++;
     if (bearer) this.use('release.upgraded', accountId, releaseId, bearer, from ?? null);
