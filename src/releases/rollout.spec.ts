@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { offeredTo, rolloutBucket } from './rollout';
 
 /** The first 4 bytes of sha256("0b7c6f0e-1d7e-4a57-9d0c-5c4a8f0f2a11:abc"), from sha256sum. */
@@ -11,6 +12,8 @@ describe('rollout cohorts', () => {
     expect(rolloutBucket(release, 'abc')).toBe(rolloutBucket(release, 'abc'));
     // sha256("0b7c…2a11:abc") starts with the bytes below (checked with `printf %s … | sha256sum`)
     expect(rolloutBucket(release, 'abc')).toBe(Number(BigInt(`0x${EXPECTED_PREFIX}`) % 100n));
+    // the digest's first 4 bytes read big-endian, for every subject
+    for (const s of subjects) expect(rolloutBucket(release, s)).toBe(createHash('sha256').update(`${release}:${s}`).digest().readUInt32BE(0) % 100);
   });
 
   it('offers a 30 % rollout to about 30 % of callers, and raising it only adds', () => {

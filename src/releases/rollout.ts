@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** The longest `installId` an anonymous caller may send (its stand-in for a license id). */
 export const INSTALL_ID_MAX_LENGTH = 64;
@@ -9,7 +9,8 @@ export const INSTALL_ID_MAX_LENGTH = 64;
  * in the same bucket of a release) and independent across releases.
  */
 export function rolloutBucket(releaseId: string, subject: string): number {
-  return createHash('sha256').update(`${releaseId}:${subject}`).digest().readUInt32BE(0) % 100;
+  // one-shot hash (no Hash object per call); its first 8 hex digits are those 4 bytes
+  return parseInt(hash('sha256', `${releaseId}:${subject}`).slice(0, 8), 16) % 100;
 }
 
 /**
