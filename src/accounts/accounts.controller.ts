@@ -1,7 +1,7 @@
 import { Controller, Get, Patch, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Bearer } from '../auth/bearer';
-import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
+import { CurrentAccount, CurrentBearer } from '../auth/decorators';
 import { JsonApiBody } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { created, singleDocument, toResource } from '../jsonapi/serializer';

@@ -6,8 +6,7 @@ import { CurrentAccount, CurrentBearer } from '../auth/decorators';
 import { EntitlementSerializer } from '../entitlements/entitlement.serializer';
 import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
-import { isUuid } from '../jsonapi/ids';
-import { parseListQuery, queryParam } from '../jsonapi/query';
+import { parseListQuery } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { created, listDocument, singleDocument, toResource } from '../jsonapi/serializer';
 import {

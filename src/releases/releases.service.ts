@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Repository, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
@@ -33,7 +33,6 @@ import { ReleaseStatusService } from './release-status.service';
 import { INCLUSIVE_CHANNELS, parseStrictVersion, precedenceColumns, semverColumns } from './semver';
 import { MEMORY_SORTABLE, pageOf, visibleSorted } from './release-list.memory';
 import { assertProductRef, resolveProductRef } from '../products/product-ref';
-import type { LicenseFacts, ViewerFacts } from './release.policy';
 
 /** `sort=` fields of GET /releases -> the SQL they order by. */
 export const RELEASE_SORT: SortColumns = {
@@ -108,7 +107,6 @@ const MEMORY_LIST_MAX_PRODUCTS = 20;
 
 @Injectable()
 export class ReleasesService {
-  private readonly logger = new Logger('Releases');
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,

@@ -3,7 +3,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
 import { sendArtifact } from '../artifacts/artifact-sender';
-import type { Artifact } from '../artifacts/artifact.entity';
 import { ArtifactsService } from '../artifacts/artifacts.service';
 import type { Bearer } from '../auth/bearer';
 import { APP_CONFIG } from '../config/config';
@@ -107,8 +106,8 @@ export class V3Service {
   async download(bearer: Bearer, accountId: string, releaseId: string, req: Request, res: Response): Promise<void> {
     const release = await this.downloadable(bearer, accountId, releaseId);
     const storage = this.artifacts.storageDriver;
-    // a HEAD (a client probing size or name) is not a download
-    const { artifact, url } = req.method === 'HEAD' ? await this.probe(accountId, release) : await this.artifacts.issueDownload(bearer, accountId, release);
+    // counted as a download, unless it is a HEAD (a client probing size or name: Bearer.probe)
+    const { artifact } = await this.artifacts.issueDownload(bearer, accountId, release);
     res.setHeader('Cache-Control', 'private, no-cache');
     if (storage.presignGet) {
       // the release was checked just now: a short-lived presigned URL, not the hour-long signed one
@@ -116,12 +115,6 @@ export class V3Service {
       return;
     }
     await sendArtifact(req, res, artifact, storage);
-  }
-
-  private async probe(accountId: string, release: Release): Promise<{ artifact: Artifact; url: string }> {
-    const artifact = await this.artifacts.findUploaded(accountId, release.id);
-    if (!artifact) throw ApiError.notFound('The release has no uploaded artifact');
-    return { artifact, url: '' };
   }
 
   private present(bearer: Bearer, offered: OfferedRelease): V3Release {
