@@ -1,8 +1,8 @@
-import { Controller, Get, Patch, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Patch, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Bearer } from '../auth/bearer';
 import { CurrentAccount, CurrentBearer } from '../auth/decorators';
-import { JsonApiBody } from '../jsonapi/body.pipe';
+import { JsonApiBody, JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { created, singleDocument, toResource } from '../jsonapi/serializer';
 import { UserSerializer } from '../users/user.serializer';
@@ -11,7 +11,9 @@ import { AccountSerializer } from './account.serializer';
 import { AccountsService } from './accounts.service';
 import { ACCOUNT_ATTRIBUTES, CreateAccountDto, UpdateAccountDto } from './dto';
 import { SettlesCatalogue } from '../catalogue/settle.interceptor';
-import { ApiDocument } from '../openapi/decorators';
+import { ApiDocument, ApiJsonApiBody } from '../openapi/decorators';
+
+const updateBody = new JsonApiBodyPipe({ type: 'accounts', dto: UpdateAccountDto, attributes: ACCOUNT_ATTRIBUTES, partial: true });
 
 @SettlesCatalogue()
 @Controller('v1/accounts')
@@ -46,14 +48,13 @@ export class AccountsController {
     return singleDocument(AccountSerializer, account);
   }
 
+  @ApiJsonApiBody(updateBody)
   @ApiDocument(AccountSerializer, 'single')
   @Patch(':account')
-  async update(
-    @CurrentBearer() bearer: Bearer,
-    @CurrentAccount() account: Account,
-    @JsonApiBody({ type: 'accounts', dto: UpdateAccountDto, attributes: ACCOUNT_ATTRIBUTES, partial: true }) dto: UpdateAccountDto,
-  ) {
+  async update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Body() body: unknown) {
     if (bearer.kind !== 'admin') throw ApiError.forbidden();
+    // a data.id naming another account is 409; what the client read may be sent back unchanged
+    const dto = await updateBody.transformFor(body, account.id, toResource(AccountSerializer, account));
     return singleDocument(AccountSerializer, await this.accounts.update(account, dto));
   }
 }

@@ -1,19 +1,20 @@
-import { Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../auth/bearer';
 import { CurrentAccount, CurrentBearer } from '../auth/decorators';
-import { JsonApiBody } from '../jsonapi/body.pipe';
+import { JsonApiBody, JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { parseListQuery } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
-import { created, listDocument, singleDocument } from '../jsonapi/serializer';
+import { created, listDocument, singleDocument, toResource } from '../jsonapi/serializer';
 import { CreateUserDto, UpdateUserDto, USER_ATTRIBUTES, USER_UPDATE_ATTRIBUTES } from './dto';
 import { UserSerializer } from './user.serializer';
 import { USER_SORT, UserPolicy, UsersService } from './users.service';
 import { SettlesCatalogue } from '../catalogue/settle.interceptor';
-import { ApiDocument, ApiListQuery, ApiNoContent } from '../openapi/decorators';
+import { ApiDocument, ApiJsonApiBody, ApiListQuery, ApiNoContent } from '../openapi/decorators';
 
+const updateBody = new JsonApiBodyPipe({ type: 'users', dto: UpdateUserDto, attributes: USER_UPDATE_ATTRIBUTES, partial: true });
 const LIST = { sort: Object.keys(USER_SORT), fields: { users: UserSerializer.attributeNames } };
 
 @SettlesCatalogue()
@@ -51,15 +52,14 @@ export class UsersController {
     return singleDocument(UserSerializer, await this.users.findVisible(bearer, account.id, id), { fields: q.fields });
   }
 
+  @ApiJsonApiBody(updateBody)
   @ApiDocument(UserSerializer, 'single')
   @Patch(':id')
-  async update(
-    @CurrentBearer() bearer: Bearer,
-    @CurrentAccount() account: Account,
-    @Param('id') id: string,
-    @JsonApiBody({ type: 'users', dto: UpdateUserDto, attributes: USER_UPDATE_ATTRIBUTES, partial: true }) dto: UpdateUserDto,
-  ) {
-    return singleDocument(UserSerializer, await this.users.update(bearer, account.id, id, dto));
+  async update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Body() body: unknown) {
+    const user = await this.users.findVisible(bearer, account.id, id);
+    // a data.id naming another user is 409; what the client read may be sent back unchanged
+    const dto = await updateBody.transformFor(body, user.id, toResource(UserSerializer, user));
+    return singleDocument(UserSerializer, await this.users.update(bearer, account.id, user.id, dto));
   }
 
   @ApiNoContent()

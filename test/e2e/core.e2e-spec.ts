@@ -294,6 +294,29 @@ describe('core: accounts, users, tokens and the JSON:API edge', () => {
       expect(create.status).toBe(403);
     });
 
+    it('refuses a PATCH whose data.id names another user or account (409), and takes back what was read', async () => {
+      const admin = api(t, bearer(acme.adminToken));
+      const a = await createUser(t, acme);
+      const b = await createUser(t, acme);
+      const wrong = await admin.patch(`/v1/accounts/${acme.id}/users/${a.id}`, { data: { type: 'users', id: b.id, attributes: { lastName: 'Wrong' } } });
+      expect(wrong.status).toBe(409);
+      expect(wrong.body.errors[0]).toMatchObject({ code: 'CONFLICT', source: { pointer: '/data/id' } });
+      for (const id of [a.id, b.id]) expect((await admin.get(`/v1/accounts/${acme.id}/users/${id}`)).body.data.attributes.lastName).not.toBe('Wrong');
+      // read-modify-write: the document as read (read-only attributes included), one attribute changed
+      const read = (await admin.get(`/v1/accounts/${acme.id}/users/${a.id}`)).body.data;
+      const right = await admin.patch(`/v1/accounts/${acme.id}/users/${a.id}`, { data: { ...read, attributes: { ...read.attributes, lastName: 'Right' } } });
+      expect(right.status).toBe(200);
+      expect(right.body.data.attributes.lastName).toBe('Right');
+
+      const account = await admin.patch(`/v1/accounts/${acme.id}`, { data: { type: 'accounts', id: other.id, attributes: { name: 'Wrong' } } });
+      expect(account.status).toBe(409);
+      expect(account.body.errors[0]).toMatchObject({ code: 'CONFLICT', source: { pointer: '/data/id' } });
+      expect((await admin.get(`/v1/accounts/${acme.id}`)).body.data.attributes.name).not.toBe('Wrong');
+      const renamed = await admin.patch(`/v1/accounts/${acme.id}`, { data: { type: 'accounts', id: acme.id, attributes: { name: 'Acme Renamed' } } });
+      expect(renamed.status).toBe(200);
+      expect(renamed.body.data.attributes.name).toBe('Acme Renamed');
+    });
+
     it("hides another account's users (404)", async () => {
       const res = await api(t, bearer(acme.adminToken)).get(`/v1/accounts/${acme.id}/users/${other.adminId}`);
       expect(res.status).toBe(404);
