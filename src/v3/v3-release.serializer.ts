@@ -29,6 +29,43 @@ export interface V3Release {
   changelog?: readonly ChangelogEntry[];
 }
 
+/** V3Release as a JSON schema, for the OpenAPI document (the answers of the update check and latest). */
+export const V3_RELEASE_SCHEMA = {
+  type: 'object',
+  required: ['id', 'name', 'channel', 'version', 'platform', 'filename', 'published', 'url', 'filesize', 'checksum', 'sha256', 'signature', 'pub_date', 'productId', 'notes', 'createdAt', 'updatedAt', 'critical'],
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    name: { type: ['string', 'null'] },
+    channel: { type: 'string', enum: ['stable', 'rc', 'beta', 'alpha', 'dev'] },
+    version: { type: 'string', description: 'SemVer' },
+    platform: { type: 'string' },
+    filename: { type: 'string' },
+    published: { type: 'boolean' },
+    url: { type: 'string', format: 'uri', description: 'Downloads the file: /v3/<id>, with ?key= for a license key' },
+    filesize: { type: ['integer', 'null'] },
+    checksum: { type: ['string', 'null'], description: "The release's checksum, else its file's SHA-256 (hex)" },
+    sha256: { type: ['string', 'null'], description: "The file's SHA-256 (hex); null before an upload" },
+    signature: { type: ['string', 'null'], description: "e.g. a Tauri .sig file's content" },
+    pub_date: { type: 'string', format: 'date-time' },
+    productId: { type: 'string', format: 'uuid' },
+    notes: { type: ['string', 'null'] },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+    critical: { type: 'boolean', description: 'A release between the caller\'s version and this one is critical (latest: this one is)' },
+    changelog: {
+      type: 'array',
+      description: 'Update checks only: the releases above the caller\'s version up to this one, newest first',
+      items: {
+        type: 'object',
+        required: ['version', 'notes', 'created'],
+        properties: { version: { type: 'string' }, notes: { type: ['string', 'null'] }, created: { type: 'string', format: 'date-time' } },
+        additionalProperties: false,
+      },
+    },
+  },
+  additionalProperties: false,
+} as const;
+
 /** `<PUBLIC_URL>/v3/<id>?key=<key>`: the key only for license callers (token callers send their token). */
 export function v3DownloadUrl(publicUrl: string, releaseId: string, licenseKey?: string): string {
   const base = `${publicUrl}/v3/${releaseId}`;

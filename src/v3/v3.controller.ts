@@ -9,6 +9,7 @@ import { V3AccountLocator } from './v3-account.locator';
 import { parseV3Latest, parseV3ReportedVersion, parseV3Update } from './v3-params';
 import { JSON_UTF8, sendSerialized } from '../jsonapi/json-bytes';
 import { V3Service } from './v3.service';
+import { V3_RELEASE_SCHEMA } from './v3-release.serializer';
 import { ApiAnswer, ApiQueryParams } from '../openapi/decorators';
 
 /**
@@ -22,7 +23,7 @@ import { ApiAnswer, ApiQueryParams } from '../openapi/decorators';
 export class V3Controller {
   constructor(private readonly v3: V3Service) {}
 
-  @ApiAnswer(200, 'The newest release above version', 'application/json')
+  @ApiAnswer(200, 'The newest release above version', 'application/json', V3_RELEASE_SCHEMA)
   @ApiAnswer(204, 'No update')
   @ApiQueryParams({
     'productId!': 'Product id',
@@ -40,7 +41,7 @@ export class V3Controller {
     sendUpdate(res, answer);
   }
 
-  @ApiAnswer(200, 'The newest release', 'application/json')
+  @ApiAnswer(200, 'The newest release', 'application/json', V3_RELEASE_SCHEMA)
   @ApiQueryParams({
     'productId!': 'Product id',
     'platform!': 'Platform, e.g. windows',

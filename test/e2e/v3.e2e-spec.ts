@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
 import { startApp, TestApp } from '../support/app';
 import { onTestServer, releaseAttributes, sha256 } from '../support/artifact.factories';
 import { createLicense, createProduct, TestLicense, TestProduct } from '../support/catalogue.factories';
@@ -94,6 +96,23 @@ describe('v3 (Cryptlex-compatible)', () => {
       });
       expect(new Date(res.body.createdAt).toISOString()).toBe(res.body.createdAt);
       expect(new Date(res.body.updatedAt).toISOString()).toBe(res.body.updatedAt);
+    });
+
+    it('answers what the OpenAPI document says (its schema validates the update and latest answers)', async () => {
+      const doc = (await t.http.get('/openapi.json')).body;
+      const ajv = new Ajv({ allErrors: true, strict: false });
+      addFormats(ajv);
+      for (const [path, query] of [
+        ['/v3/releases/update', { version: '1.0.0', key: license.key }],
+        ['/v3/releases/latest', { key: license.key }],
+      ] as const) {
+        const schema = doc.paths[path].get.responses['200'].content['application/json'].schema;
+        expect(schema.properties).toHaveProperty('version');
+        const res = path.endsWith('update') ? await update(query) : await latest(query);
+        expect(res.status).toBe(200);
+        const valid = ajv.compile(schema);
+        expect(valid(res.body) ? [] : valid.errors).toEqual([]);
+      }
     });
 
     it('reads the current version loosely', async () => {
