@@ -2,7 +2,7 @@ import { Body, Injectable, PipeTransform } from '@nestjs/common';
 import { ClassConstructor, plainToInstance } from 'class-transformer';
 import { validate, ValidationError } from 'class-validator';
 import { ApiError, attributeCode, ErrorCode } from './errors';
-import { documentError, isPlainObject } from './document';
+import { documentError, escapePointer, isPlainObject } from './document';
 import { isUuid } from './ids';
 import { ApiBody } from '@nestjs/swagger';
 import { isDeepStrictEqual } from 'node:util';
@@ -176,9 +176,15 @@ export class JsonApiBodyPipe<T extends object> implements PipeTransform<unknown,
         if (!isPlainObject(value) || !Array.isArray(value.data)) throw documentError('must be {data: [...]}', `/data/relationships/${name}`);
         plain[name] = value.data.map((item, i) => {
           if (!isPlainObject(item) || item.type !== rel.type) throw documentError(`must be a ${rel.type} resource object`, `/data/relationships/${name}/data/${i}`);
-          const problem = unstorable(item.attributes);
-          if (problem) throw new ApiError(422, ErrorCode.DOCUMENT_INVALID, problem, { pointer: `/data/relationships/${name}/data/${i}/attributes` });
-          return isPlainObject(item.attributes) ? item.attributes : {};
+          const attributes = isPlainObject(item.attributes) ? item.attributes : {};
+          // as for the resource's own attributes: 422 <ATTRIBUTE>_INVALID at the attribute
+          const at = `/data/relationships/${name}/data/${i}/attributes`;
+          for (const [key, v] of Object.entries(attributes)) {
+            if (key.includes('\u0000')) throw ApiError.unpermitted(at, 'attribute names must not contain NUL characters');
+            const problem = unstorable(v);
+            if (problem) throw new ApiError(422, attributeCode(key, 'INVALID'), problem, { pointer: `${at}/${escapePointer(key)}` });
+          }
+          return attributes;
         });
       } else if (rel.many) {
         if (!isPlainObject(value) || !Array.isArray(value.data)) throw documentError('must be {data: [...]}', `/data/relationships/${name}`);

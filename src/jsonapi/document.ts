@@ -28,3 +28,8 @@ export function resourceArray(body: unknown, type: string): Record<string, unkno
     return item;
   });
 }
+
+/** A member name as one JSON pointer token (RFC 6901: `~` as `~0`, `/` as `~1`). */
+export function escapePointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}

@@ -4,6 +4,7 @@ import type { ParsedUrlQuery } from 'node:querystring';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { AppConfig } from '../config/config';
+import { escapePointer } from './document';
 import { edgeHeaders } from './edge';
 import { ApiError, ErrorCode } from './errors';
 import { acceptsJsonApi, acceptableContentType, hasBody, isFeedRoute, isRawBodyRoute, isSignedDownloadRoute, JSONAPI_MEDIA_TYPE, responseMediaType } from './media-type';
@@ -139,9 +140,6 @@ function charsetOf(contentType: string | undefined): string | undefined {
 /** A lone UTF-16 surrogate: in `u` mode a well-formed pair is one code point and does not match. */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
-function escapePointer(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
-}
 
 /**
  * The JSON pointer of the first string (value or member name) holding a lone surrogate (JSON

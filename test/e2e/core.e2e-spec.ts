@@ -53,6 +53,24 @@ describe('core: accounts, users, tokens and the JSON:API edge', () => {
       expect(token.body.data.attributes.kind).toBe('admin-token');
     });
 
+    it("refuses what PostgreSQL cannot store in the first admin's attributes as in any attribute, and creates nothing", async () => {
+      const slug = uniqueSlug();
+      const root = api(t, bearer(ROOT_TOKEN));
+      let deep: unknown = 'x';
+      for (let i = 0; i < 40; i++) deep = [deep];
+      const cases: Array<[Record<string, unknown>, number, string, string]> = [
+        [{ email: `boss@${slug}.test`, password: 'long-enough-pw', firstName: 'Bo\u0000ss' }, 422, 'FIRST_NAME_INVALID', '/data/relationships/admins/data/0/attributes/firstName'],
+        [{ email: `boss@${slug}.test`, password: 'long-enough-pw', lastName: deep }, 422, 'LAST_NAME_INVALID', '/data/relationships/admins/data/0/attributes/lastName'],
+        [{ email: `boss@${slug}.test`, password: 'long-enough-pw', 'first\u0000Name': 'Boss' }, 400, 'PARAMETER_UNPERMITTED', '/data/relationships/admins/data/0/attributes'],
+      ];
+      for (const [admin, status, code, pointer] of cases) {
+        const res = await root.post('/v1/accounts', accountBody(slug, admin));
+        expect(res.status).toBe(status);
+        expect(res.body.errors[0]).toMatchObject({ code, source: { pointer } });
+      }
+      expect((await root.get(`/v1/accounts/${slug}`)).status).toBe(404);
+    });
+
     it('rejects a duplicate slug with 422 SLUG_TAKEN', async () => {
       const res = await api(t, bearer(ROOT_TOKEN)).post('/v1/accounts', accountBody(acme.slug));
       expect(res.status).toBe(422);
