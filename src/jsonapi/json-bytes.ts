@@ -62,14 +62,14 @@ export class JsonTemplate {
  * document, without its per-request serialization and checks (no ETag is configured; the hot
  * routes set no validators). Node adds Content-Length for a body given whole to `end`.
  */
-export function sendSerialized(res: Response, status: number, contentType: string, body: string | Buffer): void {
+export function sendSerialized(res: Response, status: number, contentType: string, body: string): void {
   res.statusCode = status;
   res.setHeader('Content-Type', contentType);
   if (res.req.method !== 'HEAD') {
     res.end(body);
     return;
   }
-  res.setHeader('Content-Length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
   res.end();
 }
 

@@ -140,7 +140,6 @@ function charsetOf(contentType: string | undefined): string | undefined {
 /** A lone UTF-16 surrogate: in `u` mode a well-formed pair is one code point and does not match. */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
-
 /**
  * The JSON pointer of the first string (value or member name) holding a lone surrogate (JSON
  * allows `"\ud800"`, but it is no text: PostgreSQL would keep U+FFFD instead), else null.

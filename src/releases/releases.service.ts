@@ -107,7 +107,6 @@ const MEMORY_LIST_MAX_PRODUCTS = 20;
 
 @Injectable()
 export class ReleasesService {
-
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @InjectRepository(Release) private readonly releases: Repository<Release>,

@@ -59,7 +59,7 @@ export class UsersController {
     const user = await this.users.findVisible(bearer, account.id, id);
     // a data.id naming another user is 409; what the client read may be sent back unchanged
     const dto = await updateBody.transformFor(body, user.id, toResource(UserSerializer, user));
-    return singleDocument(UserSerializer, await this.users.update(bearer, account.id, user.id, dto));
+    return singleDocument(UserSerializer, await this.users.update(bearer, account.id, user, dto));
   }
 
   @ApiNoContent()

@@ -90,8 +90,8 @@ export class UsersService implements OnApplicationBootstrap {
     return this.users.findOne({ where });
   }
 
-  async update(bearer: Bearer, accountId: string, id: string, dto: UpdateUserDto): Promise<User> {
-    const user = await this.findVisible(bearer, accountId, id);
+  /** Changes `user`, which the caller has found with findVisible (the document is checked against it). */
+  async update(bearer: Bearer, accountId: string, user: User, dto: UpdateUserDto): Promise<User> {
     if (!UserPolicy.canManage(bearer)) {
       // a user may change its own profile and password, not its role
       if (dto.role !== undefined && dto.role !== user.role) throw ApiError.forbidden('Only an admin can change a role');
