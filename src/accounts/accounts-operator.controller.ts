@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import type { Bearer } from '../auth/bearer';
-import { CurrentAccount, CurrentBearer } from '../auth/decorators';
+import type { Bearer } from '../access/bearer';
+import { CurrentAccount, CurrentBearer } from '../access/decorators';
 import { SettlesCatalogue } from '../catalogue/settle.interceptor';
 import { ApiError } from '../jsonapi/errors';
 import { parseListQuery } from '../jsonapi/query';

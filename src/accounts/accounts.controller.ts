@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Patch, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import type { Bearer } from '../auth/bearer';
-import { CurrentAccount, CurrentBearer } from '../auth/decorators';
+import type { Bearer } from '../access/bearer';
+import { CurrentAccount, CurrentBearer } from '../access/decorators';
 import { JsonApiBody, JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { created, singleDocument, toResource } from '../jsonapi/serializer';

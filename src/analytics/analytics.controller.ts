@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import type { Account } from '../accounts/account.entity';
-import type { Bearer } from '../auth/bearer';
-import { CurrentAccount, CurrentBearer } from '../auth/decorators';
+import type { Bearer } from '../access/bearer';
+import { CurrentAccount, CurrentBearer } from '../access/decorators';
 import type { Query as Q } from '../jsonapi/query';
 import { ApiAnswer, ApiQueryParams } from '../openapi/decorators';
 import { AnalyticsService, parseAnalyticsFilters } from './analytics.service';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import * as semver from 'semver';
-import type { Bearer } from '../auth/bearer';
+import type { Bearer } from '../access/bearer';
 import { CountersService } from '../counters/counters.service';
 import { ApiError } from '../jsonapi/errors';
 import { isUuid } from '../jsonapi/ids';

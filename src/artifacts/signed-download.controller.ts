@@ -1,8 +1,8 @@
 import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Account } from '../accounts/account.entity';
-import type { Bearer } from '../auth/bearer';
-import { CurrentAccount, CurrentBearer, NotRateLimited, Public } from '../auth/decorators';
+import type { Bearer } from '../access/bearer';
+import { CurrentAccount, CurrentBearer, NotRateLimited, Public } from '../access/decorators';
 import { ApiError } from '../jsonapi/errors';
 import { queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';

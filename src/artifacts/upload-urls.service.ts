@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { DataSource, IsNull, Not } from 'typeorm';
-import type { Bearer } from '../auth/bearer';
+import type { Bearer } from '../access/bearer';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { ApiError, ErrorCode } from '../jsonapi/errors';

@@ -6,12 +6,12 @@ import passport from 'passport';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
 import { AuthService } from './auth.service';
 import { BearerStrategy } from './bearer.strategy';
-import { asProbe } from './bearer';
-import type { Bearer } from './bearer';
-import { extractCredential } from './credentials';
-import type { Credential } from './credentials';
-import { ACCOUNT_LOCATOR, IS_PUBLIC, NOT_RATE_LIMITED, OWN_CREDENTIAL } from './decorators';
-import type { AccountLocator, AuthenticatedRequest } from './decorators';
+import { asProbe } from '../access/bearer';
+import type { Bearer } from '../access/bearer';
+import { extractCredential } from '../access/credentials';
+import type { Credential } from '../access/credentials';
+import { ACCOUNT_LOCATOR, IS_PUBLIC, NOT_RATE_LIMITED, OWN_CREDENTIAL } from '../access/decorators';
+import type { AccountLocator, AuthenticatedRequest } from '../access/decorators';
 import { RateLimitsService } from '../ratelimit/rate-limits.service';
 
 /**

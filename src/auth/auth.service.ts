@@ -8,8 +8,9 @@ import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
 import type { License } from '../licenses/license.entity';
-import type { Bearer } from './bearer';
-import { safeEqual, tokenDigest } from './secrets';
+import type { Bearer } from '../access/bearer';
+import type { AccountRef } from '../access/decorators';
+import { safeEqual, tokenDigest } from '../access/secrets';
 
 /** Turns credentials into a Bearer bound to one account. */
 @Injectable()
@@ -33,7 +34,7 @@ export class AuthService {
   }
 
   /** A bearer token: the root token outside accounts, a stored token inside one. */
-  async authenticateToken(account: Account | undefined, secret: string): Promise<Bearer> {
+  async authenticateToken(account: AccountRef | undefined, secret: string): Promise<Bearer> {
     if (!account) {
       if (!this.config.rootToken) {
         throw new ApiError(403, ErrorCode.ACCOUNT_CREATION_DISABLED, 'Account creation is disabled: the server has no ROOT_TOKEN');
@@ -61,19 +62,19 @@ export class AuthService {
   }
 
   /** A license key: unknown 401, suspended 403, expired with REVOKE_ACCESS 403. */
-  async authenticateLicense(account: Account | undefined, key: string): Promise<Bearer> {
+  async authenticateLicense(account: AccountRef | undefined, key: string): Promise<Bearer> {
     const cached = account ? await this.catalogue.license(account.id, key) : null;
     if (!cached) throw new ApiError(401, ErrorCode.LICENSE_INVALID, 'The license key is invalid');
     return licenseBearer(cached);
   }
 
   /** Whether `key` is a license key of the account (for a hint when one is sent as a token). */
-  async isLicenseKey(account: Account, key: string): Promise<boolean> {
+  async isLicenseKey(account: AccountRef, key: string): Promise<boolean> {
     return (await this.catalogue.license(account.id, key)) !== null;
   }
 
   /** authenticateLicense when memory holds the license (undefined: call authenticateLicense). */
-  authenticateLicenseNow(account: Account, key: string): Bearer | undefined {
+  authenticateLicenseNow(account: AccountRef, key: string): Bearer | undefined {
     const cached = this.catalogue.licenseNow(account.id, key);
     return cached && licenseBearer(cached);
   }

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy } from 'passport-http-bearer';
-import type { AuthenticatedRequest } from './decorators';
+import type { AuthenticatedRequest } from '../access/decorators';
 import { AuthService } from './auth.service';
-import type { Bearer } from './bearer';
+import type { Bearer } from '../access/bearer';
 
 /** passport-http-bearer verifies `Authorization: Bearer` tokens against the account in the path. */
 @Injectable()

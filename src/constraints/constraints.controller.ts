@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Account } from '../accounts/account.entity';
-import type { Bearer } from '../auth/bearer';
-import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
+import type { Bearer } from '../access/bearer';
+import { CurrentAccount, CurrentBearer, Public } from '../access/decorators';
 import { parseFields, parseInclude, parseListQuery } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { listDocument, singleDocument, toResource } from '../jsonapi/serializer';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Repository } from 'typeorm';
-import type { Bearer } from '../auth/bearer';
+import type { Bearer } from '../access/bearer';
 import { Entitlement } from '../entitlements/entitlement.entity';
 import { EntitlementSerializer } from '../entitlements/entitlement.serializer';
 import { EventsService } from '../events/events.service';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
-import type { Bearer } from '../auth/bearer';
+import type { Bearer } from '../access/bearer';
 import { EventsService } from '../events/events.service';
 import type { NewEvent } from '../events/events.service';
 import { copiedFrom, toResource } from '../jsonapi/serializer';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
-import type { Bearer } from '../auth/bearer';
+import type { Bearer } from '../access/bearer';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { ApiError } from '../jsonapi/errors';

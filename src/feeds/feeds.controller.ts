@@ -1,9 +1,9 @@
 import { Controller, Get, Param, Query, Res, Req } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Account } from '../accounts/account.entity';
-import type { Bearer } from '../auth/bearer';
-import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
-import type { CallerRequest } from '../auth/decorators';
+import type { Bearer } from '../access/bearer';
+import { CurrentAccount, CurrentBearer, Public } from '../access/decorators';
+import type { CallerRequest } from '../access/decorators';
 import { ApiError } from '../jsonapi/errors';
 import type { Query as Q } from '../jsonapi/query';
 import { ApiAnswer, ApiQueryParams } from '../openapi/decorators';

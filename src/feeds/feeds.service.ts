@@ -5,7 +5,7 @@ import type { SemVer } from 'semver';
 import type { Artifact } from '../artifacts/artifact.entity';
 import { AnalyticsRecorder } from '../analytics/analytics-recorder';
 import { ArtifactsService, DOWNLOAD_TTL_DEFAULT, encodeFilenamePath } from '../artifacts/artifacts.service';
-import type { Bearer } from '../auth/bearer';
+import type { Bearer } from '../access/bearer';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import type { ProductView } from '../catalogue/catalogue.service';
 import type { CatalogueRelease } from '../catalogue/product-releases';

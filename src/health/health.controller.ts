@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { NotRateLimited, Public } from '../auth/decorators';
+import { NotRateLimited, Public } from '../access/decorators';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
 import { ApiAnswer } from '../openapi/decorators';
 

@@ -5,8 +5,8 @@ import { documentError, resourceArray } from '../jsonapi/document';
 import { isUuid } from '../jsonapi/ids';
 import { IsMetadata } from '../jsonapi/metadata';
 import { GIVEN_LICENSE_KEY } from './license-key';
-import { EXPIRATION_STRATEGIES } from './license.entity';
-import type { ExpirationStrategy } from './license.entity';
+import { EXPIRATION_STRATEGIES } from '../access/viewer';
+import type { ExpirationStrategy } from '../access/viewer';
 
 export class UpdateLicenseDto {
   @IsOptional()

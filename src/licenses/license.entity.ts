@@ -1,8 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { Metadata } from '../database/columns';
 
-export const EXPIRATION_STRATEGIES = ['RESTRICT_ACCESS', 'REVOKE_ACCESS', 'ALLOW_ACCESS'] as const;
-export type ExpirationStrategy = (typeof EXPIRATION_STRATEGIES)[number];
+import type { ExpirationStrategy } from '../access/viewer';
 export type LicenseStatus = 'ACTIVE' | 'EXPIRED' | 'SUSPENDED';
 
 @Entity('licenses')

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
-import type { Bearer } from '../auth/bearer';
+import type { Bearer } from '../access/bearer';
 import { Entitlement } from '../entitlements/entitlement.entity';
 import { EventsService } from '../events/events.service';
 import { ApiError, ErrorCode, uniqueViolation } from '../jsonapi/errors';

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Account } from '../accounts/account.entity';
-import type { Bearer } from '../auth/bearer';
-import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
+import type { Bearer } from '../access/bearer';
+import { CurrentAccount, CurrentBearer, Public } from '../access/decorators';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import { documentError, isPlainObject } from '../jsonapi/document';
 import { ApiError } from '../jsonapi/errors';
@@ -14,6 +14,7 @@ import { ProductsService } from '../products/products.service';
 import { RateLimitsService } from '../ratelimit/rate-limits.service';
 import { UserSerializer } from '../users/user.serializer';
 import { UsersService } from '../users/users.service';
+import type { License } from './license.entity';
 import { LicenseSerializer } from './license.serializer';
 
 /** The answers of `validate-key`, as Keygen names them. */
@@ -91,7 +92,8 @@ export class LicenseSelfServiceController {
         return singleDocument(UserSerializer, user);
       }
       case 'license':
-        return singleDocument(LicenseSerializer, bearer.license);
+        // the guard's license is the License row the catalogue keeps
+        return singleDocument(LicenseSerializer, bearer.license as License);
       case 'product': {
         const product = await this.products.findInAccount(account.id, bearer.productId);
         if (!product) throw ApiError.notFound('The product was not found');

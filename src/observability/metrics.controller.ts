@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ChecksOwnCredential } from '../auth/decorators';
-import { safeEqual } from '../auth/secrets';
+import { ChecksOwnCredential } from '../access/decorators';
+import { safeEqual } from '../access/secrets';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { ApiError, ErrorCode } from '../jsonapi/errors';

@@ -1,7 +1,7 @@
 import { IsIn, IsNotEmpty, IsOptional, IsString, IsUrl, MaxLength } from 'class-validator';
 import { IsMetadata } from '../jsonapi/metadata';
-import { DISTRIBUTION_STRATEGIES } from './product.entity';
-import type { DistributionStrategy } from './product.entity';
+import { DISTRIBUTION_STRATEGIES } from '../access/viewer';
+import type { DistributionStrategy } from '../access/viewer';
 
 export class CreateProductDto {
   @IsString({ message: 'must be a string' })

@@ -1,8 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { Metadata } from '../database/columns';
 
-export const DISTRIBUTION_STRATEGIES = ['LICENSED', 'OPEN', 'CLOSED'] as const;
-export type DistributionStrategy = (typeof DISTRIBUTION_STRATEGIES)[number];
+import type { DistributionStrategy } from '../access/viewer';
 
 @Entity('products')
 export class Product {

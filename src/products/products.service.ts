@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
-import type { Bearer } from '../auth/bearer';
+import type { Bearer } from '../access/bearer';
 import { EventsService } from '../events/events.service';
 import { ApiError, ErrorCode, uniqueViolation } from '../jsonapi/errors';
 import { toResource } from '../jsonapi/serializer';

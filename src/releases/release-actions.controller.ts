@@ -1,7 +1,7 @@
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import type { Account } from '../accounts/account.entity';
-import type { Bearer } from '../auth/bearer';
-import { CurrentAccount, CurrentBearer } from '../auth/decorators';
+import type { Bearer } from '../access/bearer';
+import { CurrentAccount, CurrentBearer } from '../access/decorators';
 import { singleDocument } from '../jsonapi/serializer';
 import { ReleaseSerializer } from './release.serializer';
 import { ReleasesService } from './releases.service';

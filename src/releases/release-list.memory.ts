@@ -1,7 +1,7 @@
 import type { CatalogueRelease } from '../catalogue/product-releases';
 import { ApiError } from '../jsonapi/errors';
 import type { PageRequest, SortField } from '../jsonapi/query';
-import type { ViewerFacts } from './release.policy';
+import type { ViewerFacts } from '../access/viewer';
 import { ReleaseVisibilityPolicy } from './release.policy';
 import { compareVersionOrder, INCLUSIVE_CHANNELS } from './semver';
 import type { ReleaseFilters } from './releases.service';

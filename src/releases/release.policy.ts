@@ -1,26 +1,7 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import type { Bearer } from '../auth/bearer';
-import type { ExpirationStrategy } from '../licenses/license.entity';
-import type { DistributionStrategy } from '../products/product.entity';
+import type { Bearer } from '../access/bearer';
+import type { LicenseFacts, ViewerFacts } from '../access/viewer';
 import type { Release } from './release.entity';
-
-/** What the memory rule needs to know of a license (the catalogue keeps these). */
-export interface LicenseFacts {
-  id: string;
-  productId: string;
-  expiry: Date | null;
-  expirationStrategy: ExpirationStrategy;
-  suspended: boolean;
-  entitlementIds: ReadonlySet<string>;
-}
-
-/** The caller, with the facts the memory rule reads: its licenses and the account's products. */
-export interface ViewerFacts {
-  bearer: Bearer;
-  /** license: its own license; user: the licenses it owns; others: none. */
-  licenses: readonly LicenseFacts[];
-  strategyOf(productId: string): DistributionStrategy | undefined;
-}
 
 /** What the memory rule needs to know of a release. */
 export interface ReleaseFacts {

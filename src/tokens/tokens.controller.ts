@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Account } from '../accounts/account.entity';
-import type { Bearer } from '../auth/bearer';
-import { extractCredential } from '../auth/credentials';
-import { CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
+import type { Bearer } from '../access/bearer';
+import { extractCredential } from '../access/credentials';
+import { CurrentAccount, CurrentBearer, Public } from '../access/decorators';
 import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { parseListQuery } from '../jsonapi/query';

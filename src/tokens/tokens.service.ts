@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import type { Bearer } from '../auth/bearer';
-import { newTokenSecret, tokenDigest } from '../auth/secrets';
+import type { Bearer } from '../access/bearer';
+import { newTokenSecret, tokenDigest } from '../access/secrets';
 import { EventsService } from '../events/events.service';
 import { ApiError } from '../jsonapi/errors';
 import { toResource } from '../jsonapi/serializer';

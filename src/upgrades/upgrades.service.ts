@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Bearer } from '../auth/bearer';
+import type { Bearer } from '../access/bearer';
 import { ArtifactsService } from '../artifacts/artifacts.service';
 import { CountersService } from '../counters/counters.service';
 import { CatalogueService } from '../catalogue/catalogue.service';

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request } from 'express';
 import { DataSource } from 'typeorm';
 import type { Account } from '../accounts/account.entity';
-import type { AccountLocator } from '../auth/decorators';
+import type { AccountLocator } from '../access/decorators';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import { isUuid } from '../jsonapi/ids';
 import type { Query } from '../jsonapi/query';

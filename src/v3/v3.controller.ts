@@ -1,9 +1,9 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Account } from '../accounts/account.entity';
-import type { Bearer } from '../auth/bearer';
-import { AccountFrom, CurrentAccount, CurrentBearer, Public } from '../auth/decorators';
-import type { CallerRequest } from '../auth/decorators';
+import type { Bearer } from '../access/bearer';
+import { AccountFrom, CurrentAccount, CurrentBearer, Public } from '../access/decorators';
+import type { CallerRequest } from '../access/decorators';
 import type { Query as Q } from '../jsonapi/query';
 import { V3AccountLocator } from './v3-account.locator';
 import { parseV3Latest, parseV3ReportedVersion, parseV3Update } from './v3-params';

@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
 import { sendArtifact } from '../artifacts/artifact-sender';
 import { ArtifactsService } from '../artifacts/artifacts.service';
-import type { Bearer } from '../auth/bearer';
+import type { Bearer } from '../access/bearer';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { AnalyticsRecorder } from '../analytics/analytics-recorder';

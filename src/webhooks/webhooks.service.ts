@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { Bearer } from '../auth/bearer';
+import type { Bearer } from '../access/bearer';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { ApiError } from '../jsonapi/errors';

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import type { Bearer } from '../../src/auth/bearer';
+import type { Bearer } from '../../src/access/bearer';
 import { CatalogueService } from '../../src/catalogue/catalogue.service';
 import { parseStrictVersion } from '../../src/releases/semver';
 import { UpgradeFinder } from '../../src/upgrades/upgrade-finder';

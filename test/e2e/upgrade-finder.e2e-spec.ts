@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import type { Bearer } from '../../src/auth/bearer';
+import type { Bearer } from '../../src/access/bearer';
 import { CountersService } from '../../src/counters/counters.service';
 import type { Channel } from '../../src/releases/release.entity';
 import { parseStrictVersion, semverColumns } from '../../src/releases/semver';

@@ -1,5 +1,15 @@
-import type { License } from '../licenses/license.entity';
-import type { LicenseFacts } from '../releases/release.policy';
+import type { LicenseFacts } from './viewer';
+
+/**
+ * The license a license caller holds, as authentication found it (at run time the License row the
+ * catalogue keeps; typed by what callers read, so that this layer needs no entity).
+ */
+export interface LicenseRef {
+  readonly id: string;
+  readonly accountId: string;
+  readonly productId: string;
+  readonly key: string;
+}
 
 /** Who is calling, bound to the account in the path. Every policy decision starts from this. */
 export type Bearer = (
@@ -7,7 +17,7 @@ export type Bearer = (
   | { kind: 'admin'; accountId: string; userId: string; tokenId: string }
   | { kind: 'user'; accountId: string; userId: string; tokenId: string }
   | { kind: 'product'; accountId: string; productId: string; tokenId: string }
-  | { kind: 'license'; accountId: string; license: License; /** from the catalogue: what visibility reads */ facts?: LicenseFacts }
+  | { kind: 'license'; accountId: string; license: LicenseRef; /** from the catalogue: what visibility reads */ facts?: LicenseFacts }
   | { kind: 'anonymous'; accountId: string | null }
 ) & {
   /**
@@ -20,12 +30,6 @@ export type Bearer = (
 /** The caller of a HEAD request: the same caller, marked as a probe (see Bearer.probe). */
 export function asProbe(bearer: Bearer): Bearer {
   return { ...bearer, probe: true };
-}
-
-export type BearerKind = Bearer['kind'];
-
-export function isAdmin(bearer: Bearer): bearer is Extract<Bearer, { kind: 'admin' }> {
-  return bearer.kind === 'admin';
 }
 
 /** Admin and product-token calls are "internal": they see everything and are not counted as downloads. */

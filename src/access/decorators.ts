@@ -2,7 +2,6 @@ import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } 
 import type { Type } from '@nestjs/common';
 import { ApiExtension } from '@nestjs/swagger';
 import type { Request } from 'express';
-import type { Account } from '../accounts/account.entity';
 import type { Bearer } from './bearer';
 
 export const IS_PUBLIC = 'shipgate:public';
@@ -22,11 +21,16 @@ export const ChecksOwnCredential = () => SetMetadata(IS_PUBLIC, OWN_CREDENTIAL);
 
 export const ACCOUNT_LOCATOR = 'shipgate:account-locator';
 
+/** The account a request is bound to, as the guard resolved it (the Account row; typed by what callers read). */
+export interface AccountRef {
+  readonly id: string;
+}
+
 /** Finds the account of a request whose URL has no `:account` (null: none, answered as a rejected credential). */
 export interface AccountLocator {
-  locate(req: Request): Promise<Account | null>;
+  locate(req: Request): Promise<AccountRef | null>;
   /** The account when memory alone tells it; undefined: call `locate`. */
-  locateNow?(req: Request): Account | undefined;
+  locateNow?(req: Request): AccountRef | undefined;
 }
 
 /** The routes' account comes from this provider (looked up in the app) instead of `:account`. */
@@ -39,7 +43,7 @@ export const NotRateLimited = () => SetMetadata(NOT_RATE_LIMITED, true);
 
 export interface AuthenticatedRequest {
   bearer: Bearer;
-  account?: Account;
+  account?: AccountRef;
 }
 
 /**
@@ -54,5 +58,5 @@ export const CurrentBearer = createParamDecorator(
 
 /** The account named by `:account` (resolved by id or slug by the guard). */
 export const CurrentAccount = createParamDecorator(
-  (_: unknown, ctx: ExecutionContext): Account => ctx.switchToHttp().getRequest<AuthenticatedRequest>().account!,
+  (_: unknown, ctx: ExecutionContext): AccountRef => ctx.switchToHttp().getRequest<AuthenticatedRequest>().account!,
 );
