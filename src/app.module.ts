@@ -1,8 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountsModule } from './accounts/accounts.module';
+import { AuthGuard } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
 import { CatalogueModule } from './catalogue/catalogue.module';
+import { CountersModule } from './counters/counters.module';
+import { FastPathModule } from './fastpath/fastpath.module';
 import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
@@ -18,6 +22,7 @@ import { FeedsModule } from './feeds/feeds.module';
 import { V3Module } from './v3/v3.module';
 import { Metrics } from './observability/metrics';
 import { ObservabilityModule } from './observability/observability.module';
+import { RateLimitGuard } from './ratelimit/rate-limit.guard';
 import { RateLimitsModule } from './ratelimit/rate-limits.module';
 import { UsersModule } from './users/users.module';
 import { AnalyticsModule } from './analytics/analytics.module';
@@ -33,7 +38,9 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.statementTimeoutMs)),
+        CountersModule,
         CatalogueModule,
+        FastPathModule,
         QueueModule,
         EventsModule,
         AnalyticsModule,
@@ -55,6 +62,11 @@ export class AppModule {
         ObservabilityModule.forRoot(metrics),
       ],
       controllers: [HealthController],
+      // in this order: the rate limits refuse an address out of failed checks before its credential is read
+      providers: [
+        { provide: APP_GUARD, useExisting: RateLimitGuard },
+        { provide: APP_GUARD, useExisting: AuthGuard },
+      ],
     };
   }
 }

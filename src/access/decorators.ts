@@ -29,8 +29,6 @@ export interface AccountRef {
 /** Finds the account of a request whose URL has no `:account` (null: none, answered as a rejected credential). */
 export interface AccountLocator {
   locate(req: Request): Promise<AccountRef | null>;
-  /** The account when memory alone tells it; undefined: call `locate`. */
-  locateNow?(req: Request): AccountRef | undefined;
 }
 
 /** The routes' account comes from this provider (looked up in the app) instead of `:account`. */
@@ -41,9 +39,22 @@ export const NOT_RATE_LIMITED = 'shipgate:not-rate-limited';
 /** The route is outside the rate limits (signed download URLs, health checks). */
 export const NotRateLimited = () => SetMetadata(NOT_RATE_LIMITED, true);
 
+/**
+ * What authentication reports about a request's credential, to whoever asked before it ran (the
+ * rate-limit guard, which runs first): each may refuse the request (429) by rejecting.
+ */
+export interface CredentialReport {
+  /** A credential was sent and is not valid (before the 401 is answered). */
+  rejected(): Promise<void>;
+  /** The caller is known (an anonymous caller too). */
+  admitted(bearer: Bearer): Promise<void>;
+}
+
 export interface AuthenticatedRequest {
   bearer: Bearer;
   account?: AccountRef;
+  /** Set by the rate-limit guard when the limits apply to this request. */
+  credentialReport?: CredentialReport;
 }
 
 /**

@@ -2,7 +2,7 @@ import { Controller, Delete, Get, HttpCode, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer } from '../access/decorators';
-import { SettlesCatalogue } from '../catalogue/settle.interceptor';
+import { SettlesCatalogue } from '../database/settle.interceptor';
 import { ApiError } from '../jsonapi/errors';
 import { parseListQuery } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';

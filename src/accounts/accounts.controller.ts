@@ -10,7 +10,7 @@ import type { Account } from './account.entity';
 import { AccountSerializer } from './account.serializer';
 import { AccountsService } from './accounts.service';
 import { ACCOUNT_ATTRIBUTES, CreateAccountDto, UpdateAccountDto } from './dto';
-import { SettlesCatalogue } from '../catalogue/settle.interceptor';
+import { SettlesCatalogue } from '../database/settle.interceptor';
 import { ApiDocument, ApiJsonApiBody } from '../openapi/decorators';
 
 const updateBody = new JsonApiBodyPipe({ type: 'accounts', dto: UpdateAccountDto, attributes: ACCOUNT_ATTRIBUTES, partial: true });

@@ -8,7 +8,7 @@ import type { Query as Q } from '../jsonapi/query';
 import { singleDocument } from '../jsonapi/serializer';
 import { ArtifactSerializer, withRedirect } from './artifact.serializer';
 import { ArtifactsService, DOWNLOAD_TTL_MAX, DOWNLOAD_TTL_MIN } from './artifacts.service';
-import { SettlesCatalogue } from '../catalogue/settle.interceptor';
+import { SettlesCatalogue } from '../database/settle.interceptor';
 import { ApiAnswer, ApiDocument, ApiNoContent } from '../openapi/decorators';
 import { hasBody } from '../jsonapi/media-type';
 import { UploadUrlsService } from './upload-urls.service';

@@ -2,7 +2,7 @@ import { Controller, Param, Put, Query, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import type { Account } from '../accounts/account.entity';
 import { CurrentAccount, NotRateLimited, Public } from '../access/decorators';
-import { SettlesCatalogue } from '../catalogue/settle.interceptor';
+import { SettlesCatalogue } from '../database/settle.interceptor';
 import { queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { singleDocument } from '../jsonapi/serializer';

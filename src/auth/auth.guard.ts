@@ -3,16 +3,15 @@ import type { Type } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import passport from 'passport';
-import { ApiError, ErrorCode } from '../jsonapi/errors';
-import { AuthService } from './auth.service';
-import { BearerStrategy } from './bearer.strategy';
 import { asProbe } from '../access/bearer';
 import type { Bearer } from '../access/bearer';
 import { extractCredential } from '../access/credentials';
 import type { Credential } from '../access/credentials';
-import { ACCOUNT_LOCATOR, IS_PUBLIC, NOT_RATE_LIMITED, OWN_CREDENTIAL } from '../access/decorators';
+import { ACCOUNT_LOCATOR, IS_PUBLIC, OWN_CREDENTIAL } from '../access/decorators';
 import type { AccountLocator, AuthenticatedRequest } from '../access/decorators';
-import { RateLimitsService } from '../ratelimit/rate-limits.service';
+import { ApiError, ErrorCode } from '../jsonapi/errors';
+import { AuthService } from './auth.service';
+import { BearerStrategy } from './bearer.strategy';
 
 /**
  * Runs this app's passport-http-bearer strategy (not the name registered on passport's process-wide
@@ -36,23 +35,16 @@ interface RouteAuth {
   isPublic: boolean;
   /** The route checks a credential of its own (`@ChecksOwnCredential()`): the guard stays out. */
   ownCredential: boolean;
-  /** Outside the rate limits (`@NotRateLimited()`: signed download URLs, health checks). */
-  unlimited: boolean;
   locator?: AccountLocator;
 }
 
 /**
- * The one global guard, closed by default: resolves `:account` (or asks the route's
+ * The global authentication guard, closed by default: resolves `:account` (or asks the route's
  * `@AccountFrom()` locator), reads the credential (Bearer, License, ?key=, ?auth=, ?token=) and
  * stores the Bearer on the request. `@Public()` routes also admit anonymous callers; a credential
- * that is sent must still be valid.
- *
- * Also applies the rate limits (docs/operations.md, "Limits and hardening"): an anonymous request counts against its IP, a valid
- * credential against itself, a failing one against its IP (stricter); an address out of failed
- * checks is refused before its credential is even looked at.
- *
- * On the hot path (an update check with a license key) the account and the license come from
- * memory synchronously; only the limiter's own calls are awaited.
+ * that is sent must still be valid. Accounts and license keys come from the catalogue (memory when
+ * it holds them). What became of the credential is reported to the rate-limit guard, which runs
+ * first (req.credentialReport).
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -63,94 +55,57 @@ export class AuthGuard implements CanActivate {
     private readonly moduleRef: ModuleRef,
     private readonly auth: AuthService,
     private readonly bearerStrategy: BearerStrategy,
-    private readonly limits: RateLimitsService,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     // by index: switchToHttp() would add three closures to the context on every request
     const req = context.getArgByIndex<Request & AuthenticatedRequest>(0);
     const res = context.getArgByIndex<Response>(1);
     const route = this.route(context);
     if (route.ownCredential) return true;
     const credential = extractCredential(req);
-    const check: Check = { req, res, route, credential, limited: this.limits.enabled && !route.unlimited, presented: credential.kind !== 'none' && credential.kind !== 'basic' };
-    // each step is synchronous when memory answers it; a promise only continues where one is met
-    const account = this.resolveAccount(check);
-    return account ? account.then(() => this.checkCredential(check)) : this.checkCredential(check);
-  }
-
-  /** After the account: an address out of failed checks is refused, then the credential is checked. */
-  private checkCredential(check: Check): boolean | Promise<boolean> {
-    const allowed = check.limited && check.presented ? this.limits.assertCredentialChecksAllowed(check.req) : undefined;
-    if (allowed) return allowed.then(() => this.identify(check));
-    return this.identify(check);
-  }
-
-  private identify(check: Check): boolean | Promise<boolean> {
-    const bearer = this.bearer(check);
-    return bearer instanceof Promise ? bearer.then((b) => this.admit(check, b)) : this.admit(check, bearer);
-  }
-
-  /** req.account, from `:account` or the route's locator (synchronously when memory holds it). */
-  private resolveAccount({ req, res, route, credential, limited, presented }: Check): void | Promise<void> {
-    const accountParam = req.params?.account as string | undefined;
-    if (accountParam) {
-      const warm = this.auth.accountNow(accountParam);
-      if (warm) {
-        req.account = warm;
-        return;
-      }
-      return this.auth.resolveAccount(accountParam).then((account) => {
-        req.account = account;
-      });
-    }
-    if (!route.locator) return;
-    const warm = route.locator.locateNow?.(req);
-    if (warm) {
-      req.account = warm;
-      return;
-    }
-    return route.locator.locate(req).then(async (account) => {
-      if (account) {
-        req.account = account;
-        return;
-      }
-      if (limited && presented) {
-        // a key or token for no known product is a failed credential check like any other
-        await this.limits.assertCredentialChecksAllowed(req);
-        await this.limits.failedCredential(req, res);
-      }
-      throw rejectedCredential(credential);
-    });
-  }
-
-  /** The caller; a license key known to memory needs no promise. A failed check counts against the IP. */
-  private bearer({ req, res, credential, limited, presented }: Check): Bearer | Promise<Bearer> {
-    if (credential.kind === 'none') return { kind: 'anonymous', accountId: req.account?.id ?? null };
-    if (credential.kind === 'license' && req.account) {
-      const warm = this.auth.authenticateLicenseNow(req.account, credential.key);
-      if (warm) return warm;
-    }
-    return this.authenticate(req, res, credential).catch(async (error: unknown) => {
-      if (limited && presented && error instanceof ApiError && error.status === 401) await this.limits.failedCredential(req, res);
-      if (credential.kind === 'token') return this.licenseKeyHint(req.account, credential.secret, error);
-      throw error;
-    });
-  }
-
-  private admit({ req, res, route, limited }: Check, bearer: Bearer): boolean | Promise<boolean> {
+    await this.resolveAccount(req, route, credential);
+    const bearer = await this.identify(req, res, credential);
     // a HEAD is answered like its GET but counts nothing (a link checker is no download)
     req.bearer = req.method === 'HEAD' ? asProbe(bearer) : bearer;
+    await req.credentialReport?.admitted(bearer);
     if (bearer.kind === 'anonymous') {
-      const admitted = () => {
-        if (!route.isPublic) throw ApiError.tokenMissing();
-        return true;
-      };
-      return limited ? this.limits.anonymousRequest(req, res).then(admitted) : admitted();
+      if (!route.isPublic) throw ApiError.tokenMissing();
+    } else {
+      // an authenticated answer is the caller's own: no shared cache may keep it
+      res.setHeader('Cache-Control', 'no-store');
     }
-    // an authenticated answer is the caller's own: no shared cache may keep it
-    res.setHeader('Cache-Control', 'no-store');
-    return limited ? this.limits.admitCredential(credentialId(bearer), res) : true;
+    return true;
+  }
+
+  /** req.account, from `:account` or the route's locator. */
+  private async resolveAccount(req: Request & AuthenticatedRequest, route: RouteAuth, credential: Credential): Promise<void> {
+    const accountParam = req.params?.account as string | undefined;
+    if (accountParam) {
+      req.account = await this.auth.resolveAccount(accountParam);
+      return;
+    }
+    if (!route.locator) return;
+    const account = await route.locator.locate(req);
+    if (account) {
+      req.account = account;
+      return;
+    }
+    // a key or token for no known product is a failed credential check like any other
+    if (presented(credential)) await req.credentialReport?.rejected();
+    throw rejectedCredential(credential);
+  }
+
+  /** The caller; a failed credential is reported (it counts against the address) before its 401. */
+  private async identify(req: Request & AuthenticatedRequest, res: Response, credential: Credential): Promise<Bearer> {
+    if (credential.kind === 'none') return { kind: 'anonymous', accountId: req.account?.id ?? null };
+    try {
+      return await this.authenticate(req, res, credential);
+    } catch (error) {
+      if (presented(credential) && error instanceof ApiError && error.status === 401) await req.credentialReport?.rejected();
+      if (credential.kind === 'token') await this.licenseKeyHint(req.account, credential.secret, error);
+      throw error;
+    }
   }
 
   private route(context: ExecutionContext): RouteAuth {
@@ -163,7 +118,6 @@ export class AuthGuard implements CanActivate {
       route = {
         isPublic: isPublic === true,
         ownCredential: isPublic === OWN_CREDENTIAL,
-        unlimited: this.reflector.getAllAndOverride<boolean>(NOT_RATE_LIMITED, targets) === true,
         locator: locator ? this.moduleRef.get(locator, { strict: false }) : undefined,
       };
       this.routes.set(handler, route);
@@ -172,11 +126,10 @@ export class AuthGuard implements CanActivate {
   }
 
   /** A failed token that is in fact a license key of the account: the 401 says how to send a key. */
-  private async licenseKeyHint(account: AuthenticatedRequest['account'], secret: string, error: unknown): Promise<never> {
+  private async licenseKeyHint(account: AuthenticatedRequest['account'], secret: string, error: unknown): Promise<void> {
     if (account && error instanceof ApiError && error.status === 401 && (await this.auth.isLicenseKey(account, secret))) {
       throw new ApiError(401, ErrorCode.TOKEN_INVALID, 'This is a license key, not a token: send it as `Authorization: License <key>`', { header: 'Authorization' });
     }
-    throw error;
   }
 
   async authenticate(req: Request & AuthenticatedRequest, res: Response, credential = extractCredential(req)): Promise<Bearer> {
@@ -196,6 +149,11 @@ export class AuthGuard implements CanActivate {
   }
 }
 
+/** A credential was sent (not none, not Basic, which only POST /tokens reads). */
+export function presented(credential: Credential): boolean {
+  return credential.kind !== 'none' && credential.kind !== 'basic';
+}
+
 /** The 401 a credential gets where it cannot be valid (the route's account is unknown). */
 export function rejectedCredential(credential: Credential): ApiError {
   switch (credential.kind) {
@@ -206,29 +164,5 @@ export function rejectedCredential(credential: Credential): ApiError {
       return new ApiError(401, ErrorCode.LICENSE_INVALID, 'The license key is invalid');
     default:
       return new ApiError(401, ErrorCode.TOKEN_INVALID, 'The token is invalid, revoked or expired', { header: 'Authorization' });
-  }
-}
-
-/** One request's authentication, as the guard's steps pass it along. */
-interface Check {
-  req: Request & AuthenticatedRequest;
-  res: Response;
-  route: RouteAuth;
-  credential: Credential;
-  /** The rate limits apply to this request. */
-  limited: boolean;
-  /** A credential was sent (not none, not Basic, which only POST /tokens reads). */
-  presented: boolean;
-}
-
-/** What a credential's own rate limit is keyed by. */
-function credentialId(bearer: Exclude<Bearer, { kind: 'anonymous' }>): string {
-  switch (bearer.kind) {
-    case 'root':
-      return 'root';
-    case 'license':
-      return `license:${bearer.license.id}`;
-    default:
-      return `token:${bearer.tokenId}`;
   }
 }

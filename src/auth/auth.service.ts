@@ -28,11 +28,6 @@ export class AuthService {
     return account;
   }
 
-  /** The account named by `:account` when memory holds it (undefined: use resolveAccount). */
-  accountNow(idOrSlug: string): Account | undefined {
-    return this.catalogue.accountNow(idOrSlug);
-  }
-
   /** A bearer token: the root token outside accounts, a stored token inside one. */
   async authenticateToken(account: AccountRef | undefined, secret: string): Promise<Bearer> {
     if (!account) {
@@ -72,16 +67,10 @@ export class AuthService {
   async isLicenseKey(account: AccountRef, key: string): Promise<boolean> {
     return (await this.catalogue.license(account.id, key)) !== null;
   }
-
-  /** authenticateLicense when memory holds the license (undefined: call authenticateLicense). */
-  authenticateLicenseNow(account: AccountRef, key: string): Bearer | undefined {
-    const cached = this.catalogue.licenseNow(account.id, key);
-    return cached && licenseBearer(cached);
-  }
 }
 
 /** The license's Bearer, made once per catalogue entry (it is never changed; the entry is replaced). */
-function licenseBearer(cached: CachedLicense): Bearer {
+export function licenseBearer(cached: CachedLicense): Bearer {
   assertLicenseUsable(cached.license);
   return (cached.bearer ??= { kind: 'license', accountId: cached.license.accountId, license: cached.license, facts: cached.facts });
 }

@@ -4,10 +4,11 @@ import { Client } from 'pg';
 import type { Notification, QueryResult } from 'pg';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
+import { CountersService, COUNTERS_CHANNEL, parseCounters } from '../counters/counters.service';
+import { CommittedChanges } from '../database/settle.interceptor';
 import { CatalogueService } from './catalogue.service';
 
 export const CATALOGUE_CHANNEL = 'shipgate_catalogue';
-export const COUNTERS_CHANNEL = 'shipgate_counters';
 
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 5000;
@@ -33,7 +34,7 @@ interface Settling {
  * (requests use SQL) until it is back and the catalogue has been emptied.
  */
 @Injectable()
-export class CatalogueListener implements OnModuleInit, OnModuleDestroy {
+export class CatalogueListener implements CommittedChanges, OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Catalogue');
   private client: Client | null = null;
   private stopped = false;
@@ -45,6 +46,7 @@ export class CatalogueListener implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly catalogue: CatalogueService,
+    private readonly counters: CountersService,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -156,7 +158,7 @@ export class CatalogueListener implements OnModuleInit, OnModuleDestroy {
   private onNotification(message: Notification): void {
     const payload = message.payload ?? '';
     if (message.channel === COUNTERS_CHANNEL) {
-      this.catalogue.applyCounters(parseCounters(payload));
+      this.counters.applyTotals(parseCounters(payload));
     } else if (payload.startsWith('sync:')) {
       // every earlier notification has been applied here (they arrive in commit order): say so
       const token = payload.slice(5);
@@ -168,14 +170,4 @@ export class CatalogueListener implements OnModuleInit, OnModuleDestroy {
       this.catalogue.applyChange(payload);
     }
   }
-}
-
-/** `<id>:<downloads>:<upgrades>,...` (written by CountersService.flush). */
-export function parseCounters(payload: string): Array<{ id: string; downloads: number; upgrades: number }> {
-  const rows: Array<{ id: string; downloads: number; upgrades: number }> = [];
-  for (const item of payload.split(',')) {
-    const [id, downloads, upgrades] = item.split(':');
-    if (id && downloads !== undefined && upgrades !== undefined) rows.push({ id, downloads: Number(downloads), upgrades: Number(upgrades) });
-  }
-  return rows;
 }

@@ -1,13 +1,13 @@
 import { Global, Module } from '@nestjs/common';
-import { CountersService } from '../counters/counters.service';
+import { CommittedChanges, CatalogueSettleInterceptor } from '../database/settle.interceptor';
+import { ProductDirectory } from '../products/product-ref';
 import { CatalogueListener } from './catalogue-listener';
 import { CatalogueService } from './catalogue.service';
-import { CatalogueSettleInterceptor } from './settle.interceptor';
 
-/** The hot path's in-memory catalogue, its change listener, and the batched counters. */
+/** The hot path's in-memory catalogue and its change listener (which also settles writes). */
 @Global()
 @Module({
-  providers: [CatalogueService, CatalogueListener, CountersService, CatalogueSettleInterceptor],
-  exports: [CatalogueService, CatalogueListener, CountersService, CatalogueSettleInterceptor],
+  providers: [CatalogueService, CatalogueListener, { provide: CommittedChanges, useExisting: CatalogueListener }, { provide: ProductDirectory, useExisting: CatalogueService }, CatalogueSettleInterceptor],
+  exports: [CatalogueService, CatalogueListener, CommittedChanges, ProductDirectory, CatalogueSettleInterceptor],
 })
 export class CatalogueModule {}

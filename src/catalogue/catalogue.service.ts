@@ -12,6 +12,8 @@ import { License } from '../licenses/license.entity';
 import type { DistributionStrategy } from '../access/viewer';
 import { Release } from '../releases/release.entity';
 import type { LicenseFacts, ViewerFacts } from '../access/viewer';
+import { CountersService } from '../counters/counters.service';
+import type { CounterTotals } from '../counters/counters.service';
 import { CoherentCache } from './coherent-cache';
 import { ProductReleases } from './product-releases';
 import type { CatalogueRelease } from './product-releases';
@@ -40,8 +42,17 @@ export interface ProductView {
   releases: ProductReleases;
 }
 
+/** The catalogue's caches, read synchronously by the fast path (keys: accountCacheKey, licenseCacheKey, ids). */
+export interface HeldCatalogue {
+  readonly accounts: CoherentCache<Account>;
+  readonly products: CoherentCache<Map<string, ProductFacts>>;
+  readonly productAccounts: CoherentCache<{ accountId: string }>;
+  readonly licenses: CoherentCache<CachedLicense>;
+  readonly releases: CoherentCache<ProductReleases>;
+}
+
 /** A product of the account by id (any case) or by code. */
-function productByIdOrCode(products: Map<string, ProductFacts>, idOrCode: string): ProductFacts | undefined {
+export function productByIdOrCode(products: Map<string, ProductFacts>, idOrCode: string): ProductFacts | undefined {
   const byId = products.get(isUuid(idOrCode) ? idOrCode.toLowerCase() : idOrCode);
   if (byId) return byId;
   for (const p of products.values()) if (p.code !== null && p.code === idOrCode) return p;
@@ -75,16 +86,17 @@ export class CatalogueService {
   private readonly productAccounts: CoherentCache<{ accountId: string }>;
   private readonly licenses: CoherentCache<CachedLicense>;
   private readonly releases: CoherentCache<ProductReleases>;
+  private readonly memory: HeldCatalogue;
   /** license id -> its cache key; release id -> product id (to apply notifications that name only ids). */
   private readonly licenseKeys = new Map<string, string>();
   private readonly releaseProducts = new Map<string, string>();
-  /** Counter totals flushed lately (oldest first), for loads that started before them. */
-  private readonly recentCounters = new Map<string, { downloads: number; upgrades: number; at: number }>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly db: DataSource,
+    private readonly counters: CountersService,
   ) {
+    counters.onTotals((rows) => this.applyCounters(rows));
     const ttlMs = config.catalogue.ttlSeconds * 1000;
     const onLookup = (hit: boolean) => (hit ? this.stats.hits++ : this.stats.misses++);
     this.accounts = new CoherentCache({ max: MAX_ACCOUNTS, ttlMs, onLookup, load: (key) => this.loadAccount(key) });
@@ -109,6 +121,7 @@ export class CatalogueService {
         for (const id of p.byId.keys()) if (this.releaseProducts.get(id) === p.productId) this.releaseProducts.delete(id);
       },
     });
+    this.memory = { accounts: this.accounts, products: this.products, productAccounts: this.productAccounts, licenses: this.licenses, releases: this.releases };
   }
 
   /** Whether answers may come from memory: enabled and kept coherent by a connected listener. */
@@ -172,50 +185,11 @@ export class CatalogueService {
     return releases.accountId === accountId ? releases : null;
   }
 
-  /** A release by id among the products held in memory (no load). */
-  cachedRelease(accountId: string, releaseId: string): CatalogueRelease | undefined {
-    if (!this.serving) return undefined;
-    const productId = this.releaseProducts.get(releaseId);
-    const product = productId ? this.releases.peek(productId) : undefined;
-    return product?.accountId === accountId ? product.byId.get(releaseId) : undefined;
-  }
+  // ---- what memory holds now (the fast path's synchronous reads: fastpath/warm.ts) ----------
 
-  // ---- warm lookups: the answer when memory holds it, else undefined (the async twin loads) --
-
-  accountNow(idOrSlug: string): Account | undefined {
-    return this.serving ? this.accounts.getNow(accountCacheKey(idOrSlug)) : undefined;
-  }
-
-  productAccountNow(productId: string): string | undefined {
-    if (!this.serving || !isUuid(productId)) return undefined;
-    return this.productAccounts.getNow(productId.toLowerCase())?.accountId;
-  }
-
-  licenseNow(accountId: string, key: string): CachedLicense | undefined {
-    return this.serving ? this.licenses.getNow(licenseCacheKey(accountId, key)) : undefined;
-  }
-
-  /** As productReleases: null when the product is not the account's. */
-  productReleasesNow(accountId: string, productId: string): ProductReleases | null | undefined {
-    if (!this.serving) return undefined;
-    const releases = this.releases.getNow(productId);
-    if (!releases) return undefined;
-    return releases.accountId === accountId ? releases : null;
-  }
-
-  /** As viewer, for callers whose facts need no query (a user's licenses do). */
-  viewerNow(bearer: Bearer, accountId: string): ViewerFacts | undefined {
-    if (!this.serving) return undefined;
-    const products = this.products.getNow(accountId);
-    if (!products) return undefined;
-    let licenses: readonly LicenseFacts[] = NO_LICENSES;
-    if (bearer.kind === 'license') {
-      if (!bearer.facts) return undefined;
-      licenses = [bearer.facts];
-    } else if (bearer.kind === 'user') {
-      return undefined;
-    }
-    return { bearer, licenses, strategyOf: (id) => products.get(id)?.distributionStrategy };
+  /** The caches as they are, for synchronous reads that never load; null while not serving. */
+  get held(): HeldCatalogue | null {
+    return this.serving ? this.memory : null;
   }
 
   /**
@@ -224,8 +198,6 @@ export class CatalogueService {
    */
   async viewer(bearer: Bearer, accountId: string): Promise<ViewerFacts | undefined> {
     if (!this.serving) return undefined;
-    const warm = this.viewerNow(bearer, accountId);
-    if (warm) return warm;
     const products = await this.accountProducts(accountId);
     let licenses: LicenseFacts[] = [];
     if (bearer.kind === 'license' && bearer.facts) {
@@ -262,28 +234,11 @@ export class CatalogueService {
   // ---- whole-product answers (feeds): the memory rule over the catalogue, or over a fresh load ----
 
   /**
-   * The caller's facts and a product's releases, from memory when both are held (synchronous);
-   * undefined: call productView. The product is named by id or code; null: not the account's.
-   */
-  productViewNow(bearer: Bearer, accountId: string, product: string): ProductView | null | undefined {
-    if (!this.serving) return undefined;
-    const viewer = this.viewerNow(bearer, accountId);
-    const products = viewer && this.products.getNow(accountId);
-    if (!viewer || !products) return undefined;
-    const facts = productByIdOrCode(products, product);
-    if (!facts) return null;
-    const releases = this.releases.getNow(facts.id);
-    if (!releases) return undefined;
-    return releases.accountId === accountId ? { viewer, product: facts, releases } : null;
-  }
-
-  /**
-   * productViewNow, loading what memory does not hold; when the catalogue is not serving, from a
-   * fresh snapshot of the database (nothing kept), so that answers never depend on the cache.
+   * The caller's facts and a product's releases (named by id or code; null: not the account's),
+   * loading what memory does not hold; when the catalogue is not serving, from a fresh snapshot of
+   * the database (nothing kept), so that answers never depend on the cache.
    */
   async productView(bearer: Bearer, accountId: string, product: string): Promise<ProductView | null> {
-    const warm = this.productViewNow(bearer, accountId, product);
-    if (warm !== undefined) return warm;
     const products = await this.accountProducts(accountId);
     const facts = productByIdOrCode(products, product);
     if (!facts) return null;
@@ -337,21 +292,9 @@ export class CatalogueService {
     }
   }
 
-  /** Grows whenever applyCounters changes counters that answers may show. */
-  countersEpoch = 0;
-
-  /** Absolute counter values written by some instance's flush (counters only grow). */
-  applyCounters(rows: Iterable<{ id: string; downloads: number; upgrades: number }>): void {
-    this.countersEpoch++;
-    const now = Date.now();
-    for (const [id, c] of this.recentCounters) {
-      if (now - c.at <= RECENT_COUNTERS_MS) break; // oldest first
-      this.recentCounters.delete(id);
-    }
+  /** Flushed totals (counters only grow): raised on the releases held in memory. */
+  private applyCounters(rows: readonly CounterTotals[]): void {
     for (const row of rows) {
-      // a load whose snapshot predates this flush may still be running: it applies these when it lands
-      this.recentCounters.delete(row.id);
-      this.recentCounters.set(row.id, { downloads: row.downloads, upgrades: row.upgrades, at: now });
       const productId = this.releaseProducts.get(row.id);
       const release = productId ? this.releases.peek(productId)?.byId.get(row.id)?.release : undefined;
       if (!release) continue;
@@ -431,7 +374,8 @@ export class CatalogueService {
       const required = new Map<string, string[]>();
       for (const c of constraints) required.set(c.release_id, [...(required.get(c.release_id) ?? []), c.entitlement_id]);
       for (const r of releases) {
-        const flushed = this.recentCounters.get(r.id);
+        // a flush that landed while this snapshot was read is not in it
+        const flushed = this.counters.recentTotals(r.id);
         if (flushed) {
           r.downloads = Math.max(r.downloads, flushed.downloads);
           r.upgrades = Math.max(r.upgrades, flushed.upgrades);
@@ -452,15 +396,12 @@ export class CatalogueService {
   }
 }
 
-const NO_LICENSES: readonly LicenseFacts[] = [];
+export const NO_LICENSES: readonly LicenseFacts[] = [];
 
-/** How long flushed counter totals are kept for loads running meanwhile (a load takes well under this). */
-const RECENT_COUNTERS_MS = 60_000;
-
-function accountCacheKey(idOrSlug: string): string {
+export function accountCacheKey(idOrSlug: string): string {
   return isUuid(idOrSlug) ? `id:${idOrSlug.toLowerCase()}` : `slug:${idOrSlug.toLowerCase()}`;
 }
 
-function licenseCacheKey(accountId: string, key: string): string {
+export function licenseCacheKey(accountId: string, key: string): string {
   return `${accountId}:${key}`;
 }

@@ -54,16 +54,16 @@ export class CoherentCache<V extends object> {
     return this.store.calculatedSize ?? this.store.size;
   }
 
-  /** The cached value if present (no load). */
+  /** The cached value if present (no load, no TTL check, not counted as a lookup). */
   peek(key: string): V | undefined {
     return this.store.get(key)?.value;
   }
 
   /**
    * The value when it is held (a hit; an entry past its TTL answers now and is reloaded in the
-   * background), undefined when it must be loaded: the hot path's synchronous lookup.
+   * background), undefined when it must be loaded (the fast path's read: see get to load).
    */
-  getNow(key: string): V | undefined {
+  held(key: string): V | undefined {
     const stored = this.store.get(key);
     if (!stored) return undefined;
     this.options.onLookup?.(true);
@@ -75,7 +75,7 @@ export class CoherentCache<V extends object> {
 
   /** The value, loaded when it is not held (concurrent misses share one load); null: nothing. */
   get(key: string): Promise<V | null> {
-    const value = this.getNow(key);
+    const value = this.held(key);
     if (value !== undefined) return Promise.resolve(value);
     this.options.onLookup?.(false);
     return this.fetch(key);
@@ -110,6 +110,11 @@ export class CoherentCache<V extends object> {
       running.stale = true;
       this.loading.delete(key);
     }
+  }
+
+  /** Starts loading `key` unless it is held or loading (the fast path, after a miss, for the next request). */
+  prefetch(key: string): void {
+    if (!this.store.has(key)) this.fetch(key).catch(() => undefined);
   }
 
   /** Marks every running load stale (a change whose key cannot be told yet). */

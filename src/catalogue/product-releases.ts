@@ -1,7 +1,7 @@
 import type { Artifact } from '../artifacts/artifact.entity';
 import type { Release } from '../releases/release.entity';
-import { innerMap } from '../common/maps';
 import { compareLineOrder } from '../releases/semver';
+import { Memos } from './memos';
 
 /** A release as the catalogue keeps it: the row, the entitlements its constraints require, its file. */
 export interface CatalogueRelease {
@@ -38,14 +38,8 @@ export class ProductReleases {
   /** Newest first (the default order of release lists). */
   readonly newestFirst: CatalogueRelease[];
   readonly bytes: number;
-  /**
-   * Results computed from this load (customers' sorted lists), dropped with it when the product
-   * reloads; bounded by MEMO_ENTRIES.
-   */
-  private readonly memo = new Map<string, CatalogueRelease[]>();
-  private readonly answers = new Map<string, unknown>();
-  private readonly grouped = new Map<string, Map<string, unknown>>();
-  private keptAnswers = 0;
+  /** Answers computed from this load (MEMO_KINDS): dropped with it when the product changes. */
+  readonly memos = new Memos();
 
   constructor(
     readonly accountId: string,
@@ -67,54 +61,4 @@ export class ProductReleases {
     );
     this.bytes = bytes;
   }
-
-  /**
-   * One answer computed from this load (an update check's highest visible release for a class of
-   * callers and a set of filters), dropped with it; bounded by ANSWER_ENTRIES.
-   */
-  answer<T>(key: string, compute: () => T): T {
-    if (this.answers.has(key)) return this.answers.get(key) as T;
-    if (this.answers.size >= ANSWER_ENTRIES) this.answers.clear();
-    const value = compute();
-    this.answers.set(key, value);
-    return value;
-  }
-
-  /**
-   * As answer, for answers of one class of callers (`group`, a string the caller keeps, such as a
-   * visibility class) and one `key` within it: no key is built from the two.
-   */
-  answerFor<T>(group: string, key: string, compute: () => T): T {
-    const answers = this.grouped.get(group);
-    if (answers?.has(key)) return answers.get(key) as T;
-    const value = compute();
-    this.keepOne();
-    // looked up again: keepOne may have dropped the group
-    innerMap(this.grouped, group).set(key, value);
-    return value;
-  }
-
-  /**
-   * Counts one more answer kept from this load (answerFor, and what its callers keep inside those
-   * answers); past ANSWER_ENTRIES, everything answerFor kept is dropped and computed again.
-   */
-  keepOne(): void {
-    if (++this.keptAnswers <= ANSWER_ENTRIES) return;
-    this.grouped.clear();
-    this.keptAnswers = 1;
-  }
-
-  memoized(key: string, compute: () => CatalogueRelease[]): CatalogueRelease[] {
-    let value = this.memo.get(key);
-    if (!value) {
-      if (this.memo.size >= MEMO_ENTRIES) this.memo.clear();
-      this.memo.set(key, (value = compute()));
-    }
-    return value;
-  }
 }
-
-/** Distinct (visibility class, filters, sort) lists kept per product load. */
-const MEMO_ENTRIES = 256;
-/** Distinct (visibility class, line, filters) update-check answers kept per product load (each of answer's and answerFor's). */
-const ANSWER_ENTRIES = 8192;

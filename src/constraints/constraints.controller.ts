@@ -10,7 +10,7 @@ import { EntitlementSerializer } from '../entitlements/entitlement.serializer';
 import { ConstraintSerializer } from './constraint.serializer';
 import { parseAttachBody, parseDetachBody } from './constraint-body';
 import { CONSTRAINT_SORT, ConstraintsService } from './constraints.service';
-import { SettlesCatalogue } from '../catalogue/settle.interceptor';
+import { SettlesCatalogue } from '../database/settle.interceptor';
 import { ApiDocument, ApiLinkageBody, ApiListQuery, ApiNoContent } from '../openapi/decorators';
 
 const FIELDS = {

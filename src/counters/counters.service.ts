@@ -8,8 +8,6 @@ import { copiedFrom, toResource } from '../jsonapi/serializer';
 import type { ResourceObject } from '../jsonapi/serializer';
 import { Release } from '../releases/release.entity';
 import { ReleaseSerializer } from '../releases/release.serializer';
-import { CatalogueService } from '../catalogue/catalogue.service';
-import { COUNTERS_CHANNEL } from '../catalogue/catalogue-listener';
 import { innerMap } from '../common/maps';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
@@ -88,6 +86,19 @@ class UseTally {
   }
 }
 
+/** The channel flushed totals are notified on (`<id>:<downloads>:<upgrades>,...`, see parseCounters). */
+export const COUNTERS_CHANNEL = 'shipgate_counters';
+
+/** A release's counters as some instance's flush wrote them (absolute: counters only grow). */
+export interface CounterTotals {
+  id: string;
+  downloads: number;
+  upgrades: number;
+}
+
+/** How long flushed totals are kept for loads running meanwhile (a load takes well under this). */
+const RECENT_TOTALS_MS = 60_000;
+
 /** Releases per NOTIFY payload (PostgreSQL caps a payload at 8,000 bytes; an entry is ~60). */
 const NOTIFY_BATCH = 100;
 
@@ -110,15 +121,20 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | null = null;
   private failing = false;
-  /** Grows with every count (answers that show counters may be kept only while it stands still). */
-  epoch = 0;
+  /**
+   * Grows whenever a counter that answers may show moves: counted here, or flushed by any instance.
+   * An answer that shows counters is kept only while it stands still.
+   */
+  version = 0;
+  /** Totals flushed lately by any instance (oldest first), for loads whose snapshot predates them. */
+  private readonly recent = new Map<string, CounterTotals & { at: number }>();
+  private readonly totalsListeners: Array<(rows: readonly CounterTotals[]) => void> = [];
   /** Running totals of this process since it started (read by /metrics); never reset. */
   readonly totals = { checks: 0, downloads: 0, upgrades: 0 };
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly db: DataSource,
-    private readonly catalogue: CatalogueService,
     private readonly events: EventsService,
   ) {}
 
@@ -173,6 +189,35 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
     return copy;
   }
 
+  /**
+   * Absolute totals written by some instance's flush (this one's, or another's through
+   * COUNTERS_CHANNEL): kept a minute for loads running meanwhile, and passed to the listeners
+   * (the catalogue raises the counters of the releases it holds).
+   */
+  applyTotals(rows: readonly CounterTotals[]): void {
+    this.version++;
+    const now = Date.now();
+    for (const [id, c] of this.recent) {
+      if (now - c.at <= RECENT_TOTALS_MS) break; // oldest first
+      this.recent.delete(id);
+    }
+    for (const row of rows) {
+      this.recent.delete(row.id);
+      this.recent.set(row.id, { ...row, at: now });
+    }
+    for (const listener of this.totalsListeners) listener(rows);
+  }
+
+  /** Calls `listener` with every applyTotals' rows. */
+  onTotals(listener: (rows: readonly CounterTotals[]) => void): void {
+    this.totalsListeners.push(listener);
+  }
+
+  /** The latest totals flushed for a release in the last minute, if any (a load's snapshot may predate them). */
+  recentTotals(releaseId: string): CounterTotals | undefined {
+    return this.recent.get(releaseId);
+  }
+
   /** Writes what is pending now (waits for a flush already running first). */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
@@ -182,11 +227,11 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private recordUses(m: EntityManager, uses: UseTally, totals: Map<string, { downloads: number; upgrades: number }>): Promise<void> {
-    return recordUsesIn(m, this.events, this.catalogue, uses, totals);
+    return recordUsesIn(m, this.events, uses, totals);
   }
 
   private tally(accountId: string, releaseId: string): Tally {
-    this.epoch++;
+    this.version++;
     return this.pending.tally(accountId, releaseId);
   }
 
@@ -231,7 +276,7 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
         await this.recordUses(m, uses, new Map(counted.map((r) => [r.id, { downloads: Number(r.downloads), upgrades: Number(r.upgrades) }])));
         return counted;
       });
-      this.catalogue.applyCounters(rows.map((r) => ({ id: r.id, downloads: Number(r.downloads), upgrades: Number(r.upgrades) })));
+      this.applyTotals(rows.map((r) => ({ id: r.id, downloads: Number(r.downloads), upgrades: Number(r.upgrades) })));
       if (this.failing) this.logger.log('counters written again');
       this.failing = false;
     } catch (error) {
@@ -246,33 +291,27 @@ export class CountersService implements OnApplicationBootstrap, OnModuleDestroy 
       this.failing = true;
     } finally {
       this.inflight = new Tallies();
-      this.epoch++;
+      this.version++;
     }
   }
 }
 
 /**
  * Events of counted uses, in the flush's transaction: the release as the API shows it (with the
- * counters this flush wrote), the caller, the versions. Releases come from the catalogue when it
- * holds them (a query for the others), and each release's resource is serialized once per flush.
+ * counters this flush wrote), the caller, the versions: the releases in one query, each release's
+ * resource serialized once per flush.
  */
 async function recordUsesIn(
   m: EntityManager,
   events: EventsService,
-  catalogue: CatalogueService,
   uses: UseTally,
   totals: Map<string, { downloads: number; upgrades: number }>,
 ): Promise<void> {
   if (!uses.size) return;
+  const ids = new Set<string>();
+  for (const u of uses.values()) ids.add(u.releaseId);
   const releases = new Map<string, Release>();
-  const missing = new Set<string>();
-  for (const u of uses.values()) {
-    if (releases.has(u.releaseId)) continue;
-    const held = catalogue.cachedRelease(u.accountId, u.releaseId)?.release;
-    if (held) releases.set(u.releaseId, held);
-    else missing.add(u.releaseId);
-  }
-  if (missing.size) for (const r of await m.find(Release, { where: { id: In([...missing]) } })) releases.set(r.id, r);
+  for (const r of await m.find(Release, { where: { id: In([...ids]) } })) releases.set(r.id, r);
   const resources = new Map<string, { resource: ResourceObject; json: string }>();
   const out: NewEvent[] = [];
   for (const u of uses.values()) {
@@ -295,4 +334,14 @@ async function recordUsesIn(
     });
   }
   await events.recordMany(m, out);
+}
+
+/** `<id>:<downloads>:<upgrades>,...` (written by CountersService.flush). */
+export function parseCounters(payload: string): CounterTotals[] {
+  const rows: CounterTotals[] = [];
+  for (const item of payload.split(',')) {
+    const [id, downloads, upgrades] = item.split(':');
+    if (id && downloads !== undefined && upgrades !== undefined) rows.push({ id, downloads: Number(downloads), upgrades: Number(upgrades) });
+  }
+  return rows;
 }

@@ -11,7 +11,7 @@ import { created, listDocument, singleDocument } from '../jsonapi/serializer';
 import { CreateEntitlementDto, ENTITLEMENT_ATTRIBUTES, UpdateEntitlementDto } from './dto';
 import { EntitlementSerializer } from './entitlement.serializer';
 import { ENTITLEMENT_SORT, EntitlementPolicy, EntitlementsService } from './entitlements.service';
-import { SettlesCatalogue } from '../catalogue/settle.interceptor';
+import { SettlesCatalogue } from '../database/settle.interceptor';
 import { ApiDocument, ApiJsonApiBody, ApiListQuery, ApiNoContent } from '../openapi/decorators';
 
 const LIST = { sort: Object.keys(ENTITLEMENT_SORT), fields: { entitlements: [...EntitlementSerializer.attributeNames, 'account'] } };

@@ -9,6 +9,9 @@ import type { Query as Q } from '../jsonapi/query';
 import { ApiAnswer, ApiQueryParams } from '../openapi/decorators';
 import { parseElectronFile, parseFeedQuery, parseTauriQuery } from './feed-params';
 import { FeedsService } from './feeds.service';
+import type { FeedQuery, PlatformGroup } from './feeds.service';
+import { FeedsFastPath } from './feeds.fast-path';
+import { NOT_WARM } from '../common/not-warm';
 import { JSON_UTF8, sendSerialized } from '../jsonapi/json-bytes';
 
 const CREDENTIALS = 'License key (or Authorization: License <key>, or a token)';
@@ -21,17 +24,20 @@ const INSTALL_ID = 'Staged rollouts: an installation id (1-64 characters) for ca
 @Controller('v1/accounts/:account')
 @Public()
 export class FeedsController {
-  constructor(private readonly feeds: FeedsService) {}
+  constructor(
+    private readonly fast: FeedsFastPath,
+    private readonly feeds: FeedsService,
+  ) {}
 
   @ApiAnswer(200, "electron-builder's update info (latest.yml format)", 'text/yaml', { type: 'string' })
   @ApiAnswer(404, 'Nothing visible for this channel and platform')
   @ApiQueryParams({ key: CREDENTIALS, version: 'The version the app runs (for critical and counting)', installId: INSTALL_ID })
   @Get('products/:product/feeds/electron/:file')
-  electron(@Req() req: CallerRequest, @Param('product') product: string, @Param('file') file: string, @Query() query: Q, @Res() res: Response): void | Promise<void> {
+  async electron(@Req() req: CallerRequest, @Param('product') product: string, @Param('file') file: string, @Query() query: Q, @Res() res: Response): Promise<void> {
     const { channel, group } = parseElectronFile(file);
-    const answer = this.feeds.electron(req.bearer, req.account!.id, product, group, parseFeedQuery(query, channel));
-    if (answer instanceof Promise) return answer.then((yaml) => sendYaml(yaml, res));
-    sendYaml(answer, res);
+    const feed = parseFeedQuery(query, channel);
+    const warm = this.fast.electron(req.bearer, req.account!.id, product, group, feed);
+    sendYaml(warm !== NOT_WARM ? warm : await this.feeds.electron(req.bearer, req.account!.id, product, group, feed), res);
   }
 
   @ApiAnswer(200, "The Tauri updater's answer: version, url, signature, notes, pub_date, critical", 'application/json')
@@ -45,22 +51,24 @@ export class FeedsController {
     installId: INSTALL_ID,
   })
   @Get('products/:product/feeds/tauri')
-  tauri(@Req() req: CallerRequest, @Param('product') product: string, @Query() query: Q, @Res() res: Response): void | Promise<void> {
+  tauri(@Req() req: CallerRequest, @Param('product') product: string, @Query() query: Q, @Res() res: Response): Promise<void> {
     const { group, query: feed } = parseTauriQuery(query);
-    const answer = this.feeds.tauri(req.bearer, req.account!.id, product, group, feed);
-    if (answer instanceof Promise) return answer.then((json) => sendTauri(json, res));
-    sendTauri(answer, res);
+    return this.sendTauri(req, product, group, feed, res);
   }
 
   @ApiAnswer(200, "The Tauri updater's answer (Keygen's route)", 'application/json')
   @ApiAnswer(204, 'No newer release')
   @ApiQueryParams({ 'platform!': 'linux, windows or darwin', arch: 'x86_64, aarch64, i686 or armv7', version: 'The version the app runs', key: CREDENTIALS })
   @Get('engines/tauri/:product')
-  keygenTauri(@Req() req: CallerRequest, @Param('product') product: string, @Query() query: Q, @Res() res: Response): void | Promise<void> {
+  keygenTauri(@Req() req: CallerRequest, @Param('product') product: string, @Query() query: Q, @Res() res: Response): Promise<void> {
     const { group, query: feed } = parseTauriQuery(query, { target: 'platform', version: 'version' });
-    const answer = this.feeds.tauri(req.bearer, req.account!.id, product, group, feed);
-    if (answer instanceof Promise) return answer.then((json) => sendTauri(json, res));
-    sendTauri(answer, res);
+    return this.sendTauri(req, product, group, feed, res);
+  }
+
+  /** Tauri's answer (hot: memory answers when it holds the caller and the product). */
+  private async sendTauri(req: CallerRequest, product: string, group: PlatformGroup, feed: FeedQuery, res: Response): Promise<void> {
+    const warm = this.fast.tauri(req.bearer, req.account!.id, product, group, feed);
+    sendTauri(warm !== NOT_WARM ? warm : await this.feeds.tauri(req.bearer, req.account!.id, product, group, feed), res);
   }
 
   @ApiAnswer(200, 'A Sparkle appcast (RSS 2.0) of the newest macOS releases', 'application/rss+xml', { type: 'string' })

@@ -15,7 +15,7 @@ import type { AppConfig } from '../config/config';
 import { ApiError } from '../jsonapi/errors';
 import { accountPath } from '../jsonapi/links';
 import type { Channel, Release } from '../releases/release.entity';
-import { ReleaseVisibilityPolicy } from '../releases/release.policy';
+import { ReleaseVisibilityPolicy, visibilityClass } from '../releases/release.policy';
 import { offeredTo } from '../releases/rollout';
 import { comparePrecedence, compareLineOrder, INCLUSIVE_CHANNELS } from '../releases/semver';
 import { admits, cohortOf, countsAsCustomer, UpgradeFinder, walkLine } from '../upgrades/upgrade-finder';
@@ -52,9 +52,6 @@ export interface TauriAnswer {
   critical: boolean;
 }
 
-/** Feed answers kept per license (distinct channels, platforms and versions it asks with). */
-const KEPT_PER_LICENSE = 32;
-
 /** Items in a Sparkle appcast at most. */
 const APPCAST_ITEMS = 20;
 
@@ -75,26 +72,20 @@ export class FeedsService {
     private readonly analytics: AnalyticsRecorder,
   ) {}
 
-  /** Per license Bearer: answers of one load of one product (by its generation, not the load itself: old loads are not kept alive). */
-  private readonly kept = new WeakMap<Bearer, { generation: number; strategy: string; until: number; answers: Map<string, unknown> }>();
-
-  /** Runs `answer` over the caller's view of the product (404 when the account has no such product). */
-  private withView<T>(bearer: Bearer, accountId: string, product: string, answer: (view: ProductView) => T): T | Promise<T> {
-    const warm = this.catalogue.productViewNow(bearer, accountId, product);
-    if (warm) return answer(warm);
-    if (warm === null) throw ApiError.notFound('The product was not found');
-    return this.catalogue.productView(bearer, accountId, product).then((view) => {
-      if (!view) throw ApiError.notFound('The product was not found');
-      return answer(view);
-    });
+  /** The caller's view of the product, loading what memory does not hold (404 when the account has no such product). */
+  private async view(bearer: Bearer, accountId: string, product: string): Promise<ProductView> {
+    const view = await this.catalogue.productView(bearer, accountId, product);
+    if (!view) throw ApiError.notFound('The product was not found');
+    return view;
   }
 
   /** electron-builder's `latest.yml` for a platform group and channel; null when nothing is visible (404). */
-  electron(bearer: Bearer, accountId: string, product: string, group: PlatformGroup, query: FeedQuery): string | null | Promise<string | null> {
-    return this.withView(bearer, accountId, product, (view) => this.electronFrom(view, group, query));
+  async electron(bearer: Bearer, accountId: string, product: string, group: PlatformGroup, query: FeedQuery): Promise<string | null> {
+    return this.electronFrom(await this.view(bearer, accountId, product), group, query);
   }
 
-  private electronFrom(view: ProductView, group: PlatformGroup, query: FeedQuery): string | null {
+  /** electron's answer over a view of the product (the fast path passes the one memory holds). */
+  electronFrom(view: ProductView, group: PlatformGroup, query: FeedQuery): string | null {
     const key = `e|${group.os}|${group.arch ?? ''}|${query.channel}|${query.installId ?? ''}|${query.current?.version ?? ''}`;
     const plan = this.memo(view, key, () => this.electronPlan(view, group, query));
     if (query.current) this.count(view, query, query.current, groupPlatform(group), plan.upgrade);
@@ -114,7 +105,7 @@ export class FeedsService {
     const files = this.filesOf(view, platforms, line, latest.release);
     if (!files.length) return { yaml: null, upgrade };
     const ids = files.map((f) => f.artifact.id).join(',');
-    return { yaml: view.releases.answer(`electron|${ids}|${critical ? 1 : 0}`, () => this.electronYaml(files, critical)), upgrade };
+    return { yaml: view.releases.memos.table('electronYaml').get(`${ids}|${critical ? 1 : 0}`, () => this.electronYaml(files, critical)), upgrade };
   }
 
   private electronYaml(files: OfferedFile[], critical: boolean): string {
@@ -143,11 +134,12 @@ export class FeedsService {
    * The Tauri updater's answer for a target and arch, as JSON (serialized once per offered file,
    * the signed URL filled in per answer); null when there is no newer release (204).
    */
-  tauri(bearer: Bearer, accountId: string, product: string, group: PlatformGroup, query: FeedQuery): string | null | Promise<string | null> {
-    return this.withView(bearer, accountId, product, (view) => this.tauriFrom(view, group, query));
+  async tauri(bearer: Bearer, accountId: string, product: string, group: PlatformGroup, query: FeedQuery): Promise<string | null> {
+    return this.tauriFrom(await this.view(bearer, accountId, product), group, query);
   }
 
-  private tauriFrom(view: ProductView, group: PlatformGroup, query: FeedQuery): string | null {
+  /** Tauri's answer over a view of the product (the fast path passes the one memory holds). */
+  tauriFrom(view: ProductView, group: PlatformGroup, query: FeedQuery): string | null {
     const key = `t|${group.os}|${group.arch ?? ''}|${query.channel}|${query.installId ?? ''}|${query.current?.version ?? ''}`;
     const plan = this.memo(view, key, () => this.tauriPlan(view, group, query));
     if (query.current) this.count(view, query, query.current, groupPlatform(group), plan.file?.release.id ?? null);
@@ -176,8 +168,8 @@ export class FeedsService {
   }
 
   /** A Sparkle appcast (RSS 2.0) of the newest visible macOS releases. */
-  sparkle(bearer: Bearer, accountId: string, product: string, query: FeedQuery): string | Promise<string> {
-    return this.withView(bearer, accountId, product, (view) => this.sparkleFrom(view, query));
+  async sparkle(bearer: Bearer, accountId: string, product: string, query: FeedQuery): Promise<string> {
+    return this.sparkleFrom(await this.view(bearer, accountId, product), query);
   }
 
   private sparkleFrom(view: ProductView, query: FeedQuery): string {
@@ -296,27 +288,15 @@ export class FeedsService {
   }
 
   /**
-   * A feed's answer for a license, kept on its Bearer (one object per catalogue entry of the
-   * license: a change to the license makes a new one) while the product's releases, its
-   * distribution strategy and the license's expiry state stay as they were. Other callers compute.
+   * A feed's plan for a license, kept with the product's load (MEMO_KINDS.feedPlan) per license,
+   * its visibility class (expiry window, entitlements) and the product's strategy: what the plan
+   * depends on besides the releases. Other callers compute.
    */
   private memo<T>(view: ProductView, key: string, compute: () => T): T {
     const bearer = view.viewer.bearer;
     if (bearer.kind !== 'license' || !bearer.facts) return compute();
-    const now = Date.now();
-    const strategy = view.product.distributionStrategy;
-    let kept = this.kept.get(bearer);
-    if (!kept || kept.generation !== view.releases.generation || kept.strategy !== strategy || now >= kept.until) {
-      const expiry = bearer.facts.expiry?.getTime();
-      kept = { generation: view.releases.generation, strategy, until: expiry !== undefined && expiry > now ? expiry : Infinity, answers: new Map() };
-      this.kept.set(bearer, kept);
-    }
-    let value = kept.answers.get(key) as T | undefined;
-    if (value === undefined) {
-      value = compute();
-      if (kept.answers.size < KEPT_PER_LICENSE) kept.answers.set(key, value);
-    }
-    return value;
+    const kept = `${bearer.license.id}|${view.product.distributionStrategy}|${visibilityClass(view.viewer)}|${key}`;
+    return view.releases.memos.table('feedPlan').get(kept, compute);
   }
 
   /**

@@ -41,5 +41,5 @@ export function platformServes(platform: string, os: string, arch: string | unde
 
 /** The product's platforms (release lines) that serve an os and arch, computed once per load. */
 export function platformsServing(product: ProductReleases, os: string, arch: string | undefined): readonly string[] {
-  return product.answer(`platforms|${os}|${arch ?? '*'}`, () => [...product.lines.keys()].filter((p) => platformServes(p, os, arch)).sort());
+  return product.memos.table('platforms').get(`${os}|${arch ?? '*'}`, () => [...product.lines.keys()].filter((p) => platformServes(p, os, arch)).sort());
 }

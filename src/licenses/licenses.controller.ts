@@ -19,7 +19,7 @@ import {
 } from './dto';
 import { LicenseSerializer } from './license.serializer';
 import { LICENSE_ENTITLEMENT_SORT, LICENSE_SORT, LicensePolicy, LicensesService } from './licenses.service';
-import { SettlesCatalogue } from '../catalogue/settle.interceptor';
+import { SettlesCatalogue } from '../database/settle.interceptor';
 import { ApiDocument, ApiJsonApiBody, ApiLinkageBody, ApiListQuery, ApiNoContent, ApiQueryParams } from '../openapi/decorators';
 import { parseLicenseFilters } from './license-filters';
 

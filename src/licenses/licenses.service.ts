@@ -12,8 +12,7 @@ import { paginate } from '../jsonapi/paginate';
 import type { ListQuery } from '../jsonapi/query';
 import type { PageResult } from '../jsonapi/serializer';
 import { ProductsService } from '../products/products.service';
-import { CatalogueService } from '../catalogue/catalogue.service';
-import { resolveProductRef } from '../products/product-ref';
+import { ProductDirectory, resolveProductRef } from '../products/product-ref';
 import type { LicenseFilters } from './license-filters';
 import { CreateLicenseDto, entitlementNotFound, UpdateLicenseDto } from './dto';
 import { generateLicenseKey } from './license-key';
@@ -71,8 +70,13 @@ export class LicensesService {
     @InjectRepository(Entitlement) private readonly entitlements: Repository<Entitlement>,
     private readonly products: ProductsService,
     private readonly events: EventsService,
-    private readonly catalogue: CatalogueService,
+    private readonly directory: ProductDirectory,
   ) {}
+
+  /** A license by its key inside an account (null: unknown). */
+  findByKey(accountId: string, key: string): Promise<License | null> {
+    return this.licenses.findOne({ where: { accountId, key } });
+  }
 
   private base(accountId: string): SelectQueryBuilder<License> {
     return this.licenses.createQueryBuilder('license').where('license.account_id = :accountId', { accountId });
@@ -129,7 +133,7 @@ export class LicensesService {
   async list(bearer: Bearer, accountId: string, query: ListQuery, filters: LicenseFilters): Promise<PageResult<License>> {
     if (bearer.kind === 'anonymous' || bearer.kind === 'root') throw ApiError.forbidden();
     const qb = LicensePolicy.scope(bearer, this.base(accountId));
-    if (filters.product) qb.andWhere('license.product_id = :productId', { productId: await resolveProductRef(this.catalogue, accountId, filters.product) });
+    if (filters.product) qb.andWhere('license.product_id = :productId', { productId: await resolveProductRef(this.directory, accountId, filters.product) });
     if (filters.userId) qb.andWhere('license.user_id = :userId', { userId: filters.userId });
     // the status as License.statusAt tells it, in SQL
     if (filters.status === 'SUSPENDED') qb.andWhere('license.suspended');

@@ -3,12 +3,12 @@ import type { Request, Response } from 'express';
 import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer, Public } from '../access/decorators';
-import { CatalogueService } from '../catalogue/catalogue.service';
 import { documentError, isPlainObject } from '../jsonapi/document';
 import { ApiError } from '../jsonapi/errors';
 import { singleDocument, toResource } from '../jsonapi/serializer';
 import { ApiAnswer } from '../openapi/decorators';
-import { resolveProductRef } from '../products/product-ref';
+import { ProductDirectory, resolveProductRef } from '../products/product-ref';
+import { LicensesService } from './licenses.service';
 import { ProductSerializer } from '../products/product.serializer';
 import { ProductsService } from '../products/products.service';
 import { RateLimitsService } from '../ratelimit/rate-limits.service';
@@ -53,7 +53,8 @@ function parseValidation(body: unknown): { key: string; product?: string } {
 @Controller('v1/accounts/:account')
 export class LicenseSelfServiceController {
   constructor(
-    private readonly catalogue: CatalogueService,
+    private readonly licenses: LicensesService,
+    private readonly directory: ProductDirectory,
     private readonly limits: RateLimitsService,
     private readonly users: UsersService,
     private readonly products: ProductsService,
@@ -66,16 +67,15 @@ export class LicenseSelfServiceController {
   async validateKey(@CurrentAccount() account: Account, @Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const { key, product } = parseValidation(body);
     if (this.limits.enabled) await this.limits.assertCredentialChecksAllowed(req);
-    const cached = await this.catalogue.license(account.id, key);
+    const license = await this.licenses.findByKey(account.id, key);
     res.setHeader('Cache-Control', 'no-store');
-    if (!cached) {
+    if (!license) {
       if (this.limits.enabled) await this.limits.failedCredential(req, res);
       return { data: null, meta: { valid: false, code: 'NOT_FOUND', detail: `The license ${DETAILS.NOT_FOUND}` } };
     }
-    const license = cached.license;
     const status = license.statusAt();
     let code: KeyValidationCode = status === 'SUSPENDED' ? 'SUSPENDED' : status === 'EXPIRED' ? 'EXPIRED' : 'VALID';
-    if (code === 'VALID' && product !== undefined && (await resolveProductRef(this.catalogue, account.id, product, 'product')) !== license.productId) {
+    if (code === 'VALID' && product !== undefined && (await resolveProductRef(this.directory, account.id, product, 'product')) !== license.productId) {
       code = 'PRODUCT_SCOPE_MISMATCH';
     }
     return { data: toResource(LicenseSerializer, license), meta: { valid: code === 'VALID', code, detail: `The license ${DETAILS[code]}` } };

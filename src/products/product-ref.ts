@@ -1,4 +1,3 @@
-import type { CatalogueService } from '../catalogue/catalogue.service';
 import { ApiError } from '../jsonapi/errors';
 import { isUuid } from '../jsonapi/ids';
 
@@ -15,16 +14,21 @@ export function assertProductRef(value: string, parameter = 'product'): void {
 }
 
 /**
- * The product id named by `ref` in an account: a UUID is the id itself (no lookup, answered
- * synchronously), anything else is a product `code`, looked up among the account's products that
- * the catalogue keeps in memory (one query when it does not hold them). An unknown code is
- * NO_PRODUCT_ID. Whether the caller may see the product is decided afterwards, as for an id.
+ * The products of an account by id, with their codes: what resolves a product code. Provided by
+ * the catalogue (memory when it holds them, else one query).
  */
-export function resolveProductRef(catalogue: CatalogueService, accountId: string, ref: string, parameter = 'product'): string | Promise<string> {
+export abstract class ProductDirectory {
+  abstract accountProducts(accountId: string): Promise<ReadonlyMap<string, { id: string; code: string | null }>>;
+}
+
+/**
+ * The product id named by `ref` in an account: a UUID is the id itself (no lookup), anything else
+ * is a product `code`, looked up in the directory. An unknown code is NO_PRODUCT_ID. Whether the
+ * caller may see the product is decided afterwards, as for an id.
+ */
+export async function resolveProductRef(directory: ProductDirectory, accountId: string, ref: string, parameter = 'product'): Promise<string> {
   if (isUuid(ref)) return ref.toLowerCase();
   assertProductRef(ref, parameter);
-  return catalogue.accountProducts(accountId).then((products) => {
-    for (const p of products.values()) if (p.code === ref) return p.id;
-    return NO_PRODUCT_ID;
-  });
+  for (const p of (await directory.accountProducts(accountId)).values()) if (p.code === ref) return p.id;
+  return NO_PRODUCT_ID;
 }

@@ -13,7 +13,7 @@ import { TokenSerializer } from '../tokens/token.serializer';
 import { CreateProductDto, PRODUCT_ATTRIBUTES, UpdateProductDto } from './dto';
 import { ProductSerializer } from './product.serializer';
 import { PRODUCT_SORT, ProductPolicy, ProductsService } from './products.service';
-import { SettlesCatalogue } from '../catalogue/settle.interceptor';
+import { SettlesCatalogue } from '../database/settle.interceptor';
 import { ApiDocument, ApiJsonApiBody, ApiListQuery, ApiNoContent } from '../openapi/decorators';
 
 const LIST = { sort: Object.keys(PRODUCT_SORT), fields: { products: [...ProductSerializer.attributeNames, 'account', 'releases', 'licenses'] } };

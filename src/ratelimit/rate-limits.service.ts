@@ -114,37 +114,15 @@ export class RateLimitsService implements OnModuleDestroy {
   }
 
   /**
-   * credentialRequest for the guard's hot path: the same count and headers, resolving to true
-   * (admitted) with no promise but the limiter's own and one continuation.
-   */
-  admitCredential(credentialId: string, res: Response): Promise<boolean> {
-    const limit = this.credential;
-    return limit.limiter.consume(credentialId).then(
-      (state) => {
-        setHeaders(res, limit, state);
-        return true;
-      },
-      (error: unknown) => {
-        if (isOverLimit(error)) throw tooMany(limit, error, 'Too many requests with this credential');
-        return true; // the store failed (the insurance limiter failed too): let the request through
-      },
-    );
-  }
-
-  /**
    * Before a credential is checked: an address that has used up its failed checks gets 429 for
    * every credential, valid or not, until the window ends (else guessing could go on, telling
    * hits from 429s).
    */
-  assertCredentialChecksAllowed(req: Request): void | Promise<void> {
+  async assertCredentialChecksAllowed(req: Request): Promise<void> {
     const ip = this.clientIp(req);
-    // counting in this process only: an address it never saw fail has nothing to look up (the hot
-    // path then makes no call into the limiter here); shared counters (Redis) are always asked
+    // counting in this process only: an address it never saw fail has nothing to look up (no call
+    // into the limiter); shared counters (Redis) are always asked
     if (!this.redis && !this.failedHere.has(ip)) return;
-    return this.assertFailedChecksLeft(ip);
-  }
-
-  private async assertFailedChecksLeft(ip: string): Promise<void> {
     const state = await this.peek(this.failedAuth, ip);
     if (state && state.consumedPoints >= this.failedAuth.points) {
       throw tooMany(this.failedAuth, state, 'Too many failed authentication attempts from this address');

@@ -5,7 +5,7 @@ import { CurrentAccount, CurrentBearer } from '../access/decorators';
 import { singleDocument } from '../jsonapi/serializer';
 import { ReleaseSerializer } from './release.serializer';
 import { ReleasesService } from './releases.service';
-import { SettlesCatalogue } from '../catalogue/settle.interceptor';
+import { SettlesCatalogue } from '../database/settle.interceptor';
 import { ApiDocument } from '../openapi/decorators';
 
 /** Status actions (Keygen's sub-resources); the status machine in release-status.ts decides. */

@@ -4,7 +4,7 @@ import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer, Public } from '../access/decorators';
 import type { CallerRequest } from '../access/decorators';
-import { SettlesCatalogue } from '../catalogue/settle.interceptor';
+import { SettlesCatalogue } from '../database/settle.interceptor';
 import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { parseFields, parseInclude, parseListQuery, queryParam } from '../jsonapi/query';
@@ -14,6 +14,8 @@ import { ProductSerializer } from '../products/product.serializer';
 import { jsonUtf8Type, sendSerialized } from '../jsonapi/json-bytes';
 import { CREATE_RELEASE_ATTRIBUTES, CreateReleaseDto, UPDATE_RELEASE_ATTRIBUTES, UpdateReleaseDto } from './dto/release.dto';
 import { ReleaseSerializer } from './release.serializer';
+import { ReleaseListFastPath } from './release-list.fast-path';
+import { NOT_WARM } from '../common/not-warm';
 import { parseReleaseFilters, RELEASE_FIELDSETS, RELEASE_INCLUDES, RELEASE_SORT, ReleasesService } from './releases.service';
 import { ApiDocument, ApiInclude, ApiJsonApiBody, ApiListQuery, ApiNoContent, ApiQueryParams } from '../openapi/decorators';
 
@@ -28,19 +30,12 @@ const createBody = new JsonApiBodyPipe({
 });
 const updateBody = new JsonApiBodyPipe({ type: 'releases', dto: UpdateReleaseDto, attributes: UPDATE_RELEASE_ATTRIBUTES, partial: true });
 
-/** Pages kept per memoized list (distinct URLs: page sizes, cursors, fieldsets). */
-const KEPT_PAGES = 64;
-const pagesOf = new WeakMap<object, Map<string, { epoch: number; body: string }>>();
-
-function keptPages(source: object): Map<string, { epoch: number; body: string }> {
-  let pages = pagesOf.get(source);
-  if (!pages) pagesOf.set(source, (pages = new Map()));
-  return pages;
-}
-
 @Controller('v1/accounts/:account/releases')
 export class ReleasesController {
-  constructor(private readonly releases: ReleasesService) {}
+  constructor(
+    private readonly fast: ReleaseListFastPath,
+    private readonly releases: ReleasesService,
+  ) {}
 
   @ApiJsonApiBody(createBody)
   @ApiDocument(ReleaseSerializer, 'created')
@@ -61,14 +56,10 @@ export class ReleasesController {
     const { bearer, account } = req as Required<CallerRequest>;
     const q = parseListQuery(query, LIST);
     const filters = parseReleaseFilters(query);
-    // read before the page: a count landing while it is built leaves the kept page outdated, not wrong
-    const epoch = this.releases.countersEpoch();
+    // a hot route: memory answers a customer's page when it holds the caller and the products (ReleaseListFastPath)
+    const warm = this.fast.page(bearer, account.id, { query: q, filters, raw: query, path: res.req.path, url: res.req.url });
+    if (warm !== NOT_WARM) return sendSerialized(res, 200, jsonUtf8Type(res), warm);
     const page = await this.releases.list(bearer, account.id, q, filters);
-    // a page cut from a memoized list is kept serialized per URL while no counter moves
-    const kept = page.source && !q.include.size ? keptPages(page.source) : undefined;
-    const url = res.req.url;
-    const hit = kept?.get(url);
-    if (hit && hit.epoch === epoch) return sendSerialized(res, 200, jsonUtf8Type(res), hit.body);
     const inc = await this.releases.included(bearer, account.id, page.items, q.include, q.fields);
     const doc = listDocument(ReleaseSerializer, page, {
       path: res.req.path,
@@ -78,12 +69,7 @@ export class ReleasesController {
       included: q.include.size ? inc.included : undefined,
     });
     inc.link(doc.data);
-    const body = JSON.stringify(doc);
-    if (kept) {
-      if (kept.size >= KEPT_PAGES) kept.clear();
-      kept.set(url, { epoch, body });
-    }
-    sendSerialized(res, 200, jsonUtf8Type(res), body);
+    sendSerialized(res, 200, jsonUtf8Type(res), JSON.stringify(doc));
   }
 
   @ApiDocument(ReleaseSerializer, 'single')

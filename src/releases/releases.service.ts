@@ -4,8 +4,6 @@ import { DataSource, In, Repository, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
 import { Artifact } from '../artifacts/artifact.entity';
 import { ArtifactsService } from '../artifacts/artifacts.service';
-import { CatalogueService } from '../catalogue/catalogue.service';
-import type { CatalogueRelease, ProductReleases } from '../catalogue/product-releases';
 import { CountersService } from '../counters/counters.service';
 import type { Bearer } from '../access/bearer';
 import { isPrivileged } from '../access/bearer';
@@ -27,12 +25,11 @@ import { ProductSerializer } from '../products/product.serializer';
 import { ArtifactSerializer } from '../artifacts/artifact.serializer';
 import { CreateReleaseDto, UpdateReleaseDto } from './dto/release.dto';
 import { CHANNELS, Release, RELEASE_STATUSES } from './release.entity';
-import { ReleaseVisibilityPolicy, visibilityClass } from './release.policy';
+import { ReleaseVisibilityPolicy } from './release.policy';
 import { ReleaseSerializer } from './release.serializer';
 import { ReleaseStatusService } from './release-status.service';
 import { INCLUSIVE_CHANNELS, parseStrictVersion, precedenceColumns, semverColumns } from './semver';
-import { MEMORY_SORTABLE, pageOf, visibleSorted } from './release-list.memory';
-import { assertProductRef, resolveProductRef } from '../products/product-ref';
+import { assertProductRef, ProductDirectory, resolveProductRef } from '../products/product-ref';
 
 /** `sort=` fields of GET /releases -> the SQL they order by. */
 export const RELEASE_SORT: SortColumns = {
@@ -102,9 +99,6 @@ export interface ReleaseIncluded {
   link(resources: ResourceObject[]): void;
 }
 
-/** Products a customer's list may span before the memory path leaves it to SQL. */
-const MEMORY_LIST_MAX_PRODUCTS = 20;
-
 @Injectable()
 export class ReleasesService {
   constructor(
@@ -116,7 +110,7 @@ export class ReleasesService {
     @InjectRepository(Artifact) private readonly artifacts: Repository<Artifact>,
     private readonly status: ReleaseStatusService,
     private readonly artifactFiles: ArtifactsService,
-    private readonly catalogue: CatalogueService,
+    private readonly directory: ProductDirectory,
     private readonly counters: CountersService,
     private readonly events: EventsService,
   ) {}
@@ -171,9 +165,7 @@ export class ReleasesService {
   }
 
   async list(bearer: Bearer, accountId: string, query: ListQuery, filters: ReleaseFilters): Promise<PageResult<Release>> {
-    if (filters.product !== undefined) filters = { ...filters, product: await resolveProductRef(this.catalogue, accountId, filters.product) };
-    const fromMemory = await this.listFromCatalogue(bearer, accountId, query, filters);
-    if (fromMemory) return fromMemory;
+    if (filters.product !== undefined) filters = { ...filters, product: await resolveProductRef(this.directory, accountId, filters.product) };
     const qb = this.visible(bearer, accountId);
     if (filters.product) qb.andWhere('release.product_id = :fProduct', { fProduct: filters.product });
     if (filters.platform !== undefined) qb.andWhere('release.platform = :fPlatform', { fPlatform: filters.platform });
@@ -187,61 +179,11 @@ export class ReleasesService {
   }
 
   /**
-   * A customer's (license, user, anonymous) list page from the catalogue; undefined when the
-   * catalogue does not serve it (not serving, admins and product tokens, sort=name, many products).
-   */
-  private async listFromCatalogue(bearer: Bearer, accountId: string, query: ListQuery, filters: ReleaseFilters): Promise<PageResult<Release> | undefined> {
-    if (bearer.kind !== 'license' && bearer.kind !== 'user' && bearer.kind !== 'anonymous') return undefined;
-    if (!query.sort.every((s) => MEMORY_SORTABLE.has(s.field))) return undefined;
-    const viewer = await this.catalogue.viewer(bearer, accountId);
-    if (!viewer) return undefined;
-    let productIds: string[];
-    if (filters.product) {
-      productIds = [filters.product];
-    } else {
-      const products = await this.catalogue.accountProducts(accountId);
-      const licensed = new Set(viewer.licenses.map((l) => l.productId));
-      productIds = [...products.values()].filter((p) => p.distributionStrategy === 'OPEN' || licensed.has(p.id)).map((p) => p.id);
-    }
-    if (productIds.length > MEMORY_LIST_MAX_PRODUCTS) return undefined;
-    const catalogues: ProductReleases[] = [];
-    for (const id of productIds) {
-      const releases = await this.catalogue.productReleases(accountId, id);
-      if (releases === undefined) return undefined;
-      if (releases) catalogues.push(releases);
-    }
-    if (!catalogues.length) {
-      if (query.page.kind === 'cursor' && query.page.cursor) throw ApiError.invalidParameter('page[cursor]', 'does not name a resource of this list');
-      return { items: [], count: 0, nextCursor: query.page.kind === 'cursor' ? null : undefined };
-    }
-    // sorted lists are memoized on the first product's load, keyed by what decides them: licenses
-    // with the same product, entitlements and expiry window share one
-    const key = [
-      catalogues.map((c) => `${c.generation}:${viewer.strategyOf(c.productId)}`).join(','),
-      visibilityClass(viewer),
-      JSON.stringify(filters),
-      query.sort.map((s) => `${s.descending ? '-' : ''}${s.field}`).join(','),
-    ].join('|');
-    const sorted = catalogues[0].memoized(key, () =>
-      visibleSorted(catalogues.length === 1 ? catalogues[0].newestFirst : catalogues.flatMap((c) => c.newestFirst), viewer, filters, query.sort),
-    );
-    const page = pageOf(sorted, query.page, query.sort);
-    return { items: page.items.map((e) => this.counters.withPending(e.release)), count: sorted.length, nextCursor: page.nextCursor, source: sorted };
-  }
-
-  /** Changes whenever a release's counters may have moved on this instance (counted here, or written by any instance). */
-  countersEpoch(): number {
-    return this.counters.epoch + this.catalogue.countersEpoch;
-  }
-
-  /**
    * One release the bearer may see, by UUID or by filename (`product` disambiguates filenames
    * shared by several products). Hidden and unknown alike are 404.
    */
   async findVisible(bearer: Bearer, accountId: string, idOrFilename: string, productRef?: string, narrow: ReleaseNarrowing = {}): Promise<Release> {
-    const product = productRef === undefined ? undefined : await resolveProductRef(this.catalogue, accountId, productRef);
-    const cached = await this.visibleInCatalogue(bearer, accountId, idOrFilename, product);
-    if (cached) return this.counters.withPending(cached);
+    const product = productRef === undefined ? undefined : await resolveProductRef(this.directory, accountId, productRef);
     const qb = this.visible(bearer, accountId);
     if (isUuid(idOrFilename)) qb.andWhere('release.id = :rId', { rId: idOrFilename.toLowerCase() });
     else qb.andWhere('release.filename = :rFilename', { rFilename: idOrFilename });
@@ -276,23 +218,6 @@ export class ReleasesService {
       throw ApiError.invalidParameter(parameter, `several releases have this version: pass ?${parameter}= to choose one`);
     }
     return this.counters.withPending(rows[0]);
-  }
-
-  /**
-   * The release from the catalogue when it holds it and the caller sees it; undefined otherwise
-   * (SQL then answers, including the 404).
-   */
-  private async visibleInCatalogue(bearer: Bearer, accountId: string, idOrFilename: string, product?: string): Promise<Release | undefined> {
-    let entry: CatalogueRelease | undefined;
-    if (isUuid(idOrFilename)) {
-      entry = this.catalogue.cachedRelease(accountId, idOrFilename.toLowerCase());
-      if (entry && product !== undefined && entry.release.productId !== product.toLowerCase()) return undefined;
-    } else if (product !== undefined) {
-      entry = (await this.catalogue.productReleases(accountId, product.toLowerCase()))?.byFilename.get(idOrFilename);
-    }
-    if (!entry) return undefined;
-    const viewer = await this.catalogue.viewer(bearer, accountId);
-    return viewer && ReleaseVisibilityPolicy.sees(viewer, entry) ? entry.release : undefined;
   }
 
   /** A release the bearer may change: hidden 404, visible but not writable 403. */

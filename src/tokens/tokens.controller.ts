@@ -14,7 +14,7 @@ import { UsersService } from '../users/users.service';
 import { CreateTokenDto, TOKEN_ATTRIBUTES } from './dto';
 import { TokenSerializer, withoutSecret } from './token.serializer';
 import { TOKEN_SORT, TokensService } from './tokens.service';
-import { SettlesCatalogue } from '../catalogue/settle.interceptor';
+import { SettlesCatalogue } from '../database/settle.interceptor';
 import { ApiDocument, ApiJsonApiBody, ApiListQuery, ApiNoContent } from '../openapi/decorators';
 import { RateLimitsService } from '../ratelimit/rate-limits.service';
 

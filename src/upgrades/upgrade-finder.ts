@@ -91,7 +91,8 @@ export function walkLine(viewer: ViewerFacts, product: ProductReleases | null, l
   const entries = product?.lines.get(line.platform);
   if (!product || !entries) return null;
   const now = Date.now();
-  const top = product.answerFor(visibilityClass(viewer, now), lineKey(viewer, product, line), () => visibleTop(viewer, entries, line, now));
+  const tops = product.memos.table('lineTop');
+  const top = tops.get(`${visibilityClass(viewer, now)}|${lineKey(viewer, product, line)}`, () => visibleTop(viewer, entries, line, now));
   const cohort = top.length > 1 || top[0]?.found.release.rolloutPercentage < 100 ? cohortOf(viewer, line) : undefined;
   let pick: Candidate | undefined;
   for (const c of top) {
@@ -109,7 +110,8 @@ export function walkLine(viewer: ViewerFacts, product: ProductReleases | null, l
     const from = semverColumns(current);
     // null: the caller runs this release or a newer one (most callers, once they have updated)
     offer = comparePrecedence(pick.found.release, from) <= 0 ? null : { ...pick.found, ...policyInMemory(viewer, entries, line, pick.index, from, now) };
-    product.keepOne();
+    // kept inside the line's top: counted with it (a full table drops both)
+    tops.count();
     offers.set(current.version, offer);
   }
   return offer;
@@ -222,8 +224,6 @@ export class UpgradeFinder {
   /** The highest visible release greater than `current` offered to the caller's cohort, with its policy; or null. */
   async findNext(bearer: Bearer, accountId: string, query: UpgradeQuery): Promise<OfferedRelease | null> {
     this.counters.countCheck();
-    const warm = this.warmLine(bearer, accountId, query, query.current);
-    if (warm !== undefined) return warm;
     const fromMemory = await this.fromCatalogue(bearer, accountId, query, query.current);
     if (fromMemory !== undefined) return fromMemory;
     const release = await (await this.nextQuery(bearer, accountId, query)).getOne();
@@ -232,34 +232,10 @@ export class UpgradeFinder {
 
   /** The highest visible release of the line offered to the caller's cohort (critical: its own flag), or null. */
   async findLatest(bearer: Bearer, accountId: string, line: ReleaseLine): Promise<OfferedRelease | null> {
-    const warm = this.findLatestNow(bearer, accountId, line);
-    if (warm !== undefined) return warm;
     const fromMemory = await this.fromCatalogue(bearer, accountId, line);
     if (fromMemory !== undefined) return fromMemory;
     const release = await (await this.line(bearer, accountId, line)).getOne();
     return release ? { release, critical: release.critical, changelog: [] } : null;
-  }
-
-  /**
-   * findNext answered synchronously when all it reads is in memory (the check is counted then);
-   * undefined: call findNext.
-   */
-  findNextNow(bearer: Bearer, accountId: string, query: UpgradeQuery): OfferedRelease | null | undefined {
-    const found = this.warmLine(bearer, accountId, query, query.current);
-    if (found !== undefined) this.counters.countCheck();
-    return found;
-  }
-
-  /** findLatest answered synchronously when all it reads is in memory; undefined: call findLatest. */
-  findLatestNow(bearer: Bearer, accountId: string, line: ReleaseLine): OfferedRelease | null | undefined {
-    return this.warmLine(bearer, accountId, line);
-  }
-
-  /** walkLine over what memory holds now; undefined when the viewer or the product is not warm. */
-  private warmLine(bearer: Bearer, accountId: string, line: ReleaseLine, current?: SemVer): OfferedRelease | null | undefined {
-    const viewer = this.catalogue.viewerNow(bearer, accountId);
-    const product = viewer && this.catalogue.productReleasesNow(accountId, line.productId);
-    return viewer && product !== undefined ? walkLine(viewer, product, line, current) : undefined;
   }
 
   /** Counts one update check answered outside findNext (the feeds). */

@@ -12,6 +12,8 @@ import { jsonUtf8Type, sendSerialized } from '../jsonapi/json-bytes';
 import { ReleaseSerializer } from '../releases/release.serializer';
 import { parseUpgradeCheck, parseUpgradeTarget } from './upgrade-params';
 import { UpgradesService } from './upgrades.service';
+import { UpgradeCheckFastPath } from './upgrade-check.fast-path';
+import { NOT_WARM } from '../common/not-warm';
 import type { UpgradeAnswer } from './upgrades.service';
 import { ApiAnswer, ApiDocument, ApiQueryParams } from '../openapi/decorators';
 
@@ -21,7 +23,10 @@ import { ApiAnswer, ApiDocument, ApiQueryParams } from '../openapi/decorators';
  */
 @Controller('v1/accounts/:account/releases')
 export class UpgradesController {
-  constructor(private readonly upgrades: UpgradesService) {}
+  constructor(
+    private readonly fast: UpgradeCheckFastPath,
+    private readonly upgrades: UpgradesService,
+  ) {}
 
   @ApiDocument(ArtifactSerializer, 'single')
   @ApiAnswer(303, 'An upgrade: the artifact document, and Location: its signed download URL')
@@ -38,13 +43,12 @@ export class UpgradesController {
   })
   @Get('actions/upgrade')
   @Public()
-  check(@Req() req: CallerRequest, @Query() query: Q, @Res() res: Response): void | Promise<void> {
+  async check(@Req() req: CallerRequest, @Query() query: Q, @Res() res: Response): Promise<void> {
     const { bearer, account } = req as Required<CallerRequest>;
     const check = parseUpgradeCheck(query);
-    // the hot path: memory answers, with the document serialized once per offered release
-    const warm = this.upgrades.checkNow(bearer, account.id, check);
-    if (warm !== undefined) return sendUpgrade(res, warm);
-    return this.upgrades.check(bearer, account.id, check).then((found) => sendUpgrade(res, found));
+    // a hot route: memory answers when it holds the caller and the product (UpgradeCheckFastPath)
+    const warm = this.fast.check(bearer, account.id, check);
+    sendUpgrade(res, warm !== NOT_WARM ? warm : await this.upgrades.check(bearer, account.id, check));
   }
 
   @ApiDocument(ReleaseSerializer, 'single')

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { Bearer } from '../access/bearer';
 import { ArtifactsService } from '../artifacts/artifacts.service';
 import { CountersService } from '../counters/counters.service';
-import { CatalogueService } from '../catalogue/catalogue.service';
-import { resolveProductRef } from '../products/product-ref';
+import type { Memos } from '../catalogue/memos';
+import { ProductDirectory, resolveProductRef } from '../products/product-ref';
 import { ArtifactSerializer, withRedirect } from '../artifacts/artifact.serializer';
 import { JsonTemplate, slot } from '../jsonapi/json-bytes';
 import { singleDocument } from '../jsonapi/serializer';
@@ -37,9 +37,6 @@ export interface UpgradeAnswer {
   body: string;
 }
 
-/** 303 documents serialized once per offered release (the finder memoizes what it offers per class and version). */
-const upgradeTemplates = new WeakMap<OfferedRelease, JsonTemplate>();
-
 /** Upgrade checks answered with a download (303) or with the next release (200). */
 @Injectable()
 export class UpgradesService {
@@ -51,7 +48,7 @@ export class UpgradesService {
     private readonly analytics: AnalyticsRecorder,
     private readonly auth: AuthService,
     @InjectRepository(License) private readonly licenses: Repository<License>,
-    private readonly catalogue: CatalogueService,
+    private readonly products: ProductDirectory,
   ) {}
 
   /**
@@ -59,8 +56,8 @@ export class UpgradesService {
    * download URL (counted as a download) and the upgrade counted; null when there is none (204).
    */
   async check(bearer: Bearer, accountId: string, check: UpgradeCheck): Promise<UpgradeAnswer | null> {
-    if (check.productCode !== undefined) check = { ...check, productId: await resolveProductRef(this.catalogue, accountId, check.productCode) };
-    this.analytics.recordCheck(bearer, { accountId, productId: check.productId, platform: check.platform, channel: check.channel, version: check.current.version, installId: check.installId });
+    if (check.productCode !== undefined) check = { ...check, productId: await resolveProductRef(this.products, accountId, check.productCode) };
+    this.recordCheck(bearer, accountId, check);
     const caller = await this.caller(bearer, accountId, check.license);
     const next = await this.finder.findNext(caller, accountId, { ...check, requireArtifact: true });
     if (!next) return null;
@@ -68,31 +65,20 @@ export class UpgradesService {
     return this.answer(bearer, accountId, check, next, artifact, url);
   }
 
-  /**
-   * check() answered synchronously when memory holds everything it reads (the caller's line and
-   * the offered release's uploaded artifact): the 303 document is serialized once per
-   * offered release and class, with the caller's version and the signed URL filled in.
-   * undefined: call check().
-   */
-  checkNow(bearer: Bearer, accountId: string, check: UpgradeCheck): UpgradeAnswer | null | undefined {
-    if (check.productCode !== undefined || check.license !== undefined) return undefined;
-    const next = this.finder.findNextNow(bearer, accountId, { ...check, requireArtifact: true });
-    if (next === undefined) return undefined;
+  /** An update check, for adoption analytics (counted whether or not there is an upgrade). */
+  recordCheck(bearer: Bearer, accountId: string, check: UpgradeCheck): void {
     this.analytics.recordCheck(bearer, { accountId, productId: check.productId, platform: check.platform, channel: check.channel, version: check.current.version, installId: check.installId });
-    if (!next) return null;
-    const url = next.artifact && this.artifacts.issueDownloadNow(bearer, accountId, next.release, next.artifact);
-    if (!url) throw ApiError.notFound('The release has no uploaded artifact');
-    return this.answer(bearer, accountId, check, next, next.artifact!, url);
   }
 
-  /** Counts the upgrade; the 303 document (the template of the offered release when its artifact is the one offered). */
-  private answer(bearer: Bearer, accountId: string, check: UpgradeCheck, next: OfferedRelease, artifact: Artifact, url: string): UpgradeAnswer {
+  /**
+   * Counts the upgrade and fills the 303 document. `memos`: the product load the offer was found
+   * in, which keeps the document serialized once per offered release (when its artifact is the
+   * one offered), with slots for the URL and the caller's version.
+   */
+  answer(bearer: Bearer, accountId: string, check: UpgradeCheck, next: OfferedRelease, artifact: Artifact, url: string, memos?: Memos): UpgradeAnswer {
     this.finder.countUpgrade(bearer, accountId, next.release.id, check.version);
-    let template = artifact === next.artifact ? upgradeTemplates.get(next) : undefined;
-    if (!template) {
-      template = JsonTemplate.of(singleDocument(ArtifactSerializer, withRedirect(artifact, slot(0)), { meta: { ...upgradeMeta(slot(1), next) } }), 2);
-      if (artifact === next.artifact) upgradeTemplates.set(next, template);
-    }
+    const build = () => JsonTemplate.of(singleDocument(ArtifactSerializer, withRedirect(artifact, slot(0)), { meta: { ...upgradeMeta(slot(1), next) } }), 2);
+    const template = memos && artifact === next.artifact ? memos.table('upgradeDocument').of(next, build) : build();
     return { body: template.fill([url, check.version]), url };
   }
 

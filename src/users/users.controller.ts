@@ -11,7 +11,7 @@ import { created, listDocument, singleDocument, toResource } from '../jsonapi/se
 import { CreateUserDto, UpdateUserDto, USER_ATTRIBUTES, USER_UPDATE_ATTRIBUTES } from './dto';
 import { UserSerializer } from './user.serializer';
 import { USER_SORT, UserPolicy, UsersService } from './users.service';
-import { SettlesCatalogue } from '../catalogue/settle.interceptor';
+import { SettlesCatalogue } from '../database/settle.interceptor';
 import { ApiDocument, ApiJsonApiBody, ApiListQuery, ApiNoContent } from '../openapi/decorators';
 
 const updateBody = new JsonApiBodyPipe({ type: 'users', dto: UpdateUserDto, attributes: USER_UPDATE_ATTRIBUTES, partial: true });

@@ -23,13 +23,6 @@ export class V3AccountLocator implements AccountLocator {
     private readonly catalogue: CatalogueService,
   ) {}
 
-  locateNow(req: Request): Account | undefined {
-    if (req.params?.releaseId !== undefined) return undefined;
-    const productId = (req.query as Query).productId;
-    const accountId = typeof productId === 'string' ? this.catalogue.productAccountNow(productId) : undefined;
-    return accountId === undefined ? undefined : this.catalogue.accountNow(accountId);
-  }
-
   async locate(req: Request): Promise<Account | null> {
     const releaseId = req.params?.releaseId as string | undefined;
     let accountId: string | null = null;

@@ -9,6 +9,8 @@ import { V3AccountLocator } from './v3-account.locator';
 import { parseV3Latest, parseV3ReportedVersion, parseV3Update } from './v3-params';
 import { JSON_UTF8, sendSerialized } from '../jsonapi/json-bytes';
 import { V3Service } from './v3.service';
+import { V3UpdateFastPath } from './v3-update.fast-path';
+import { NOT_WARM } from '../common/not-warm';
 import { V3_RELEASE_SCHEMA } from './v3-release.serializer';
 import { ApiAnswer, ApiQueryParams } from '../openapi/decorators';
 
@@ -21,7 +23,10 @@ import { ApiAnswer, ApiQueryParams } from '../openapi/decorators';
 @Public()
 @AccountFrom(V3AccountLocator)
 export class V3Controller {
-  constructor(private readonly v3: V3Service) {}
+  constructor(
+    private readonly fast: V3UpdateFastPath,
+    private readonly v3: V3Service,
+  ) {}
 
   @ApiAnswer(200, 'The newest release above version', 'application/json', V3_RELEASE_SCHEMA)
   @ApiAnswer(204, 'No update')
@@ -33,12 +38,12 @@ export class V3Controller {
     channel: 'stable (default), rc, beta, alpha or dev',
     installId: 'Staged rollouts: an installation id (1-64 characters) for callers without a license',
   })
-  // the hot path: answered without a promise when the catalogue is warm
+  // a hot route: memory answers when it holds the caller and the product (V3UpdateFastPath)
   @Get('releases/update')
-  update(@Req() req: CallerRequest, @Query() query: Q, @Res() res: Response): void | Promise<void> {
-    const answer = this.v3.update(req.bearer, req.account!.id, parseV3Update(query));
-    if (answer instanceof Promise) return answer.then((body) => sendUpdate(res, body));
-    sendUpdate(res, answer);
+  async update(@Req() req: CallerRequest, @Query() query: Q, @Res() res: Response): Promise<void> {
+    const parsed = parseV3Update(query);
+    const warm = this.fast.update(req.bearer, req.account!.id, parsed);
+    sendUpdate(res, warm !== NOT_WARM ? warm : await this.v3.update(req.bearer, req.account!.id, parsed));
   }
 
   @ApiAnswer(200, 'The newest release', 'application/json', V3_RELEASE_SCHEMA)

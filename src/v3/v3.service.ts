@@ -15,15 +15,10 @@ import { ReleaseVisibilityPolicy } from '../releases/release.policy';
 import { UpgradeFinder } from '../upgrades/upgrade-finder';
 import type { OfferedRelease } from '../upgrades/upgrade-finder';
 import { JsonTemplate, slot } from '../jsonapi/json-bytes';
+import type { Memos } from '../catalogue/memos';
 import type { V3LatestQuery, V3UpdateQuery } from './v3-params';
 import { toV3Release, v3DownloadUrl } from './v3-release.serializer';
 import type { V3Release } from './v3-release.serializer';
-
-/**
- * Update answers serialized once per offered release: the finder memoizes what it offers per
- * visibility class and version, so its callers share one serialization (the URL is filled in).
- */
-const updateTemplates = new WeakMap<OfferedRelease, JsonTemplate>();
 
 /**
  * Cryptlex-compatible update checks and downloads. The account comes from the product (or the
@@ -40,32 +35,24 @@ export class V3Service {
     private readonly analytics: AnalyticsRecorder,
   ) {}
 
-  /**
-   * The newest visible PUBLISHED release greater than `current`, or null (204). Counts the upgrade.
-   * Answered without a promise when the caller needs no query and the catalogue is warm.
-   */
-  update(bearer: Bearer, accountId: string, query: V3UpdateQuery): string | null | Promise<string | null> {
-    const line = { ...query, publishedOnly: true };
-    if (bearer.kind !== 'user') {
-      this.authorizeNow(bearer, query.productId);
-      const warm = this.finder.findNextNow(bearer, accountId, line);
-      if (warm !== undefined) return this.answerUpdate(bearer, accountId, query, warm);
-    }
-    return this.authorize(bearer, accountId, query.productId)
-      .then(() => this.finder.findNext(bearer, accountId, line))
-      .then((next) => this.answerUpdate(bearer, accountId, query, next));
+  /** The newest visible PUBLISHED release greater than `current`, or null (204). Counts the upgrade. */
+  async update(bearer: Bearer, accountId: string, query: V3UpdateQuery): Promise<string | null> {
+    await this.authorize(bearer, accountId, query.productId);
+    const next = await this.finder.findNext(bearer, accountId, { ...query, publishedOnly: true });
+    return this.answerUpdate(bearer, accountId, query, next);
   }
 
-  /** The answer: serialized once per offered release (with its policy), the caller's URL filled in. */
-  private answerUpdate(bearer: Bearer, accountId: string, query: V3UpdateQuery, next: OfferedRelease | null): string | null {
+  /**
+   * The update answer for what the finder offers: the check recorded, the upgrade counted, the
+   * JSON with the caller's URL. `memos`: the product load the offer was found in, which keeps the
+   * answer serialized once per offered release (with a slot for the URL).
+   */
+  answerUpdate(bearer: Bearer, accountId: string, query: V3UpdateQuery, next: OfferedRelease | null, memos?: Memos): string | null {
     this.analytics.recordCheck(bearer, { accountId, productId: query.productId, platform: query.platform, channel: query.channel, version: query.current.version, installId: query.installId });
     if (!next) return null;
     this.finder.countUpgrade(bearer, accountId, next.release.id, query.current.version);
-    let template = updateTemplates.get(next);
-    if (!template) {
-      template = JsonTemplate.of(toV3Release(next.release, slot(0), next.critical, next.changelog), 1);
-      updateTemplates.set(next, template);
-    }
+    const build = () => JsonTemplate.of(toV3Release(next.release, slot(0), next.critical, next.changelog), 1);
+    const template = memos ? memos.table('v3Update').of(next, build) : build();
     return template.fill([this.downloadUrl(bearer, next)]);
   }
 
@@ -137,12 +124,12 @@ export class V3Service {
         return;
       }
       default:
-        return this.authorizeNow(bearer, productId);
+        return this.assertTiedToProduct(bearer, productId);
     }
   }
 
-  /** authorize for every caller kind but users (whose licenses take a query). */
-  private authorizeNow(bearer: Bearer, productId: string): void {
+  /** authorize for every caller kind but users (whose licenses take a query): throws unless tied to the product. */
+  assertTiedToProduct(bearer: Bearer, productId: string): void {
     switch (bearer.kind) {
       case 'anonymous':
         throw ApiError.tokenMissing();

@@ -1,0 +1,98 @@
+/**
+ * Every kind of answer kept in memory between requests, in one table: its bound and the rule that
+ * clears it. A memo is kept on the load of a product's releases it was computed from
+ * (ProductReleases), so whatever changes that product's releases (a new load: a new generation)
+ * drops every memo of the product at once; a kind that also shows counters is dropped as well when
+ * the counters' version moves. A new memo is one line here, not a new scheme.
+ *
+ * Bounds are per product load; a kind past its bound is emptied and refilled (answers are cheap to
+ * compute again, and a full table means many distinct callers rather than a few hot ones).
+ */
+export const MEMO_KINDS = {
+  /** The visible releases at the top of a release line, per visibility class and line filters (update checks, feeds). */
+  lineTop: { max: 8192, counters: false },
+  /** What a line's top offers from a caller's version (critical, changelog): counted with lineTop's entries. */
+  offer: { max: 8192, counters: false },
+  /** A platform group's platforms (feeds). */
+  platforms: { max: 256, counters: false },
+  /** A customer's visible releases sorted for a list, per visibility class, filters and sort. */
+  releaseList: { max: 256, counters: false },
+  /** A serialized list page per URL: it shows counters. */
+  listPage: { max: 64, counters: true },
+  /** The 303 document of an offered release, serialized with slots for the URL and the caller's version. */
+  upgradeDocument: { max: 8192, counters: false },
+  /** The Cryptlex update answer of an offered release, serialized with a slot for the URL. */
+  v3Update: { max: 8192, counters: false },
+  /** The Cryptlex form of a release, without URL, critical and changelog. */
+  v3Release: { max: 8192, counters: false },
+  /** An electron feed's YAML per offered set of files. */
+  electronYaml: { max: 1024, counters: false },
+  /** A license's feed plan (what it is offered, the YAML or Tauri template), per feed, channel, platform group and version. */
+  feedPlan: { max: 8192, counters: false },
+  /** A download URL per artifact, for the second it expires at (the signature is the same within it). */
+  downloadUrl: { max: 8192, counters: false },
+} as const;
+
+export type MemoKind = keyof typeof MEMO_KINDS;
+
+/** One kind's entries of one product load. */
+class MemoTable {
+  private readonly byKey = new Map<string, unknown>();
+  private byObject = new WeakMap<object, unknown>();
+  private size = 0;
+  private version = 0;
+
+  constructor(private readonly max: number) {}
+
+  /** Empties the table when the counters moved since it was filled (kinds that show counters). */
+  at(version: number): this {
+    if (version !== this.version) {
+      this.clear();
+      this.version = version;
+    }
+    return this;
+  }
+
+  get<T>(key: string, compute: () => T): T {
+    if (this.byKey.has(key)) return this.byKey.get(key) as T;
+    const value = compute();
+    this.count();
+    this.byKey.set(key, value);
+    return value;
+  }
+
+  /** Keyed by an object that is itself kept by this load (an offered release): no key string. */
+  of<T>(key: object, compute: () => T): T {
+    if (this.byObject.has(key)) return this.byObject.get(key) as T;
+    const value = compute();
+    this.count();
+    this.byObject.set(key, value);
+    return value;
+  }
+
+  /** Counts one more entry kept inside a value of this kind (what its callers add to it). */
+  count(): void {
+    if (++this.size <= this.max) return;
+    this.clear();
+    this.size = 1;
+  }
+
+  private clear(): void {
+    this.byKey.clear();
+    // a WeakMap cannot be emptied: the entries go with a new one
+    this.byObject = new WeakMap();
+    this.size = 0;
+  }
+}
+
+/** The memo tables of one product load, one per kind, made on first use. */
+export class Memos {
+  private readonly tables = new Map<MemoKind, MemoTable>();
+
+  /** The kind's table; `countersVersion` for kinds that show counters (MEMO_KINDS[kind].counters). */
+  table(kind: MemoKind, countersVersion = 0): MemoTable {
+    let table = this.tables.get(kind);
+    if (!table) this.tables.set(kind, (table = new MemoTable(MEMO_KINDS[kind].max)));
+    return MEMO_KINDS[kind].counters ? table.at(countersVersion) : table;
+  }
+}
