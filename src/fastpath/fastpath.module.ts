@@ -1,4 +1,8 @@
 import { Global, Module } from '@nestjs/common';
+import { ArtifactsModule } from '../artifacts/artifacts.module';
+import { FeedsModule } from '../feeds/feeds.module';
+import { UpgradesModule } from '../upgrades/upgrades.module';
+import { V3Module } from '../v3/v3.module';
 import { FeedsFastPath } from '../feeds/feeds.fast-path';
 import { ReleaseListFastPath } from '../releases/release-list.fast-path';
 import { UpgradeCheckFastPath } from '../upgrades/upgrade-check.fast-path';
@@ -16,6 +20,7 @@ import { WarmCatalogue } from './warm';
  */
 @Global()
 @Module({
+  imports: [UpgradesModule, V3Module, FeedsModule, ArtifactsModule],
   providers: [
     WarmCatalogue,
     { provide: UpgradeCheckFastPath, useClass: UpgradeCheckFromMemory },

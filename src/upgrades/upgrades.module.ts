@@ -12,6 +12,6 @@ import { UpgradesService } from './upgrades.service';
   imports: [ReleasesModule, ArtifactsModule, AuthModule, TypeOrmModule.forFeature([License])],
   controllers: [UpgradesController],
   providers: [UpgradeFinder, UpgradesService],
-  exports: [UpgradeFinder],
+  exports: [UpgradeFinder, UpgradesService],
 })
 export class UpgradesModule {}

@@ -9,5 +9,6 @@ import { V3Service } from './v3.service';
   imports: [UpgradesModule, ArtifactsModule],
   controllers: [V3Controller],
   providers: [V3Service, V3AccountLocator],
+  exports: [V3Service],
 })
 export class V3Module {}
