@@ -3,7 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Repository, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
 import { Artifact } from '../artifacts/artifact.entity';
-import { ArtifactsService } from '../artifacts/artifacts.service';
+import { ArtifactStorageService } from '../artifacts/artifact-storage.service';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import type { CatalogueRelease, ProductReleases } from '../catalogue/product-releases';
 import { CountersService } from '../counters/counters.service';
@@ -115,7 +115,7 @@ export class ReleasesService {
     @InjectRepository(Entitlement) private readonly entitlements: Repository<Entitlement>,
     @InjectRepository(Artifact) private readonly artifacts: Repository<Artifact>,
     private readonly status: ReleaseStatusService,
-    private readonly artifactFiles: ArtifactsService,
+    private readonly artifactFiles: ArtifactStorageService,
     private readonly catalogue: CatalogueService,
     private readonly counters: CountersService,
     private readonly events: EventsService,

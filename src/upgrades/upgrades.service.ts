@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Bearer } from '../auth/bearer';
-import { ArtifactsService } from '../artifacts/artifacts.service';
+import { DownloadUrlsService } from '../artifacts/download-urls.service';
 import { CountersService } from '../counters/counters.service';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import { resolveProductRef } from '../products/product-ref';
@@ -46,7 +46,7 @@ export class UpgradesService {
   constructor(
     private readonly finder: UpgradeFinder,
     private readonly releases: ReleasesService,
-    private readonly artifacts: ArtifactsService,
+    private readonly artifacts: DownloadUrlsService,
     private readonly counters: CountersService,
     private readonly analytics: AnalyticsRecorder,
     private readonly auth: AuthService,
