@@ -3,7 +3,8 @@ import { ApiError } from '../jsonapi/errors';
 import type { PageRequest, SortField } from '../jsonapi/query';
 import type { ViewerFacts } from './release.policy';
 import { ReleaseVisibilityPolicy } from './release.policy';
-import { compareVersionOrder, INCLUSIVE_CHANNELS } from './semver';
+import { listFilterPredicate } from './release-list-filters';
+import { compareVersionOrder } from './semver';
 import type { ReleaseFilters } from './releases.service';
 
 /** Sort fields the memory path orders exactly as SQL does (names would need the database's collation). */
@@ -11,17 +12,11 @@ export const MEMORY_SORTABLE = new Set(['created', 'version']);
 
 /** The caller-visible releases matching the filters, ordered as `sort` (plus id) orders them in SQL. */
 export function visibleSorted(entries: Iterable<CatalogueRelease>, viewer: ViewerFacts, filters: ReleaseFilters, sort: SortField[]): CatalogueRelease[] {
-  const channels = filters.channel ? INCLUSIVE_CHANNELS[filters.channel] : undefined;
+  const matches = listFilterPredicate(filters);
   const now = Date.now();
   const out: CatalogueRelease[] = [];
   for (const e of entries) {
-    const r = e.release;
-    if (filters.platform !== undefined && r.platform !== filters.platform) continue;
-    if (channels && !channels.includes(r.channel)) continue;
-    if (filters.filetype !== undefined && r.filetype !== filters.filetype) continue;
-    if (filters.version !== undefined && r.version !== filters.version) continue;
-    if (filters.status && r.status !== filters.status) continue;
-    if (filters.yanked !== undefined && (r.yanked !== null) !== filters.yanked) continue;
+    if (!matches(e.release)) continue;
     if (!ReleaseVisibilityPolicy.sees(viewer, e, now)) continue;
     out.push(e);
   }

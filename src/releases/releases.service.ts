@@ -30,8 +30,9 @@ import { CHANNELS, Release, RELEASE_STATUSES } from './release.entity';
 import { ReleaseVisibilityPolicy, visibilityClass } from './release.policy';
 import { ReleaseSerializer } from './release.serializer';
 import { ReleaseStatusService } from './release-status.service';
-import { INCLUSIVE_CHANNELS, parseStrictVersion, precedenceColumns, semverColumns } from './semver';
+import { parseStrictVersion, precedenceColumns, semverColumns } from './semver';
 import { MEMORY_SORTABLE, pageOf, visibleSorted } from './release-list.memory';
+import { whereListFilters } from './release-list-filters';
 import { assertProductRef, resolveProductRef } from '../products/product-ref';
 
 /** `sort=` fields of GET /releases -> the SQL they order by. */
@@ -174,14 +175,7 @@ export class ReleasesService {
     if (filters.product !== undefined) filters = { ...filters, product: await resolveProductRef(this.catalogue, accountId, filters.product) };
     const fromMemory = await this.listFromCatalogue(bearer, accountId, query, filters);
     if (fromMemory) return fromMemory;
-    const qb = this.visible(bearer, accountId);
-    if (filters.product) qb.andWhere('release.product_id = :fProduct', { fProduct: filters.product });
-    if (filters.platform !== undefined) qb.andWhere('release.platform = :fPlatform', { fPlatform: filters.platform });
-    if (filters.channel) qb.andWhere('release.channel IN (:...fChannels)', { fChannels: INCLUSIVE_CHANNELS[filters.channel] });
-    if (filters.filetype !== undefined) qb.andWhere('release.filetype = :fFiletype', { fFiletype: filters.filetype });
-    if (filters.version !== undefined) qb.andWhere('release.version = :fVersion', { fVersion: filters.version });
-    if (filters.status) qb.andWhere('release.status = :fStatus', { fStatus: filters.status });
-    if (filters.yanked !== undefined) qb.andWhere(filters.yanked ? 'release.yanked IS NOT NULL' : 'release.yanked IS NULL');
+    const qb = whereListFilters(this.visible(bearer, accountId), filters);
     const page = await paginate(qb, query.page, query.sort, RELEASE_SORT);
     return { ...page, items: page.items.map((r) => this.counters.withPending(r)) };
   }
