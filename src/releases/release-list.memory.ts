@@ -1,5 +1,5 @@
 import type { CatalogueRelease } from '../catalogue/product-releases';
-import { ApiError } from '../jsonapi/errors';
+import { assertCursorSort, cursorNotInList } from '../jsonapi/cursor-errors';
 import type { PageRequest, SortField } from '../jsonapi/query';
 import type { ViewerFacts } from './release.policy';
 import { ReleaseVisibilityPolicy } from './release.policy';
@@ -38,11 +38,9 @@ export function pageOf(sorted: CatalogueRelease[], page: PageRequest, sort: Sort
   if (page.kind === 'offset') return { items: sorted.slice((page.number - 1) * page.size, page.number * page.size) };
   let start = 0;
   if (page.cursor) {
-    if (new Set([...sort.map((s) => s.descending), sort.length ? sort[sort.length - 1].descending : true]).size > 1) {
-      throw ApiError.invalidParameter('page[cursor]', 'cursor pagination needs every sort field in one direction');
-    }
+    assertCursorSort(sort);
     const at = sorted.findIndex((e) => e.release.id === page.cursor);
-    if (at < 0) throw ApiError.invalidParameter('page[cursor]', 'does not name a resource of this list');
+    if (at < 0) throw cursorNotInList();
     start = at + 1;
   }
   const items = sorted.slice(start, start + page.size);

@@ -14,6 +14,7 @@ import { ReleaseConstraint } from '../constraints/release-constraint.entity';
 import { Entitlement } from '../entitlements/entitlement.entity';
 import { EntitlementSerializer } from '../entitlements/entitlement.serializer';
 import { EventsService } from '../events/events.service';
+import { cursorNotInList } from '../jsonapi/cursor-errors';
 import { ApiError, uniqueViolation } from '../jsonapi/errors';
 import { isUuid } from '../jsonapi/ids';
 import { paginate } from '../jsonapi/paginate';
@@ -205,7 +206,7 @@ export class ReleasesService {
       if (releases) catalogues.push(releases);
     }
     if (!catalogues.length) {
-      if (query.page.kind === 'cursor' && query.page.cursor) throw ApiError.invalidParameter('page[cursor]', 'does not name a resource of this list');
+      if (query.page.kind === 'cursor' && query.page.cursor) throw cursorNotInList();
       return { items: [], count: 0, nextCursor: query.page.kind === 'cursor' ? null : undefined };
     }
     // sorted lists are memoized on the first product's load, keyed by what decides them: licenses
