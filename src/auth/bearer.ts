@@ -22,12 +22,6 @@ export function asProbe(bearer: Bearer): Bearer {
   return { ...bearer, probe: true };
 }
 
-export type BearerKind = Bearer['kind'];
-
-export function isAdmin(bearer: Bearer): bearer is Extract<Bearer, { kind: 'admin' }> {
-  return bearer.kind === 'admin';
-}
-
 /** Admin and product-token calls are "internal": they see everything and are not counted as downloads. */
 export function isPrivileged(bearer: Bearer): boolean {
   return bearer.kind === 'admin' || bearer.kind === 'product';

@@ -413,8 +413,3 @@ function takenError(error: unknown): unknown {
   if (constraint === 'releases_filename_unique') return ApiError.attribute('filename', 'TAKEN', 'is already taken by another release of this product');
   return ApiError.attribute('version', 'TAKEN', 'is already taken for this product, platform, channel and filetype');
 }
-
-/**
- * What decides which releases a customer sees, beside the products: callers with equal classes see
- * the same releases (time enters through the expiry window, so an expiring license changes class).
- */
