@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ArtifactsService } from '../artifacts/artifacts.service';
+import { ArtifactStorageService } from '../artifacts/artifact-storage.service';
 import { paginate } from '../jsonapi/paginate';
 import type { ListQuery } from '../jsonapi/query';
 import type { PageResult } from '../jsonapi/serializer';
@@ -14,7 +14,7 @@ export const ACCOUNT_SORT = { created: ['account.created'], name: ['account.name
 export class AccountsOperatorService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly artifacts: ArtifactsService,
+    private readonly artifacts: ArtifactStorageService,
   ) {}
 
   list(query: ListQuery): Promise<PageResult<Account>> {

@@ -14,7 +14,7 @@ import { ApiAnswer, ApiDocument, ApiQueryParams } from '../openapi/decorators';
 import { ReleasesService } from '../releases/releases.service';
 import { ArtifactSerializer, withRedirect } from './artifact.serializer';
 import { prefersNoRedirect } from './artifacts.controller';
-import { ArtifactsService, DOWNLOAD_TTL_MAX, DOWNLOAD_TTL_MIN } from './artifacts.service';
+import { DownloadUrlsService, DOWNLOAD_TTL_MAX, DOWNLOAD_TTL_MIN } from './download-urls.service';
 
 /**
  * Keygen's account-level artifact route, `GET /v1/accounts/:account/artifacts/:filename`
@@ -27,7 +27,7 @@ import { ArtifactsService, DOWNLOAD_TTL_MAX, DOWNLOAD_TTL_MIN } from './artifact
 export class AccountArtifactsController {
   constructor(
     private readonly releases: ReleasesService,
-    private readonly artifacts: ArtifactsService,
+    private readonly artifacts: DownloadUrlsService,
     // the feeds module depends on this one: its service is looked up when a channel file is asked for
     private readonly modules: ModuleRef,
   ) {}

@@ -7,7 +7,9 @@ import { intParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { singleDocument } from '../jsonapi/serializer';
 import { ArtifactSerializer, withRedirect } from './artifact.serializer';
-import { ArtifactsService, DOWNLOAD_TTL_MAX, DOWNLOAD_TTL_MIN } from './artifacts.service';
+import { ArtifactStorageService } from './artifact-storage.service';
+import { ArtifactUploadsService } from './artifact-uploads.service';
+import { DownloadUrlsService, DOWNLOAD_TTL_MAX, DOWNLOAD_TTL_MIN } from './download-urls.service';
 import { SettlesCatalogue } from '../database/settle.interceptor';
 import { ApiAnswer, ApiDocument, ApiNoContent } from '../openapi/decorators';
 import { hasBody } from '../jsonapi/media-type';
@@ -23,7 +25,9 @@ export function prefersNoRedirect(prefer: string | undefined): boolean {
 @Controller('v1/accounts/:account/releases/:id/artifact')
 export class ReleaseArtifactController {
   constructor(
-    private readonly artifacts: ArtifactsService,
+    private readonly uploads: ArtifactUploadsService,
+    private readonly downloads: DownloadUrlsService,
+    private readonly storedFiles: ArtifactStorageService,
     private readonly uploadUrls: UploadUrlsService,
   ) {}
 
@@ -50,7 +54,7 @@ export class ReleaseArtifactController {
       else res.status(307).location(url);
       return singleDocument(ArtifactSerializer, withRedirect(artifact, url));
     }
-    return singleDocument(ArtifactSerializer, await this.artifacts.upload(bearer, account.id, id, req));
+    return singleDocument(ArtifactSerializer, await this.uploads.upload(bearer, account.id, id, req));
   }
 
   @ApiDocument(ArtifactSerializer, 'single')
@@ -65,8 +69,8 @@ export class ReleaseArtifactController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const ttl = intParam(query, 'ttl', DOWNLOAD_TTL_MIN, DOWNLOAD_TTL_MAX);
-    const release = await this.artifacts.findVisibleRelease(bearer, account.id, id);
-    const { artifact, url } = await this.artifacts.issueDownload(bearer, account.id, release, ttl);
+    const release = await this.downloads.findVisibleRelease(bearer, account.id, id);
+    const { artifact, url } = await this.downloads.issueDownload(bearer, account.id, release, ttl);
     // the body carries a credential-like URL: never cache it
     res.setHeader('Cache-Control', 'no-store');
     if (prefersNoRedirect(prefer)) res.setHeader('Preference-Applied', 'no-redirect');
@@ -78,6 +82,6 @@ export class ReleaseArtifactController {
   @Delete()
   @HttpCode(204)
   async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {
-    await this.artifacts.remove(bearer, account.id, id);
+    await this.storedFiles.remove(bearer, account.id, id);
   }
 }

@@ -3,8 +3,10 @@ import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { READINESS_CHECKS } from '../health/health.controller';
 import { ReleaseStatusModule } from '../releases/release-status.module';
+import { ArtifactStorageService } from './artifact-storage.service';
+import { ArtifactUploadsService } from './artifact-uploads.service';
 import { ReleaseArtifactController } from './artifacts.controller';
-import { ArtifactsService } from './artifacts.service';
+import { DownloadUrlsService } from './download-urls.service';
 import { DownloadSigner, loadSigningSecret } from './download-signer';
 import { SignedDownloadController } from './signed-download.controller';
 import { SignedUploadController } from './signed-upload.controller';
@@ -29,9 +31,11 @@ import type { StorageDriver } from './storage/storage-driver';
       useFactory: (storage: StorageDriver) => [storageReadinessCheck(storage)],
       inject: [STORAGE_DRIVER],
     },
-    ArtifactsService,
+    ArtifactUploadsService,
+    DownloadUrlsService,
+    ArtifactStorageService,
     UploadUrlsService,
   ],
-  exports: [ArtifactsService, STORAGE_DRIVER, DownloadSigner, READINESS_CHECKS],
+  exports: [DownloadUrlsService, ArtifactStorageService, STORAGE_DRIVER, DownloadSigner, READINESS_CHECKS],
 })
 export class ArtifactsModule {}

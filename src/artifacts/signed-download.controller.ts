@@ -8,7 +8,7 @@ import { queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { ArtifactErrorCode } from './artifact-errors';
 import { sendArtifact } from './artifact-sender';
-import { ArtifactsService } from './artifacts.service';
+import { DownloadUrlsService } from './download-urls.service';
 import { DownloadSigner } from './download-signer';
 import { STORAGE_DRIVER } from './storage/storage-driver';
 import type { StorageDriver } from './storage/storage-driver';
@@ -23,7 +23,7 @@ import type { StorageDriver } from './storage/storage-driver';
 @Controller('v1/accounts/:account/artifacts')
 export class SignedDownloadController {
   constructor(
-    private readonly artifacts: ArtifactsService,
+    private readonly artifacts: DownloadUrlsService,
     private readonly signer: DownloadSigner,
     @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
   ) {}

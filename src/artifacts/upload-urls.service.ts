@@ -15,12 +15,15 @@ import { Release } from '../releases/release.entity';
 import { ReleaseVisibilityPolicy } from '../releases/release.policy';
 import { ArtifactErrorCode } from './artifact-errors';
 import { Artifact } from './artifact.entity';
-import { ArtifactsService, encodeFilenamePath } from './artifacts.service';
+import { ArtifactStorageService } from './artifact-storage.service';
+import { ArtifactUploadsService } from './artifact-uploads.service';
+import { encodeFilenamePath } from './download-urls.service';
 import { parseContentDigest } from './content-digest';
 import type { ExpectedDigest } from './content-digest';
 import { DownloadSigner } from './download-signer';
 import { DigestMeter, STORAGE_DRIVER } from './storage/storage-driver';
 import type { StorageDriver } from './storage/storage-driver';
+import { findVisibleRelease } from './visible-release';
 
 /** `sha256:<hex>,sha512:<hex>`: the declared digests as the artifact row keeps them. */
 function encodeDigests(digests: ExpectedDigest[]): string | null {
@@ -47,7 +50,7 @@ export interface UploadTarget {
  * The Keygen 1.0 upload flow: an empty-body `PUT /releases/:id/artifact` answers 307 with an upload
  * URL, and the bytes go there.
  * - Local storage: the URL is this server's signed `PUT /v1/accounts/:account/artifacts/:id/:filename`,
- *   which streams and verifies the body exactly like the direct PUT (ArtifactsService.receive).
+ *   which streams and verifies the body exactly like the direct PUT (ArtifactUploadsService.receive).
  * - S3: a presigned PUT straight to the bucket, at a key of its own; a sweep notices the object,
  *   reads it back to verify its size and the declared digest, then publishes it.
  * Until the bytes are verified the release stays as it was. An URL that passes unused leaves its
@@ -63,7 +66,8 @@ export class UploadUrlsService implements OnModuleInit, OnModuleDestroy {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
-    private readonly artifacts: ArtifactsService,
+    private readonly uploads: ArtifactUploadsService,
+    private readonly storedFiles: ArtifactStorageService,
     private readonly signer: DownloadSigner,
   ) {}
 
@@ -88,7 +92,7 @@ export class UploadUrlsService implements OnModuleInit, OnModuleDestroy {
    * A Content-Digest sent now is checked against the bytes when they arrive.
    */
   async issue(bearer: Bearer, accountId: string, releaseId: string, req: Request): Promise<{ artifact: Artifact; url: string }> {
-    const release = await this.artifacts.findVisibleRelease(bearer, accountId, releaseId);
+    const release = await findVisibleRelease(this.db, bearer, accountId, releaseId);
     if (!ReleaseVisibilityPolicy.canWrite(bearer, release)) throw ApiError.forbidden('Only an admin or the product token may change this artifact');
     const declared = encodeDigests(parseContentDigest(req.headers['content-digest']));
     const type = req.headers['content-type']?.trim();
@@ -124,7 +128,7 @@ export class UploadUrlsService implements OnModuleInit, OnModuleDestroy {
       }
       return { artifact: await m.findOneOrFail(Artifact, { where: { id: artifactId, accountId } }), supersededKey: existing?.uploadKey ?? null };
     });
-    if (supersededKey) await this.artifacts.deleteObject(supersededKey);
+    if (supersededKey) await this.storedFiles.deleteObject(supersededKey);
     const url = await this.uploadUrl(artifact, expires, ttl);
     return { artifact, url };
   }
@@ -160,7 +164,7 @@ export class UploadUrlsService implements OnModuleInit, OnModuleDestroy {
     }
     const release = await this.db.manager.findOne(Release, { where: { accountId: target.accountId, id: artifact.releaseId } });
     if (!release) throw ApiError.notFound('The release was not found');
-    return this.artifacts.receive(release, req, decodeDigests(artifact.uploadDigest));
+    return this.uploads.receive(release, req, decodeDigests(artifact.uploadDigest));
   }
 
   /** One pass over outstanding uploads: presigned ones that arrived are verified, expired ones given up. */
@@ -192,7 +196,7 @@ export class UploadUrlsService implements OnModuleInit, OnModuleDestroy {
     );
     // the driver answers an UPDATE ... RETURNING as [rows, count]
     const rows = (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as Array<{ upload_key: string | null }>;
-    for (const row of rows) if (row.upload_key) await this.artifacts.deleteObject(row.upload_key);
+    for (const row of rows) if (row.upload_key) await this.storedFiles.deleteObject(row.upload_key);
   }
 
   /** Presigned uploads whose object is in the bucket: verified (size, declared digest) and published, or refused. */
@@ -231,7 +235,7 @@ export class UploadUrlsService implements OnModuleInit, OnModuleDestroy {
             WHERE id = $1 AND account_id = $2 AND upload_key = $3`,
           [artifact.id, artifact.accountId, key],
         );
-        await this.artifacts.deleteObject(key);
+        await this.storedFiles.deleteObject(key);
         return;
       }
       const previous = await this.db.transaction(async (m) => {
@@ -239,9 +243,9 @@ export class UploadUrlsService implements OnModuleInit, OnModuleDestroy {
         await m.query('SELECT 1 FROM releases WHERE id = $1 AND account_id = $2 FOR UPDATE', [release.id, release.accountId]);
         const current = await m.findOne(Artifact, { where: { id: artifact.id, accountId: artifact.accountId } });
         if (current?.uploadKey !== key) return undefined;
-        return this.artifacts.publish(m, release, artifact.id, measured, artifact.contentType ?? 'application/octet-stream');
+        return this.uploads.publish(m, release, artifact.id, measured, artifact.contentType ?? 'application/octet-stream');
       });
-      if (previous) await this.artifacts.deleteObject(previous);
+      if (previous) await this.storedFiles.deleteObject(previous);
     }
   }
 }

@@ -8,6 +8,7 @@ import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
 import type { License } from '../licenses/license.entity';
+import { licenseWindow } from '../licenses/license-window';
 import type { Bearer } from '../access/bearer';
 import type { AccountRef } from '../access/decorators';
 import { safeEqual, tokenDigest } from '../access/secrets';
@@ -78,7 +79,7 @@ export function licenseBearer(cached: CachedLicense): Bearer {
 export function assertLicenseUsable(license: License, now = new Date()): void {
   const status = license.statusAt(now);
   if (status === 'SUSPENDED') throw new ApiError(403, ErrorCode.LICENSE_SUSPENDED, 'The license is suspended');
-  if (status === 'EXPIRED' && license.expirationStrategy === 'REVOKE_ACCESS') {
+  if (licenseWindow(license, now.getTime()) === 'none') {
     throw new ApiError(403, ErrorCode.LICENSE_EXPIRED, 'The license has expired');
   }
 }

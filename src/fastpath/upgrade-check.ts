@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Bearer } from '../access/bearer';
-import { ArtifactsService } from '../artifacts/artifacts.service';
+import { DownloadUrlsService } from '../artifacts/download-urls.service';
 import { NOT_WARM } from '../common/not-warm';
 import type { NotWarm } from '../common/not-warm';
 import { CountersService } from '../counters/counters.service';
@@ -22,7 +22,7 @@ export class UpgradeCheckFromMemory implements UpgradeCheckFastPath {
   constructor(
     private readonly warm: WarmCatalogue,
     private readonly upgrades: UpgradesService,
-    private readonly artifacts: ArtifactsService,
+    private readonly artifacts: DownloadUrlsService,
     private readonly counters: CountersService,
   ) {}
 

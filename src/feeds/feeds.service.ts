@@ -4,7 +4,7 @@ import { dump } from 'js-yaml';
 import type { SemVer } from 'semver';
 import type { Artifact } from '../artifacts/artifact.entity';
 import { AnalyticsRecorder } from '../analytics/analytics-recorder';
-import { ArtifactsService, DOWNLOAD_TTL_DEFAULT, encodeFilenamePath } from '../artifacts/artifacts.service';
+import { DownloadUrlsService, DOWNLOAD_TTL_DEFAULT, encodeFilenamePath } from '../artifacts/download-urls.service';
 import type { Bearer } from '../access/bearer';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import type { ProductView } from '../catalogue/catalogue.service';
@@ -68,7 +68,7 @@ export class FeedsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly catalogue: CatalogueService,
     private readonly finder: UpgradeFinder,
-    private readonly artifacts: ArtifactsService,
+    private readonly artifacts: DownloadUrlsService,
     private readonly analytics: AnalyticsRecorder,
   ) {}
 

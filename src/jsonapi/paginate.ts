@@ -1,5 +1,5 @@
 import { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import { ApiError } from './errors';
+import { assertCursorSort, cursorNotInList } from './cursor-errors';
 import type { PageRequest, SortField } from './query';
 import type { PageResult } from './serializer';
 
@@ -50,16 +50,14 @@ export async function paginate<T extends ObjectLiteral>(
     return { items, ...counted };
   }
   if (page.cursor) {
-    if (new Set(ordering.map(([, d]) => d)).size > 1) {
-      throw ApiError.invalidParameter('page[cursor]', 'cursor pagination needs every sort field in one direction');
-    }
+    assertCursorSort(sort);
     const table = qb.expressionMap.mainAlias!.metadata.tableName;
     const exprs = ordering.map(([e]) => e);
     const cursorExprs = exprs.map((e) => e.split(`${alias}.`).join('c.'));
     // the cursor must be a row of this very list (same account, same visibility, same filters):
     // otherwise its position would reveal another tenant's or a hidden row's sort values
     const visible = await qb.clone().andWhere(`${alias}.id = :pageCursor`, { pageCursor: page.cursor }).getCount();
-    if (!visible) throw ApiError.invalidParameter('page[cursor]', 'does not name a resource of this list');
+    if (!visible) throw cursorNotInList();
     qb.andWhere(
       `(${exprs.join(', ')}) ${tieBreak === 'DESC' ? '<' : '>'} (SELECT ${cursorExprs.join(', ')} FROM ${table} c WHERE c.id = :pageCursor)`,
       { pageCursor: page.cursor },

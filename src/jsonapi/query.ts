@@ -1,3 +1,4 @@
+import { cursorNotAnId, cursorWithPageNumber } from './cursor-errors';
 import { ApiError } from './errors';
 import { isUuid } from './ids';
 
@@ -58,8 +59,8 @@ export function parsePage(query: Query): PageRequest {
   const number = intParam(query, 'page[number]', 1, Number.MAX_SAFE_INTEGER);
   const cursor = queryParam(query, 'page[cursor]');
   if (cursor !== undefined) {
-    if (number !== undefined) throw ApiError.invalidParameter('page[cursor]', 'cannot be combined with page[number]');
-    if (cursor !== '' && !isUuid(cursor)) throw ApiError.invalidParameter('page[cursor]', 'must be a resource id');
+    if (number !== undefined) throw cursorWithPageNumber();
+    if (cursor !== '' && !isUuid(cursor)) throw cursorNotAnId();
     return { kind: 'cursor', cursor: cursor === '' ? null : cursor.toLowerCase(), size: size ?? limit ?? DEFAULT_PAGE_SIZE };
   }
   return { kind: 'offset', number: number ?? 1, size: size ?? limit ?? DEFAULT_PAGE_SIZE };

@@ -1,7 +1,7 @@
 import { DynamicModule, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { DataSource } from 'typeorm';
-import { ArtifactsService } from '../artifacts/artifacts.service';
+import { ArtifactUploadsService } from '../artifacts/artifact-uploads.service';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import { CountersService } from '../counters/counters.service';
 import { WebhookDeliveryWorker } from '../webhooks/delivery.worker';
@@ -38,7 +38,7 @@ export class ObservabilityModule implements OnApplicationBootstrap {
     this.metrics.attach({
       counters: find(CountersService),
       catalogue: find(CatalogueService),
-      uploads: find(ArtifactsService),
+      uploads: find(ArtifactUploadsService),
       webhooks: find(WebhookDeliveryWorker),
       pool: () => {
         const pool = (db?.driver as unknown as { master?: PgPool } | undefined)?.master;

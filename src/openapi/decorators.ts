@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiBody, ApiExtension, ApiParam, ApiQuery, ApiResponse } from '@nestjs/swagger';
+import { ApiBody, ApiQuery, ApiResponse } from '@nestjs/swagger';
 import type { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { listDocumentSchema, requestDocumentSchema, ResourceShape, singleDocumentSchema } from './schemas';
 
@@ -41,12 +41,6 @@ export function ApiListQuery(options: { sort?: readonly string[]; include?: Iter
 /** The single-resource query parameters (include, sparse fieldsets). */
 export const ApiInclude = (include: Iterable<string>) =>
   ApiQuery({ name: 'include', required: false, description: `Related resources to include (${[...include].join(', ')})`, schema: { type: 'string' } });
-
-/** Documents a path parameter that the route reads through a custom decorator (`:account`). */
-export const ApiPathParam = (name: string, description: string) => ApiParam({ name, description, schema: { type: 'string' } });
-
-/** Marks an operation that also answers anonymous callers (see OpenApi.complete). */
-export const ApiAnonymous = () => ApiExtension('x-anonymous', true);
 
 /** Query parameters a route reads itself (`name` -> description; a trailing `!` marks a required one). */
 export function ApiQueryParams(params: Record<string, string>) {

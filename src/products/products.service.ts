@@ -13,7 +13,7 @@ import type { PageResult } from '../jsonapi/serializer';
 import { CreateTokenDto } from '../tokens/dto';
 import type { TokenView } from '../tokens/token.serializer';
 import { TokensService } from '../tokens/tokens.service';
-import { ArtifactsService } from '../artifacts/artifacts.service';
+import { ArtifactStorageService } from '../artifacts/artifact-storage.service';
 import { CreateProductDto, PRODUCT_REQUIRED, UpdateProductDto } from './dto';
 import { Product } from './product.entity';
 import { ProductSerializer } from './product.serializer';
@@ -70,7 +70,7 @@ export class ProductsService {
   constructor(
     @InjectRepository(Product) private readonly products: Repository<Product>,
     private readonly tokens: TokensService,
-    private readonly artifacts: ArtifactsService,
+    private readonly artifacts: ArtifactStorageService,
     private readonly events: EventsService,
   ) {}
 

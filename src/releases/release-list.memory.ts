@@ -1,9 +1,10 @@
 import type { CatalogueRelease } from '../catalogue/product-releases';
-import { ApiError } from '../jsonapi/errors';
+import { assertCursorSort, cursorNotInList } from '../jsonapi/cursor-errors';
 import type { PageRequest, SortField } from '../jsonapi/query';
 import type { ViewerFacts } from '../access/viewer';
 import { ReleaseVisibilityPolicy } from './release.policy';
-import { compareVersionOrder, INCLUSIVE_CHANNELS } from './semver';
+import { listFilterPredicate } from './release-list-filters';
+import { compareVersionOrder } from './semver';
 import type { ReleaseFilters } from './releases.service';
 
 /** Sort fields the memory path orders exactly as SQL does (names would need the database's collation). */
@@ -11,17 +12,11 @@ export const MEMORY_SORTABLE = new Set(['created', 'version']);
 
 /** The caller-visible releases matching the filters, ordered as `sort` (plus id) orders them in SQL. */
 export function visibleSorted(entries: Iterable<CatalogueRelease>, viewer: ViewerFacts, filters: ReleaseFilters, sort: SortField[]): CatalogueRelease[] {
-  const channels = filters.channel ? INCLUSIVE_CHANNELS[filters.channel] : undefined;
+  const matches = listFilterPredicate(filters);
   const now = Date.now();
   const out: CatalogueRelease[] = [];
   for (const e of entries) {
-    const r = e.release;
-    if (filters.platform !== undefined && r.platform !== filters.platform) continue;
-    if (channels && !channels.includes(r.channel)) continue;
-    if (filters.filetype !== undefined && r.filetype !== filters.filetype) continue;
-    if (filters.version !== undefined && r.version !== filters.version) continue;
-    if (filters.status && r.status !== filters.status) continue;
-    if (filters.yanked !== undefined && (r.yanked !== null) !== filters.yanked) continue;
+    if (!matches(e.release)) continue;
     if (!ReleaseVisibilityPolicy.sees(viewer, e, now)) continue;
     out.push(e);
   }
@@ -43,11 +38,9 @@ export function pageOf(sorted: CatalogueRelease[], page: PageRequest, sort: Sort
   if (page.kind === 'offset') return { items: sorted.slice((page.number - 1) * page.size, page.number * page.size) };
   let start = 0;
   if (page.cursor) {
-    if (new Set([...sort.map((s) => s.descending), sort.length ? sort[sort.length - 1].descending : true]).size > 1) {
-      throw ApiError.invalidParameter('page[cursor]', 'cursor pagination needs every sort field in one direction');
-    }
+    assertCursorSort(sort);
     const at = sorted.findIndex((e) => e.release.id === page.cursor);
-    if (at < 0) throw ApiError.invalidParameter('page[cursor]', 'does not name a resource of this list');
+    if (at < 0) throw cursorNotInList();
     start = at + 1;
   }
   const items = sorted.slice(start, start + page.size);

@@ -1,6 +1,7 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { Bearer } from '../access/bearer';
 import type { LicenseFacts, ViewerFacts } from '../access/viewer';
+import { inLicenseWindow, licenseRowWindowSql, licenseWindow, licenseWindowKeptUntil, licenseWindowSql } from '../licenses/license-window';
 import type { Release } from './release.entity';
 
 /** What the memory rule needs to know of a release. */
@@ -108,12 +109,7 @@ function licenseReaches(viewer: ViewerFacts, l: LicenseFacts, entry: ReleaseFact
   if (l.productId !== r.productId) return false;
   const strategy = viewer.strategyOf(r.productId);
   if (strategy !== 'LICENSED' && strategy !== 'OPEN') return false;
-  const inWindow =
-    l.expiry === null ||
-    l.expiry.getTime() > now ||
-    l.expirationStrategy === 'ALLOW_ACCESS' ||
-    (l.expirationStrategy === 'RESTRICT_ACCESS' && r.created.getTime() <= l.expiry.getTime());
-  if (!inWindow) return false;
+  if (!inLicenseWindow(licenseWindow(l, now), r.created)) return false;
   for (const id of entry.entitlementIds) if (!l.entitlementIds.has(id)) return false;
   return true;
 }
@@ -130,23 +126,20 @@ function openSql(r: string): string {
  * query, and each row only checks that its constraints are among the license's entitlements.
  */
 function licenseFactsSql(r: string, l: LicenseFacts, now: number): { sql: string; params: Record<string, unknown> } {
-  let window = '';
-  if (l.expiry !== null && l.expiry.getTime() <= now) {
-    if (l.expirationStrategy === 'RESTRICT_ACCESS') window = ` AND ${r}.created <= :rpExpiry`;
-    else if (l.expirationStrategy !== 'ALLOW_ACCESS') return { sql: 'false', params: {} }; // REVOKE_ACCESS
-  }
+  const window = licenseWindowSql(licenseWindow(l, now), `${r}.created`, 'rpExpiry');
+  if (window.sql === 'false') return window;
   return {
-    sql: `(${r}.product_id = :rpProduct${window}
+    sql: `(${r}.product_id = :rpProduct AND ${window.sql}
       AND EXISTS (SELECT 1 FROM products lp WHERE lp.id = :rpProduct AND lp.distribution_strategy IN ('LICENSED', 'OPEN'))
       AND NOT EXISTS (SELECT 1 FROM release_constraints rc WHERE rc.release_id = ${r}.id AND rc.entitlement_id <> ALL(CAST(:rpEntitlements AS uuid[]))))`,
-    params: { rpProduct: l.productId, rpExpiry: l.expiry, rpEntitlements: [...l.entitlementIds] },
+    params: { rpProduct: l.productId, rpEntitlements: [...l.entitlementIds], ...window.params },
   };
 }
 
 /**
  * Releases reachable through a license matching `licenseFilter` (over alias `l`): same product,
  * product not CLOSED, every constraint held by the license, inside the license's expiry window
- * (RESTRICT_ACCESS: created on or before the expiry; ALLOW_ACCESS: all; REVOKE_ACCESS: none).
+ * (licenseWindow).
  */
 function licensedSql(r: string, licenseFilter: string): string {
   return `EXISTS (
@@ -155,9 +148,7 @@ function licensedSql(r: string, licenseFilter: string): string {
      WHERE ${licenseFilter}
        AND l.account_id = ${r}.account_id
        AND l.product_id = ${r}.product_id
-       AND (l.expiry IS NULL OR l.expiry > now()
-            OR l.expiration_strategy = 'ALLOW_ACCESS'
-            OR (l.expiration_strategy = 'RESTRICT_ACCESS' AND ${r}.created <= l.expiry))
+       AND ${licenseRowWindowSql('l', `${r}.created`)}
        AND NOT EXISTS (
          SELECT 1 FROM release_constraints rc
           WHERE rc.release_id = ${r}.id
@@ -207,13 +198,10 @@ function licenseClass(l: LicenseFacts, now: number): string {
 function keptLicenseClass(l: LicenseFacts, now: number): LicenseClass {
   const kept = licenseClasses.get(l);
   if (kept && now < kept.until) return kept;
-  let window = 'all';
-  const expired = l.expiry !== null && l.expiry.getTime() <= now;
-  if (expired) {
-    window = l.expirationStrategy === 'ALLOW_ACCESS' ? 'all' : l.expirationStrategy === 'RESTRICT_ACCESS' ? `until ${l.expiry!.getTime()}` : 'none';
-  }
-  const key = `${l.productId} ${window} ${[...l.entitlementIds].sort().join(',')}`;
-  const made = { key, ofLicense: `license:${key}`, until: l.expiry === null || expired ? Infinity : l.expiry.getTime() };
+  const window = licenseWindow(l, now);
+  const windowKey = typeof window === 'string' ? window : `until ${window.until.getTime()}`;
+  const key = `${l.productId} ${windowKey} ${[...l.entitlementIds].sort().join(',')}`;
+  const made = { key, ofLicense: `license:${key}`, until: licenseWindowKeptUntil(l, now) };
   licenseClasses.set(l, made);
   return made;
 }

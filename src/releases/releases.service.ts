@@ -3,7 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Repository, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
 import { Artifact } from '../artifacts/artifact.entity';
-import { ArtifactsService } from '../artifacts/artifacts.service';
+import { ArtifactStorageService } from '../artifacts/artifact-storage.service';
 import { CountersService } from '../counters/counters.service';
 import type { Bearer } from '../access/bearer';
 import { isPrivileged } from '../access/bearer';
@@ -12,6 +12,7 @@ import { ReleaseConstraint } from '../constraints/release-constraint.entity';
 import { Entitlement } from '../entitlements/entitlement.entity';
 import { EntitlementSerializer } from '../entitlements/entitlement.serializer';
 import { EventsService } from '../events/events.service';
+import { cursorNotInList } from '../jsonapi/cursor-errors';
 import { ApiError, uniqueViolation } from '../jsonapi/errors';
 import { isUuid } from '../jsonapi/ids';
 import { paginate } from '../jsonapi/paginate';
@@ -28,7 +29,8 @@ import { CHANNELS, Release, RELEASE_STATUSES } from './release.entity';
 import { ReleaseVisibilityPolicy } from './release.policy';
 import { ReleaseSerializer } from './release.serializer';
 import { ReleaseStatusService } from './release-status.service';
-import { INCLUSIVE_CHANNELS, parseStrictVersion, precedenceColumns, semverColumns } from './semver';
+import { parseStrictVersion, precedenceColumns, semverColumns } from './semver';
+import { whereListFilters } from './release-list-filters';
 import { assertProductRef, ProductDirectory, resolveProductRef } from '../products/product-ref';
 
 /** `sort=` fields of GET /releases -> the SQL they order by. */
@@ -109,7 +111,7 @@ export class ReleasesService {
     @InjectRepository(Entitlement) private readonly entitlements: Repository<Entitlement>,
     @InjectRepository(Artifact) private readonly artifacts: Repository<Artifact>,
     private readonly status: ReleaseStatusService,
-    private readonly artifactFiles: ArtifactsService,
+    private readonly artifactFiles: ArtifactStorageService,
     private readonly directory: ProductDirectory,
     private readonly counters: CountersService,
     private readonly events: EventsService,
@@ -166,14 +168,7 @@ export class ReleasesService {
 
   async list(bearer: Bearer, accountId: string, query: ListQuery, filters: ReleaseFilters): Promise<PageResult<Release>> {
     if (filters.product !== undefined) filters = { ...filters, product: await resolveProductRef(this.directory, accountId, filters.product) };
-    const qb = this.visible(bearer, accountId);
-    if (filters.product) qb.andWhere('release.product_id = :fProduct', { fProduct: filters.product });
-    if (filters.platform !== undefined) qb.andWhere('release.platform = :fPlatform', { fPlatform: filters.platform });
-    if (filters.channel) qb.andWhere('release.channel IN (:...fChannels)', { fChannels: INCLUSIVE_CHANNELS[filters.channel] });
-    if (filters.filetype !== undefined) qb.andWhere('release.filetype = :fFiletype', { fFiletype: filters.filetype });
-    if (filters.version !== undefined) qb.andWhere('release.version = :fVersion', { fVersion: filters.version });
-    if (filters.status) qb.andWhere('release.status = :fStatus', { fStatus: filters.status });
-    if (filters.yanked !== undefined) qb.andWhere(filters.yanked ? 'release.yanked IS NOT NULL' : 'release.yanked IS NULL');
+    const qb = whereListFilters(this.visible(bearer, accountId), filters);
     const page = await paginate(qb, query.page, query.sort, RELEASE_SORT);
     return { ...page, items: page.items.map((r) => this.counters.withPending(r)) };
   }
@@ -343,8 +338,3 @@ function takenError(error: unknown): unknown {
   if (constraint === 'releases_filename_unique') return ApiError.attribute('filename', 'TAKEN', 'is already taken by another release of this product');
   return ApiError.attribute('version', 'TAKEN', 'is already taken for this product, platform, channel and filetype');
 }
-
-/**
- * What decides which releases a customer sees, beside the products: callers with equal classes see
- * the same releases (time enters through the expiry window, so an expiring license changes class).
- */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Bearer } from '../access/bearer';
-import { ArtifactsService } from '../artifacts/artifacts.service';
+import { DownloadUrlsService } from '../artifacts/download-urls.service';
 import { CountersService } from '../counters/counters.service';
 import type { Memos } from '../catalogue/memos';
 import { ProductDirectory, resolveProductRef } from '../products/product-ref';
@@ -43,7 +43,7 @@ export class UpgradesService {
   constructor(
     private readonly finder: UpgradeFinder,
     private readonly releases: ReleasesService,
-    private readonly artifacts: ArtifactsService,
+    private readonly artifacts: DownloadUrlsService,
     private readonly counters: CountersService,
     private readonly analytics: AnalyticsRecorder,
     private readonly auth: AuthService,

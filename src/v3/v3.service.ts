@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
 import { sendArtifact } from '../artifacts/artifact-sender';
-import { ArtifactsService } from '../artifacts/artifacts.service';
+import { ArtifactStorageService } from '../artifacts/artifact-storage.service';
+import { DownloadUrlsService } from '../artifacts/download-urls.service';
 import type { Bearer } from '../access/bearer';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
@@ -31,7 +32,8 @@ export class V3Service {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly db: DataSource,
     private readonly finder: UpgradeFinder,
-    private readonly artifacts: ArtifactsService,
+    private readonly artifacts: DownloadUrlsService,
+    private readonly storedFiles: ArtifactStorageService,
     private readonly analytics: AnalyticsRecorder,
   ) {}
 
@@ -92,7 +94,7 @@ export class V3Service {
    */
   async download(bearer: Bearer, accountId: string, releaseId: string, req: Request, res: Response): Promise<void> {
     const release = await this.downloadable(bearer, accountId, releaseId);
-    const storage = this.artifacts.storageDriver;
+    const storage = this.storedFiles.storageDriver;
     // counted as a download, unless it is a HEAD (a client probing size or name: Bearer.probe)
     const { artifact } = await this.artifacts.issueDownload(bearer, accountId, release);
     res.setHeader('Cache-Control', 'private, no-cache');

@@ -1,0 +1,256 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Request } from 'express';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Readable, Transform, TransformCallback } from 'node:stream';
+import { DataSource, EntityManager } from 'typeorm';
+import type { Bearer } from '../access/bearer';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { EventsService } from '../events/events.service';
+import { ApiError, ErrorCode } from '../jsonapi/errors';
+import { toResource } from '../jsonapi/serializer';
+import { Release } from '../releases/release.entity';
+import { ReleaseStatusService } from '../releases/release-status.service';
+import { ArtifactErrorCode } from './artifact-errors';
+import { ArtifactStorageService } from './artifact-storage.service';
+import { Artifact } from './artifact.entity';
+import { ArtifactSerializer } from './artifact.serializer';
+import { parseContentDigest } from './content-digest';
+import type { ExpectedDigest } from './content-digest';
+import { STORAGE_DRIVER } from './storage/storage-driver';
+import type { StagedObject, StorageDriver } from './storage/storage-driver';
+import { findWritableRelease } from './visible-release';
+
+/**
+ * Watches for the client going away (or going silent) before the body's last byte, so that such
+ * uploads are told apart from storage failures.
+ */
+function watchUpload(req: Request, idleTimeoutMs: number): { gone(): boolean; stop(): void } {
+  let gone = false;
+  const onGone = () => {
+    if (!req.complete) gone = true;
+  };
+  const socket = req.socket;
+  req.once('aborted', onGone);
+  socket?.once('close', onGone);
+  req.setTimeout(idleTimeoutMs, () => {
+    gone = true;
+    req.destroy(new Error('the upload stalled'));
+  });
+  return {
+    gone: () => gone || (req.errored as NodeJS.ErrnoException | null)?.code === 'ECONNRESET',
+    stop: () => {
+      req.off('aborted', onGone);
+      socket?.off('close', onGone);
+      req.setTimeout(0);
+    },
+  };
+}
+
+/**
+ * Lets at most `max` bytes through: the first chunk that would go past it fails the stream before
+ * any of it is written, so a body bigger than the release's filesize stops there.
+ */
+class SizeCap extends Transform {
+  exceeded = false;
+  private seen = 0;
+
+  constructor(private readonly max: number) {
+    super();
+  }
+
+  _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.max) {
+      this.exceeded = true;
+      callback(new Error('the upload is bigger than the release filesize'));
+      return;
+    }
+    callback(null, chunk);
+  }
+}
+
+/**
+ * The request body through a SizeCap. Piped by hand rather than by pipeline(): when the cap trips,
+ * the request must stay open for the 422 (pipeline would destroy it); a client going away still
+ * ends the capped stream.
+ */
+function capped(req: Request, max: number): SizeCap {
+  const cap = new SizeCap(max);
+  req.pipe(cap);
+  req.once('error', (error) => cap.destroy(error));
+  req.once('close', () => {
+    if (!req.complete) cap.destroy(new Error('the upload was interrupted'));
+  });
+  return cap;
+}
+
+/**
+ * An artifact is the file's own bytes: an HTML form's body (curl -F, a browser form) would be
+ * stored as a corrupt file and published, so it is refused before a byte is read.
+ */
+export function refuseFormBody(req: Request): void {
+  const type = req.headers['content-type']?.split(';')[0].trim().toLowerCase();
+  if (type === 'multipart/form-data' || type === 'application/x-www-form-urlencoded') {
+    throw new ApiError(
+      415,
+      ErrorCode.MEDIA_TYPE_UNSUPPORTED,
+      `An artifact upload is the file's raw bytes, not a ${type} form: send it with curl -T <file> or --data-binary @<file>`,
+      { header: 'Content-Type' },
+      // the body is not read: the connection cannot carry another request
+      { Connection: 'close' },
+    );
+  }
+}
+
+/** A request header as a trimmed value fit for the `content_type` column, or the default. */
+function uploadContentType(header: string | undefined): string {
+  const value = header?.trim();
+  if (!value) return 'application/octet-stream';
+  if (value.length > 255 || !/^[\x20-\x7e]+$/.test(value) || !/^[\w.+-]+\/[\w.+-]+/.test(value)) {
+    throw new ApiError(400, ErrorCode.PARAMETER_INVALID, 'must be a media type such as application/gzip', { header: 'Content-Type' });
+  }
+  return value;
+}
+
+/**
+ * Artifact uploads: the body streamed into storage, verified (Content-Digest, the release's
+ * filesize), then published in one transaction with the release's status change.
+ */
+@Injectable()
+export class ArtifactUploadsService {
+  private readonly logger = new Logger('ArtifactUploadsService');
+  /** Artifacts stored by this process since it started (read by /metrics). */
+  readonly uploaded = { files: 0, bytes: 0 };
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
+    private readonly storedFiles: ArtifactStorageService,
+    private readonly statuses: ReleaseStatusService,
+    private readonly events: EventsService,
+  ) {}
+
+  /**
+   * `PUT /releases/:id/artifact`: streams the request body into a staged object while hashing it,
+   * verifies Content-Digest and the release's filesize, then makes it the release's artifact in one
+   * transaction (artifact row + 'artifact-uploaded'). Any failure, including the client going
+   * away, removes the staged bytes and leaves the release and its previous artifact as they were.
+   */
+  async upload(bearer: Bearer, accountId: string, releaseId: string, req: Request): Promise<Artifact> {
+    const release = await findWritableRelease(this.db, bearer, accountId, releaseId);
+    return this.receive(release, req);
+  }
+
+  /**
+   * Streams the request body into storage as `release`'s artifact (the direct PUT and the signed
+   * upload URL alike): a form body is refused, Content-Digest and `declared` digests are verified.
+   */
+  async receive(release: Release, req: Request, declaredDigests: ExpectedDigest[] = []): Promise<Artifact> {
+    const { accountId } = release;
+    refuseFormBody(req);
+    const expected = [...parseContentDigest(req.headers['content-digest']), ...declaredDigests];
+    const contentType = uploadContentType(req.headers['content-type']);
+    const declared = req.headers['content-length'];
+    if (release.filesize !== null && declared !== undefined && Number(declared) !== release.filesize) {
+      // refuse before receiving a byte
+      throw this.filesizeMismatch(release.filesize, Number(declared));
+    }
+
+    const existing = await this.db.manager.findOne(Artifact, { where: { accountId, releaseId: release.id } });
+    const artifactId = existing?.id ?? randomUUID();
+    const key = `${accountId}/${artifactId}/${randomBytes(16).toString('hex')}`;
+
+    const watch = watchUpload(req, this.config.uploadIdleTimeoutMs);
+    const cap = release.filesize !== null ? capped(req, release.filesize) : null;
+    let staged: StagedObject;
+    try {
+      staged = await this.storage.stage(key, (cap ?? req) as Readable, { contentType });
+    } catch (error) {
+      if (cap?.exceeded) {
+        // answered at once; the rest of the body is not read (the connection closes after the answer)
+        req.unpipe(cap);
+        throw new ApiError(
+          422,
+          ErrorCode.FILESIZE_MISMATCH,
+          `The release's filesize is ${release.filesize} bytes but the upload is bigger`,
+          { pointer: '/data/attributes/filesize' },
+          { Connection: 'close' },
+        );
+      }
+      if (watch.gone()) throw new ApiError(400, ArtifactErrorCode.REQUEST_ABORTED, 'The upload was interrupted before its last byte');
+      this.logger.error(`storing an upload for release ${release.id} failed: ${(error as Error)?.message}`);
+      throw new ApiError(503, ErrorCode.STORAGE_UNAVAILABLE, 'The storage is unavailable, try again later', undefined, { 'Retry-After': '5' });
+    } finally {
+      watch.stop();
+    }
+
+    let previousKey: string | null;
+    try {
+      for (const digest of expected) {
+        if (staged[digest.algorithm] !== digest.hex) {
+          throw new ApiError(422, ErrorCode.CHECKSUM_MISMATCH, `The uploaded bytes do not match the ${digest.algorithm === 'sha256' ? 'sha-256' : 'sha-512'} Content-Digest`, {
+            header: 'Content-Digest',
+          });
+        }
+      }
+      if (release.filesize !== null && release.filesize !== staged.size) throw this.filesizeMismatch(release.filesize, staged.size);
+      await staged.commit();
+      previousKey = await this.db.transaction((m) => this.publish(m, release, artifactId, staged, contentType));
+    } catch (error) {
+      await staged.discard().catch((e) => this.logger.warn(`discarding upload ${key} failed: ${(e as Error)?.message}`));
+      throw error;
+    }
+    this.uploaded.files++;
+    this.uploaded.bytes += staged.size;
+    if (previousKey && previousKey !== key) await this.storedFiles.deleteObject(previousKey);
+    return this.db.manager.findOneOrFail(Artifact, { where: { accountId, releaseId: release.id } });
+  }
+
+  /** Inside the upload's transaction: returns the storage key the new bytes replace. */
+  async publish(m: EntityManager, release: Release, artifactId: string, staged: Pick<StagedObject, 'key' | 'size' | 'sha256' | 'sha512'>, contentType: string): Promise<string | null> {
+    const { accountId, id: releaseId } = release;
+    // the release row lock serialises concurrent uploads, removals and status changes of this release
+    const locked = await m
+      .createQueryBuilder(Release, 'release')
+      .setLock('pessimistic_write')
+      .where('release.id = :releaseId AND release.account_id = :accountId', { releaseId, accountId })
+      .getOne();
+    if (!locked) throw ApiError.notFound('The release was not found');
+    if (locked.filesize !== null && locked.filesize !== staged.size) throw this.filesizeMismatch(locked.filesize, staged.size);
+    if (locked.filesize === null) await m.update(Release, { id: releaseId, accountId }, { filesize: staged.size });
+
+    const fields = {
+      filename: locked.filename,
+      filetype: locked.filetype,
+      filesize: staged.size,
+      contentType,
+      sha256: staged.sha256,
+      sha512: staged.sha512,
+      status: 'UPLOADED' as const,
+      storageKey: staged.key,
+      // an upload URL outstanding for this artifact is spent
+      uploadExpires: null,
+      uploadKey: null,
+      uploadDigest: null,
+    };
+    const current = await m.findOne(Artifact, { where: { accountId, releaseId } });
+    if (current) {
+      await m.update(Artifact, { id: current.id, accountId }, { ...fields, updated: new Date() });
+    } else {
+      await m.insert(Artifact, { id: artifactId, accountId, releaseId, ...fields });
+    }
+    const stored = await m.findOneOrFail(Artifact, { where: { accountId, releaseId } });
+    await this.events.record(m, accountId, 'artifact.uploaded', toResource(ArtifactSerializer, stored));
+    await this.statuses.apply(accountId, releaseId, 'artifact-uploaded', m);
+    return current?.storageKey ?? null;
+  }
+
+  filesizeMismatch(expected: number, actual: number): ApiError {
+    return new ApiError(422, ErrorCode.FILESIZE_MISMATCH, `The release's filesize is ${expected} bytes but the upload has ${actual}`, {
+      pointer: '/data/attributes/filesize',
+    });
+  }
+}

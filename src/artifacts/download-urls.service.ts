@@ -1,0 +1,169 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { Bearer } from '../access/bearer';
+import { isPrivileged } from '../access/bearer';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { CountersService } from '../counters/counters.service';
+import { ApiError, ErrorCode } from '../jsonapi/errors';
+import { isUuid } from '../jsonapi/ids';
+import { accountPath } from '../jsonapi/links';
+import { Release } from '../releases/release.entity';
+import { Artifact } from './artifact.entity';
+import { downloadGeneration, DownloadSigner } from './download-signer';
+import { contentDisposition } from './http-range';
+import { STORAGE_DRIVER } from './storage/storage-driver';
+import type { StorageDriver } from './storage/storage-driver';
+import { findVisibleRelease } from './visible-release';
+
+/** `?ttl=` bounds (seconds) and the default lifetime of a download URL. */
+export const DOWNLOAD_TTL_MIN = 60;
+export const DOWNLOAD_TTL_MAX = 604800;
+export const DOWNLOAD_TTL_DEFAULT = 3600;
+
+/**
+ * A presigned S3 URL is only handed out by a route that has just checked the release (the signed
+ * download route, /v3): it needs to live just long enough for the client to follow the redirect,
+ * so that a yank or a delete cannot leave a working URL behind.
+ */
+export const PRESIGN_TTL_SECONDS = 60;
+
+/** The release fields a download URL is bound to. */
+export type DownloadRelease = Pick<Release, 'id' | 'status' | 'yanked'>;
+
+/** Path segments URL-encoded one by one, so that a prefix (`prod-1/linux.tar.gz`) keeps its slash. */
+export function encodeFilenamePath(filename: string): string {
+  return filename.split('/').map(encodeURIComponent).join('/');
+}
+
+/**
+ * Download URLs of artifact bytes: signed URLs of this server (local storage, and the route S3
+ * downloads go through), presigned S3 URLs, each counted as a download for customers.
+ */
+@Injectable()
+export class DownloadUrlsService {
+  private readonly logger = new Logger('DownloadUrlsService');
+  /** The last link issued per artifact row (the same second of expiry and release state give the same link). */
+  private readonly issued = new WeakMap<Artifact, { expires: number; generation: string; url: string }>();
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
+    private readonly signer: DownloadSigner,
+    private readonly counters: CountersService,
+  ) {}
+
+  /** The release if the bearer may see it (ReleaseVisibilityPolicy), else 404. */
+  findVisibleRelease(bearer: Bearer, accountId: string, releaseId: string): Promise<Release> {
+    return findVisibleRelease(this.db, bearer, accountId, releaseId);
+  }
+
+  /** The release's artifact when its upload is complete, else null. */
+  findUploaded(accountId: string, releaseId: string, manager: EntityManager = this.db.manager): Promise<Artifact | null> {
+    return manager.findOne(Artifact, { where: { accountId, releaseId, status: 'UPLOADED' } });
+  }
+
+  /**
+   * An uploaded artifact by its own id, for a signed download URL: null unless the URL's
+   * generation is still the artifact's (same stored object, release status and yank), so that a
+   * yank, a delete or a replacement ends every URL issued before it.
+   */
+  async findForSignedUrl(accountId: string, artifactId: string, generation: string | undefined): Promise<Artifact | null> {
+    if (!isUuid(artifactId) || !generation) return null;
+    const artifact = await this.db.manager.findOne(Artifact, { where: { accountId, id: artifactId.toLowerCase(), status: 'UPLOADED' } });
+    if (!artifact?.storageKey) return null;
+    const release = await this.db.manager.findOne(Release, { where: { accountId, id: artifact.releaseId }, select: { id: true, status: true, yanked: true } });
+    if (!release || downloadGeneration(artifact.storageKey, release) !== generation) return null;
+    return artifact;
+  }
+
+  /**
+   * A download URL for the release's uploaded artifact (404 when there is none): a signed
+   * `/v1/accounts/:account/artifacts/:id/:filename` URL for local storage, a presigned URL for S3.
+   * `ttlSeconds` is honoured for admins and product tokens only (others get the default hour).
+   * Every URL issued to a license, user or anonymous caller adds exactly 1 to the release's downloads.
+   * The caller has already checked that the bearer may see `release`; `known` is its artifact
+   * when the caller has it already (the catalogue's copy), saving a query.
+   */
+  async issueDownload(
+    bearer: Bearer,
+    accountId: string,
+    release: DownloadRelease,
+    ttlSeconds?: number,
+    known?: Artifact | null,
+  ): Promise<{ artifact: Artifact; url: string }> {
+    const artifact = known && this.usable(known, release) ? known : await this.findUploaded(accountId, release.id);
+    if (!artifact) throw ApiError.notFound('The release has no uploaded artifact');
+    const privileged = isPrivileged(bearer);
+    const ttl = privileged && ttlSeconds !== undefined ? Math.min(Math.max(ttlSeconds, DOWNLOAD_TTL_MIN), DOWNLOAD_TTL_MAX) : DOWNLOAD_TTL_DEFAULT;
+    return { artifact, url: this.issue(bearer, accountId, release, artifact, ttl) };
+  }
+
+  /**
+   * issueDownload for an artifact already known (the catalogue's), synchronously: the signed URL
+   * (counted for customers), or undefined when it is not the release's uploaded file.
+   */
+  issueDownloadNow(bearer: Bearer, accountId: string, release: DownloadRelease, known: Artifact): string | undefined {
+    return this.usable(known, release) ? this.issue(bearer, accountId, release, known, DOWNLOAD_TTL_DEFAULT) : undefined;
+  }
+
+  private usable(artifact: Artifact, release: DownloadRelease): boolean {
+    return artifact.status === 'UPLOADED' && artifact.releaseId === release.id;
+  }
+
+  /** The signed URL, counted as a download for customers. */
+  private issue(bearer: Bearer, accountId: string, release: DownloadRelease, artifact: Artifact, ttl: number): string {
+    const url = this.downloadUrl(artifact, release, ttl);
+    if (!isPrivileged(bearer)) this.counters.countDownload(accountId, release.id, bearer);
+    return url;
+  }
+
+  /**
+   * A signed URL to an artifact named by id and filename, for a caller who may see its release
+   * (404 otherwise, whether it exists or not); counted as issueDownload counts.
+   */
+  async issueDownloadOf(bearer: Bearer, accountId: string, artifactId: string, filename: string): Promise<string> {
+    const artifact = isUuid(artifactId) ? await this.db.manager.findOne(Artifact, { where: { accountId, id: artifactId.toLowerCase(), status: 'UPLOADED' } }) : null;
+    if (!artifact || artifact.filename !== filename) throw ApiError.notFound('The artifact was not found');
+    const release = await this.findVisibleRelease(bearer, accountId, artifact.releaseId).catch((error: unknown) => {
+      // a release the caller may not see: the artifact is not found either (other errors stay as they are)
+      throw error instanceof ApiError && error.status === 404 ? ApiError.notFound('The artifact was not found') : error;
+    });
+    return (await this.issueDownload(bearer, accountId, release, undefined, artifact)).url;
+  }
+
+  /**
+   * An absolute signed URL to the artifact's bytes, valid for `ttlSeconds` and only while the
+   * release stays as it is now (downloadGeneration). Whatever the storage: with S3 the signed
+   * route checks the release, then redirects to a presigned URL of PRESIGN_TTL_SECONDS.
+   */
+  downloadUrl(artifact: Artifact, release: DownloadRelease, ttlSeconds: number): string {
+    if (!artifact.storageKey) throw ApiError.notFound('The release has no uploaded artifact');
+    const expires = Math.floor(Date.now() / 1000) + ttlSeconds;
+    const generation = downloadGeneration(artifact.storageKey, release);
+    // update checks hand out the same link many times a second: signed once per second of expiry
+    const issued = this.issued.get(artifact);
+    if (issued && issued.expires === expires && issued.generation === generation) return issued.url;
+    const signature = this.signer.sign({ accountId: artifact.accountId, artifactId: artifact.id, filename: artifact.filename, expires, generation });
+    const url = `${this.config.publicUrl}${accountPath(artifact.accountId)}/artifacts/${artifact.id}/${encodeFilenamePath(artifact.filename)}?expires=${expires}&g=${generation}&signature=${signature}`;
+    this.issued.set(artifact, { expires, generation, url });
+    return url;
+  }
+
+  /** A short-lived presigned URL (S3 only), for a route that has just checked the release. */
+  async presignedUrl(artifact: Artifact): Promise<string> {
+    if (!artifact.storageKey || !this.storage.presignGet) throw ApiError.notFound('The release has no uploaded artifact');
+    try {
+      return await this.storage.presignGet(artifact.storageKey, {
+        expiresInSeconds: PRESIGN_TTL_SECONDS,
+        contentDisposition: contentDisposition(artifact.filename),
+        contentType: artifact.contentType || 'application/octet-stream',
+      });
+    } catch (error) {
+      this.logger.error(`presigning artifact ${artifact.id} failed: ${(error as Error)?.message}`);
+      throw new ApiError(503, ErrorCode.STORAGE_UNAVAILABLE, 'The storage is unavailable, try again later', undefined, { 'Retry-After': '5' });
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import type { Release } from './release.entity';
+import type { ReleaseFilters } from './releases.service';
+import { INCLUSIVE_CHANNELS } from './semver';
+
+type SetFilters = Required<ReleaseFilters>;
+
+/** One filter of GET /releases: a condition over a releases alias, and the same test on a loaded release. */
+interface ListFilter<K extends keyof SetFilters> {
+  sql(r: string, value: SetFilters[K]): { sql: string; params?: Record<string, unknown> };
+  matches(release: Release, value: SetFilters[K]): boolean;
+}
+
+/**
+ * Every filter of GET /releases, described once: the SQL list (whereListFilters) and the
+ * catalogue's memory list (listFilterPredicate) both read this table, and a spec runs the two on the
+ * same generated data (test/e2e/release-list-filters.e2e-spec.ts).
+ */
+export const RELEASE_LIST_FILTERS: { [K in keyof SetFilters]: ListFilter<K> } = {
+  product: {
+    sql: (r, value) => ({ sql: `${r}.product_id = :fProduct`, params: { fProduct: value } }),
+    matches: (release, value) => release.productId === value,
+  },
+  platform: {
+    sql: (r, value) => ({ sql: `${r}.platform = :fPlatform`, params: { fPlatform: value } }),
+    matches: (release, value) => release.platform === value,
+  },
+  // a channel takes in the more stable ones (rc lists stable and rc releases)
+  channel: {
+    sql: (r, value) => ({ sql: `${r}.channel IN (:...fChannels)`, params: { fChannels: INCLUSIVE_CHANNELS[value] } }),
+    matches: (release, value) => INCLUSIVE_CHANNELS[value].includes(release.channel),
+  },
+  filetype: {
+    sql: (r, value) => ({ sql: `${r}.filetype = :fFiletype`, params: { fFiletype: value } }),
+    matches: (release, value) => release.filetype === value,
+  },
+  version: {
+    sql: (r, value) => ({ sql: `${r}.version = :fVersion`, params: { fVersion: value } }),
+    matches: (release, value) => release.version === value,
+  },
+  status: {
+    sql: (r, value) => ({ sql: `${r}.status = :fStatus`, params: { fStatus: value } }),
+    matches: (release, value) => release.status === value,
+  },
+  yanked: {
+    sql: (r, value) => ({ sql: value ? `${r}.yanked IS NOT NULL` : `${r}.yanked IS NULL` }),
+    matches: (release, value) => (release.yanked !== null) === value,
+  },
+};
+
+/** The table's entries for the filters that are set, each with its value. */
+function setFilters(filters: ReleaseFilters): Array<{ filter: ListFilter<keyof SetFilters>; value: never }> {
+  const out: Array<{ filter: ListFilter<keyof SetFilters>; value: never }> = [];
+  for (const name of Object.keys(RELEASE_LIST_FILTERS) as Array<keyof SetFilters>) {
+    const value = filters[name];
+    if (value !== undefined) out.push({ filter: RELEASE_LIST_FILTERS[name] as ListFilter<keyof SetFilters>, value: value as never });
+  }
+  return out;
+}
+
+/** Narrows a query over `releases` (aliased `r`) to the filters that are set. */
+export function whereListFilters<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, filters: ReleaseFilters, r = 'release'): SelectQueryBuilder<T> {
+  for (const { filter, value } of setFilters(filters)) {
+    const condition = filter.sql(r, value);
+    qb.andWhere(condition.sql, condition.params);
+  }
+  return qb;
+}
+
+/** The same filters as whereListFilters, as a test of one loaded release. */
+export function listFilterPredicate(filters: ReleaseFilters): (release: Release) => boolean {
+  const set = setFilters(filters);
+  return (release) => {
+    for (const { filter, value } of set) if (!filter.matches(release, value)) return false;
+    return true;
+  };
+}
