@@ -23,18 +23,8 @@ export interface DownloadTarget {
 /** The state a download URL is bound to: the artifact's storage key and its release's status and yank time. */
 export function downloadGeneration(storageKey: string, release: { status: string; yanked: Date | string | null }): string {
   const yanked = release.yanked ? new Date(release.yanked).getTime() : 0;
-  const input = `${storageKey}\n${release.status}\n${yanked}`;
-  // the same release rows are asked about over and over (update checks): hashed once per state
-  let generation = generations.get(input);
-  if (generation === undefined) {
-    if (generations.size >= GENERATIONS_KEPT) generations.clear();
-    generations.set(input, (generation = createHash('sha256').update(input).digest('hex').slice(0, 16)));
-  }
-  return generation;
+  return createHash('sha256').update(`${storageKey}\n${release.status}\n${yanked}`).digest('hex').slice(0, 16);
 }
-
-const GENERATIONS_KEPT = 100_000;
-const generations = new Map<string, string>();
 
 export type SignatureCheck = 'valid' | 'invalid' | 'expired';
 

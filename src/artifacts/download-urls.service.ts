@@ -1,3 +1,4 @@
+import type { Memos } from '../catalogue/memos';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -44,8 +45,6 @@ export function encodeFilenamePath(filename: string): string {
 @Injectable()
 export class DownloadUrlsService {
   private readonly logger = new Logger('DownloadUrlsService');
-  /** The last link issued per artifact row (the same second of expiry and release state give the same link). */
-  private readonly issued = new WeakMap<Artifact, { expires: number; generation: string; url: string }>();
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -94,7 +93,7 @@ export class DownloadUrlsService {
     ttlSeconds?: number,
     known?: Artifact | null,
   ): Promise<{ artifact: Artifact; url: string }> {
-    const artifact = known && this.usable(known, release) ? known : await this.findUploaded(accountId, release.id);
+    const artifact = known && usableArtifact(known, release) ? known : await this.findUploaded(accountId, release.id);
     if (!artifact) throw ApiError.notFound('The release has no uploaded artifact');
     const privileged = isPrivileged(bearer);
     const ttl = privileged && ttlSeconds !== undefined ? Math.min(Math.max(ttlSeconds, DOWNLOAD_TTL_MIN), DOWNLOAD_TTL_MAX) : DOWNLOAD_TTL_DEFAULT;
@@ -102,20 +101,11 @@ export class DownloadUrlsService {
   }
 
   /**
-   * issueDownload for an artifact already known (the catalogue's), synchronously: the signed URL
-   * (counted for customers), or undefined when it is not the release's uploaded file.
+   * The signed URL of the release's uploaded artifact, already in hand (usableArtifact), counted as
+   * a download for customers. `memos`: the product load it was found in (see downloadUrl).
    */
-  issueDownloadNow(bearer: Bearer, accountId: string, release: DownloadRelease, known: Artifact): string | undefined {
-    return this.usable(known, release) ? this.issue(bearer, accountId, release, known, DOWNLOAD_TTL_DEFAULT) : undefined;
-  }
-
-  private usable(artifact: Artifact, release: DownloadRelease): boolean {
-    return artifact.status === 'UPLOADED' && artifact.releaseId === release.id;
-  }
-
-  /** The signed URL, counted as a download for customers. */
-  private issue(bearer: Bearer, accountId: string, release: DownloadRelease, artifact: Artifact, ttl: number): string {
-    const url = this.downloadUrl(artifact, release, ttl);
+  issue(bearer: Bearer, accountId: string, release: DownloadRelease, artifact: Artifact, ttl: number, memos?: Memos): string {
+    const url = this.downloadUrl(artifact, release, ttl, memos);
     if (!isPrivileged(bearer)) this.counters.countDownload(accountId, release.id, bearer);
     return url;
   }
@@ -138,18 +128,22 @@ export class DownloadUrlsService {
    * An absolute signed URL to the artifact's bytes, valid for `ttlSeconds` and only while the
    * release stays as it is now (downloadGeneration). Whatever the storage: with S3 the signed
    * route checks the release, then redirects to a presigned URL of PRESIGN_TTL_SECONDS.
+   * `memos`: the product load the artifact was found in, which keeps each URL for the second it
+   * expires at (update checks hand out the same link many times a second: signed once).
    */
-  downloadUrl(artifact: Artifact, release: DownloadRelease, ttlSeconds: number): string {
-    if (!artifact.storageKey) throw ApiError.notFound('The release has no uploaded artifact');
+  downloadUrl(artifact: Artifact, release: DownloadRelease, ttlSeconds: number, memos?: Memos): string {
+    const storageKey = artifact.storageKey;
+    if (!storageKey) throw ApiError.notFound('The release has no uploaded artifact');
     const expires = Math.floor(Date.now() / 1000) + ttlSeconds;
-    const generation = downloadGeneration(artifact.storageKey, release);
-    // update checks hand out the same link many times a second: signed once per second of expiry
-    const issued = this.issued.get(artifact);
-    if (issued && issued.expires === expires && issued.generation === generation) return issued.url;
-    const signature = this.signer.sign({ accountId: artifact.accountId, artifactId: artifact.id, filename: artifact.filename, expires, generation });
-    const url = `${this.config.publicUrl}${accountPath(artifact.accountId)}/artifacts/${artifact.id}/${encodeFilenamePath(artifact.filename)}?expires=${expires}&g=${generation}&signature=${signature}`;
-    this.issued.set(artifact, { expires, generation, url });
-    return url;
+    const sign = () => {
+      const generation = downloadGeneration(storageKey, release);
+      const signature = this.signer.sign({ accountId: artifact.accountId, artifactId: artifact.id, filename: artifact.filename, expires, generation });
+      return `${this.config.publicUrl}${accountPath(artifact.accountId)}/artifacts/${artifact.id}/${encodeFilenamePath(artifact.filename)}?expires=${expires}&g=${generation}&signature=${signature}`;
+    };
+    if (!memos) return sign();
+    // what the URL is bound to (downloadGeneration's inputs) and its second of expiry
+    const yanked = release.yanked ? new Date(release.yanked).getTime() : 0;
+    return memos.table('downloadUrl').get(`${artifact.id}|${storageKey}|${release.status}|${yanked}|${expires}`, sign);
   }
 
   /** A short-lived presigned URL (S3 only), for a route that has just checked the release. */
@@ -166,4 +160,9 @@ export class DownloadUrlsService {
       throw new ApiError(503, ErrorCode.STORAGE_UNAVAILABLE, 'The storage is unavailable, try again later', undefined, { 'Retry-After': '5' });
     }
   }
+}
+
+/** Whether `artifact` is the release's uploaded file (what issue signs). */
+export function usableArtifact(artifact: Artifact, release: DownloadRelease): boolean {
+  return artifact.status === 'UPLOADED' && artifact.releaseId === release.id;
 }

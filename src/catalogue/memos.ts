@@ -9,10 +9,11 @@
  * compute again, and a full table means many distinct callers rather than a few hot ones).
  */
 export const MEMO_KINDS = {
-  /** The visible releases at the top of a release line, per visibility class and line filters (update checks, feeds). */
+  /**
+   * The visible releases at the top of a release line, per visibility class and line filters
+   * (update checks, feeds); what each offers from a caller's version is kept inside and counted here.
+   */
   lineTop: { max: 8192, counters: false },
-  /** What a line's top offers from a caller's version (critical, changelog): counted with lineTop's entries. */
-  offer: { max: 8192, counters: false },
   /** A platform group's platforms (feeds). */
   platforms: { max: 256, counters: false },
   /** A customer's visible releases sorted for a list, per visibility class, filters and sort. */
@@ -23,8 +24,6 @@ export const MEMO_KINDS = {
   upgradeDocument: { max: 8192, counters: false },
   /** The Cryptlex update answer of an offered release, serialized with a slot for the URL. */
   v3Update: { max: 8192, counters: false },
-  /** The Cryptlex form of a release, without URL, critical and changelog. */
-  v3Release: { max: 8192, counters: false },
   /** An electron feed's YAML per offered set of files. */
   electronYaml: { max: 1024, counters: false },
   /** A license's feed plan (what it is offered, the YAML or Tauri template), per feed, channel, platform group and version. */

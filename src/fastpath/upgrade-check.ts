@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Bearer } from '../access/bearer';
-import { DownloadUrlsService } from '../artifacts/download-urls.service';
+import { DOWNLOAD_TTL_DEFAULT, DownloadUrlsService, usableArtifact } from '../artifacts/download-urls.service';
 import { NOT_WARM } from '../common/not-warm';
 import type { NotWarm } from '../common/not-warm';
 import { CountersService } from '../counters/counters.service';
@@ -36,8 +36,9 @@ export class UpgradeCheckFromMemory implements UpgradeCheckFastPath {
     this.counters.countCheck();
     this.upgrades.recordCheck(bearer, accountId, check);
     if (!next) return null;
-    const url = next.artifact && this.artifacts.issueDownloadNow(bearer, accountId, next.release, next.artifact);
-    if (!url) throw ApiError.notFound('The release has no uploaded artifact');
-    return this.upgrades.answer(bearer, accountId, check, next, next.artifact!, url, product?.memos);
+    const artifact = next.artifact;
+    if (!artifact || !usableArtifact(artifact, next.release)) throw ApiError.notFound('The release has no uploaded artifact');
+    const url = this.artifacts.issue(bearer, accountId, next.release, artifact, DOWNLOAD_TTL_DEFAULT, product?.memos);
+    return this.upgrades.answer(bearer, accountId, check, next, artifact, url, product?.memos);
   }
 }

@@ -145,7 +145,7 @@ export class FeedsService {
     if (query.current) this.count(view, query, query.current, groupPlatform(group), plan.file?.release.id ?? null);
     if (!plan.file) return null;
     // the signed URL is made for each answer (it expires): only its signature is kept per second
-    return plan.answer!.fill([this.artifacts.downloadUrl(plan.file.artifact, plan.file.release, DOWNLOAD_TTL_DEFAULT)]);
+    return plan.answer!.fill([this.artifacts.downloadUrl(plan.file.artifact, plan.file.release, DOWNLOAD_TTL_DEFAULT, view.releases.memos)]);
   }
 
   /** The file Tauri is offered (null: 204) and its answer, serialized with a slot for the URL. */

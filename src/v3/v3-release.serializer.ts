@@ -72,13 +72,9 @@ export function v3DownloadUrl(publicUrl: string, releaseId: string, licenseKey?:
   return licenseKey ? `${base}?key=${encodeURIComponent(licenseKey)}` : base;
 }
 
-/** A release's answer but for its URL (which names the caller's key), built once per release row. */
-const built = new WeakMap<Release, Omit<V3Release, 'url' | 'critical' | 'changelog'>>();
-
+/** A release's Cryptlex answer (the fast path keeps it serialized per offered release: MEMO_KINDS.v3Update). */
 export function toV3Release(release: Release, url: string, critical: boolean, changelog?: readonly ChangelogEntry[]): V3Release {
-  let b = built.get(release);
-  if (!b) {
-    b = {
+  const b = {
       id: release.id,
       name: release.name,
       channel: release.channel,
@@ -96,10 +92,7 @@ export function toV3Release(release: Release, url: string, critical: boolean, ch
       notes: release.description,
       createdAt: release.created.toISOString(),
       updatedAt: release.updated.toISOString(),
-    };
-    // rows are replaced, not changed (but for counters, which this answer does not show)
-    built.set(release, b);
-  }
+  };
   return {
     id: b.id,
     name: b.name,
