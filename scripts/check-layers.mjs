@@ -184,12 +184,10 @@ function suggestOrder(component) {
 }
 
 const violations = result.summary.violations;
-const byRule = new Map();
-for (const violation of violations) {
-  const name = violation.rule.name;
-  if (!byRule.has(name)) byRule.set(name, []);
-  byRule.get(name).push(violation);
-}
+// violations grouped by rule, in the order of the config
+const byRule = new Map(result.summary.ruleSetUsed.forbidden.map((rule) => [rule.name, []]));
+for (const violation of violations) byRule.get(violation.rule.name)?.push(violation);
+for (const [name, list] of byRule) if (!list.length) byRule.delete(name);
 const failed = violations.length > 0 || folderCycles.length > 0 || unplaced.length > 0;
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const summaryLine =
