@@ -1,4 +1,3 @@
-import type { Memos } from '../catalogue/memos';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -104,7 +103,7 @@ export class DownloadUrlsService {
    * The signed URL of the release's uploaded artifact, already in hand (usableArtifact), counted as
    * a download for customers. `memos`: the product load it was found in (see downloadUrl).
    */
-  issue(bearer: Bearer, accountId: string, release: DownloadRelease, artifact: Artifact, ttl: number, memos?: Memos): string {
+  issue(bearer: Bearer, accountId: string, release: DownloadRelease, artifact: Artifact, ttl: number, memos?: UrlMemos): string {
     const url = this.downloadUrl(artifact, release, ttl, memos);
     if (!isPrivileged(bearer)) this.counters.countDownload(accountId, release.id, bearer);
     return url;
@@ -131,7 +130,7 @@ export class DownloadUrlsService {
    * `memos`: the product load the artifact was found in, which keeps each URL for the second it
    * expires at (update checks hand out the same link many times a second: signed once).
    */
-  downloadUrl(artifact: Artifact, release: DownloadRelease, ttlSeconds: number, memos?: Memos): string {
+  downloadUrl(artifact: Artifact, release: DownloadRelease, ttlSeconds: number, memos?: UrlMemos): string {
     const storageKey = artifact.storageKey;
     if (!storageKey) throw ApiError.notFound('The release has no uploaded artifact');
     const expires = Math.floor(Date.now() / 1000) + ttlSeconds;
@@ -165,4 +164,9 @@ export class DownloadUrlsService {
 /** Whether `artifact` is the release's uploaded file (what issue signs). */
 export function usableArtifact(artifact: Artifact, release: DownloadRelease): boolean {
   return artifact.status === 'UPLOADED' && artifact.releaseId === release.id;
+}
+
+/** Where a product load keeps signed URLs (the catalogue's Memos, MEMO_KINDS.downloadUrl). */
+export interface UrlMemos {
+  table(kind: 'downloadUrl'): { get(key: string, compute: () => string): string };
 }

@@ -10,7 +10,7 @@ import { listDocument } from '../jsonapi/serializer';
 import { visibilityClass } from '../releases/release.policy';
 import { ReleaseListFastPath } from '../releases/release-list.fast-path';
 import type { ReleaseListRequest } from '../releases/release-list.fast-path';
-import { MEMORY_SORTABLE, pageOf, visibleSorted } from '../releases/release-list.memory';
+import { MEMORY_SORTABLE, pageOf, visibleSorted } from './release-list.memory';
 import { ReleaseSerializer } from '../releases/release.serializer';
 import { WarmCatalogue } from './warm';
 

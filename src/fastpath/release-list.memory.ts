@@ -2,10 +2,10 @@ import type { CatalogueRelease } from '../catalogue/product-releases';
 import { assertCursorSort, cursorNotInList } from '../jsonapi/cursor-errors';
 import type { PageRequest, SortField } from '../jsonapi/query';
 import type { ViewerFacts } from '../access/viewer';
-import { ReleaseVisibilityPolicy } from './release.policy';
-import { listFilterPredicate } from './release-list-filters';
-import { compareVersionOrder } from './semver';
-import type { ReleaseFilters } from './releases.service';
+import { ReleaseVisibilityPolicy } from '../releases/release.policy';
+import { listFilterPredicate } from '../releases/release-list-filters';
+import { compareVersionOrder } from '../releases/semver';
+import type { ReleaseFilters } from '../releases/releases.service';
 
 /** Sort fields the memory path orders exactly as SQL does (names would need the database's collation). */
 export const MEMORY_SORTABLE = new Set(['created', 'version']);
