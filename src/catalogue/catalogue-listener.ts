@@ -42,6 +42,8 @@ export class CatalogueListener implements CommittedChanges, OnModuleInit, OnModu
   private reconnecting = false;
   private readonly settling = new Map<string, Settling>();
   private sending: Promise<unknown> = Promise.resolve();
+  /** Notifications are applied one at a time, in the order they arrive (commit order). */
+  private applying: Promise<void> = Promise.resolve();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -156,6 +158,15 @@ export class CatalogueListener implements CommittedChanges, OnModuleInit, OnModu
   }
 
   private onNotification(message: Notification): void {
+    this.applying = this.applying.then(() => this.apply(message)).catch((error: unknown) => {
+      // a change that could not be applied: nothing held may be trusted any more
+      this.logger.warn(`applying a change notification failed (${(error as Error)?.message}): clearing the catalogue`);
+      this.catalogue.clear();
+    });
+  }
+
+  /** One notification, after every earlier one has been applied. */
+  private async apply(message: Notification): Promise<void> {
     const payload = message.payload ?? '';
     if (message.channel === COUNTERS_CHANNEL) {
       this.counters.applyTotals(parseCounters(payload));
@@ -167,7 +178,7 @@ export class CatalogueListener implements CommittedChanges, OnModuleInit, OnModu
     } else if (payload.startsWith('ack:')) {
       this.acknowledged(payload.slice(4));
     } else {
-      this.catalogue.applyChange(payload);
+      await this.catalogue.applyChange(payload);
     }
   }
 }

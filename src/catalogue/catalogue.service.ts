@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { Account } from '../accounts/account.entity';
 import { Artifact } from '../artifacts/artifact.entity';
 import type { Bearer } from '../access/bearer';
@@ -79,7 +80,8 @@ const MAX_LICENSES = 200_000;
 export class CatalogueService {
   private readonly logger = new Logger('Catalogue');
   private listening = false;
-  readonly stats = { hits: 0, misses: 0 };
+  /** Lookups answered from memory or not, and release rows applied from change notifications. */
+  readonly stats = { hits: 0, misses: 0, applied: 0 };
 
   private readonly accounts: CoherentCache<Account>;
   private readonly products: CoherentCache<Map<string, ProductFacts>>;
@@ -258,10 +260,16 @@ export class CatalogueService {
 
   // ---- coherence --------------------------------------------------------------------------
 
-  /** Applies one `shipgate_catalogue` notification (see the CatalogueNotifications migration). */
-  applyChange(payload: string): void {
+  /**
+   * Applies one `shipgate_catalogue` notification (see the CatalogueNotifications and
+   * CatalogueRowNotifications migrations). Changes to releases, their constraints and artifacts
+   * name the rows: those are read again and put in place in the product held in memory (no reload
+   * of the product); the other kinds drop the entries they name. The listener applies
+   * notifications one at a time, in commit order.
+   */
+  async applyChange(payload: string): Promise<void> {
     if (payload === '*') return this.clear();
-    const [kind, accountId, id] = payload.split(':');
+    const [kind, accountId, id, list] = payload.split(':');
     switch (kind) {
       case 'a':
         this.accounts.invalidateWhere((a) => a.id === accountId);
@@ -277,19 +285,49 @@ export class CatalogueService {
         return;
       }
       case 'r':
+        // many rows in one statement: the product is read again whole when next asked for
         this.releases.invalidate(id);
         return;
-      case 'x': {
-        const productId = this.releaseProducts.get(id);
-        if (productId) this.releases.invalidate(productId);
-        // a release not seen yet may belong to a product being loaded right now
-        else this.releases.invalidateLoading();
+      case 'R':
+        return this.applyReleases(id, list.split(','));
+      case 'X': {
+        const byProduct = new Map<string, string[]>();
+        for (const releaseId of id.split(',')) {
+          const productId = this.releaseProducts.get(releaseId);
+          // a release not seen yet may belong to a product being loaded right now
+          if (!productId) this.releases.invalidateLoading();
+          else byProduct.set(productId, [...(byProduct.get(productId) ?? []), releaseId]);
+        }
+        for (const [productId, ids] of byProduct) await this.applyReleases(productId, ids);
         return;
       }
       default:
         this.logger.warn(`unknown catalogue notification ${JSON.stringify(payload.slice(0, 40))}: clearing`);
         this.clear();
     }
+  }
+
+  /** Reads these releases again and puts them in place in the product held in memory (if it is). */
+  private async applyReleases(productId: string, ids: readonly string[]): Promise<void> {
+    // a load that is running may have read the rows before the change: it answers its callers, and is not kept
+    this.releases.invalidateLoad(productId);
+    const held = this.releases.peek(productId);
+    if (!held) return;
+    let fresh: CatalogueRelease[];
+    try {
+      fresh = await this.readEntries(this.db.manager, held.accountId, productId, ids);
+    } catch (error) {
+      this.logger.warn(`reading changed releases failed (${(error as Error).message}): product ${productId} will be read again`);
+      this.releases.invalidate(productId);
+      return;
+    }
+    // dropped or loaded again meanwhile (a load that started after the change has it)
+    if (this.releases.peek(productId) !== held) return;
+    held.apply(ids, fresh);
+    for (const releaseId of ids) if (this.releaseProducts.get(releaseId) === productId) this.releaseProducts.delete(releaseId);
+    for (const e of fresh) this.releaseProducts.set(e.release.id, productId);
+    this.releases.resize(productId);
+    this.stats.applied += ids.length;
   }
 
   /** Flushed totals (counters only grow): raised on the releases held in memory. */
@@ -359,40 +397,48 @@ export class CatalogueService {
       const product: Array<{ account_id: string }> = await m.query('SELECT account_id FROM products WHERE id = $1', [productId]);
       if (!product.length) return null;
       const accountId = product[0].account_id;
-      const releases = await m.find(Release, { where: { productId, accountId } });
-      const artifacts = await m
-        .createQueryBuilder(Artifact, 'a')
-        .innerJoin(Release, 'r', 'r.id = a.release_id')
-        .where('r.product_id = :productId AND a.account_id = :accountId', { productId, accountId })
-        .getMany();
-      const constraints: Array<{ release_id: string; entitlement_id: string }> = await m.query(
-        `SELECT rc.release_id, rc.entitlement_id FROM release_constraints rc JOIN releases r ON r.id = rc.release_id
-          WHERE r.product_id = $1 AND rc.account_id = $2`,
-        [productId, accountId],
-      );
-      const artifactOf = new Map(artifacts.map((a) => [a.releaseId, a]));
-      const required = new Map<string, string[]>();
-      for (const c of constraints) required.set(c.release_id, [...(required.get(c.release_id) ?? []), c.entitlement_id]);
-      for (const r of releases) {
-        // a flush that landed while this snapshot was read is not in it
-        const flushed = this.counters.recentTotals(r.id);
-        if (flushed) {
-          r.downloads = Math.max(r.downloads, flushed.downloads);
-          r.upgrades = Math.max(r.upgrades, flushed.upgrades);
-        }
-        // never changed in place but for their counters: their wire form is built once
-        markStable(r);
-      }
-      for (const a of artifacts) markStable(a);
-      const entries: CatalogueRelease[] = releases.map((release) => ({
-        release,
-        entitlementIds: required.get(release.id) ?? [],
-        artifact: artifactOf.get(release.id) ?? null,
-      }));
-      const loaded = new ProductReleases(accountId, productId, entries);
+      const loaded = new ProductReleases(accountId, productId, await this.readEntries(m, accountId, productId));
       for (const id of loaded.byId.keys()) this.releaseProducts.set(id, productId);
       return loaded;
     });
+  }
+
+  /**
+   * A product's releases with their constraints and artifacts, as the catalogue keeps them: all of
+   * them, or those of `releaseIds` (the ones a change notification names).
+   */
+  private async readEntries(m: EntityManager, accountId: string, productId: string, releaseIds?: readonly string[]): Promise<CatalogueRelease[]> {
+    const some = releaseIds !== undefined;
+    const releases = await m.find(Release, { where: some ? { productId, accountId, id: In([...releaseIds]) } : { productId, accountId } });
+    if (!releases.length) return [];
+    const ids = some ? releases.map((r) => r.id) : undefined;
+    const artifacts = await m
+      .createQueryBuilder(Artifact, 'a')
+      .innerJoin(Release, 'r', 'r.id = a.release_id')
+      .where(some ? 'a.release_id = ANY(:ids) AND a.account_id = :accountId' : 'r.product_id = :productId AND a.account_id = :accountId', { ids, productId, accountId })
+      .getMany();
+    const constraints: Array<{ release_id: string; entitlement_id: string }> = some
+      ? await m.query('SELECT release_id, entitlement_id FROM release_constraints WHERE release_id = ANY($1) AND account_id = $2', [ids, accountId])
+      : await m.query(
+          `SELECT rc.release_id, rc.entitlement_id FROM release_constraints rc JOIN releases r ON r.id = rc.release_id
+            WHERE r.product_id = $1 AND rc.account_id = $2`,
+          [productId, accountId],
+        );
+    const artifactOf = new Map(artifacts.map((a) => [a.releaseId, a]));
+    const required = new Map<string, string[]>();
+    for (const c of constraints) required.set(c.release_id, [...(required.get(c.release_id) ?? []), c.entitlement_id]);
+    for (const r of releases) {
+      // a flush that landed while this snapshot was read is not in it
+      const flushed = this.counters.recentTotals(r.id);
+      if (flushed) {
+        r.downloads = Math.max(r.downloads, flushed.downloads);
+        r.upgrades = Math.max(r.upgrades, flushed.upgrades);
+      }
+      // never changed in place but for their counters: their wire form is built once
+      markStable(r);
+    }
+    for (const a of artifacts) markStable(a);
+    return releases.map((release) => ({ release, entitlementIds: required.get(release.id) ?? [], artifact: artifactOf.get(release.id) ?? null }));
   }
 }
 

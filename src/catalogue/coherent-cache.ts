@@ -117,6 +117,21 @@ export class CoherentCache<V extends object> {
     if (!this.store.has(key)) this.fetch(key).catch(() => undefined);
   }
 
+  /** Marks a running load of `key` stale (its result answers its callers and is not kept); the held value stays. */
+  invalidateLoad(key: string): void {
+    const running = this.loading.get(key);
+    if (running) {
+      running.stale = true;
+      this.loading.delete(key);
+    }
+  }
+
+  /** Counts a held value's size again after it changed in place (sizeOf). */
+  resize(key: string): void {
+    const stored = this.store.peek(key);
+    if (stored) this.store.set(key, stored, { noDisposeOnSet: true });
+  }
+
   /** Marks every running load stale (a change whose key cannot be told yet). */
   invalidateLoading(): void {
     for (const running of this.loading.values()) running.stale = true;

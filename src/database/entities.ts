@@ -15,6 +15,7 @@ import { CatalogueNotifications1764000000000 } from './migrations/1764000000000-
 import { ReleasePolicy1765000000000 } from './migrations/1765000000000-ReleasePolicy';
 import { ArtifactUploadUrls1765100000000 } from './migrations/1765100000000-ArtifactUploadUrls';
 import { EventsWebhooksAnalytics1765200000000 } from './migrations/1765200000000-EventsWebhooksAnalytics';
+import { CatalogueRowNotifications1766000000000 } from './migrations/1766000000000-CatalogueRowNotifications';
 
 export const ENTITIES = [Account, User, Token, Product, Entitlement, License, LicenseEntitlement, Release, ReleaseConstraint, Artifact, EventRecord, WebhookEndpoint, WebhookDelivery];
 
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   ReleasePolicy1765000000000,
   ArtifactUploadUrls1765100000000,
   EventsWebhooksAnalytics1765200000000,
+  CatalogueRowNotifications1766000000000,
 ];
