@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
+import { CatalogueService } from '../../src/catalogue/catalogue.service';
 import { startApp, TestApp } from '../support/app';
 import { DatabaseProxy } from '../support/db-proxy';
 import { uploadArtifact, randomFile } from '../support/artifact.factories';
@@ -172,6 +173,31 @@ describe('two instances on one database', () => {
       await c.close();
       await proxy.close();
     }
+  });
+
+  it('a burst of 100 publishes on A: each is offered by the very next check on B, put in place in the memory of B (no reload of the product)', async () => {
+    const account = await createAccount(a);
+    const productId = (await createProduct(a, account)).id;
+    const license = await createLicense(a, account, productId);
+    const first = await createRelease(a, account, productId, { version: '1.0.0' });
+    await uploadArtifact(a, account, first.id, randomFile(16));
+    const checkOnB = (from: string) =>
+      api(b, licenseAuth(license.key)).get(`/v1/accounts/${account.id}/releases/actions/upgrade?product=${productId}&platform=linux/amd64&version=${from}`);
+    expect((await checkOnB('0.9.0')).body.meta.next).toBe('1.0.0');
+    const catalogueOfB = b.app.get(CatalogueService);
+    const held = catalogueOfB.held!.releases.peek(productId);
+    expect(held?.byId.size).toBe(1);
+    const appliedBefore = catalogueOfB.stats.applied;
+    for (let i = 1; i <= 100; i++) {
+      const r = await createRelease(a, account, productId, { version: `1.0.${i}` });
+      await uploadArtifact(a, account, r.id, randomFile(16));
+      const res = await checkOnB(`1.0.${i - 1}`);
+      expect([res.status, res.body.meta?.next]).toEqual([303, `1.0.${i}`]);
+    }
+    // the same load of the product, changed in place: 100 releases created, then their files (and statuses)
+    expect(catalogueOfB.held!.releases.peek(productId)).toBe(held);
+    expect(held!.byId.size).toBe(101);
+    expect(catalogueOfB.stats.applied - appliedBefore).toBeGreaterThanOrEqual(200);
   });
 
   it('500 concurrent counted checks spread over both instances add exactly 500', async () => {
