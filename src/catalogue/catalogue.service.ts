@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In } from 'typeorm';
+import { DataSource, In, MoreThan } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 import { Account } from '../accounts/account.entity';
 import { Artifact } from '../artifacts/artifact.entity';
@@ -404,12 +404,33 @@ export class CatalogueService {
   }
 
   /**
+   * Every release of a product, LOAD_CHUNK rows per query (keyset on id, inside the load's
+   * snapshot), yielding to the event loop between chunks: a load of a large product, which runs
+   * only when a product is first asked for or as the TTL's safety net, never holds up the requests
+   * of other products for long.
+   */
+  private async readInChunks(m: EntityManager, accountId: string, productId: string): Promise<Release[]> {
+    const releases: Release[] = [];
+    for (let after: string | null = null; ; ) {
+      const chunk: Release[] = await m.find(Release, {
+        where: after === null ? { productId, accountId } : { productId, accountId, id: MoreThan(after) },
+        order: { id: 'ASC' },
+        take: LOAD_CHUNK,
+      });
+      for (const r of chunk) releases.push(r);
+      if (chunk.length < LOAD_CHUNK) return releases;
+      after = chunk[chunk.length - 1].id;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /**
    * A product's releases with their constraints and artifacts, as the catalogue keeps them: all of
    * them, or those of `releaseIds` (the ones a change notification names).
    */
   private async readEntries(m: EntityManager, accountId: string, productId: string, releaseIds?: readonly string[]): Promise<CatalogueRelease[]> {
     const some = releaseIds !== undefined;
-    const releases = await m.find(Release, { where: some ? { productId, accountId, id: In([...releaseIds]) } : { productId, accountId } });
+    const releases = some ? await m.find(Release, { where: { productId, accountId, id: In([...releaseIds]) } }) : await this.readInChunks(m, accountId, productId);
     if (!releases.length) return [];
     const ids = some ? releases.map((r) => r.id) : undefined;
     const artifacts = await m
@@ -443,6 +464,9 @@ export class CatalogueService {
 }
 
 export const NO_LICENSES: readonly LicenseFacts[] = [];
+
+/** Release rows per query of a whole-product load. */
+const LOAD_CHUNK = 2000;
 
 export function accountCacheKey(idOrSlug: string): string {
   return isUuid(idOrSlug) ? `id:${idOrSlug.toLowerCase()}` : `slug:${idOrSlug.toLowerCase()}`;
