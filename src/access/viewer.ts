@@ -16,6 +16,15 @@ export interface LicenseFacts {
   expirationStrategy: ExpirationStrategy;
   suspended: boolean;
   entitlementIds: ReadonlySet<string>;
+  /** Its visibility class (release.policy's visibilityClass), kept with the facts until its expiry window changes. */
+  visibilityClass?: LicenseClass;
+}
+
+/** A license's visibility class: `key`, and `ofLicense` (the class of a caller holding that license alone), valid `until`. */
+export interface LicenseClass {
+  readonly key: string;
+  readonly ofLicense: string;
+  readonly until: number;
 }
 
 /** The caller, with the facts the memory rule reads: its licenses and the account's products. */

@@ -8,7 +8,8 @@ import type { Bearer } from '../access/bearer';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { isUuid } from '../jsonapi/ids';
-import { markStable } from '../jsonapi/serializer';
+import { keepResourcesWith, markStable } from '../jsonapi/serializer';
+import { KEPT_RESOURCES } from './kept-resources';
 import { License } from '../licenses/license.entity';
 import type { DistributionStrategy } from '../access/viewer';
 import { Release } from '../releases/release.entity';
@@ -99,6 +100,7 @@ export class CatalogueService {
     private readonly counters: CountersService,
   ) {
     counters.onTotals((rows) => this.applyCounters(rows));
+    keepResourcesWith(KEPT_RESOURCES);
     const ttlMs = config.catalogue.ttlSeconds * 1000;
     const onLookup = (hit: boolean) => (hit ? this.stats.hits++ : this.stats.misses++);
     this.accounts = new CoherentCache({ max: MAX_ACCOUNTS, ttlMs, onLookup, load: (key) => this.loadAccount(key) });

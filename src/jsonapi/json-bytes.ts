@@ -75,7 +75,8 @@ export function sendSerialized(res: Response, status: number, contentType: strin
 
 export const JSON_UTF8 = 'application/json; charset=utf-8';
 
-const utf8Types = new Map<string, string>();
+/** The JSON:API media type with its charset (what most answers send). */
+const JSONAPI_UTF8 = 'application/vnd.api+json; charset=utf-8';
 
 /**
  * The Content-Type express's `res.json` would send: the type the JSON:API edge chose for the
@@ -84,10 +85,6 @@ const utf8Types = new Map<string, string>();
 export function jsonUtf8Type(res: Response): string {
   const type = res.getHeader('Content-Type');
   if (typeof type !== 'string') return JSON_UTF8;
-  let full = utf8Types.get(type);
-  if (full === undefined) {
-    full = /;\s*charset=/i.test(type) ? type : `${type}; charset=utf-8`;
-    if (utf8Types.size < 64) utf8Types.set(type, full);
-  }
-  return full;
+  if (type === 'application/vnd.api+json') return JSONAPI_UTF8;
+  return /;\s*charset=/i.test(type) ? type : `${type}; charset=utf-8`;
 }

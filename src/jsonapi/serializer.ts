@@ -35,25 +35,35 @@ export interface ResourceDefinition<T> {
   volatile?(entity: T): { attributes?: Record<string, unknown>; links?: Record<string, string | null> };
 }
 
-/** Entities that never change once built, but for what their definition calls volatile. */
-const stable = new WeakSet<object>();
-/** A copy (with fresher counters, an issued link) -> the stable entity it was made from. */
-const copies = new WeakMap<object, object>();
-/** Stable entity -> fieldset key -> its resource as first built. */
-const built = new WeakMap<object, Map<string, ResourceObject>>();
-
 /**
- * Marks an entity as never changing but for its definition's volatile parts (the catalogue's
- * releases and artifacts), so that its JSON:API resource is built once, not on every answer.
+ * Where the resources of rows that never change (but for their definition's volatile parts) are
+ * kept: the catalogue registers one for the rows it holds (catalogue/kept-resources.ts). Without
+ * one, every resource is built when asked for.
  */
-export function markStable(entity: object): void {
-  stable.add(entity);
+export interface ResourceKeeper {
+  /** Marks a row as never changing but for its volatile parts: its resource is built once. */
+  markStable(entity: object): void;
+  /** Records that `copy` is `original` with other volatile parts (its resource shares the rest). */
+  copiedFrom(copy: object, original: object): void;
+  /** The resource kept for the row `entity` is (or is a copy of), per fieldset; built by `build` the first time. Undefined: not a stable row. */
+  resourceOf(entity: object, fieldsKey: string, build: (origin: object) => ResourceObject): ResourceObject | undefined;
 }
 
-/** Records that `copy` is `original` with other volatile parts (its resource shares the rest). */
+let keeper: ResourceKeeper | undefined;
+
+/** Registers where stable rows' resources are kept (the catalogue, at start). */
+export function keepResourcesWith(resources: ResourceKeeper): void {
+  keeper = resources;
+}
+
+/** See ResourceKeeper.markStable. */
+export function markStable(entity: object): void {
+  keeper?.markStable(entity);
+}
+
+/** See ResourceKeeper.copiedFrom. */
 export function copiedFrom(copy: object, original: object): void {
-  const origin = copies.get(original) ?? original;
-  if (stable.has(origin)) copies.set(copy, origin);
+  keeper?.copiedFrom(copy, original);
 }
 
 export function iso(date: Date | null | undefined): string | null {
@@ -81,14 +91,10 @@ function serializerFor(type: string, attributes: string[]): Serializer {
 /** Serializes one entity with its definition, honouring a sparse fieldset for its type. */
 export function toResource<T>(def: ResourceDefinition<T>, entity: T, fields?: Fieldsets): ResourceObject {
   if (!def.volatile) return buildResource(def, entity, fields);
-  const origin = copies.get(entity as object) ?? (entity as object);
-  if (!stable.has(origin)) return buildResource(def, entity, fields);
   const wanted = fields?.[def.type];
   const key = wanted ? [...wanted].sort().join(',') : '';
-  let byFields = built.get(origin);
-  if (!byFields) built.set(origin, (byFields = new Map()));
-  let base = byFields.get(key);
-  if (!base) byFields.set(key, (base = buildResource(def, origin as T, fields)));
+  const base = keeper?.resourceOf(entity as object, key, (origin) => buildResource(def, origin as T, fields));
+  if (!base) return buildResource(def, entity, fields);
   // a fresh resource (answers are never shared objects) with the volatile parts read now
   const fresh = def.volatile(entity);
   const attributes = { ...base.attributes };

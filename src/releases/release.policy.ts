@@ -1,6 +1,6 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { Bearer } from '../access/bearer';
-import type { LicenseFacts, ViewerFacts } from '../access/viewer';
+import type { LicenseClass, LicenseFacts, ViewerFacts } from '../access/viewer';
 import { inLicenseWindow, licenseRowWindowSql, licenseWindow, licenseWindowKeptUntil, licenseWindowSql } from '../licenses/license-window';
 import type { Release } from './release.entity';
 
@@ -183,25 +183,16 @@ export function visibilityClass(viewer: ViewerFacts, now = Date.now()): string {
  * A license's class (`key`; `ofLicense`: the class of a caller holding that license alone), kept
  * with its facts (facts are replaced, never changed) until its expiry passes.
  */
-interface LicenseClass {
-  key: string;
-  ofLicense: string;
-  until: number;
-}
-
-const licenseClasses = new WeakMap<LicenseFacts, LicenseClass>();
-
 function licenseClass(l: LicenseFacts, now: number): string {
   return keptLicenseClass(l, now).key;
 }
 
+/** The license's class, kept on its facts (the catalogue replaces facts, never changes them) until its window changes. */
 function keptLicenseClass(l: LicenseFacts, now: number): LicenseClass {
-  const kept = licenseClasses.get(l);
+  const kept = l.visibilityClass;
   if (kept && now < kept.until) return kept;
   const window = licenseWindow(l, now);
   const windowKey = typeof window === 'string' ? window : `until ${window.until.getTime()}`;
   const key = `${l.productId} ${windowKey} ${[...l.entitlementIds].sort().join(',')}`;
-  const made = { key, ofLicense: `license:${key}`, until: licenseWindowKeptUntil(l, now) };
-  licenseClasses.set(l, made);
-  return made;
+  return (l.visibilityClass = { key, ofLicense: `license:${key}`, until: licenseWindowKeptUntil(l, now) });
 }

@@ -31,19 +31,6 @@ export function parseStrictVersion(input: string): SemVer | null {
  */
 export function parseLooseVersion(input: string): SemVer | null {
   if (typeof input !== 'string') return null;
-  // update checks send the same few versions over and over: parsed once (the objects are never changed)
-  const known = looseVersions.get(input);
-  if (known !== undefined) return known;
-  const parsed = parseLooseVersionUncached(input);
-  if (looseVersions.size >= LOOSE_VERSIONS_KEPT) looseVersions.clear();
-  looseVersions.set(input, parsed);
-  return parsed;
-}
-
-const LOOSE_VERSIONS_KEPT = 10_000;
-const looseVersions = new Map<string, SemVer | null>();
-
-function parseLooseVersionUncached(input: string): SemVer | null {
   if (!input.trim() || input.length > 255) return null;
   const trimmed = input.trim();
   const strict = semver.parse(trimmed, { loose: true });
@@ -63,16 +50,7 @@ export function identifierKey(identifier: string | number): string {
   return `1${id}`;
 }
 
-/** Columns of versions that are asked about repeatedly (a kept parsed version), computed once. */
-const columnsOf = new WeakMap<SemVer, SemverColumns>();
-
 export function semverColumns(version: SemVer): SemverColumns {
-  let columns = columnsOf.get(version);
-  if (!columns) columnsOf.set(version, (columns = computeSemverColumns(version)));
-  return columns;
-}
-
-function computeSemverColumns(version: SemVer): SemverColumns {
   return {
     semverMajor: version.major,
     semverMinor: version.minor,
