@@ -451,6 +451,7 @@ export class CatalogueService {
     const required = new Map<string, string[]>();
     for (const c of constraints) required.set(c.release_id, [...(required.get(c.release_id) ?? []), c.entitlement_id]);
     for (const r of releases) {
+      compact(r);
       // a flush that landed while this snapshot was read is not in it
       const flushed = this.counters.recentTotals(r.id);
       if (flushed) {
@@ -460,12 +461,49 @@ export class CatalogueService {
       // never changed in place but for their counters: their wire form is built once
       markStable(r);
     }
-    for (const a of artifacts) markStable(a);
+    for (const a of artifacts) {
+      a.accountId = intern(a.accountId);
+      a.status = intern(a.status);
+      a.contentType = intern(a.contentType);
+      markStable(a);
+    }
     return releases.map((release) => ({ release, entitlementIds: required.get(release.id) ?? [], artifact: artifactOf.get(release.id) ?? null }));
   }
 }
 
 export const NO_LICENSES: readonly LicenseFacts[] = [];
+
+/**
+ * Strings that thousands of kept rows repeat (account and product ids, channels, platforms, file
+ * types, statuses): one copy each, instead of one per row as the driver reads them. Bounded: past
+ * INTERNED it starts afresh (rows keep the copies they have).
+ */
+const interned = new Map<string, string>();
+const INTERNED = 10_000;
+
+function intern<T extends string | null>(value: T): T {
+  if (value === null) return value;
+  const kept = interned.get(value);
+  if (kept !== undefined) return kept as T;
+  if (interned.size >= INTERNED) interned.clear();
+  interned.set(value, value);
+  return value;
+}
+
+/** Sort keys of a version without prerelease or build identifiers (most versions): one shared, frozen array. */
+const NO_IDENTIFIERS: string[] = Object.freeze([]) as unknown as string[];
+
+/** A release row as the catalogue keeps it: repeated strings shared, empty key arrays shared. */
+function compact(r: Release): void {
+  r.accountId = intern(r.accountId);
+  r.productId = intern(r.productId);
+  r.channel = intern(r.channel);
+  r.platform = intern(r.platform);
+  r.filetype = intern(r.filetype);
+  r.status = intern(r.status);
+  if (!r.semverPreKey.length) r.semverPreKey = NO_IDENTIFIERS;
+  if (!r.semverBuildKey.length) r.semverBuildKey = NO_IDENTIFIERS;
+}
 
 /** Release rows per query of a whole-product load. */
 const LOAD_CHUNK = 2000;

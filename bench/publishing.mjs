@@ -1,0 +1,219 @@
+// Reads while a vendor publishes: the update check of a large product under load, in quiet rounds
+// and in rounds during which a vendor publishes a new release of that product (create + a small
+// upload) every BENCH_PUBLISH_MS; how long each publish takes there, and in a product of 100
+// releases; whether every published release is offered by the very next check (stale answers);
+// and the server's RSS with every product loaded.
+//
+//   npm run bench:publishing
+//   BENCH_RELEASES=62000 BENCH_BIG=38000 BENCH_SECONDS=5 BENCH_ROUNDS=3 npm run bench:publishing
+//
+// 1. A fresh database seeded as `npm run bench` seeds it (BENCH_RELEASES over 20 products), plus
+//    one product of BENCH_BIG releases on one platform (the product under test).
+// 2. Shipgate (dist/src/main.js) with the rate limits lifted; one request per product loads the
+//    whole catalogue; RSS is read then (and per 100,000 releases).
+// 3. Rounds alternate quiet and publishing (BENCH_ROUNDS of each), BENCH_SECONDS each, under
+//    autocannon with BENCH_CONNECTIONS on `/v3/releases/update` for the large product (every
+//    answer must be a 200 or 204). Medians over the rounds; p99 relative to the quiet p99.
+// 4. A publish is POST /releases then PUT /releases/:id/artifact (16 bytes); right after it, one
+//    update check from the previous newest version must offer the new one (else it is stale).
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { dist, freshDatabase, JSONAPI, median, repo, rssMib, sleep, startProcess } from './support.mjs';
+
+process.env.BENCH_RELEASES ??= '62000';
+const { seed, LIFTED_LIMITS, ROOT_TOKEN } = await import('./hotpath.mjs');
+
+const BIG = Number(process.env.BENCH_BIG ?? 38_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const PUBLISH_MS = Number(process.env.BENCH_PUBLISH_MS ?? 500);
+const PLATFORM = 'linux/amd64';
+const { semverColumns, parseStrictVersion } = dist('releases/semver.js');
+
+/** A product of `count` releases on PLATFORM, versions 1.0.0 upwards, each with an uploaded artifact. */
+async function seedProduct(db, accountId, name, count) {
+  const product = (await db.query(`INSERT INTO products (account_id, name, code, distribution_strategy) VALUES ($1, $2, $3, 'LICENSED') RETURNING id`, [accountId, name, name])).rows[0].id;
+  const base = Date.UTC(2024, 0, 1);
+  for (let from = 0; from < count; from += 5000) {
+    const cols = { id: [], version: [], major: [], minor: [], patch: [], filename: [], created: [] };
+    for (let i = from; i < Math.min(count, from + 5000); i++) {
+      const version = `1.${Math.floor(i / 1000)}.${i % 1000}`;
+      const c = semverColumns(parseStrictVersion(version));
+      cols.id.push(randomUUID());
+      cols.version.push(version);
+      cols.major.push(c.semverMajor);
+      cols.minor.push(c.semverMinor);
+      cols.patch.push(c.semverPatch);
+      cols.filename.push(`${name}-${version}.tar.gz`);
+      cols.created.push(new Date(base + i * 1000).toISOString());
+    }
+    await db.query(
+      `INSERT INTO releases (id, account_id, product_id, version, semver_major, semver_minor, semver_patch, semver_is_release, semver_pre_key,
+         channel, platform, filename, filetype, status, created, updated, filesize)
+       SELECT u.id, $1, $2, u.version, u.major, u.minor, u.patch, true, '{}', 'stable', $3, u.filename, 'tar.gz', 'PUBLISHED', u.created, u.created, 1024
+         FROM unnest($4::uuid[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[], $10::timestamptz[]) AS u(id, version, major, minor, patch, filename, created)`,
+      [accountId, product, PLATFORM, cols.id, cols.version, cols.major, cols.minor, cols.patch, cols.filename, cols.created],
+    );
+  }
+  await db.query(
+    `INSERT INTO artifacts (account_id, release_id, filename, filetype, filesize, content_type, sha256, sha512, status, storage_key)
+     SELECT $1::uuid, r.id, r.filename, r.filetype, 1024, 'application/octet-stream', repeat('a', 64), repeat('b', 128), 'UPLOADED', $1::text || '/' || r.id || '/bench'
+       FROM releases r WHERE r.product_id = $2`,
+    [accountId, product],
+  );
+  const key = `BENCH-${randomBytes(12).toString('hex').toUpperCase()}`;
+  await db.query(`INSERT INTO licenses (account_id, product_id, key, expiration_strategy) VALUES ($1, $2, $3, 'RESTRICT_ACCESS')`, [accountId, product, key]);
+  return { id: product, key, newest: `1.${Math.floor((count - 1) / 1000)}.${(count - 1) % 1000}` };
+}
+
+/** Publishes `version` of a product (create, then a 16-byte upload); returns its duration in ms. */
+async function publish(base, account, token, product, version) {
+  const started = performance.now();
+  const created = await fetch(`${base}/v1/accounts/${account}/releases`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': JSONAPI, accept: JSONAPI },
+    body: JSON.stringify({
+      data: {
+        type: 'releases',
+        attributes: { version, channel: 'stable', platform: PLATFORM, filetype: 'tar.gz', filename: `pub-${product.slice(0, 8)}-${version}.tar.gz` },
+        relationships: { product: { data: { type: 'products', id: product } } },
+      },
+    }),
+  });
+  if (created.status !== 201) throw new Error(`creating ${version}: ${created.status} ${await created.text()}`);
+  const id = (await created.json()).data.id;
+  const uploaded = await fetch(`${base}/v1/accounts/${account}/releases/${id}/artifact`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: randomBytes(16) });
+  if (uploaded.status !== 200) throw new Error(`uploading ${version}: ${uploaded.status} ${await uploaded.text()}`);
+  return performance.now() - started;
+}
+
+/** The version the update check offers from `from` (null: 204). */
+async function offered(base, product, from) {
+  const res = await fetch(`${base}/v3/releases/update?productId=${product.id}&platform=${encodeURIComponent(PLATFORM)}&version=${from}&key=${product.key}`);
+  if (res.status === 204) return null;
+  return (await res.json()).version;
+}
+
+/** One autocannon round of update checks; returns req/s and p99 (ms). */
+async function readRound(base, product, versions) {
+  let i = 0;
+  let bad = 0;
+  const result = await autocannon({
+    url: base,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    requests: [
+      {
+        setupRequest: (req) => ({ ...req, method: 'GET', path: `/v3/releases/update?productId=${product.id}&platform=${encodeURIComponent(PLATFORM)}&version=${versions[i++ % versions.length]}&key=${product.key}` }),
+        onResponse: (status) => {
+          if (status !== 200 && status !== 204) bad++;
+        },
+      },
+    ],
+  });
+  return { rps: result.requests.average, p99: result.latency.p99, bad: bad + result.errors };
+}
+
+async function main() {
+  const database = await freshDatabase();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-bench-'));
+  let shipgate;
+  try {
+    const env = { DATABASE_URL: database.url, DATA_DIR: dataDir, ROOT_TOKEN, LOG_LEVEL: 'warn', SIGNING_SECRET: 'bench-signing-secret-0123456789abcdef0123', ...LIFTED_LIMITS };
+    shipgate = await startProcess(path.join(repo, 'dist/src/main.js'), env, '/health/ready', [], fs.openSync(path.join(dataDir, 'shipgate.log'), 'a'));
+    const db = new pg.Client({ connectionString: database.url });
+    db.on('error', () => undefined);
+    await db.connect();
+    const accounts = [];
+    for (let a = 0; a < 4; a++) {
+      const res = await fetch(`${shipgate.base}/v1/accounts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ROOT_TOKEN}`, 'content-type': JSONAPI },
+        body: JSON.stringify({ data: { type: 'accounts', attributes: { name: `Bench ${a}`, slug: `bench-${a}` }, relationships: { admins: { data: [{ type: 'users', attributes: { email: `admin${a}@bench.test`, password: 'bench-password' } }] } } } }),
+      });
+      if (res.status !== 201) throw new Error(`creating an account: ${res.status} ${await res.text()}`);
+      accounts.push({ id: (await res.json()).data.id, slug: `bench-${a}` });
+    }
+    const tokenRes = await fetch(`${shipgate.base}/v1/accounts/${accounts[0].slug}/tokens`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from('admin0@bench.test:bench-password').toString('base64')}` } });
+    const token = (await tokenRes.json()).data.attributes.token;
+    const seeded = Date.now();
+    const { world, total } = await seed(db, accounts);
+    const big = await seedProduct(db, accounts[0].id, 'big', BIG);
+    const small = await seedProduct(db, accounts[0].id, 'small', 100);
+    await db.query('ANALYZE');
+    const releases = total + BIG + 100;
+    console.log(`seeded ${releases} releases (${BIG} in the product under test) in ${((Date.now() - seeded) / 1000).toFixed(1)} s; ${ROUNDS} quiet and ${ROUNDS} publishing rounds of ${SECONDS} s, ${CONNECTIONS} connections, a publish every ${PUBLISH_MS} ms`);
+
+    // every product loaded once: the catalogue as a server that has run a while holds it
+    const idle = rssMib(shipgate.pid);
+    for (const w of world) {
+      for (const license of w.licenses.slice(0, 1)) {
+        for (const p of w.products) await fetch(`${shipgate.base}/v1/accounts/${w.account.slug}/releases?product=${p.id}&limit=1`, { headers: { authorization: `License ${license.key}` } });
+      }
+    }
+    for (const p of [big, small]) await offered(shipgate.base, p, '0.0.1');
+    // the loads run in the background: ask again once they have had time, then read the RSS
+    await sleep(5000);
+    for (const p of [big, small]) await offered(shipgate.base, p, '0.0.1');
+    await sleep(1000);
+    const loaded = rssMib(shipgate.pid);
+    console.log(`RSS: ${idle.toFixed(0)} MiB idle, ${loaded.toFixed(0)} MiB with ${releases} releases loaded (${(((loaded - idle) * 100_000) / releases).toFixed(0)} MiB per 100,000 releases above idle)`);
+
+    // publish latency with no read load: at 100 releases and at BIG
+    let smallNext = 0;
+    let bigNext = 0;
+    const smallTimes = [];
+    const bigTimes = [];
+    for (let i = 0; i < 10; i++) {
+      smallTimes.push(await publish(shipgate.base, accounts[0].slug, token, small.id, `2.0.${smallNext++}`));
+      bigTimes.push(await publish(shipgate.base, accounts[0].slug, token, big.id, `2.0.${bigNext++}`));
+    }
+    console.log(`publish (create + upload), nobody reading: median ${median(smallTimes).toFixed(0)} ms at 100 releases, ${median(bigTimes).toFixed(0)} ms at ${BIG} (${(median(bigTimes) / median(smallTimes)).toFixed(2)} x)`);
+
+    const versions = Array.from({ length: 200 }, (_, i) => `1.${Math.floor((i * 97) % BIG / 1000)}.${(i * 97) % 1000}`);
+    const quiet = [];
+    const busy = [];
+    const publishTimes = [];
+    let stale = 0;
+    let published = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      quiet.push(await readRound(shipgate.base, big, versions));
+      let publishing = true;
+      const publisher = (async () => {
+        while (publishing) {
+          const started = Date.now();
+          const previous = `2.0.${bigNext - 1}`;
+          const version = `2.0.${bigNext++}`;
+          publishTimes.push(await publish(shipgate.base, accounts[0].slug, token, big.id, version));
+          published++;
+          if ((await offered(shipgate.base, big, previous)) !== version) stale++;
+          await sleep(Math.max(0, PUBLISH_MS - (Date.now() - started)));
+        }
+      })();
+      busy.push(await readRound(shipgate.base, big, versions));
+      publishing = false;
+      await publisher;
+    }
+    const q = { rps: median(quiet.map((r) => r.rps)), p99: median(quiet.map((r) => r.p99)) };
+    const b = { rps: median(busy.map((r) => r.rps)), p99: median(busy.map((r) => r.p99)) };
+    for (let i = 0; i < ROUNDS; i++) console.log(`round ${i + 1}: quiet ${quiet[i].rps.toFixed(0)} req/s p99 ${quiet[i].p99} ms | publishing ${busy[i].rps.toFixed(0)} req/s p99 ${busy[i].p99} ms`);
+    console.log(`update check while publishing: ${(b.rps / q.rps).toFixed(2)} x quiet throughput, p99 ${(b.p99 / q.p99).toFixed(2)} x quiet p99 (${b.p99} vs ${q.p99} ms)`);
+    console.log(`publishes during reads: ${published}, median ${median(publishTimes).toFixed(0)} ms, max ${Math.max(...publishTimes).toFixed(0)} ms; stale answers right after a publish: ${stale}`);
+    console.log(`wrong statuses under load: ${[...quiet, ...busy].reduce((n, r) => n + r.bad, 0)}`);
+    await db.end();
+  } finally {
+    await shipgate?.stop();
+    await database.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
