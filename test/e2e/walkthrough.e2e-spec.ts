@@ -82,9 +82,10 @@ describe('docs/walkthrough.md (pasted verbatim into bash against the built serve
   let adminUrl: string;
 
   beforeAll(async () => {
-    // a database of its own next to the run's one: the walk-through creates the account `acme`
+    // a database of its own next to the worker's one (named after it, so the run's teardown drops it
+    // even if this file cannot): the walk-through creates the account `acme`
     const runUrl = new URL(process.env.DATABASE_URL!);
-    databaseName = `shipgate_readme_${Date.now()}_${process.pid}`;
+    databaseName = `${runUrl.pathname.slice(1)}_readme`;
     const admin = new URL(runUrl.toString());
     admin.pathname = '/postgres';
     adminUrl = admin.toString();
