@@ -42,7 +42,6 @@ describe('two instances on one database', () => {
       if (Date.now() - started > 5000) throw new Error('instance B did not see the change within 5 s');
       await new Promise((r) => setTimeout(r, 25));
     }
-    console.log(`seenOnB ${Date.now() - started}`);
     return Date.now() - started;
   }
 
