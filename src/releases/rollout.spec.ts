@@ -25,6 +25,30 @@ describe('rollout cohorts', () => {
     expect(at60.size).toBeGreaterThan(at30.length);
   });
 
+  it('offers a release at 30 % to 30 % ± 4 % of 2,000 licenses (UUIDs, as stored), exactly those whose bucket is below 30, for any release', () => {
+    // fixed ids (UUID-shaped digests of a counter): the same 2,000 licenses and releases every run
+    const uuid = (seed: string) => {
+      const h = createHash('sha256').update(seed).digest('hex');
+      return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+    };
+    const licenses = Array.from({ length: 2000 }, (_, i) => uuid(`license ${i}`));
+    const installs = Array.from({ length: 2000 }, (_, i) => `install-${i}`);
+    for (let r = 0; r < 5; r++) {
+      const releaseId = uuid(`release ${r}`);
+      for (const subjects of [licenses, installs]) {
+        const offered = subjects.filter((s) => offeredTo(releaseId, 30, s));
+        expect(offered).toEqual(subjects.filter((s) => createHash('sha256').update(`${releaseId}:${s}`).digest().readUInt32BE(0) % 100 < 30));
+        expect(offered.length / subjects.length).toBeGreaterThanOrEqual(0.26);
+        expect(offered.length / subjects.length).toBeLessThanOrEqual(0.34);
+        // and at 60 %: everyone offered at 30 % and more, about 60 %
+        const at60 = new Set(subjects.filter((s) => offeredTo(releaseId, 60, s)));
+        expect(offered.every((s) => at60.has(s))).toBe(true);
+        expect(at60.size / subjects.length).toBeGreaterThanOrEqual(0.56);
+        expect(at60.size / subjects.length).toBeLessThanOrEqual(0.64);
+      }
+    }
+  });
+
   it('0 offers it to nobody, 100 to everyone; no subject is outside partial rollouts; undefined is everyone', () => {
     expect(subjects.some((s) => offeredTo(release, 0, s))).toBe(false);
     expect(subjects.every((s) => offeredTo(release, 100, s))).toBe(true);

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { startApp, TestApp } from '../support/app';
+import { eventually, storedFiles } from '../support/artifact.factories';
 import { createRelease } from '../support/release.factories';
 import { createLicense, createProduct, licenseAuth } from '../support/catalogue.factories';
 import { api, bearer, createAccount, TestAccount } from '../support/factories';
@@ -62,7 +63,8 @@ describe('request logs and metrics', () => {
     ];
     for (const call of calls) ids.push((await call).headers['x-request-id']);
 
-    await new Promise((r) => setTimeout(r, 50));
+    // a line is written once its answer has gone out: waited for, then counted exactly
+    await eventually(() => ids.every((id) => requestLines(t).some((l) => l.reqId === id)), 10_000);
     const lines = requestLines(t);
     for (const id of ids) expect(lines.filter((l) => l.reqId === id)).toHaveLength(1);
     const byId = (i: number) => lines.find((l) => l.reqId === ids[i])!;
@@ -91,7 +93,8 @@ describe('request logs and metrics', () => {
       `PUT /v1/accounts/${account.id}/releases/${release.id}/artifact HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${account.adminToken}\r\n` +
         `X-Request-Id: ${leaving}\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n${'a'.repeat(1000)}`,
     );
-    await new Promise((r) => setTimeout(r, 200));
+    // the server has authenticated the upload and is writing it (its temporary file exists): now leave
+    await eventually(() => storedFiles(t).some((f) => f.startsWith('.tmp/')), 10_000);
     socket.destroy();
     // a keep-alive connection: two answered requests, then closed by the client
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -102,7 +105,7 @@ describe('request logs and metrics', () => {
       );
     }
     agent.destroy();
-    await new Promise((r) => setTimeout(r, 200));
+    await eventually(() => [leaving, ...ids].every((id) => requestLines(t).some((l) => l.reqId === id)), 10_000);
     const lines = requestLines(t);
     expect(lines.filter((l) => l.reqId === leaving)).toEqual([expect.objectContaining({ route: '/v1/accounts/:account/releases/:id/artifact', status: 499, caller: 'admin' })]);
     for (const id of ids) expect(lines.filter((l) => l.reqId === id)).toEqual([expect.objectContaining({ route: '/health', status: 200 })]);

@@ -187,7 +187,8 @@ describe('migrations', () => {
   it('run once when several instances start together (advisory lock)', async () => {
     const admin = new Client({ connectionString: process.env.DATABASE_URL });
     await admin.connect();
-    const name = `shipgate_lock_${Date.now()}`;
+    // named after the worker's database, so the run's teardown drops it even if this test cannot
+    const name = `${new URL(process.env.DATABASE_URL!).pathname.slice(1)}_lock`;
     await admin.query(`CREATE DATABASE ${name}`);
     const url = new URL(process.env.DATABASE_URL!);
     url.pathname = `/${name}`;

@@ -3,7 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
 import { CatalogueService } from '../../src/catalogue/catalogue.service';
+import { CatalogueListener } from '../../src/catalogue/catalogue-listener';
+import { CountersService } from '../../src/counters/counters.service';
 import { startApp, TestApp } from '../support/app';
+import { eventually } from '../support/artifact.factories';
 import { DatabaseProxy } from '../support/db-proxy';
 import { uploadArtifact, randomFile } from '../support/artifact.factories';
 import { createEntitlement, createLicense, createProduct, licenseAuth } from '../support/catalogue.factories';
@@ -211,9 +214,13 @@ describe('two instances on one database', () => {
     const url = `/v3/releases/update?productId=${productId}&platform=linux/amd64&channel=stable&version=2.0.0&key=${license.key}`;
     const answers = await Promise.all(Array.from({ length: 500 }, (_, i) => (i % 2 ? a : b).http.get(url)));
     expect(answers.every((r) => r.status === 200 && r.body.id === r2.id)).toBe(true);
-    await new Promise((r) => setTimeout(r, 2000));
-    const [row] = await db.query('SELECT upgrades FROM releases WHERE id = $1', [r2.id]);
-    expect(Number(row.upgrades)).toBe(500);
+    // each instance's timer writes its counts (COUNTERS_FLUSH_MS, 1 s): waited for, not slept on
+    const upgrades = async () => Number((await db.query('SELECT upgrades FROM releases WHERE id = $1', [r2.id]))[0].upgrades);
+    await eventually(async () => (await upgrades()) >= 500, 30_000);
+    // nothing left to write, and both catalogues have applied what was written
+    await Promise.all([a, b].map((t) => t.app.get(CountersService).flush()));
+    await a.app.get(CatalogueListener).settle();
+    expect(await upgrades()).toBe(500);
     // and both instances show it
     for (const t of [a, b]) {
       const res = await api(t, bearer(account.adminToken)).get(`/v1/accounts/${account.id}/releases/${r2.id}`);
@@ -275,7 +282,9 @@ describe('two instances on one database', () => {
       await list(plain.key);
       await admin().delete(`/v1/accounts/${account.id}/releases/${releases[2]}`);
       await check(plain.key, '1.1.0', 'beta');
-      await new Promise((r) => setTimeout(r, 1500)); // counters flushed
+      // counters flushed by every instance and applied by both catalogues
+      await Promise.all([a, b].map((t) => t.app.get(CountersService).flush()));
+      await a.app.get(CatalogueListener).settle();
       for (const id of releases.filter((_, n) => n !== 2)) await record('counters', await admin().get(`/v1/accounts/${account.id}/releases/${id}`));
       return log;
     }

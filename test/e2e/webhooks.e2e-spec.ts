@@ -137,7 +137,7 @@ describe('webhooks', () => {
     await waitFor(async () => {
       const res = await admin.get(`${base()}/webhook-endpoints/${a.id}/webhook-deliveries`);
       return res.body.data.length === 3 && res.body.data.every((d: { attributes: { status: string } }) => d.attributes.status === 'DELIVERED');
-    }, 5000, 'the delivery log');
+    }, 15_000, 'the delivery log');
     const log = await admin.get(`${base()}/webhook-deliveries?endpoint=${a.id}`);
     expect(log.status).toBe(200);
     for (const d of log.body.data) {

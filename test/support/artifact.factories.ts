@@ -73,10 +73,16 @@ export function storedFiles(t: TestApp): string[] {
 
 /**
  * Starts an upload declaring `declared` bytes, sends `sent` of them, then cuts the connection.
- * Resolves once the socket is closed.
+ * Resolves once the socket is closed. With local storage the cut waits until the server is writing
+ * the upload (its temporary file exists), however long that takes, so that the cut always lands
+ * mid-upload; with S3 it comes 150 ms after the bytes have left.
  */
 export function interruptedUpload(t: TestApp, account: TestAccount, releaseId: string, declared: number, sent: number): Promise<void> {
-  return new Promise((resolve) => {
+  const writing = async () => {
+    if (t.config.storageDriver === 'local') await eventually(() => storedFiles(t).some((f) => f.startsWith('.tmp/')), 30_000);
+    else await new Promise((r) => setTimeout(r, 150));
+  };
+  return new Promise((resolve, reject) => {
     const url = new URL(`${t.baseUrl}${artifactPath(account, releaseId)}`);
     const req = http.request({
       host: url.hostname,
@@ -88,14 +94,23 @@ export function interruptedUpload(t: TestApp, account: TestAccount, releaseId: s
     req.on('error', () => undefined);
     req.on('close', () => resolve());
     req.write(randomBytes(sent), () => {
-      // give the server time to receive what was sent, then cut the connection
-      setTimeout(() => req.destroy(), 150);
+      // once the server is writing the upload (local) or has had the bytes for a moment (S3): cut
+      writing().then(
+        () => req.destroy(),
+        (error: Error) => {
+          reject(error);
+          req.destroy();
+        },
+      );
     });
   });
 }
 
-/** Polls until `check` holds (server-side cleanup after a cut connection is asynchronous). */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+/**
+ * Polls until `check` holds (server-side cleanup after a cut connection is asynchronous). It returns
+ * as soon as it holds: the generous default only matters on a busy machine, or when it never holds.
+ */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > until) throw new Error('condition not reached in time');
