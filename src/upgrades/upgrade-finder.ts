@@ -109,7 +109,12 @@ export function walkLine(viewer: ViewerFacts, product: ProductReleases | null, l
   if (offer === undefined) {
     const from = semverColumns(current);
     // null: the caller runs this release or a newer one (most callers, once they have updated)
-    offer = comparePrecedence(pick.found.release, from) <= 0 ? null : { ...pick.found, ...policyInMemory(viewer, entries, line, pick.index, from, now) };
+    if (comparePrecedence(pick.found.release, from) <= 0) {
+      offer = null;
+    } else {
+      const view = tops.get(`${visibilityClass(viewer, now)}|${policyKey(viewer, product, line)}`, () => visibleAlong(viewer, entries, line, now));
+      offer = { ...pick.found, ...policyInMemory(entries, view, pick.index, from) };
+    }
     // kept inside the line's top: counted with it (a full table drops both)
     tops.count();
     offers.set(current.version, offer);
@@ -146,6 +151,11 @@ function lineKey(viewer: ViewerFacts, product: ProductReleases, line: ReleaseLin
   return `${viewer.strategyOf(product.productId)}|${line.platform}|${line.channel}|${line.filetype ?? ''}|${constraint}|${line.requireArtifact ? 1 : 0}${line.publishedOnly ? 1 : 0}`;
 }
 
+/** What an offer's policy reads of the line's filters: not the constraint (it narrows what is offered, not the releases on the way). */
+function policyKey(viewer: ViewerFacts, product: ProductReleases, line: ReleaseLine): string {
+  return `policy|${viewer.strategyOf(product.productId)}|${line.platform}|${line.channel}|${line.filetype ?? ''}|${line.requireArtifact ? 1 : 0}${line.publishedOnly ? 1 : 0}`;
+}
+
 /** Does a release of the line pass the query's filters (not the caller's visibility)? */
 export function admits(line: Pick<ReleaseLine, 'filetype' | 'publishedOnly' | 'requireArtifact'>, channels: readonly string[], entry: CatalogueRelease): boolean {
   const r = entry.release;
@@ -180,25 +190,69 @@ function visibleTop(viewer: ViewerFacts, entries: readonly CatalogueRelease[], l
   return top;
 }
 
-/** critical and changelog over the visible releases of the line from `offered` down to `current` (exclusive). */
-function policyInMemory(
-  viewer: ViewerFacts,
-  entries: readonly CatalogueRelease[],
-  line: ReleaseLine,
-  offered: number,
-  current: PrecedenceColumns,
-  now: number,
-): Pick<OfferedRelease, 'critical' | 'changelog'> {
+/**
+ * The releases of a line that the filters and a class of callers admit (what an offer's policy
+ * reads), computed once per visibility class and product generation: their indices in the line,
+ * and how many of the first i are critical. An offer's policy is then a binary search and at
+ * most CHANGELOG_MAX steps, however long the line below the offered release is.
+ */
+interface LineView {
+  /** Indices into the line, ascending (highest precedence first). */
+  visible: number[];
+  /** criticalBefore[i]: critical releases among visible[0..i). */
+  criticalBefore: number[];
+}
+
+function visibleAlong(viewer: ViewerFacts, entries: readonly CatalogueRelease[], line: ReleaseLine, now: number): LineView {
   const channels = INCLUSIVE_CHANNELS[line.channel];
-  let critical = false;
-  const changelog: ChangelogEntry[] = [];
-  for (let index = offered; index < entries.length; index++) {
+  const visible: number[] = [];
+  const criticalBefore = [0];
+  for (let index = 0; index < entries.length; index++) {
     const entry = entries[index];
-    if (comparePrecedence(entry.release, current) <= 0) break;
     if (!admits(line, channels, entry) || !ReleaseVisibilityPolicy.sees(viewer, entry, now)) continue;
-    critical ||= entry.release.critical;
+    visible.push(index);
+    criticalBefore.push(criticalBefore[criticalBefore.length - 1] + (entry.release.critical ? 1 : 0));
+  }
+  return { visible, criticalBefore };
+}
+
+/** The first position in `sorted` (ascending) whose value is at least `value`. */
+function lowerBound(sorted: readonly number[], value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (sorted[mid] < value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/** The first index of the line whose precedence is not above `current` (the line is sorted highest first). */
+function firstNotAbove(entries: readonly CatalogueRelease[], current: PrecedenceColumns): number {
+  let low = 0;
+  let high = entries.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (comparePrecedence(entries[mid].release, current) > 0) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/**
+ * critical and changelog over the visible releases of the line from `offered` down to `current`
+ * (exclusive): any of them critical makes the offer critical; their notes, one per version, newest first.
+ */
+function policyInMemory(entries: readonly CatalogueRelease[], view: LineView, offered: number, current: PrecedenceColumns): Pick<OfferedRelease, 'critical' | 'changelog'> {
+  const from = lowerBound(view.visible, offered);
+  const to = lowerBound(view.visible, firstNotAbove(entries, current));
+  const critical = to > from && view.criticalBefore[to] - view.criticalBefore[from] > 0;
+  const changelog: ChangelogEntry[] = [];
+  for (let i = from; i < to && changelog.length < CHANGELOG_MAX; i++) {
+    const r = entries[view.visible[i]].release;
     // one entry per version (a version may have several files on a platform)
-    if (changelog.length < CHANGELOG_MAX && changelog[changelog.length - 1]?.version !== entry.release.version) changelog.push(changelogEntry(entry.release));
+    if (changelog[changelog.length - 1]?.version !== r.version) changelog.push(changelogEntry(r));
   }
   return { critical, changelog };
 }
