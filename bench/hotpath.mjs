@@ -16,6 +16,24 @@
 // 4. A coherence check: changes made directly in SQL (yank, suspend, constraint, strategy) must
 //    show in Shipgate's answers within 2 s, matching the SQL server's.
 // Rate limits are lifted with the RATE_LIMIT_* variables so the limiter is measured but never trips.
+//
+// Two builds in one run (a refactor's "no route more than 10 % slower"; bench/hotpath-ab.mjs):
+//
+//   BENCH_BASELINE=/path/to/other/checkout npm run bench      (that checkout needs `npm ci && npm run build`)
+//
+// "after" is this checkout's dist/, "before" the other checkout's dist/ (run with its own
+// node_modules, its own DATA_DIR and port). After starts first and migrates the fresh database;
+// before then starts on the same database (TypeORM runs only the migrations it lacks and ignores the
+// ones it does not know), and both serve the same seeded rows. If before will not start on the
+// after build's schema (or with BENCH_BASELINE_DB=separate), it gets a second database that it
+// migrates itself, into which the seeded rows are copied (the tables and columns both schemas have,
+// same ids and keys), and the coherence changes are made in both. The migrations of both builds are
+// compared and printed. Per route and round the empty app, before and after run in turn, the order
+// changing every round (before and after swap every round, the empty app moves one place); every
+// answer of both builds is checked against the after build's SQL server.
+// The table gives, per route, the req/s medians of the three, after / before, each build against
+// the empty route, each build's p99 against the empty route's p99 and the wrong answers of each;
+// then "slowest route: X at N.NN x before" (the 10 % rule holds when N.NN >= 0.90).
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,14 +44,14 @@ import { load as loadYaml } from 'js-yaml';
 import { pathToFileURL } from 'node:url';
 import { dist, freshDatabase, JSONAPI, median, repo, rssMib, sleep, startProcess } from './support.mjs';
 
-const RELEASES = Number(process.env.BENCH_RELEASES ?? 100_000);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+export const RELEASES = Number(process.env.BENCH_RELEASES ?? 100_000);
+export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 /** Shipgate's LOG_LEVEL: `warn` leaves out the request log (one JSON line per request); `log` measures it too. */
-const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
+export const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
 /** BENCH_ROUTES=update,list runs only those routes. */
-const ONLY = process.env.BENCH_ROUTES ? new Set(process.env.BENCH_ROUTES.split(',')) : null;
+export const ONLY = process.env.BENCH_ROUTES ? new Set(process.env.BENCH_ROUTES.split(',')) : null;
 const ACCOUNTS = 4;
 const PLATFORMS = ['linux', 'darwin', 'windows', 'linux/arm64', 'darwin/arm64'];
 const STRATEGIES = ['LICENSED', 'LICENSED', 'LICENSED', 'OPEN', 'CLOSED'];
@@ -196,7 +214,7 @@ export function cannedHeaders(headers) {
 }
 
 /** The express path the empty app answers a route on: the account, product and feed file as parameters. */
-function cannedPath(path) {
+export function cannedPath(path) {
   return path
     .split('?')[0]
     .replace(/bench-\d+/, ':account')
@@ -273,6 +291,36 @@ export async function load(base, requests, expected, route) {
   return { rps: result.requests.average, p99: result.latency.p99, p50: result.latency.p50, errors: result.errors + result.timeouts, wrong, checked };
 }
 
+/** The bench accounts, made through Shipgate's API (each with an admin). */
+export async function createAccounts(base) {
+  const accounts = [];
+  for (let a = 0; a < ACCOUNTS; a++) {
+    const res = await fetch(`${base}/v1/accounts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ROOT_TOKEN}`, 'content-type': JSONAPI },
+      body: JSON.stringify({
+        data: { type: 'accounts', attributes: { name: `Bench ${a}`, slug: `bench-${a}` }, relationships: { admins: { data: [{ type: 'users', attributes: { email: `admin${a}@bench.test`, password: 'bench-password' } }] } } },
+      }),
+    });
+    if (res.status !== 201) throw new Error(`creating an account: ${res.status} ${await res.text()}`);
+    accounts.push({ id: (await res.json()).data.id, slug: `bench-${a}` });
+  }
+  return accounts;
+}
+
+/** The coherence check's changes, made directly in SQL: yanks, a suspension, a detached entitlement, new constraints, a product closed. */
+export async function changeInSql(db, world) {
+  const w = world[0];
+  await db.query(`UPDATE releases SET status = 'YANKED', yanked = now() WHERE id IN (
+    SELECT id FROM releases WHERE account_id = $1 AND status = 'PUBLISHED' ORDER BY semver_major DESC, semver_minor DESC, semver_patch DESC LIMIT 40)`, [w.account.id]);
+  await db.query(`UPDATE licenses SET suspended = true WHERE id = $1`, [w.licenses[0].id]);
+  await db.query(`DELETE FROM license_entitlements WHERE license_id = $1`, [w.licenses[1].id]);
+  await db.query(`INSERT INTO release_constraints (account_id, release_id, entitlement_id)
+    SELECT $1, id, $2 FROM releases WHERE product_id = $3 AND status = 'PUBLISHED' ORDER BY semver_major DESC, semver_minor DESC LIMIT 30
+    ON CONFLICT DO NOTHING`, [w.account.id, w.entitlements[0], w.products[0].id]);
+  await db.query(`UPDATE products SET distribution_strategy = 'CLOSED' WHERE id = $1`, [w.products[3].id]);
+}
+
 async function main() {
   const database = await freshDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-bench-'));
@@ -291,18 +339,7 @@ async function main() {
     db.on('error', () => undefined); // the run's database is dropped at the end, connections and all
     await db.connect();
 
-    const accounts = [];
-    for (let a = 0; a < ACCOUNTS; a++) {
-      const res = await fetch(`${shipgate.base}/v1/accounts`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ROOT_TOKEN}`, 'content-type': JSONAPI },
-        body: JSON.stringify({
-          data: { type: 'accounts', attributes: { name: `Bench ${a}`, slug: `bench-${a}` }, relationships: { admins: { data: [{ type: 'users', attributes: { email: `admin${a}@bench.test`, password: 'bench-password' } }] } } },
-        }),
-      });
-      if (res.status !== 201) throw new Error(`creating an account: ${res.status} ${await res.text()}`);
-      accounts.push({ id: (await res.json()).data.id, slug: `bench-${a}` });
-    }
+    const accounts = await createAccounts(shipgate.base);
     const seeded = Date.now();
     const { world, total, perLine } = await seed(db, accounts);
     await db.query('ANALYZE');
@@ -370,15 +407,7 @@ async function main() {
     if (LOG_LEVEL === 'log') console.log(`request log: ${fs.readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('"msg":"request"')).length} lines`);
 
     // coherence: changes made directly in SQL reach Shipgate's answers within 2 s
-    const w = world[0];
-    await db.query(`UPDATE releases SET status = 'YANKED', yanked = now() WHERE id IN (
-      SELECT id FROM releases WHERE account_id = $1 AND status = 'PUBLISHED' ORDER BY semver_major DESC, semver_minor DESC, semver_patch DESC LIMIT 40)`, [w.account.id]);
-    await db.query(`UPDATE licenses SET suspended = true WHERE id = $1`, [w.licenses[0].id]);
-    await db.query(`DELETE FROM license_entitlements WHERE license_id = $1`, [w.licenses[1].id]);
-    await db.query(`INSERT INTO release_constraints (account_id, release_id, entitlement_id)
-      SELECT $1, id, $2 FROM releases WHERE product_id = $3 AND status = 'PUBLISHED' ORDER BY semver_major DESC, semver_minor DESC LIMIT 30
-      ON CONFLICT DO NOTHING`, [w.account.id, w.entitlements[0], w.products[0].id]);
-    await db.query(`UPDATE products SET distribution_strategy = 'CLOSED' WHERE id = $1`, [w.products[3].id]);
+    await changeInSql(db, world);
     await sleep(2000);
     const after = await compareAll(shipgate.base, sql.base, routes);
     console.log(`coherence: 2 s after changes made in SQL (yanks, a suspension, a detached entitlement, new constraints, a product closed): ${after.length} wrong answers`);
@@ -392,8 +421,9 @@ async function main() {
 }
 
 // run when invoked (`node bench/hotpath.mjs`), not when another script imports its parts
+// (BENCH_BASELINE=<checkout>: the two builds compared, bench/hotpath-ab.mjs)
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((error) => {
+  (process.env.BENCH_BASELINE ? import('./hotpath-ab.mjs').then((ab) => ab.main()) : main()).catch((error) => {
     console.error(error);
     process.exit(1);
   });
