@@ -71,6 +71,9 @@ async function seedProduct(db, accountId, name, count) {
   return { id: product, key, newest: `1.${Math.floor((count - 1) / 1000)}.${(count - 1) % 1000}` };
 }
 
+/** How long the two halves of each publish took (ms), for the report. */
+const publishParts = { create: [], upload: [] };
+
 /** Publishes `version` of a product (create, then a 16-byte upload); returns its duration in ms. */
 async function publish(base, account, token, product, version) {
   const started = performance.now();
@@ -87,8 +90,11 @@ async function publish(base, account, token, product, version) {
   });
   if (created.status !== 201) throw new Error(`creating ${version}: ${created.status} ${await created.text()}`);
   const id = (await created.json()).data.id;
+  publishParts.create.push(performance.now() - started);
+  const uploadStarted = performance.now();
   const uploaded = await fetch(`${base}/v1/accounts/${account}/releases/${id}/artifact`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: randomBytes(16) });
   if (uploaded.status !== 200) throw new Error(`uploading ${version}: ${uploaded.status} ${await uploaded.text()}`);
+  publishParts.upload.push(performance.now() - uploadStarted);
   return performance.now() - started;
 }
 
@@ -175,6 +181,8 @@ async function main() {
     }
     console.log(`publish (create + upload), nobody reading: median ${median(smallTimes).toFixed(0)} ms at 100 releases, ${median(bigTimes).toFixed(0)} ms at ${BIG} (${(median(bigTimes) / median(smallTimes)).toFixed(2)} x)`);
 
+    publishParts.create.length = 0;
+    publishParts.upload.length = 0;
     const versions = Array.from({ length: 200 }, (_, i) => `1.${Math.floor((i * 97) % BIG / 1000)}.${(i * 97) % 1000}`);
     const quiet = [];
     const busy = [];
@@ -203,7 +211,7 @@ async function main() {
     const b = { rps: median(busy.map((r) => r.rps)), p99: median(busy.map((r) => r.p99)) };
     for (let i = 0; i < ROUNDS; i++) console.log(`round ${i + 1}: quiet ${quiet[i].rps.toFixed(0)} req/s p99 ${quiet[i].p99} ms | publishing ${busy[i].rps.toFixed(0)} req/s p99 ${busy[i].p99} ms`);
     console.log(`update check while publishing: ${(b.rps / q.rps).toFixed(2)} x quiet throughput, p99 ${(b.p99 / q.p99).toFixed(2)} x quiet p99 (${b.p99} vs ${q.p99} ms)`);
-    console.log(`publishes during reads: ${published}, median ${median(publishTimes).toFixed(0)} ms, max ${Math.max(...publishTimes).toFixed(0)} ms; stale answers right after a publish: ${stale}`);
+    console.log(`publishes during reads: ${published}, median ${median(publishTimes).toFixed(0)} ms (create ${median(publishParts.create).toFixed(0)}, upload ${median(publishParts.upload).toFixed(0)}), max ${Math.max(...publishTimes).toFixed(0)} ms; stale answers right after a publish: ${stale}`);
     console.log(`wrong statuses under load: ${[...quiet, ...busy].reduce((n, r) => n + r.bad, 0)}`);
     await db.end();
   } finally {

@@ -435,18 +435,21 @@ export class CatalogueService {
     const releases = some ? await m.find(Release, { where: { productId, accountId, id: In([...releaseIds]) } }) : await this.readInChunks(m, accountId, productId);
     if (!releases.length) return [];
     const ids = some ? releases.map((r) => r.id) : undefined;
-    const artifacts = await m
-      .createQueryBuilder(Artifact, 'a')
-      .innerJoin(Release, 'r', 'r.id = a.release_id')
-      .where(some ? 'a.release_id = ANY(:ids) AND a.account_id = :accountId' : 'r.product_id = :productId AND a.account_id = :accountId', { ids, productId, accountId })
-      .getMany();
-    const constraints: Array<{ release_id: string; entitlement_id: string }> = some
-      ? await m.query('SELECT release_id, entitlement_id FROM release_constraints WHERE release_id = ANY($1) AND account_id = $2', [ids, accountId])
-      : await m.query(
-          `SELECT rc.release_id, rc.entitlement_id FROM release_constraints rc JOIN releases r ON r.id = rc.release_id
-            WHERE r.product_id = $1 AND rc.account_id = $2`,
-          [productId, accountId],
-        );
+    // both queued at once on the connection: one wait, not two
+    const [artifacts, constraints] = await Promise.all([
+      m
+        .createQueryBuilder(Artifact, 'a')
+        .innerJoin(Release, 'r', 'r.id = a.release_id')
+        .where(some ? 'a.release_id = ANY(:ids) AND a.account_id = :accountId' : 'r.product_id = :productId AND a.account_id = :accountId', { ids, productId, accountId })
+        .getMany(),
+      (some
+        ? m.query('SELECT release_id, entitlement_id FROM release_constraints WHERE release_id = ANY($1) AND account_id = $2', [ids, accountId])
+        : m.query(
+            `SELECT rc.release_id, rc.entitlement_id FROM release_constraints rc JOIN releases r ON r.id = rc.release_id
+              WHERE r.product_id = $1 AND rc.account_id = $2`,
+            [productId, accountId],
+          )) as Promise<Array<{ release_id: string; entitlement_id: string }>>,
+    ]);
     const artifactOf = new Map(artifacts.map((a) => [a.releaseId, a]));
     const required = new Map<string, string[]>();
     for (const c of constraints) required.set(c.release_id, [...(required.get(c.release_id) ?? []), c.entitlement_id]);
