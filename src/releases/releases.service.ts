@@ -12,26 +12,25 @@ import { ReleaseConstraint } from '../constraints/release-constraint.entity';
 import { Entitlement } from '../entitlements/entitlement.entity';
 import { EntitlementSerializer } from '../entitlements/entitlement.serializer';
 import { EventsService } from '../events/events.service';
-import { cursorNotInList } from '../jsonapi/cursor-errors';
 import { ApiError, uniqueViolation } from '../jsonapi/errors';
 import { isUuid } from '../jsonapi/ids';
 import { paginate } from '../jsonapi/paginate';
 import type { SortColumns } from '../jsonapi/paginate';
-import { booleanParam, enumParam, queryParam } from '../jsonapi/query';
-import type { Fieldsets, ListQuery, Query } from '../jsonapi/query';
+import type { Fieldsets, ListQuery } from '../jsonapi/query';
 import { toResource } from '../jsonapi/serializer';
 import type { PageResult, ResourceObject } from '../jsonapi/serializer';
 import { Product } from '../products/product.entity';
 import { ProductSerializer } from '../products/product.serializer';
 import { ArtifactSerializer } from '../artifacts/artifact.serializer';
 import { CreateReleaseDto, UpdateReleaseDto } from './dto/release.dto';
-import { CHANNELS, Release, RELEASE_STATUSES } from './release.entity';
+import { Release } from './release.entity';
 import { ReleaseVisibilityPolicy } from './release.policy';
 import { ReleaseSerializer } from './release.serializer';
 import { ReleaseStatusService } from './release-status.service';
 import { parseStrictVersion, precedenceColumns, semverColumns } from './semver';
 import { whereListFilters } from './release-list-filters';
-import { assertProductRef, ProductDirectory, resolveProductRef } from '../products/product-ref';
+import type { ReleaseFilters } from './release-list-filters';
+import { ProductDirectory, resolveProductRef } from '../products/product-ref';
 
 /** `sort=` fields of GET /releases -> the SQL they order by. */
 export const RELEASE_SORT: SortColumns = {
@@ -51,40 +50,6 @@ export const RELEASE_FIELDSETS: Record<string, readonly string[]> = {
   constraints: [...ConstraintSerializer.attributeNames, 'account', 'release', 'entitlement'],
   entitlements: [...EntitlementSerializer.attributeNames, 'account'],
 };
-
-/** Filters of GET /releases, validated: bad values are 400 PARAMETER_INVALID. */
-export interface ReleaseFilters {
-  product?: string;
-  platform?: string;
-  channel?: (typeof CHANNELS)[number];
-  filetype?: string;
-  version?: string;
-  status?: (typeof RELEASE_STATUSES)[number];
-  yanked?: boolean;
-}
-
-export function parseReleaseFilters(query: Query): ReleaseFilters {
-  const product = queryParam(query, 'product');
-  // a product id or code; a code is resolved by the service (resolveProductRef)
-  if (product !== undefined) assertProductRef(product);
-  const version = queryParam(query, 'version');
-  if (version !== undefined && !parseStrictVersion(version)) throw ApiError.invalidParameter('version', 'must be a valid semver version');
-  const nonEmpty = (name: string) => {
-    const value = queryParam(query, name);
-    if (value === '') throw ApiError.invalidParameter(name, 'must not be empty');
-    return value;
-  };
-  return {
-    product,
-    platform: nonEmpty('platform'),
-    channel: enumParam(query, 'channel', CHANNELS),
-    filetype: nonEmpty('filetype'),
-    version,
-    status: enumParam(query, 'status', RELEASE_STATUSES),
-    yanked: booleanParam(query, 'yanked'),
-  };
-}
-
 
 /** `?platform=` / `?filetype=`: what tells apart releases that share a version. */
 export interface ReleaseNarrowing {
