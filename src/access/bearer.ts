@@ -1,4 +1,14 @@
-import type { LicenseFacts } from './viewer';
+import type { ExpirationStrategy } from './strategies';
+
+/** What the visibility rule needs to know of a license (the catalogue keeps these). */
+export interface LicenseFacts {
+  id: string;
+  productId: string;
+  expiry: Date | null;
+  expirationStrategy: ExpirationStrategy;
+  suspended: boolean;
+  entitlementIds: ReadonlySet<string>;
+}
 
 /**
  * The license a license caller holds, as authentication found it (at run time the License row the
