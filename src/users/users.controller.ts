@@ -3,7 +3,7 @@ import type { Response } from 'express';
 import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer } from '../access/decorators';
-import { JsonApiBody, JsonApiBodyPipe } from '../jsonapi/body.pipe';
+import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { parseListQuery } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
@@ -14,6 +14,7 @@ import { USER_SORT, UserPolicy, UsersService } from './users.service';
 import { SettlesCatalogue } from '../database/settle.interceptor';
 import { ApiDocument, ApiJsonApiBody, ApiListQuery, ApiNoContent } from '../openapi/decorators';
 
+const createBody = new JsonApiBodyPipe({ type: 'users', dto: CreateUserDto, attributes: USER_ATTRIBUTES });
 const updateBody = new JsonApiBodyPipe({ type: 'users', dto: UpdateUserDto, attributes: USER_UPDATE_ATTRIBUTES, partial: true });
 const LIST = { sort: Object.keys(USER_SORT), fields: { users: UserSerializer.attributeNames } };
 
@@ -22,12 +23,13 @@ const LIST = { sort: Object.keys(USER_SORT), fields: { users: UserSerializer.att
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
+  @ApiJsonApiBody(createBody)
   @ApiDocument(UserSerializer, 'created')
   @Post()
   async create(
     @CurrentBearer() bearer: Bearer,
     @CurrentAccount() account: Account,
-    @JsonApiBody({ type: 'users', dto: CreateUserDto, attributes: USER_ATTRIBUTES }) dto: CreateUserDto,
+    @Body(createBody) dto: CreateUserDto,
     @Res({ passthrough: true }) res: Response,
   ) {
     if (!UserPolicy.canManage(bearer)) throw ApiError.forbidden();
