@@ -10,6 +10,7 @@ import { FastPathModule } from './fastpath/fastpath.module';
 import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
+import { ENTITIES } from './entities';
 import { HealthController } from './health/health.controller';
 import { ArtifactsModule } from './artifacts/artifacts.module';
 import { EntitlementsModule } from './entitlements/entitlements.module';
@@ -37,7 +38,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.statementTimeoutMs)),
+        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, ENTITIES, config.statementTimeoutMs)),
         CountersModule,
         CatalogueModule,
         FastPathModule,
