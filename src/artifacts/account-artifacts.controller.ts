@@ -4,9 +4,9 @@ import { isElectronFile, parseElectronFile, parseFeedQuery } from '../feeds/feed
 import { FeedsService } from '../feeds/feeds.service';
 import { ApiError } from '../jsonapi/errors';
 import type { Response } from 'express';
-import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer, Public } from '../access/decorators';
+import type { AccountRef } from '../access/decorators';
 import { intParam, queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { singleDocument } from '../jsonapi/serializer';
@@ -40,7 +40,7 @@ export class AccountArtifactsController {
   @Public()
   async download(
     @CurrentBearer() bearer: Bearer,
-    @CurrentAccount() account: Account,
+    @CurrentAccount() account: AccountRef,
     @Param('filename') filename: string,
     @Query() query: Q,
     @Headers('prefer') prefer: string | undefined,

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer } from '../access/decorators';
+import type { AccountRef } from '../access/decorators';
 import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { parseListQuery } from '../jsonapi/query';
@@ -28,7 +28,7 @@ export class UsersController {
   @Post()
   async create(
     @CurrentBearer() bearer: Bearer,
-    @CurrentAccount() account: Account,
+    @CurrentAccount() account: AccountRef,
     @Body(createBody) dto: CreateUserDto,
     @Res({ passthrough: true }) res: Response,
   ) {
@@ -41,7 +41,7 @@ export class UsersController {
   @ApiDocument(UserSerializer, 'list')
   @ApiListQuery({ sort: LIST.sort })
   @Get()
-  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
     const q = parseListQuery(query, LIST);
     const page = await this.users.list(bearer, account.id, q);
     return listDocument(UserSerializer, page, { path: res.req.path, query, page: q.page, fields: q.fields });
@@ -49,7 +49,7 @@ export class UsersController {
 
   @ApiDocument(UserSerializer, 'single')
   @Get(':id')
-  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {
+  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string, @Query() query: Q) {
     const q = parseListQuery(query, LIST);
     return singleDocument(UserSerializer, await this.users.findVisible(bearer, account.id, id), { fields: q.fields });
   }
@@ -57,7 +57,7 @@ export class UsersController {
   @ApiJsonApiBody(updateBody)
   @ApiDocument(UserSerializer, 'single')
   @Patch(':id')
-  async update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Body() body: unknown) {
+  async update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string, @Body() body: unknown) {
     const user = await this.users.findVisible(bearer, account.id, id);
     // a data.id naming another user is 409; what the client read may be sent back unchanged
     const dto = await updateBody.transformFor(body, user.id, toResource(UserSerializer, user));
@@ -67,7 +67,7 @@ export class UsersController {
   @ApiNoContent()
   @Delete(':id')
   @HttpCode(204)
-  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {
+  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string): Promise<void> {
     await this.users.remove(bearer, account.id, id);
   }
 }
