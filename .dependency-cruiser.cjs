@@ -8,7 +8,7 @@
 // Folders per layer, lowest first. Folders that do not exist yet (access, fastpath) are named
 // so the rules hold the moment they appear.
 const LAYERS = {
-  infrastructure: ['config', 'database', 'jsonapi', 'common', 'openapi', 'queue', 'types'],
+  infrastructure: ['config', 'database', 'jsonapi', 'common', 'openapi', 'queue', 'storage', 'types'],
   access: ['access'],
   domain: [
     'accounts', 'users', 'tokens', 'products', 'entitlements', 'licenses', 'releases', 'artifacts',
@@ -55,7 +55,7 @@ module.exports = {
     },
     onlyImports(
       'infrastructure-imports-only-infrastructure',
-      'config/, database/, jsonapi/, common/, openapi/, queue/ and types/ are ' +
+      'config/, database/, jsonapi/, common/, openapi/, queue/, storage/ and types/ are ' +
         'the ground floor: every feature uses them, so they may not know any feature.',
       L.infrastructure,
       L.infrastructure,

@@ -5,8 +5,8 @@ import { ApiError, ErrorCode } from '../jsonapi/errors';
 import { ArtifactErrorCode } from './artifact-errors';
 import type { Artifact } from './artifact.entity';
 import { contentDisposition, ifRangeAllows, noneMatch, parseRange } from './http-range';
-import { StorageNotFoundError } from './storage/storage-driver';
-import type { ByteRange, StorageDriver } from './storage/storage-driver';
+import { StorageNotFoundError } from '../storage/storage-driver';
+import type { ByteRange, StorageDriver } from '../storage/storage-driver';
 
 const logger = new Logger('ArtifactSender');
 

@@ -13,8 +13,8 @@ import { Release } from '../releases/release.entity';
 import { Artifact } from './artifact.entity';
 import { downloadGeneration, DownloadSigner } from './download-signer';
 import { contentDisposition } from './http-range';
-import { STORAGE_DRIVER } from './storage/storage-driver';
-import type { StorageDriver } from './storage/storage-driver';
+import { STORAGE_DRIVER } from '../storage/storage-driver';
+import type { StorageDriver } from '../storage/storage-driver';
 import { findVisibleRelease } from './visible-release';
 
 /** `?ttl=` bounds (seconds) and the default lifetime of a download URL. */

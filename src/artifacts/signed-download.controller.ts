@@ -10,8 +10,8 @@ import { ArtifactErrorCode } from './artifact-errors';
 import { sendArtifact } from './artifact-sender';
 import { DownloadUrlsService } from './download-urls.service';
 import { DownloadSigner } from './download-signer';
-import { STORAGE_DRIVER } from './storage/storage-driver';
-import type { StorageDriver } from './storage/storage-driver';
+import { STORAGE_DRIVER } from '../storage/storage-driver';
+import type { StorageDriver } from '../storage/storage-driver';
 
 /**
  * The signed download URL of local storage (`GET|HEAD`, no credential but the signature):

@@ -3,7 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Repository, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
 import { Artifact } from '../artifacts/artifact.entity';
-import { ArtifactStorageService } from '../artifacts/artifact-storage.service';
+import { StoredFiles } from '../storage/stored-files';
 import { CountersService } from '../counters/counters.service';
 import type { Bearer } from '../access/bearer';
 import { isPrivileged } from '../access/bearer';
@@ -76,7 +76,7 @@ export class ReleasesService {
     @InjectRepository(Entitlement) private readonly entitlements: Repository<Entitlement>,
     @InjectRepository(Artifact) private readonly artifacts: Repository<Artifact>,
     private readonly status: ReleaseStatusService,
-    private readonly artifactFiles: ArtifactStorageService,
+    private readonly storedFiles: StoredFiles,
     private readonly directory: ProductDirectory,
     private readonly counters: CountersService,
     private readonly events: EventsService,
@@ -225,7 +225,7 @@ export class ReleasesService {
       return rows;
     });
     // deleting a release must not leave its file in storage (removeStoredFiles never throws)
-    await this.artifactFiles.removeStoredFiles(artifacts);
+    await this.storedFiles.removeStoredFiles(artifacts);
   }
 
   /** yank / publish through the status machine. */
