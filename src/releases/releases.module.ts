@@ -10,14 +10,13 @@ import { ReleaseActionsController } from './release-actions.controller';
 import { Release } from './release.entity';
 import { ReleaseStatusModule } from './release-status.module';
 import { ArtifactsModule } from '../artifacts/artifacts.module';
-import { AccountArtifactsController } from '../artifacts/account-artifacts.controller';
 import { ReleasesController } from './releases.controller';
 import { ReleasesService } from './releases.service';
 
 /** Releases, their status actions and their constraints (src/constraints has no module of its own). */
 @Module({
   imports: [TypeOrmModule.forFeature([Release, ReleaseConstraint, Product, Entitlement, Artifact]), ReleaseStatusModule, ArtifactsModule],
-  controllers: [ReleasesController, ReleaseActionsController, ConstraintsController, AccountArtifactsController],
+  controllers: [ReleasesController, ReleaseActionsController, ConstraintsController],
   providers: [ReleasesService, ConstraintsService],
   exports: [ReleasesService, ReleaseStatusModule, ConstraintsService],
 })
