@@ -9,6 +9,7 @@ import { CountersModule } from './counters/counters.module';
 import { FastPathModule } from './fastpath/fastpath.module';
 import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
+import { ConstraintsModule } from './constraints/constraints.module';
 import { dataSourceOptions } from './database/data-source';
 import { ENTITIES } from './entities';
 import { HealthController } from './health/health.controller';
@@ -52,6 +53,7 @@ export class AppModule {
         UpgradesModule,
         FeedsModule,
         ReleasesModule,
+        ConstraintsModule,
         AccountsModule,
         UsersModule,
         TokensModule,

@@ -1,9 +1,9 @@
 import { Account } from './accounts/account.entity';
 import { Artifact } from './artifacts/artifact.entity';
-import { ReleaseConstraint } from './constraints/release-constraint.entity';
 import { Entitlement } from './entitlements/entitlement.entity';
 import { License, LicenseEntitlement } from './licenses/license.entity';
 import { Product } from './products/product.entity';
+import { ReleaseConstraint } from './releases/release-constraint.entity';
 import { Release } from './releases/release.entity';
 import { Token } from './tokens/token.entity';
 import { User } from './users/user.entity';

@@ -7,7 +7,7 @@ import { parseFields, parseInclude, parseListQuery } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { listDocument, singleDocument, toResource } from '../jsonapi/serializer';
 import { EntitlementSerializer } from '../entitlements/entitlement.serializer';
-import { ConstraintSerializer } from './constraint.serializer';
+import { ConstraintSerializer } from '../releases/constraint.serializer';
 import { parseAttachBody, parseDetachBody } from './constraint-body';
 import { CONSTRAINT_SORT, ConstraintsService } from './constraints.service';
 import { SettlesCatalogue } from '../database/settle.interceptor';
