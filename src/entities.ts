@@ -1,5 +1,5 @@
 import { Account } from './accounts/account.entity';
-import { Artifact } from './artifacts/artifact.entity';
+import { Artifact } from './releases/artifact.entity';
 import { Entitlement } from './entitlements/entitlement.entity';
 import { License, LicenseEntitlement } from './licenses/license.entity';
 import { Product } from './products/product.entity';

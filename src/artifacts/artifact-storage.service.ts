@@ -6,8 +6,8 @@ import { EventsService } from '../events/events.service';
 import { ApiError } from '../jsonapi/errors';
 import { toResource } from '../jsonapi/serializer';
 import { ReleaseStatusService } from '../releases/release-status.service';
-import { Artifact } from './artifact.entity';
-import { ArtifactSerializer } from './artifact.serializer';
+import { Artifact } from '../releases/artifact.entity';
+import { ArtifactSerializer } from '../releases/artifact.serializer';
 import { StoredFiles } from '../storage/stored-files';
 import { findWritableRelease } from './visible-release';
 

@@ -6,7 +6,7 @@ import type { AccountRef } from '../access/decorators';
 import { intParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { singleDocument } from '../jsonapi/serializer';
-import { ArtifactSerializer, withRedirect } from './artifact.serializer';
+import { ArtifactSerializer, withRedirect } from '../releases/artifact.serializer';
 import { ArtifactStorageService } from './artifact-storage.service';
 import { ArtifactUploadsService } from './artifact-uploads.service';
 import { DownloadUrlsService, DOWNLOAD_TTL_MAX, DOWNLOAD_TTL_MIN } from './download-urls.service';

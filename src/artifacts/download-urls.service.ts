@@ -10,7 +10,7 @@ import { ApiError, ErrorCode } from '../jsonapi/errors';
 import { isUuid } from '../jsonapi/ids';
 import { accountPath } from '../jsonapi/links';
 import { Release } from '../releases/release.entity';
-import { Artifact } from './artifact.entity';
+import { Artifact } from '../releases/artifact.entity';
 import { downloadGeneration, DownloadSigner } from './download-signer';
 import { contentDisposition } from './http-range';
 import { STORAGE_DRIVER } from '../storage/storage-driver';

@@ -7,7 +7,7 @@ import { queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { singleDocument } from '../jsonapi/serializer';
 import { ApiDocument } from '../openapi/decorators';
-import { ArtifactSerializer } from './artifact.serializer';
+import { ArtifactSerializer } from '../releases/artifact.serializer';
 import { UploadUrlsService } from './upload-urls.service';
 
 /**

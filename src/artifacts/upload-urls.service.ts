@@ -14,7 +14,7 @@ import { accountPath } from '../jsonapi/links';
 import { Release } from '../releases/release.entity';
 import { ReleaseVisibilityPolicy } from '../releases/release.policy';
 import { ArtifactErrorCode } from './artifact-errors';
-import { Artifact } from './artifact.entity';
+import { Artifact } from '../releases/artifact.entity';
 import { StoredFiles } from '../storage/stored-files';
 import { ArtifactUploadsService } from './artifact-uploads.service';
 import { encodeFilenamePath } from './download-urls.service';

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Account } from '../accounts/account.entity';
-import { Artifact } from '../artifacts/artifact.entity';
+import { Artifact } from '../releases/artifact.entity';
 import type { Bearer, LicenseFacts } from '../access/bearer';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';

@@ -9,7 +9,7 @@ import type { Query as Q } from '../jsonapi/query';
 import { singleDocument } from '../jsonapi/serializer';
 import { ApiAnswer, ApiDocument, ApiQueryParams } from '../openapi/decorators';
 import { ReleasesService } from '../releases/releases.service';
-import { ArtifactSerializer, withRedirect } from '../artifacts/artifact.serializer';
+import { ArtifactSerializer, withRedirect } from '../releases/artifact.serializer';
 import { prefersNoRedirect } from '../artifacts/artifacts.controller';
 import { DownloadUrlsService, DOWNLOAD_TTL_MAX, DOWNLOAD_TTL_MIN } from '../artifacts/download-urls.service';
 import { isElectronFile, parseElectronFile, parseFeedQuery } from './feed-params';

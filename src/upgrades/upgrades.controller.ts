@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query, Res, Req } from '@nestjs/common';
 import type { Response } from 'express';
-import { ArtifactSerializer } from '../artifacts/artifact.serializer';
+import { ArtifactSerializer } from '../releases/artifact.serializer';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer, Public } from '../access/decorators';
 import type { AccountRef } from '../access/decorators';
