@@ -4,7 +4,6 @@ import { DataSource, In, Repository, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
 import { Artifact } from './artifact.entity';
 import { StoredFiles } from '../storage/stored-files';
-import { CountersService } from '../counters/counters.service';
 import type { Bearer } from '../access/bearer';
 import { isPrivileged } from '../access/bearer';
 import { Entitlement } from '../entitlements/entitlement.entity';
@@ -24,6 +23,7 @@ import { CreateReleaseDto, UpdateReleaseDto } from './dto/release.dto';
 import { ConstraintSerializer } from './constraint.serializer';
 import { ReleaseConstraint } from './release-constraint.entity';
 import { Release } from './release.entity';
+import { PendingCounts } from './pending-counts';
 import { ReleaseVisibilityPolicy } from './release.policy';
 import { ReleaseSerializer } from './release.serializer';
 import { ReleaseStatusService } from './release-status.service';
@@ -78,7 +78,7 @@ export class ReleasesService {
     private readonly status: ReleaseStatusService,
     private readonly storedFiles: StoredFiles,
     private readonly directory: ProductDirectory,
-    private readonly counters: CountersService,
+    private readonly counters: PendingCounts,
     private readonly events: EventsService,
   ) {}
 
