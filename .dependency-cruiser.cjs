@@ -5,8 +5,7 @@
  * Type-only imports count (tsPreCompilationDeps): an `import type` cycle is still a knot.
  */
 
-// Folders per layer, lowest first. Folders that do not exist yet (access, fastpath) are named
-// so the rules hold the moment they appear.
+// Folders per layer, lowest first. `npm test` runs the check first (pretest).
 const LAYERS = {
   infrastructure: ['config', 'database', 'jsonapi', 'common', 'openapi', 'queue', 'storage', 'types'],
   access: ['access'],
