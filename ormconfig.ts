@@ -3,10 +3,11 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { loadConfig } from './src/config/config';
 import { dataSourceOptions } from './src/database/data-source';
+import { ENTITIES } from './src/entities';
 
 const config = loadConfig();
 if (!config.databaseUrl) {
   throw new Error('Invalid configuration: DATABASE_URL is required for the migration commands');
 }
 
-export default new DataSource(dataSourceOptions(config.databaseUrl));
+export default new DataSource(dataSourceOptions(config.databaseUrl, ENTITIES));

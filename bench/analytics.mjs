@@ -28,6 +28,7 @@ const ROOT_TOKEN = `bench-root-${randomUUID()}`;
 const { AnalyticsRecorder } = dist('analytics/analytics-recorder.js');
 const { loadConfig } = dist('config/config.js');
 const { dataSourceOptions } = dist('database/data-source.js');
+const { ENTITIES } = dist('entities.js');
 
 function random(seed) {
   let s = seed >>> 0;
@@ -77,7 +78,7 @@ async function main() {
     }
 
     // 2. the recorder, as the server runs it, against the same database
-    db = new DataSource({ ...dataSourceOptions(database.url), extra: { max: 4 } });
+    db = new DataSource({ ...dataSourceOptions(database.url, ENTITIES), extra: { max: 4 } });
     await db.initialize();
     const config = loadConfig({ DATABASE_URL: database.url });
     const recorder = new AnalyticsRecorder(config, db);

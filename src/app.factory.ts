@@ -7,6 +7,7 @@ import { AppModule } from './app.module';
 import type { DestinationStream, Logger } from 'pino';
 import { AppConfig } from './config/config';
 import { dataSourceOptions, runMigrations } from './database/data-source';
+import { ENTITIES } from './entities';
 import { DatabaseOutageLog } from './database/outage-log';
 import { ShipgateExpressAdapter } from './jsonapi/http-server';
 import { JsonApiErrorFilter } from './jsonapi/error.filter';
@@ -45,7 +46,7 @@ export async function createApp(config: AppConfig & { databaseUrl: string }, opt
   app.useGlobalFilters(errors);
   // server timeouts (headers 10 s, keep-alive 5 s, no whole-request limit for uploads): ShipgateExpressAdapter
   // migrations (and the wait for another instance's) may outlast STATEMENT_TIMEOUT_MS: their own connection, no timeout
-  const migrator = new DataSource({ ...dataSourceOptions(config.databaseUrl), extra: { max: 2, connectionTimeoutMillis: 30_000 } } as DataSourceOptions);
+  const migrator = new DataSource({ ...dataSourceOptions(config.databaseUrl, ENTITIES), extra: { max: 2, connectionTimeoutMillis: 30_000 } } as DataSourceOptions);
   await migrator.initialize();
   try {
     await runMigrations(migrator);

@@ -9,7 +9,9 @@ import { CountersModule } from './counters/counters.module';
 import { FastPathModule } from './fastpath/fastpath.module';
 import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
+import { ConstraintsModule } from './constraints/constraints.module';
 import { dataSourceOptions } from './database/data-source';
+import { ENTITIES } from './entities';
 import { HealthController } from './health/health.controller';
 import { ArtifactsModule } from './artifacts/artifacts.module';
 import { EntitlementsModule } from './entitlements/entitlements.module';
@@ -37,7 +39,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.statementTimeoutMs)),
+        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, ENTITIES, config.statementTimeoutMs)),
         CountersModule,
         CatalogueModule,
         FastPathModule,
@@ -51,6 +53,7 @@ export class AppModule {
         UpgradesModule,
         FeedsModule,
         ReleasesModule,
+        ConstraintsModule,
         AccountsModule,
         UsersModule,
         TokensModule,

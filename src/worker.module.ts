@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
+import { ENTITIES } from './entities';
 import { EventsModule } from './events/events.module';
 import { QueueModule } from './queue/queue.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -15,7 +16,7 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         ConfigModule.forRoot(config),
-        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.statementTimeoutMs)),
+        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, ENTITIES, config.statementTimeoutMs)),
         QueueModule,
         EventsModule,
         WebhooksModule,

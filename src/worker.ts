@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { dataSourceOptions, runMigrations } from './database/data-source';
+import { ENTITIES } from './entities';
 import { PinoNestLogger } from './observability/logger';
 import { startProcess, stopOnSignals } from './process';
 import { WorkerModule } from './worker.module';
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
 
   let app;
   try {
-    const migrator = new DataSource({ ...dataSourceOptions(databaseUrl), extra: { max: 2, connectionTimeoutMillis: 30_000 } } as DataSourceOptions);
+    const migrator = new DataSource({ ...dataSourceOptions(databaseUrl, ENTITIES), extra: { max: 2, connectionTimeoutMillis: 30_000 } } as DataSourceOptions);
     await migrator.initialize();
     try {
       await runMigrations(migrator);

@@ -1,4 +1,23 @@
-import type { LicenseFacts } from './viewer';
+import type { ExpirationStrategy } from './strategies';
+
+/** What the visibility rule needs to know of a license (the catalogue keeps these). */
+export interface LicenseFacts {
+  id: string;
+  productId: string;
+  expiry: Date | null;
+  expirationStrategy: ExpirationStrategy;
+  suspended: boolean;
+  entitlementIds: ReadonlySet<string>;
+  /** Its visibility class (release.policy's visibilityClass), kept with the facts until its expiry window changes. */
+  visibilityClass?: LicenseClass;
+}
+
+/** A license's visibility class: `key`, and `ofLicense` (the class of a caller holding that license alone), valid `until`. */
+export interface LicenseClass {
+  readonly key: string;
+  readonly ofLicense: string;
+  readonly until: number;
+}
 
 /**
  * The license a license caller holds, as authentication found it (at run time the License row the

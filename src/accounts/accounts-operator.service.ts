@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ArtifactStorageService } from '../artifacts/artifact-storage.service';
+import { StoredFiles } from '../storage/stored-files';
 import { paginate } from '../jsonapi/paginate';
 import type { ListQuery } from '../jsonapi/query';
 import type { PageResult } from '../jsonapi/serializer';
@@ -14,7 +14,7 @@ export const ACCOUNT_SORT = { created: ['account.created'], name: ['account.name
 export class AccountsOperatorService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly artifacts: ArtifactStorageService,
+    private readonly storedFiles: StoredFiles,
   ) {}
 
   list(query: ListQuery): Promise<PageResult<Account>> {
@@ -35,6 +35,6 @@ export class AccountsOperatorService {
       await m.delete(Account, { id: account.id });
       return rows.flatMap((r) => [{ storageKey: r.storage_key }, { storageKey: r.upload_key }]);
     });
-    await this.artifacts.removeStoredFiles(stored);
+    await this.storedFiles.removeStoredFiles(stored);
   }
 }

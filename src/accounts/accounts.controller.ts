@@ -2,7 +2,7 @@ import { Body, Controller, Get, Patch, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer } from '../access/decorators';
-import { JsonApiBody, JsonApiBodyPipe } from '../jsonapi/body.pipe';
+import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { created, singleDocument, toResource } from '../jsonapi/serializer';
 import { UserSerializer } from '../users/user.serializer';
@@ -13,6 +13,12 @@ import { ACCOUNT_ATTRIBUTES, CreateAccountDto, UpdateAccountDto } from './dto';
 import { SettlesCatalogue } from '../database/settle.interceptor';
 import { ApiDocument, ApiJsonApiBody } from '../openapi/decorators';
 
+const createBody = new JsonApiBodyPipe({
+  type: 'accounts',
+  dto: CreateAccountDto,
+  attributes: ACCOUNT_ATTRIBUTES,
+  relationships: { admins: { type: 'users', embedded: true } },
+});
 const updateBody = new JsonApiBodyPipe({ type: 'accounts', dto: UpdateAccountDto, attributes: ACCOUNT_ATTRIBUTES, partial: true });
 
 @SettlesCatalogue()
@@ -21,17 +27,12 @@ export class AccountsController {
   constructor(private readonly accounts: AccountsService) {}
 
   /** Root token only (the guard admits nothing else outside an account). */
+  @ApiJsonApiBody(createBody)
   @ApiDocument(AccountSerializer, 'created')
   @Post()
   async create(
     @CurrentBearer() bearer: Bearer,
-    @JsonApiBody({
-      type: 'accounts',
-      dto: CreateAccountDto,
-      attributes: ACCOUNT_ATTRIBUTES,
-      relationships: { admins: { type: 'users', embedded: true } },
-    })
-    dto: CreateAccountDto,
+    @Body(createBody) dto: CreateAccountDto,
     @Res({ passthrough: true }) res: Response,
   ) {
     if (bearer.kind !== 'root') throw ApiError.forbidden('Only the root token can create accounts');

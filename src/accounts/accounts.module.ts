@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ArtifactsModule } from '../artifacts/artifacts.module';
+import { StorageModule } from '../storage/storage.module';
 import { UsersModule } from '../users/users.module';
 import { AccountsOperatorController } from './accounts-operator.controller';
 import { AccountsOperatorService } from './accounts-operator.service';
@@ -7,7 +7,7 @@ import { AccountsController } from './accounts.controller';
 import { AccountsService } from './accounts.service';
 
 @Module({
-  imports: [UsersModule, ArtifactsModule],
+  imports: [UsersModule, StorageModule],
   controllers: [AccountsController, AccountsOperatorController],
   providers: [AccountsService, AccountsOperatorService],
 })

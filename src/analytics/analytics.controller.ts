@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer } from '../access/decorators';
+import type { AccountRef } from '../access/decorators';
 import type { Query as Q } from '../jsonapi/query';
 import { ApiAnswer, ApiQueryParams } from '../openapi/decorators';
 import { AnalyticsService, parseAnalyticsFilters } from './analytics.service';
@@ -48,14 +48,14 @@ export class AnalyticsController {
   @ApiAnswer(200, 'Installs (distinct licenses, users or installIds) by the version their last update check in the window reported', 'application/vnd.api+json', VERSIONS_SCHEMA)
   @ApiQueryParams(FILTERS)
   @Get('versions')
-  versions(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('product') product: string, @Query() query: Q) {
+  versions(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('product') product: string, @Query() query: Q) {
     return this.analytics.versions(bearer, account.id, product, parseAnalyticsFilters(query));
   }
 
   @ApiAnswer(200, 'Downloads and upgrades per day and per version', 'application/vnd.api+json', DOWNLOADS_SCHEMA)
   @ApiQueryParams(FILTERS)
   @Get('downloads')
-  downloads(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('product') product: string, @Query() query: Q) {
+  downloads(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('product') product: string, @Query() query: Q) {
     return this.analytics.downloads(bearer, account.id, product, parseAnalyticsFilters(query));
   }
 }

@@ -3,10 +3,10 @@ import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
 import { ArtifactErrorCode } from './artifact-errors';
-import type { Artifact } from './artifact.entity';
+import type { Artifact } from '../releases/artifact.entity';
 import { contentDisposition, ifRangeAllows, noneMatch, parseRange } from './http-range';
-import { StorageNotFoundError } from './storage/storage-driver';
-import type { ByteRange, StorageDriver } from './storage/storage-driver';
+import { StorageNotFoundError } from '../storage/storage-driver';
+import type { ByteRange, StorageDriver } from '../storage/storage-driver';
 
 const logger = new Logger('ArtifactSender');
 

@@ -13,13 +13,13 @@ import { toResource } from '../jsonapi/serializer';
 import { Release } from '../releases/release.entity';
 import { ReleaseStatusService } from '../releases/release-status.service';
 import { ArtifactErrorCode } from './artifact-errors';
-import { ArtifactStorageService } from './artifact-storage.service';
-import { Artifact } from './artifact.entity';
-import { ArtifactSerializer } from './artifact.serializer';
+import { StoredFiles } from '../storage/stored-files';
+import { Artifact } from '../releases/artifact.entity';
+import { ArtifactSerializer } from '../releases/artifact.serializer';
 import { parseContentDigest } from './content-digest';
 import type { ExpectedDigest } from './content-digest';
-import { STORAGE_DRIVER } from './storage/storage-driver';
-import type { StagedObject, StorageDriver } from './storage/storage-driver';
+import { STORAGE_DRIVER } from '../storage/storage-driver';
+import type { StagedObject, StorageDriver } from '../storage/storage-driver';
 import { findWritableRelease } from './visible-release';
 
 /**
@@ -128,7 +128,7 @@ export class ArtifactUploadsService {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
-    private readonly storedFiles: ArtifactStorageService,
+    private readonly storedFiles: StoredFiles,
     private readonly statuses: ReleaseStatusService,
     private readonly events: EventsService,
   ) {}

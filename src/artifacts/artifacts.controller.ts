@@ -1,12 +1,12 @@
 import { Controller, Delete, Get, Headers, HttpCode, Param, Put, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer, Public } from '../access/decorators';
+import type { AccountRef } from '../access/decorators';
 import { intParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { singleDocument } from '../jsonapi/serializer';
-import { ArtifactSerializer, withRedirect } from './artifact.serializer';
+import { ArtifactSerializer, withRedirect } from '../releases/artifact.serializer';
 import { ArtifactStorageService } from './artifact-storage.service';
 import { ArtifactUploadsService } from './artifact-uploads.service';
 import { DownloadUrlsService, DOWNLOAD_TTL_MAX, DOWNLOAD_TTL_MIN } from './download-urls.service';
@@ -41,7 +41,7 @@ export class ReleaseArtifactController {
   @Put()
   async upload(
     @CurrentBearer() bearer: Bearer,
-    @CurrentAccount() account: Account,
+    @CurrentAccount() account: AccountRef,
     @Param('id') id: string,
     @Req() req: Request,
     @Headers('prefer') prefer: string | undefined,
@@ -62,7 +62,7 @@ export class ReleaseArtifactController {
   @Public()
   async download(
     @CurrentBearer() bearer: Bearer,
-    @CurrentAccount() account: Account,
+    @CurrentAccount() account: AccountRef,
     @Param('id') id: string,
     @Query() query: Q,
     @Headers('prefer') prefer: string | undefined,
@@ -81,7 +81,7 @@ export class ReleaseArtifactController {
   @ApiNoContent()
   @Delete()
   @HttpCode(204)
-  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {
+  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string): Promise<void> {
     await this.storedFiles.remove(bearer, account.id, id);
   }
 }

@@ -11,16 +11,16 @@ import { DownloadSigner, loadSigningSecret } from './download-signer';
 import { SignedDownloadController } from './signed-download.controller';
 import { SignedUploadController } from './signed-upload.controller';
 import { UploadUrlsService } from './upload-urls.service';
-import { storageDriverProvider, storageReadinessCheck } from './storage/storage.provider';
-import { STORAGE_DRIVER } from './storage/storage-driver';
-import type { StorageDriver } from './storage/storage-driver';
+import { storageReadinessCheck } from '../storage/storage.provider';
+import { StorageModule } from '../storage/storage.module';
+import { STORAGE_DRIVER } from '../storage/storage-driver';
+import type { StorageDriver } from '../storage/storage-driver';
 
-/** Artifact storage, uploads and downloads; releases, products, upgrades and v3 import it. */
+/** Artifact uploads and downloads (the storage itself is storage/'s); upgrades, feeds, v3 and the fast path import it. */
 @Module({
-  imports: [ReleaseStatusModule],
+  imports: [ReleaseStatusModule, StorageModule],
   controllers: [ReleaseArtifactController, SignedDownloadController, SignedUploadController],
   providers: [
-    storageDriverProvider,
     {
       provide: DownloadSigner,
       useFactory: async (config: AppConfig) => new DownloadSigner(await loadSigningSecret(config)),
@@ -36,6 +36,6 @@ import type { StorageDriver } from './storage/storage-driver';
     ArtifactStorageService,
     UploadUrlsService,
   ],
-  exports: [DownloadUrlsService, ArtifactStorageService, STORAGE_DRIVER, DownloadSigner, READINESS_CHECKS],
+  exports: [DownloadUrlsService, StorageModule, DownloadSigner, READINESS_CHECKS],
 })
 export class ArtifactsModule {}

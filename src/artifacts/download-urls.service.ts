@@ -10,11 +10,11 @@ import { ApiError, ErrorCode } from '../jsonapi/errors';
 import { isUuid } from '../jsonapi/ids';
 import { accountPath } from '../jsonapi/links';
 import { Release } from '../releases/release.entity';
-import { Artifact } from './artifact.entity';
+import { Artifact } from '../releases/artifact.entity';
 import { downloadGeneration, DownloadSigner } from './download-signer';
 import { contentDisposition } from './http-range';
-import { STORAGE_DRIVER } from './storage/storage-driver';
-import type { StorageDriver } from './storage/storage-driver';
+import { STORAGE_DRIVER } from '../storage/storage-driver';
+import type { StorageDriver } from '../storage/storage-driver';
 import { findVisibleRelease } from './visible-release';
 
 /** `?ttl=` bounds (seconds) and the default lifetime of a download URL. */

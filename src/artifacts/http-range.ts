@@ -1,4 +1,4 @@
-import type { ByteRange } from './storage/storage-driver';
+import type { ByteRange } from '../storage/storage-driver';
 
 export type RangeRequest =
   /** No usable Range header: answer 200 with the whole file. */

@@ -1,8 +1,8 @@
 import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer, NotRateLimited, Public } from '../access/decorators';
+import type { AccountRef } from '../access/decorators';
 import { ApiError } from '../jsonapi/errors';
 import { queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
@@ -10,8 +10,8 @@ import { ArtifactErrorCode } from './artifact-errors';
 import { sendArtifact } from './artifact-sender';
 import { DownloadUrlsService } from './download-urls.service';
 import { DownloadSigner } from './download-signer';
-import { STORAGE_DRIVER } from './storage/storage-driver';
-import type { StorageDriver } from './storage/storage-driver';
+import { STORAGE_DRIVER } from '../storage/storage-driver';
+import type { StorageDriver } from '../storage/storage-driver';
 
 /**
  * The signed download URL of local storage (`GET|HEAD`, no credential but the signature):
@@ -33,7 +33,7 @@ export class SignedDownloadController {
   @NotRateLimited()
   async download(
     @CurrentBearer() bearer: Bearer,
-    @CurrentAccount() account: Account,
+    @CurrentAccount() account: AccountRef,
     @Param('artifactId') artifactId: string,
     @Param('filename') filename: string | string[],
     @Query() query: Q,

@@ -1,13 +1,13 @@
 import { Controller, Param, Put, Query, Req } from '@nestjs/common';
 import type { Request } from 'express';
-import type { Account } from '../accounts/account.entity';
 import { CurrentAccount, NotRateLimited, Public } from '../access/decorators';
+import type { AccountRef } from '../access/decorators';
 import { SettlesCatalogue } from '../database/settle.interceptor';
 import { queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { singleDocument } from '../jsonapi/serializer';
 import { ApiDocument } from '../openapi/decorators';
-import { ArtifactSerializer } from './artifact.serializer';
+import { ArtifactSerializer } from '../releases/artifact.serializer';
 import { UploadUrlsService } from './upload-urls.service';
 
 /**
@@ -25,7 +25,7 @@ export class SignedUploadController {
   @Public()
   @NotRateLimited()
   async upload(
-    @CurrentAccount() account: Account,
+    @CurrentAccount() account: AccountRef,
     @Param('artifactId') artifactId: string,
     @Param('filename') filename: string | string[],
     @Query() query: Q,

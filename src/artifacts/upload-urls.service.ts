@@ -14,15 +14,15 @@ import { accountPath } from '../jsonapi/links';
 import { Release } from '../releases/release.entity';
 import { ReleaseVisibilityPolicy } from '../releases/release.policy';
 import { ArtifactErrorCode } from './artifact-errors';
-import { Artifact } from './artifact.entity';
-import { ArtifactStorageService } from './artifact-storage.service';
+import { Artifact } from '../releases/artifact.entity';
+import { StoredFiles } from '../storage/stored-files';
 import { ArtifactUploadsService } from './artifact-uploads.service';
 import { encodeFilenamePath } from './download-urls.service';
 import { parseContentDigest } from './content-digest';
 import type { ExpectedDigest } from './content-digest';
 import { DownloadSigner } from './download-signer';
-import { DigestMeter, STORAGE_DRIVER } from './storage/storage-driver';
-import type { StorageDriver } from './storage/storage-driver';
+import { DigestMeter, STORAGE_DRIVER } from '../storage/storage-driver';
+import type { StorageDriver } from '../storage/storage-driver';
 import { findVisibleRelease } from './visible-release';
 
 /** `sha256:<hex>,sha512:<hex>`: the declared digests as the artifact row keeps them. */
@@ -67,7 +67,7 @@ export class UploadUrlsService implements OnModuleInit, OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
     private readonly uploads: ArtifactUploadsService,
-    private readonly storedFiles: ArtifactStorageService,
+    private readonly storedFiles: StoredFiles,
     private readonly signer: DownloadSigner,
   ) {}
 

@@ -1,4 +1,4 @@
-import type { Artifact } from '../artifacts/artifact.entity';
+import type { Artifact } from '../releases/artifact.entity';
 import type { Release } from '../releases/release.entity';
 import { compareLineOrder } from '../releases/semver';
 import { Memos } from './memos';

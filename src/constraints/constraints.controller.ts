@@ -1,13 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer, Public } from '../access/decorators';
+import type { AccountRef } from '../access/decorators';
 import { parseFields, parseInclude, parseListQuery } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { listDocument, singleDocument, toResource } from '../jsonapi/serializer';
 import { EntitlementSerializer } from '../entitlements/entitlement.serializer';
-import { ConstraintSerializer } from './constraint.serializer';
+import { ConstraintSerializer } from '../releases/constraint.serializer';
 import { parseAttachBody, parseDetachBody } from './constraint-body';
 import { CONSTRAINT_SORT, ConstraintsService } from './constraints.service';
 import { SettlesCatalogue } from '../database/settle.interceptor';
@@ -30,7 +30,7 @@ export class ConstraintsController {
   @Public()
   async list(
     @CurrentBearer() bearer: Bearer,
-    @CurrentAccount() account: Account,
+    @CurrentAccount() account: AccountRef,
     @Param('release') releaseId: string,
     @Query() query: Q,
     @Res({ passthrough: true }) res: Response,
@@ -44,7 +44,7 @@ export class ConstraintsController {
   @ApiDocument(ConstraintSerializer, 'single')
   @Get(':id')
   @Public()
-  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('release') releaseId: string, @Param('id') id: string, @Query() query: Q) {
+  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('release') releaseId: string, @Param('id') id: string, @Query() query: Q) {
     const include = parseInclude(query, ['entitlement']);
     const fields = parseFields(query, FIELDS);
     const constraint = await this.constraints.findVisible(bearer, account.id, releaseId, id);
@@ -57,7 +57,7 @@ export class ConstraintsController {
   @ApiLinkageBody('entitlements')
   @Post()
   @HttpCode(200)
-  async attach(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('release') releaseId: string, @Body() body: unknown) {
+  async attach(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('release') releaseId: string, @Body() body: unknown) {
     const release = await this.constraints.assertWritable(bearer, account.id, releaseId);
     const created = await this.constraints.attach(account.id, release, parseAttachBody(body));
     return { data: created.map((c) => toResource(ConstraintSerializer, c)) };
@@ -67,7 +67,7 @@ export class ConstraintsController {
   @ApiNoContent()
   @Delete()
   @HttpCode(204)
-  async detach(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('release') releaseId: string, @Body() body: unknown): Promise<void> {
+  async detach(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('release') releaseId: string, @Body() body: unknown): Promise<void> {
     const release = await this.constraints.assertWritable(bearer, account.id, releaseId);
     await this.constraints.detach(account.id, release, parseDetachBody(body));
   }

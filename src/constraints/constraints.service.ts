@@ -13,8 +13,8 @@ import type { Fieldsets } from '../jsonapi/query';
 import { toResource } from '../jsonapi/serializer';
 import type { PageResult, ResourceObject } from '../jsonapi/serializer';
 import { ReleasesService } from '../releases/releases.service';
-import { ConstraintSerializer } from './constraint.serializer';
-import { ReleaseConstraint } from './release-constraint.entity';
+import { ConstraintSerializer } from '../releases/constraint.serializer';
+import { ReleaseConstraint } from '../releases/release-constraint.entity';
 
 export const CONSTRAINT_SORT = { created: ['constraint.created'] };
 

@@ -8,6 +8,7 @@ import { copiedFrom, toResource } from '../jsonapi/serializer';
 import type { ResourceObject } from '../jsonapi/serializer';
 import { Release } from '../releases/release.entity';
 import { ReleaseSerializer } from '../releases/release.serializer';
+import { PendingCounts } from '../releases/pending-counts';
 import { innerMap } from '../common/maps';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
@@ -111,7 +112,7 @@ const NOTIFY_BATCH = 100;
  * If a flush fails (database down), its counts go back to the pending tally and are retried.
  */
 @Injectable()
-export class CountersService implements OnApplicationBootstrap, OnModuleDestroy {
+export class CountersService implements PendingCounts, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Counters');
   /** By account, then release (a count never reaches another account's row). */
   private pending = new Tallies();

@@ -1,5 +1,20 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
-import { ENTITIES, MIGRATIONS } from './entities';
+import { InitialSchema1732300000000 } from './migrations/1732300000000-InitialSchema';
+import { CatalogueNotifications1764000000000 } from './migrations/1764000000000-CatalogueNotifications';
+import { ReleasePolicy1765000000000 } from './migrations/1765000000000-ReleasePolicy';
+import { ArtifactUploadUrls1765100000000 } from './migrations/1765100000000-ArtifactUploadUrls';
+import { EventsWebhooksAnalytics1765200000000 } from './migrations/1765200000000-EventsWebhooksAnalytics';
+import { CatalogueRowNotifications1766000000000 } from './migrations/1766000000000-CatalogueRowNotifications';
+
+/** Migrations listed explicitly (not globbed) so that the same list works from ts (tests) and dist (server). */
+export const MIGRATIONS = [
+  InitialSchema1732300000000,
+  CatalogueNotifications1764000000000,
+  ReleasePolicy1765000000000,
+  ArtifactUploadUrls1765100000000,
+  EventsWebhooksAnalytics1765200000000,
+  CatalogueRowNotifications1766000000000,
+];
 
 /** Limits and hardening: a request that waits longer than this for a pooled connection gets 503. */
 export const POOL_WAIT_MS = 5000;
@@ -7,13 +22,14 @@ export const POOL_WAIT_MS = 5000;
 /**
  * `statementTimeoutMs` bounds every statement twice: PostgreSQL cancels it (statement_timeout),
  * and the client gives up as well (query_timeout), so that a frozen server that cancels nothing
- * cannot pin a request either.
+ * cannot pin a request either. `entities` is the app's list (src/entities.ts): the entities
+ * live in the domain folders above this one.
  */
-export function dataSourceOptions(url: string, statementTimeoutMs?: number): DataSourceOptions {
+export function dataSourceOptions(url: string, entities: DataSourceOptions['entities'], statementTimeoutMs?: number): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     synchronize: false,

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer } from '../access/decorators';
+import type { AccountRef } from '../access/decorators';
 import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { parseListQuery } from '../jsonapi/query';
@@ -30,7 +30,7 @@ export class EntitlementsController {
   @Post()
   async create(
     @CurrentBearer() bearer: Bearer,
-    @CurrentAccount() account: Account,
+    @CurrentAccount() account: AccountRef,
     @Body() body: unknown,
     @Res({ passthrough: true }) res: Response,
   ) {
@@ -43,7 +43,7 @@ export class EntitlementsController {
   @ApiDocument(EntitlementSerializer, 'list')
   @ApiListQuery({ sort: LIST.sort })
   @Get()
-  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
     const q = parseListQuery(query, LIST);
     const page = await this.entitlements.list(bearer, account.id, q);
     return listDocument(EntitlementSerializer, page, { path: res.req.path, query, page: q.page, fields: q.fields });
@@ -51,7 +51,7 @@ export class EntitlementsController {
 
   @ApiDocument(EntitlementSerializer, 'single')
   @Get(':id')
-  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {
+  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string, @Query() query: Q) {
     const q = parseListQuery(query, LIST);
     return singleDocument(EntitlementSerializer, await this.entitlements.findVisible(bearer, account.id, id), { fields: q.fields });
   }
@@ -61,7 +61,7 @@ export class EntitlementsController {
   @Patch(':id')
   async update(
     @CurrentBearer() bearer: Bearer,
-    @CurrentAccount() account: Account,
+    @CurrentAccount() account: AccountRef,
     @Param('id') id: string,
     @Body() body: unknown,
   ) {
@@ -73,7 +73,7 @@ export class EntitlementsController {
   @ApiNoContent()
   @Delete(':id')
   @HttpCode(204)
-  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {
+  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string): Promise<void> {
     await this.entitlements.remove(bearer, account.id, id);
   }
 }

@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer } from '../access/decorators';
+import type { AccountRef } from '../access/decorators';
 import { parseListQuery } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { listDocument, singleDocument } from '../jsonapi/serializer';
@@ -25,7 +25,7 @@ export class EventsController {
     since: 'Only events at or after this ISO 8601 time',
   })
   @Get()
-  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
     const q = parseListQuery(query, LIST);
     const page = await this.events.list(bearer, account.id, q, parseEventFilters(query));
     return listDocument(EventSerializer, page, { path: res.req.path, query, page: q.page, fields: q.fields });
@@ -33,7 +33,7 @@ export class EventsController {
 
   @ApiDocument(EventSerializer, 'single')
   @Get(':id')
-  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {
+  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string) {
     return singleDocument(EventSerializer, await this.events.findOne(bearer, account.id, id));
   }
 }

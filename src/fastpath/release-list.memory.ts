@@ -5,7 +5,7 @@ import type { ViewerFacts } from '../access/viewer';
 import { ReleaseVisibilityPolicy } from '../releases/release.policy';
 import { listFilterPredicate } from '../releases/release-list-filters';
 import { compareVersionOrder } from '../releases/semver';
-import type { ReleaseFilters } from '../releases/releases.service';
+import type { ReleaseFilters } from '../releases/release-list-filters';
 
 /** Sort fields the memory path orders exactly as SQL does (names would need the database's collation). */
 export const MEMORY_SORTABLE = new Set(['created', 'version']);

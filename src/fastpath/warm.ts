@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Bearer } from '../access/bearer';
-import type { LicenseFacts, ViewerFacts } from '../access/viewer';
+import type { Bearer, LicenseFacts } from '../access/bearer';
+import type { ViewerFacts } from '../access/viewer';
 import type { Account } from '../accounts/account.entity';
 import { licenseBearer } from '../auth/auth.service';
 import { accountCacheKey, CatalogueService, licenseCacheKey, NO_LICENSES, productByIdOrCode } from '../catalogue/catalogue.service';

@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Query, Res, Req } from '@nestjs/common';
 import type { Response } from 'express';
-import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer, Public } from '../access/decorators';
+import type { AccountRef } from '../access/decorators';
 import type { CallerRequest } from '../access/decorators';
 import { ApiError } from '../jsonapi/errors';
 import type { Query as Q } from '../jsonapi/query';
@@ -74,7 +74,7 @@ export class FeedsController {
   @ApiAnswer(200, 'A Sparkle appcast (RSS 2.0) of the newest macOS releases', 'application/rss+xml', { type: 'string' })
   @ApiQueryParams({ channel: 'stable (default), rc, beta, alpha or dev', version: 'The version the app runs (for counting)', key: CREDENTIALS, installId: INSTALL_ID })
   @Get('products/:product/feeds/sparkle/appcast.xml')
-  async sparkle(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('product') product: string, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+  async sparkle(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('product') product: string, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
     const text = await this.feeds.sparkle(bearer, account.id, product, parseFeedQuery(query));
     res.setHeader('Content-Type', 'application/rss+xml; charset=utf-8');
     res.setHeader('Cache-Control', 'private, no-cache');

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { XMLBuilder } from 'fast-xml-parser';
 import { dump } from 'js-yaml';
 import type { SemVer } from 'semver';
-import type { Artifact } from '../artifacts/artifact.entity';
+import type { Artifact } from '../releases/artifact.entity';
 import { AnalyticsRecorder } from '../analytics/analytics-recorder';
 import { DownloadUrlsService, DOWNLOAD_TTL_DEFAULT, encodeFilenamePath } from '../artifacts/download-urls.service';
 import type { Bearer } from '../access/bearer';

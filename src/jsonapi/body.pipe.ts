@@ -1,13 +1,11 @@
-import { Body, Injectable, PipeTransform } from '@nestjs/common';
+import { Injectable, PipeTransform } from '@nestjs/common';
 import { ClassConstructor, plainToInstance } from 'class-transformer';
 import { validate, ValidationError } from 'class-validator';
 import { ApiError, attributeCode, ErrorCode } from './errors';
 import { documentError, escapePointer, isPlainObject } from './document';
 import { isUuid } from './ids';
-import { ApiBody } from '@nestjs/swagger';
 import { isDeepStrictEqual } from 'node:util';
 import type { ResourceObject } from './serializer';
-import { requestDocumentSchema } from '../openapi/schemas';
 
 export interface RelationshipSpec {
   type: string;
@@ -26,9 +24,6 @@ export interface BodySpec<T> {
   /** PATCH: missing attributes are left alone. */
   partial?: boolean;
 }
-
-
-
 
 /** `entitlements` -> `entitlement`: the field prefix and error-code name for one member of a to-many relationship. */
 function singular(name: string): string {
@@ -213,13 +208,3 @@ export class JsonApiBodyPipe<T extends object> implements PipeTransform<unknown,
     return dto;
   }
 }
-
-/** `@JsonApiBody({type, dto, attributes})`: the unwrapped, validated request document. */
-export const JsonApiBody = <T extends object>(spec: BodySpec<T>): ParameterDecorator => {
-  const body = Body(new JsonApiBodyPipe(spec));
-  return (target, key, index) => {
-    body(target, key, index);
-    // the OpenAPI document describes the body from the same spec
-    if (key !== undefined) ApiBody({ schema: requestDocumentSchema(spec as BodySpec<object>) })(target, key, Object.getOwnPropertyDescriptor(target, key)!);
-  };
-};

@@ -1,5 +1,4 @@
 import { ApiError } from './errors';
-import type { SortField } from './query';
 
 /**
  * The `page[cursor]` errors, worded once for the query parser and for both list paths (SQL:
@@ -23,9 +22,10 @@ export function cursorNotInList(): ApiError {
 
 /**
  * Keyset pagination compares one row tuple: every sort field, and the id that breaks ties (in the
- * last field's direction, newest first without one), must go one way.
+ * last field's direction, newest first without one), must go one way. Typed by the one field it
+ * reads, so this file stays below the query parser that uses it.
  */
-export function assertCursorSort(sort: SortField[]): void {
+export function assertCursorSort(sort: ReadonlyArray<{ descending: boolean }>): void {
   const tieDescending = sort.length ? sort[sort.length - 1].descending : true;
   if (sort.some((s) => s.descending !== tieDescending)) {
     throw ApiError.invalidParameter('page[cursor]', 'cursor pagination needs every sort field in one direction');

@@ -5,8 +5,8 @@ import { documentError, resourceArray } from '../jsonapi/document';
 import { isUuid } from '../jsonapi/ids';
 import { IsMetadata } from '../jsonapi/metadata';
 import { GIVEN_LICENSE_KEY } from './license-key';
-import { EXPIRATION_STRATEGIES } from '../access/viewer';
-import type { ExpirationStrategy } from '../access/viewer';
+import { EXPIRATION_STRATEGIES } from '../access/strategies';
+import type { ExpirationStrategy } from '../access/strategies';
 
 export class UpdateLicenseDto {
   @IsOptional()

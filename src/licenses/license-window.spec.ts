@@ -1,5 +1,5 @@
 import { inLicenseWindow, licenseRowWindowSql, licenseWindow, licenseWindowKeptUntil, licenseWindowSql } from './license-window';
-import type { ExpirationStrategy } from './license.entity';
+import type { ExpirationStrategy } from '../access/strategies';
 
 const expiry = new Date('2026-06-01T00:00:00Z');
 const before = expiry.getTime() - 1;

@@ -1,4 +1,4 @@
-import type { ExpirationStrategy } from '../access/viewer';
+import type { ExpirationStrategy } from '../access/strategies';
 
 /** What a license's expiry window reads of it. */
 export interface LicenseTerm {

@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { Metadata } from '../database/columns';
 
-import type { ExpirationStrategy } from '../access/viewer';
+import type { ExpirationStrategy } from '../access/strategies';
 export type LicenseStatus = 'ACTIVE' | 'EXPIRED' | 'SUSPENDED';
 
 @Entity('licenses')

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer } from '../access/decorators';
+import type { AccountRef } from '../access/decorators';
 import { EntitlementSerializer } from '../entitlements/entitlement.serializer';
 import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
@@ -49,7 +49,7 @@ export class LicensesController {
   @Post()
   async create(
     @CurrentBearer() bearer: Bearer,
-    @CurrentAccount() account: Account,
+    @CurrentAccount() account: AccountRef,
     @Body() body: unknown,
     @Res({ passthrough: true }) res: Response,
   ) {
@@ -69,7 +69,7 @@ export class LicensesController {
     'expires[after]': 'Expiring after this ISO 8601 time',
   })
   @Get()
-  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
     const q = parseListQuery(query, LIST);
     const filters = parseLicenseFilters(query);
     const page = await this.licenses.list(bearer, account.id, q, filters);
@@ -79,7 +79,7 @@ export class LicensesController {
   /** By id, or (admins and product tokens) by key. */
   @ApiDocument(LicenseSerializer, 'single')
   @Get(':id')
-  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {
+  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string, @Query() query: Q) {
     const q = parseListQuery(query, LIST);
     return singleDocument(LicenseSerializer, await this.licenses.findVisible(bearer, account.id, id), { fields: q.fields });
   }
@@ -89,7 +89,7 @@ export class LicensesController {
   @Patch(':id')
   async update(
     @CurrentBearer() bearer: Bearer,
-    @CurrentAccount() account: Account,
+    @CurrentAccount() account: AccountRef,
     @Param('id') id: string,
     @Body() body: unknown,
   ) {
@@ -101,21 +101,21 @@ export class LicensesController {
   @ApiNoContent()
   @Delete(':id')
   @HttpCode(204)
-  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {
+  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string): Promise<void> {
     await this.licenses.remove(bearer, account.id, id);
   }
 
   @ApiDocument(LicenseSerializer, 'single')
   @Post(':id/actions/suspend')
   @HttpCode(200)
-  async suspend(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {
+  async suspend(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string) {
     return singleDocument(LicenseSerializer, await this.licenses.setSuspended(bearer, account.id, id, true));
   }
 
   @ApiDocument(LicenseSerializer, 'single')
   @Post(':id/actions/reinstate')
   @HttpCode(200)
-  async reinstate(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {
+  async reinstate(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string) {
     return singleDocument(LicenseSerializer, await this.licenses.setSuspended(bearer, account.id, id, false));
   }
 
@@ -124,7 +124,7 @@ export class LicensesController {
   @Get(':id/entitlements')
   async entitlements(
     @CurrentBearer() bearer: Bearer,
-    @CurrentAccount() account: Account,
+    @CurrentAccount() account: AccountRef,
     @Param('id') id: string,
     @Query() query: Q,
     @Res({ passthrough: true }) res: Response,
@@ -141,7 +141,7 @@ export class LicensesController {
   @HttpCode(200)
   async attach(
     @CurrentBearer() bearer: Bearer,
-    @CurrentAccount() account: Account,
+    @CurrentAccount() account: AccountRef,
     @Param('id') id: string,
     @Body() body: unknown,
     @Res({ passthrough: true }) res: Response,
@@ -155,7 +155,7 @@ export class LicensesController {
   @ApiLinkageBody('entitlements')
   @Delete(':id/entitlements')
   @HttpCode(204)
-  async detach(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Body() body: unknown): Promise<void> {
+  async detach(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string, @Body() body: unknown): Promise<void> {
     const license = await this.licenses.findManageable(bearer, account.id, id);
     await this.licenses.detachEntitlements(account.id, license, parseEntitlementLinkage(body));
   }

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer, Public } from '../access/decorators';
+import type { AccountRef } from '../access/decorators';
 import { documentError, isPlainObject } from '../jsonapi/document';
 import { ApiError } from '../jsonapi/errors';
 import { singleDocument, toResource } from '../jsonapi/serializer';
@@ -64,7 +64,7 @@ export class LicenseSelfServiceController {
   @Post('licenses/actions/validate-key')
   @Public()
   @HttpCode(200)
-  async validateKey(@CurrentAccount() account: Account, @Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+  async validateKey(@CurrentAccount() account: AccountRef, @Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const { key, product } = parseValidation(body);
     if (this.limits.enabled) await this.limits.assertCredentialChecksAllowed(req);
     const license = await this.licenses.findByKey(account.id, key);
@@ -83,7 +83,7 @@ export class LicenseSelfServiceController {
 
   @ApiAnswer(200, 'The caller: a users resource (user and admin tokens), a licenses resource (a license key) or a products resource (a product token)', 'application/vnd.api+json')
   @Get('me')
-  async me(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account) {
+  async me(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef) {
     switch (bearer.kind) {
       case 'admin':
       case 'user': {

@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer } from '../access/decorators';
+import type { AccountRef } from '../access/decorators';
 import { parseListQuery } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { listDocument } from '../jsonapi/serializer';
@@ -22,7 +22,7 @@ export class UserLicensesController {
   @Get()
   async list(
     @CurrentBearer() bearer: Bearer,
-    @CurrentAccount() account: Account,
+    @CurrentAccount() account: AccountRef,
     @Param('id') id: string,
     @Query() query: Q,
     @Res({ passthrough: true }) res: Response,

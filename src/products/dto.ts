@@ -1,7 +1,7 @@
 import { IsIn, IsNotEmpty, IsOptional, IsString, IsUrl, MaxLength } from 'class-validator';
 import { IsMetadata } from '../jsonapi/metadata';
-import { DISTRIBUTION_STRATEGIES } from '../access/viewer';
-import type { DistributionStrategy } from '../access/viewer';
+import { DISTRIBUTION_STRATEGIES } from '../access/strategies';
+import type { DistributionStrategy } from '../access/strategies';
 
 export class CreateProductDto {
   @IsString({ message: 'must be a string' })

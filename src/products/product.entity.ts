@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { Metadata } from '../database/columns';
 
-import type { DistributionStrategy } from '../access/viewer';
+import type { DistributionStrategy } from '../access/strategies';
 
 @Entity('products')
 export class Product {

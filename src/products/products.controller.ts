@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer } from '../access/decorators';
+import type { AccountRef } from '../access/decorators';
 import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { booleanParam, parseListQuery } from '../jsonapi/query';
@@ -32,7 +32,7 @@ export class ProductsController {
   @Post()
   async create(
     @CurrentBearer() bearer: Bearer,
-    @CurrentAccount() account: Account,
+    @CurrentAccount() account: AccountRef,
     @Body() body: unknown,
     @Res({ passthrough: true }) res: Response,
   ) {
@@ -45,7 +45,7 @@ export class ProductsController {
   @ApiDocument(ProductSerializer, 'list')
   @ApiListQuery({ sort: LIST.sort })
   @Get()
-  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
     const q = parseListQuery(query, LIST);
     const page = await this.products.list(bearer, account.id, q);
     return listDocument(ProductSerializer, page, { path: res.req.path, query, page: q.page, fields: q.fields });
@@ -53,7 +53,7 @@ export class ProductsController {
 
   @ApiDocument(ProductSerializer, 'single')
   @Get(':id')
-  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {
+  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string, @Query() query: Q) {
     const q = parseListQuery(query, LIST);
     return singleDocument(ProductSerializer, await this.products.findVisible(bearer, account.id, id), { fields: q.fields });
   }
@@ -63,7 +63,7 @@ export class ProductsController {
   @Patch(':id')
   async update(
     @CurrentBearer() bearer: Bearer,
-    @CurrentAccount() account: Account,
+    @CurrentAccount() account: AccountRef,
     @Param('id') id: string,
     @Body() body: unknown,
   ) {
@@ -75,7 +75,7 @@ export class ProductsController {
   @ApiNoContent()
   @Delete(':id')
   @HttpCode(204)
-  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q): Promise<void> {
+  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string, @Query() query: Q): Promise<void> {
     await this.products.remove(bearer, account.id, id, booleanParam(query, 'force') ?? false);
   }
 
@@ -85,7 +85,7 @@ export class ProductsController {
   @Post(':id/tokens')
   async issueToken(
     @CurrentBearer() bearer: Bearer,
-    @CurrentAccount() account: Account,
+    @CurrentAccount() account: AccountRef,
     @Param('id') id: string,
     @Body() body: unknown,
     @Res({ passthrough: true }) res: Response,

@@ -13,7 +13,7 @@ import type { PageResult } from '../jsonapi/serializer';
 import { CreateTokenDto } from '../tokens/dto';
 import type { TokenView } from '../tokens/token.serializer';
 import { TokensService } from '../tokens/tokens.service';
-import { ArtifactStorageService } from '../artifacts/artifact-storage.service';
+import { StoredFiles } from '../storage/stored-files';
 import { CreateProductDto, PRODUCT_REQUIRED, UpdateProductDto } from './dto';
 import { Product } from './product.entity';
 import { ProductSerializer } from './product.serializer';
@@ -70,7 +70,7 @@ export class ProductsService {
   constructor(
     @InjectRepository(Product) private readonly products: Repository<Product>,
     private readonly tokens: TokensService,
-    private readonly artifacts: ArtifactStorageService,
+    private readonly storedFiles: StoredFiles,
     private readonly events: EventsService,
   ) {}
 
@@ -174,7 +174,7 @@ export class ProductsService {
       await this.events.record(tx, accountId, 'product.deleted', toResource(ProductSerializer, product));
       return artifacts.map((a) => ({ storageKey: a.storage_key }));
     });
-    await this.artifacts.removeStoredFiles(stored);
+    await this.storedFiles.removeStoredFiles(stored);
   }
 
   /** `product` comes from findManageable. */

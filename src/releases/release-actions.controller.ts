@@ -1,7 +1,7 @@
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
-import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer } from '../access/decorators';
+import type { AccountRef } from '../access/decorators';
 import { singleDocument } from '../jsonapi/serializer';
 import { ReleaseSerializer } from './release.serializer';
 import { ReleasesService } from './releases.service';
@@ -18,7 +18,7 @@ export class ReleaseActionsController {
   @ApiDocument(ReleaseSerializer, 'single')
   @Post('yank')
   @HttpCode(200)
-  async yank(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {
+  async yank(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string) {
     return singleDocument(ReleaseSerializer, await this.releases.act(bearer, account.id, id, 'yank'));
   }
 
@@ -26,7 +26,7 @@ export class ReleaseActionsController {
   @ApiDocument(ReleaseSerializer, 'single')
   @Post('publish')
   @HttpCode(200)
-  async publish(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {
+  async publish(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string) {
     return singleDocument(ReleaseSerializer, await this.releases.act(bearer, account.id, id, 'publish'));
   }
 }

@@ -1,7 +1,44 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { ApiError } from '../jsonapi/errors';
+import { booleanParam, enumParam, queryParam } from '../jsonapi/query';
+import type { Query } from '../jsonapi/query';
+import { assertProductRef } from '../products/product-ref';
+import { CHANNELS, RELEASE_STATUSES } from './release.entity';
 import type { Release } from './release.entity';
-import type { ReleaseFilters } from './releases.service';
-import { INCLUSIVE_CHANNELS } from './semver';
+import { INCLUSIVE_CHANNELS, parseStrictVersion } from './semver';
+
+/** Filters of GET /releases, validated: bad values are 400 PARAMETER_INVALID. */
+export interface ReleaseFilters {
+  product?: string;
+  platform?: string;
+  channel?: (typeof CHANNELS)[number];
+  filetype?: string;
+  version?: string;
+  status?: (typeof RELEASE_STATUSES)[number];
+  yanked?: boolean;
+}
+
+export function parseReleaseFilters(query: Query): ReleaseFilters {
+  const product = queryParam(query, 'product');
+  // a product id or code; a code is resolved by the service (resolveProductRef)
+  if (product !== undefined) assertProductRef(product);
+  const version = queryParam(query, 'version');
+  if (version !== undefined && !parseStrictVersion(version)) throw ApiError.invalidParameter('version', 'must be a valid semver version');
+  const nonEmpty = (name: string) => {
+    const value = queryParam(query, name);
+    if (value === '') throw ApiError.invalidParameter(name, 'must not be empty');
+    return value;
+  };
+  return {
+    product,
+    platform: nonEmpty('platform'),
+    channel: enumParam(query, 'channel', CHANNELS),
+    filetype: nonEmpty('filetype'),
+    version,
+    status: enumParam(query, 'status', RELEASE_STATUSES),
+    yanked: booleanParam(query, 'yanked'),
+  };
+}
 
 type SetFilters = Required<ReleaseFilters>;
 

@@ -1,7 +1,7 @@
 import type { Bearer } from '../access/bearer';
 import type { NotWarm } from '../common/not-warm';
 import type { ListQuery, Query } from '../jsonapi/query';
-import type { ReleaseFilters } from './releases.service';
+import type { ReleaseFilters } from './release-list-filters';
 
 /** The request of a list page, as the fast path reads it. */
 export interface ReleaseListRequest {

@@ -1,6 +1,6 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import type { Bearer } from '../access/bearer';
-import type { LicenseClass, LicenseFacts, ViewerFacts } from '../access/viewer';
+import type { Bearer, LicenseClass, LicenseFacts } from '../access/bearer';
+import type { ViewerFacts } from '../access/viewer';
 import { inLicenseWindow, licenseRowWindowSql, licenseWindow, licenseWindowKeptUntil, licenseWindowSql } from '../licenses/license-window';
 import type { Release } from './release.entity';
 

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res, Req } from '@nestjs/common';
 import type { Response } from 'express';
-import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer, Public } from '../access/decorators';
+import type { AccountRef } from '../access/decorators';
 import type { CallerRequest } from '../access/decorators';
 import { SettlesCatalogue } from '../database/settle.interceptor';
 import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
@@ -16,7 +16,8 @@ import { CREATE_RELEASE_ATTRIBUTES, CreateReleaseDto, UPDATE_RELEASE_ATTRIBUTES,
 import { ReleaseSerializer } from './release.serializer';
 import { ReleaseListFastPath } from './release-list.fast-path';
 import { NOT_WARM } from '../common/not-warm';
-import { parseReleaseFilters, RELEASE_FIELDSETS, RELEASE_INCLUDES, RELEASE_SORT, ReleasesService } from './releases.service';
+import { RELEASE_FIELDSETS, RELEASE_INCLUDES, RELEASE_SORT, ReleasesService } from './releases.service';
+import { parseReleaseFilters } from './release-list-filters';
 import { ApiDocument, ApiInclude, ApiJsonApiBody, ApiListQuery, ApiNoContent, ApiQueryParams } from '../openapi/decorators';
 
 const LIST = { sort: Object.keys(RELEASE_SORT), include: RELEASE_INCLUDES, fields: RELEASE_FIELDSETS };
@@ -41,7 +42,7 @@ export class ReleasesController {
   @ApiDocument(ReleaseSerializer, 'created')
   @SettlesCatalogue()
   @Post()
-  async create(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+  async create(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
     if (bearer.kind !== 'admin' && bearer.kind !== 'product') throw ApiError.forbidden();
     const dto = await createBody.transform(body);
     const doc = singleDocument(ReleaseSerializer, await this.releases.create(bearer, account.id, dto));
@@ -81,7 +82,7 @@ export class ReleasesController {
   })
   @Get(':id')
   @Public()
-  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {
+  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string, @Query() query: Q) {
     const include = parseInclude(query, RELEASE_INCLUDES);
     const fields = parseFields(query, RELEASE_FIELDSETS);
     const narrow = { platform: queryParam(query, 'platform'), filetype: queryParam(query, 'filetype') };
@@ -96,7 +97,7 @@ export class ReleasesController {
   @ApiDocument(ProductSerializer, 'single')
   @Get(':id/product')
   @Public()
-  async product(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {
+  async product(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string) {
     return singleDocument(ProductSerializer, await this.releases.productOf(bearer, account.id, id));
   }
 
@@ -104,7 +105,7 @@ export class ReleasesController {
   @ApiDocument(ReleaseSerializer, 'single')
   @SettlesCatalogue()
   @Patch(':id')
-  async update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Body() body: unknown) {
+  async update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string, @Body() body: unknown) {
     const release = await this.releases.findWritable(bearer, account.id, id);
     // what the client read may come back whole: unchanged read-only parts are ignored
     const dto = await updateBody.transformFor(body, release.id, toResource(ReleaseSerializer, release));
@@ -115,7 +116,7 @@ export class ReleasesController {
   @SettlesCatalogue()
   @Delete(':id')
   @HttpCode(204)
-  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {
+  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string): Promise<void> {
     await this.releases.remove(bearer, account.id, id);
   }
 }

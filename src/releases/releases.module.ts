@@ -1,24 +1,21 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { Artifact } from '../artifacts/artifact.entity';
-import { ConstraintsController } from '../constraints/constraints.controller';
-import { ConstraintsService } from '../constraints/constraints.service';
-import { ReleaseConstraint } from '../constraints/release-constraint.entity';
 import { Entitlement } from '../entitlements/entitlement.entity';
 import { Product } from '../products/product.entity';
+import { StorageModule } from '../storage/storage.module';
+import { Artifact } from './artifact.entity';
 import { ReleaseActionsController } from './release-actions.controller';
+import { ReleaseConstraint } from './release-constraint.entity';
 import { Release } from './release.entity';
 import { ReleaseStatusModule } from './release-status.module';
-import { ArtifactsModule } from '../artifacts/artifacts.module';
-import { AccountArtifactsController } from '../artifacts/account-artifacts.controller';
 import { ReleasesController } from './releases.controller';
 import { ReleasesService } from './releases.service';
 
-/** Releases, their status actions and their constraints (src/constraints has no module of its own). */
+/** Releases and their status actions (their constraints' routes are ConstraintsModule's). */
 @Module({
-  imports: [TypeOrmModule.forFeature([Release, ReleaseConstraint, Product, Entitlement, Artifact]), ReleaseStatusModule, ArtifactsModule],
-  controllers: [ReleasesController, ReleaseActionsController, ConstraintsController, AccountArtifactsController],
-  providers: [ReleasesService, ConstraintsService],
-  exports: [ReleasesService, ReleaseStatusModule, ConstraintsService],
+  imports: [TypeOrmModule.forFeature([Release, ReleaseConstraint, Product, Entitlement, Artifact]), ReleaseStatusModule, StorageModule],
+  controllers: [ReleasesController, ReleaseActionsController],
+  providers: [ReleasesService],
+  exports: [ReleasesService, ReleaseStatusModule],
 })
 export class ReleasesModule {}

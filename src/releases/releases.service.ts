@@ -2,36 +2,35 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Repository, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
-import { Artifact } from '../artifacts/artifact.entity';
-import { ArtifactStorageService } from '../artifacts/artifact-storage.service';
-import { CountersService } from '../counters/counters.service';
+import { Artifact } from './artifact.entity';
+import { StoredFiles } from '../storage/stored-files';
 import type { Bearer } from '../access/bearer';
 import { isPrivileged } from '../access/bearer';
-import { ConstraintSerializer } from '../constraints/constraint.serializer';
-import { ReleaseConstraint } from '../constraints/release-constraint.entity';
 import { Entitlement } from '../entitlements/entitlement.entity';
 import { EntitlementSerializer } from '../entitlements/entitlement.serializer';
 import { EventsService } from '../events/events.service';
-import { cursorNotInList } from '../jsonapi/cursor-errors';
 import { ApiError, uniqueViolation } from '../jsonapi/errors';
 import { isUuid } from '../jsonapi/ids';
 import { paginate } from '../jsonapi/paginate';
 import type { SortColumns } from '../jsonapi/paginate';
-import { booleanParam, enumParam, queryParam } from '../jsonapi/query';
-import type { Fieldsets, ListQuery, Query } from '../jsonapi/query';
+import type { Fieldsets, ListQuery } from '../jsonapi/query';
 import { toResource } from '../jsonapi/serializer';
 import type { PageResult, ResourceObject } from '../jsonapi/serializer';
 import { Product } from '../products/product.entity';
 import { ProductSerializer } from '../products/product.serializer';
-import { ArtifactSerializer } from '../artifacts/artifact.serializer';
+import { ArtifactSerializer } from './artifact.serializer';
 import { CreateReleaseDto, UpdateReleaseDto } from './dto/release.dto';
-import { CHANNELS, Release, RELEASE_STATUSES } from './release.entity';
+import { ConstraintSerializer } from './constraint.serializer';
+import { ReleaseConstraint } from './release-constraint.entity';
+import { Release } from './release.entity';
+import { PendingCounts } from './pending-counts';
 import { ReleaseVisibilityPolicy } from './release.policy';
 import { ReleaseSerializer } from './release.serializer';
 import { ReleaseStatusService } from './release-status.service';
 import { parseStrictVersion, precedenceColumns, semverColumns } from './semver';
 import { whereListFilters } from './release-list-filters';
-import { assertProductRef, ProductDirectory, resolveProductRef } from '../products/product-ref';
+import type { ReleaseFilters } from './release-list-filters';
+import { ProductDirectory, resolveProductRef } from '../products/product-ref';
 
 /** `sort=` fields of GET /releases -> the SQL they order by. */
 export const RELEASE_SORT: SortColumns = {
@@ -51,40 +50,6 @@ export const RELEASE_FIELDSETS: Record<string, readonly string[]> = {
   constraints: [...ConstraintSerializer.attributeNames, 'account', 'release', 'entitlement'],
   entitlements: [...EntitlementSerializer.attributeNames, 'account'],
 };
-
-/** Filters of GET /releases, validated: bad values are 400 PARAMETER_INVALID. */
-export interface ReleaseFilters {
-  product?: string;
-  platform?: string;
-  channel?: (typeof CHANNELS)[number];
-  filetype?: string;
-  version?: string;
-  status?: (typeof RELEASE_STATUSES)[number];
-  yanked?: boolean;
-}
-
-export function parseReleaseFilters(query: Query): ReleaseFilters {
-  const product = queryParam(query, 'product');
-  // a product id or code; a code is resolved by the service (resolveProductRef)
-  if (product !== undefined) assertProductRef(product);
-  const version = queryParam(query, 'version');
-  if (version !== undefined && !parseStrictVersion(version)) throw ApiError.invalidParameter('version', 'must be a valid semver version');
-  const nonEmpty = (name: string) => {
-    const value = queryParam(query, name);
-    if (value === '') throw ApiError.invalidParameter(name, 'must not be empty');
-    return value;
-  };
-  return {
-    product,
-    platform: nonEmpty('platform'),
-    channel: enumParam(query, 'channel', CHANNELS),
-    filetype: nonEmpty('filetype'),
-    version,
-    status: enumParam(query, 'status', RELEASE_STATUSES),
-    yanked: booleanParam(query, 'yanked'),
-  };
-}
-
 
 /** `?platform=` / `?filetype=`: what tells apart releases that share a version. */
 export interface ReleaseNarrowing {
@@ -111,9 +76,9 @@ export class ReleasesService {
     @InjectRepository(Entitlement) private readonly entitlements: Repository<Entitlement>,
     @InjectRepository(Artifact) private readonly artifacts: Repository<Artifact>,
     private readonly status: ReleaseStatusService,
-    private readonly artifactFiles: ArtifactStorageService,
+    private readonly storedFiles: StoredFiles,
     private readonly directory: ProductDirectory,
-    private readonly counters: CountersService,
+    private readonly counters: PendingCounts,
     private readonly events: EventsService,
   ) {}
 
@@ -260,7 +225,7 @@ export class ReleasesService {
       return rows;
     });
     // deleting a release must not leave its file in storage (removeStoredFiles never throws)
-    await this.artifactFiles.removeStoredFiles(artifacts);
+    await this.storedFiles.removeStoredFiles(artifacts);
   }
 
   /** yank / publish through the status machine. */

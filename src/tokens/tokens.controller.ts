@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { extractCredential } from '../access/credentials';
 import { CurrentAccount, CurrentBearer, Public } from '../access/decorators';
+import type { AccountRef } from '../access/decorators';
 import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { parseListQuery } from '../jsonapi/query';
@@ -35,7 +35,7 @@ export class TokensController {
   @ApiDocument(TokenSerializer, 'created')
   @Post()
   @Public()
-  async create(@CurrentAccount() account: Account, @Req() req: Request, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+  async create(@CurrentAccount() account: AccountRef, @Req() req: Request, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
     const credential = extractCredential(req);
     if (credential.kind !== 'basic') {
       throw new ApiError(401, 'TOKEN_MISSING', 'Send HTTP Basic credentials (email:password) to create a token', { header: 'Authorization' });
@@ -59,7 +59,7 @@ export class TokensController {
   @ApiDocument(TokenSerializer, 'list')
   @ApiListQuery({ sort: LIST.sort })
   @Get()
-  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
     const q = parseListQuery(query, LIST);
     const page = await this.tokens.list(bearer, account.id, q);
     return withoutSecret(listDocument(TokenSerializer, page, { path: res.req.path, query, page: q.page, fields: q.fields }));
@@ -67,14 +67,14 @@ export class TokensController {
 
   @ApiDocument(TokenSerializer, 'single')
   @Get(':id')
-  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {
+  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string) {
     return withoutSecret(singleDocument(TokenSerializer, await this.tokens.findVisible(bearer, account.id, id)));
   }
 
   @ApiNoContent()
   @Delete(':id')
   @HttpCode(204)
-  async revoke(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {
+  async revoke(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string): Promise<void> {
     await this.tokens.revoke(bearer, account.id, id);
   }
 }

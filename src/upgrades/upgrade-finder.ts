@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { SelectQueryBuilder } from 'typeorm';
 import type { SemVer } from 'semver';
-import type { Artifact } from '../artifacts/artifact.entity';
+import type { Artifact } from '../releases/artifact.entity';
 import type { Bearer } from '../access/bearer';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import type { CatalogueRelease, ProductReleases } from '../catalogue/product-releases';

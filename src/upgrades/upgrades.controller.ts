@@ -1,9 +1,9 @@
 import { Controller, Get, Param, Query, Res, Req } from '@nestjs/common';
 import type { Response } from 'express';
-import type { Account } from '../accounts/account.entity';
-import { ArtifactSerializer } from '../artifacts/artifact.serializer';
+import { ArtifactSerializer } from '../releases/artifact.serializer';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer, Public } from '../access/decorators';
+import type { AccountRef } from '../access/decorators';
 import type { CallerRequest } from '../access/decorators';
 import { queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
@@ -60,7 +60,7 @@ export class UpgradesController {
   })
   @Get(':id/upgrade')
   @Public()
-  async fromRelease(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {
+  async fromRelease(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string, @Query() query: Q) {
     const target = parseUpgradeTarget(query);
     const { release, meta } = await this.upgrades.fromRelease(bearer, account.id, id, target, queryParam(query, 'product'));
     return singleDocument(ReleaseSerializer, release, { meta: { ...meta } });

@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer } from '../access/decorators';
-import { JsonApiBody, JsonApiBodyPipe } from '../jsonapi/body.pipe';
+import type { AccountRef } from '../access/decorators';
+import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { ApiError } from '../jsonapi/errors';
 import { parseListQuery } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
@@ -14,6 +14,7 @@ import { USER_SORT, UserPolicy, UsersService } from './users.service';
 import { SettlesCatalogue } from '../database/settle.interceptor';
 import { ApiDocument, ApiJsonApiBody, ApiListQuery, ApiNoContent } from '../openapi/decorators';
 
+const createBody = new JsonApiBodyPipe({ type: 'users', dto: CreateUserDto, attributes: USER_ATTRIBUTES });
 const updateBody = new JsonApiBodyPipe({ type: 'users', dto: UpdateUserDto, attributes: USER_UPDATE_ATTRIBUTES, partial: true });
 const LIST = { sort: Object.keys(USER_SORT), fields: { users: UserSerializer.attributeNames } };
 
@@ -22,12 +23,13 @@ const LIST = { sort: Object.keys(USER_SORT), fields: { users: UserSerializer.att
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
+  @ApiJsonApiBody(createBody)
   @ApiDocument(UserSerializer, 'created')
   @Post()
   async create(
     @CurrentBearer() bearer: Bearer,
-    @CurrentAccount() account: Account,
-    @JsonApiBody({ type: 'users', dto: CreateUserDto, attributes: USER_ATTRIBUTES }) dto: CreateUserDto,
+    @CurrentAccount() account: AccountRef,
+    @Body(createBody) dto: CreateUserDto,
     @Res({ passthrough: true }) res: Response,
   ) {
     if (!UserPolicy.canManage(bearer)) throw ApiError.forbidden();
@@ -39,7 +41,7 @@ export class UsersController {
   @ApiDocument(UserSerializer, 'list')
   @ApiListQuery({ sort: LIST.sort })
   @Get()
-  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
     const q = parseListQuery(query, LIST);
     const page = await this.users.list(bearer, account.id, q);
     return listDocument(UserSerializer, page, { path: res.req.path, query, page: q.page, fields: q.fields });
@@ -47,7 +49,7 @@ export class UsersController {
 
   @ApiDocument(UserSerializer, 'single')
   @Get(':id')
-  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q) {
+  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string, @Query() query: Q) {
     const q = parseListQuery(query, LIST);
     return singleDocument(UserSerializer, await this.users.findVisible(bearer, account.id, id), { fields: q.fields });
   }
@@ -55,7 +57,7 @@ export class UsersController {
   @ApiJsonApiBody(updateBody)
   @ApiDocument(UserSerializer, 'single')
   @Patch(':id')
-  async update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Body() body: unknown) {
+  async update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string, @Body() body: unknown) {
     const user = await this.users.findVisible(bearer, account.id, id);
     // a data.id naming another user is 409; what the client read may be sent back unchanged
     const dto = await updateBody.transformFor(body, user.id, toResource(UserSerializer, user));
@@ -65,7 +67,7 @@ export class UsersController {
   @ApiNoContent()
   @Delete(':id')
   @HttpCode(204)
-  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {
+  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string): Promise<void> {
     await this.users.remove(bearer, account.id, id);
   }
 }

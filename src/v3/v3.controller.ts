@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { AccountFrom, CurrentAccount, CurrentBearer, Public } from '../access/decorators';
+import type { AccountRef } from '../access/decorators';
 import type { CallerRequest } from '../access/decorators';
 import type { Query as Q } from '../jsonapi/query';
 import { V3AccountLocator } from './v3-account.locator';
@@ -56,7 +56,7 @@ export class V3Controller {
     installId: 'Staged rollouts: an installation id (1-64 characters) for callers without a license',
   })
   @Get('releases/latest')
-  latest(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q) {
+  latest(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Query() query: Q) {
     return this.v3.latest(bearer, account.id, parseV3Latest(query), parseV3ReportedVersion(query));
   }
 
@@ -66,7 +66,7 @@ export class V3Controller {
   @Get(':releaseId')
   download(
     @CurrentBearer() bearer: Bearer,
-    @CurrentAccount() account: Account,
+    @CurrentAccount() account: AccountRef,
     @Param('releaseId') releaseId: string,
     @Req() req: Request,
     @Res() res: Response,

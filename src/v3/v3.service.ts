@@ -3,9 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
 import { sendArtifact } from '../artifacts/artifact-sender';
-import { ArtifactStorageService } from '../artifacts/artifact-storage.service';
 import { DownloadUrlsService } from '../artifacts/download-urls.service';
 import type { Bearer } from '../access/bearer';
+import { STORAGE_DRIVER } from '../storage/storage-driver';
+import type { StorageDriver } from '../storage/storage-driver';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { AnalyticsRecorder } from '../analytics/analytics-recorder';
@@ -33,7 +34,7 @@ export class V3Service {
     @InjectDataSource() private readonly db: DataSource,
     private readonly finder: UpgradeFinder,
     private readonly artifacts: DownloadUrlsService,
-    private readonly storedFiles: ArtifactStorageService,
+    @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
     private readonly analytics: AnalyticsRecorder,
   ) {}
 
@@ -94,16 +95,15 @@ export class V3Service {
    */
   async download(bearer: Bearer, accountId: string, releaseId: string, req: Request, res: Response): Promise<void> {
     const release = await this.downloadable(bearer, accountId, releaseId);
-    const storage = this.storedFiles.storageDriver;
     // counted as a download, unless it is a HEAD (a client probing size or name: Bearer.probe)
     const { artifact } = await this.artifacts.issueDownload(bearer, accountId, release);
     res.setHeader('Cache-Control', 'private, no-cache');
-    if (storage.presignGet) {
+    if (this.storage.presignGet) {
       // the release was checked just now: a short-lived presigned URL, not the hour-long signed one
       res.redirect(302, await this.artifacts.presignedUrl(artifact));
       return;
     }
-    await sendArtifact(req, res, artifact, storage);
+    await sendArtifact(req, res, artifact, this.storage);
   }
 
   private present(bearer: Bearer, offered: OfferedRelease): V3Release {

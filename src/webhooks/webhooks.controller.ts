@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer } from '../access/decorators';
+import type { AccountRef } from '../access/decorators';
 import { JsonApiBodyPipe } from '../jsonapi/body.pipe';
 import { parseListQuery } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
@@ -26,7 +26,7 @@ export class WebhookEndpointsController {
   @ApiJsonApiBody(createBody)
   @ApiDocument(WebhookEndpointSerializer, 'created')
   @Post()
-  async create(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+  async create(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
     WebhooksService.assertAdmin(bearer);
     const dto = await createBody.transform(body);
     res.setHeader('Cache-Control', 'no-store');
@@ -36,7 +36,7 @@ export class WebhookEndpointsController {
   @ApiDocument(WebhookEndpointSerializer, 'list')
   @ApiListQuery({ sort: ENDPOINTS.sort })
   @Get()
-  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
     WebhooksService.assertAdmin(bearer);
     const q = parseListQuery(query, ENDPOINTS);
     const page = await this.webhooks.list(account.id, q);
@@ -45,7 +45,7 @@ export class WebhookEndpointsController {
 
   @ApiDocument(WebhookEndpointSerializer, 'single')
   @Get(':id')
-  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {
+  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string) {
     WebhooksService.assertAdmin(bearer);
     return withoutSecret(singleDocument(WebhookEndpointSerializer, await this.webhooks.find(account.id, id)));
   }
@@ -53,7 +53,7 @@ export class WebhookEndpointsController {
   @ApiJsonApiBody(updateBody)
   @ApiDocument(WebhookEndpointSerializer, 'single')
   @Patch(':id')
-  async update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Body() body: unknown) {
+  async update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string, @Body() body: unknown) {
     WebhooksService.assertAdmin(bearer);
     const endpoint = await this.webhooks.find(account.id, id);
     const dto = await updateBody.transformFor(body, endpoint.id);
@@ -63,7 +63,7 @@ export class WebhookEndpointsController {
   @ApiNoContent()
   @Delete(':id')
   @HttpCode(204)
-  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string): Promise<void> {
+  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string): Promise<void> {
     WebhooksService.assertAdmin(bearer);
     await this.webhooks.remove(account.id, await this.webhooks.find(account.id, id));
   }
@@ -72,7 +72,7 @@ export class WebhookEndpointsController {
   @ApiDocument(WebhookEndpointSerializer, 'single')
   @Post(':id/actions/rotate-secret')
   @HttpCode(200)
-  async rotateSecret(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Res({ passthrough: true }) res: Response) {
+  async rotateSecret(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string, @Res({ passthrough: true }) res: Response) {
     WebhooksService.assertAdmin(bearer);
     const endpoint = await this.webhooks.find(account.id, id);
     res.setHeader('Cache-Control', 'no-store');
@@ -83,7 +83,7 @@ export class WebhookEndpointsController {
   @ApiListQuery({ sort: DELIVERIES.sort })
   @ApiQueryParams({ status: 'PENDING, DELIVERED or FAILED', event: 'An event name' })
   @Get(':id/webhook-deliveries')
-  async deliveries(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+  async deliveries(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
     WebhooksService.assertAdmin(bearer);
     const endpoint = await this.webhooks.find(account.id, id);
     const q = parseListQuery(query, DELIVERIES);
@@ -101,7 +101,7 @@ export class WebhookDeliveriesController {
   @ApiListQuery({ sort: DELIVERIES.sort })
   @ApiQueryParams({ endpoint: 'A webhook endpoint id', status: 'PENDING, DELIVERED or FAILED', event: 'An event name' })
   @Get()
-  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
+  async list(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Query() query: Q, @Res({ passthrough: true }) res: Response) {
     WebhooksService.assertAdmin(bearer);
     const q = parseListQuery(query, DELIVERIES);
     const page = await this.webhooks.listDeliveries(account.id, q, parseDeliveryFilters(query));
@@ -110,7 +110,7 @@ export class WebhookDeliveriesController {
 
   @ApiDocument(WebhookDeliverySerializer, 'single')
   @Get(':id')
-  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {
+  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string) {
     WebhooksService.assertAdmin(bearer);
     return singleDocument(WebhookDeliverySerializer, await this.webhooks.findDelivery(account.id, id));
   }
@@ -119,7 +119,7 @@ export class WebhookDeliveriesController {
   @ApiDocument(WebhookDeliverySerializer, 'single')
   @Post(':id/actions/retry')
   @HttpCode(200)
-  async retry(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: Account, @Param('id') id: string) {
+  async retry(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string) {
     WebhooksService.assertAdmin(bearer);
     return singleDocument(WebhookDeliverySerializer, await this.webhooks.retry(account.id, id));
   }

@@ -2,8 +2,8 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { S3StorageDriver, S3_PART_SIZE } from '../../src/artifacts/storage/s3-storage.driver';
-import { STORAGE_DRIVER } from '../../src/artifacts/storage/storage-driver';
+import { S3StorageDriver, S3_PART_SIZE } from '../../src/storage/s3-storage.driver';
+import { STORAGE_DRIVER } from '../../src/storage/storage-driver';
 import { startApp, TestApp } from '../support/app';
 import {
   fetchBytes,

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { CatalogueService } from '../../src/catalogue/catalogue.service';
 import { CHANNELS, Release, RELEASE_STATUSES } from '../../src/releases/release.entity';
 import { listFilterPredicate, RELEASE_LIST_FILTERS, whereListFilters } from '../../src/releases/release-list-filters';
-import type { ReleaseFilters } from '../../src/releases/releases.service';
+import type { ReleaseFilters } from '../../src/releases/release-list-filters';
 import { parseStrictVersion, semverColumns } from '../../src/releases/semver';
 import { startApp, TestApp } from '../support/app';
 import { api, createAccount, TestAccount } from '../support/factories';

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, runMigrations } from '../../src/database/data-source';
+import { ENTITIES } from '../../src/entities';
 import { freeLoopbackPort } from '../../src/database/embedded-postgres';
 
 const MAIN = path.resolve('dist/src/main.js');
@@ -192,7 +193,7 @@ describe('migrations', () => {
     await admin.query(`CREATE DATABASE ${name}`);
     const url = new URL(process.env.DATABASE_URL!);
     url.pathname = `/${name}`;
-    const sources = Array.from({ length: 4 }, () => new DataSource(dataSourceOptions(url.toString())));
+    const sources = Array.from({ length: 4 }, () => new DataSource(dataSourceOptions(url.toString(), ENTITIES)));
     try {
       await Promise.all(sources.map((s) => s.initialize()));
       const applied = await Promise.all(sources.map((s) => runMigrations(s)));

@@ -4,7 +4,7 @@ import type { Bearer } from '../../src/access/bearer';
 import { CatalogueService } from '../../src/catalogue/catalogue.service';
 import { Release } from '../../src/releases/release.entity';
 import { ReleaseVisibilityPolicy } from '../../src/releases/release.policy';
-import type { LicenseFacts } from '../../src/access/viewer';
+import type { LicenseFacts } from '../../src/access/bearer';
 import { UpgradeFinder } from '../../src/upgrades/upgrade-finder';
 import { parseStrictVersion, semverColumns } from '../../src/releases/semver';
 import { startApp, TestApp } from '../support/app';

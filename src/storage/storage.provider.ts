@@ -1,7 +1,6 @@
 import type { Provider } from '@nestjs/common';
-import { APP_CONFIG } from '../../config/config';
-import type { AppConfig } from '../../config/config';
-import type { ReadinessCheck } from '../../health/health.controller';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
 import { LocalStorageDriver } from './local-storage.driver';
 import { S3StorageDriver } from './s3-storage.driver';
 import { STORAGE_DRIVER, StorageDriver } from './storage-driver';
@@ -23,7 +22,7 @@ export const storageDriverProvider: Provider = {
   inject: [APP_CONFIG],
 };
 
-/** `GET /health/ready` asks the storage too. */
-export function storageReadinessCheck(storage: StorageDriver): ReadinessCheck {
+/** `GET /health/ready` asks the storage too (a ReadinessCheck of health/). */
+export function storageReadinessCheck(storage: StorageDriver): { name: string; check(): Promise<void> } {
   return { name: 'storage', check: () => storage.ping() };
 }

@@ -13,7 +13,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { S3Config } from '../../config/config';
+import type { S3Config } from '../config/config';
 import { assertSafeKey, ByteRange, DigestMeter, PresignOptions, StagedObject, StorageDriver, StorageNotFoundError } from './storage-driver';
 
 /** S3's minimum part size is 5 MiB; 8 MiB parts, at most 3 in flight, bound an upload's memory to ~40 MiB. */

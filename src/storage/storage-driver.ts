@@ -1,7 +1,7 @@
 import { createHash, Hash } from 'node:crypto';
 import { Transform, TransformCallback } from 'node:stream';
 import type { Readable } from 'node:stream';
-import type { StorageDriverName } from '../../config/config';
+import type { StorageDriverName } from '../config/config';
 
 /** The injection token of the configured StorageDriver. */
 export const STORAGE_DRIVER = Symbol('STORAGE_DRIVER');

@@ -1,35 +1,34 @@
 import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
-import { isElectronFile, parseElectronFile, parseFeedQuery } from '../feeds/feed-params';
-import { FeedsService } from '../feeds/feeds.service';
 import { ApiError } from '../jsonapi/errors';
 import type { Response } from 'express';
-import type { Account } from '../accounts/account.entity';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer, Public } from '../access/decorators';
+import type { AccountRef } from '../access/decorators';
 import { intParam, queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { singleDocument } from '../jsonapi/serializer';
 import { ApiAnswer, ApiDocument, ApiQueryParams } from '../openapi/decorators';
 import { ReleasesService } from '../releases/releases.service';
-import { ArtifactSerializer, withRedirect } from './artifact.serializer';
-import { prefersNoRedirect } from './artifacts.controller';
-import { DownloadUrlsService, DOWNLOAD_TTL_MAX, DOWNLOAD_TTL_MIN } from './download-urls.service';
+import { ArtifactSerializer, withRedirect } from '../releases/artifact.serializer';
+import { prefersNoRedirect } from '../artifacts/artifacts.controller';
+import { DownloadUrlsService, DOWNLOAD_TTL_MAX, DOWNLOAD_TTL_MIN } from '../artifacts/download-urls.service';
+import { isElectronFile, parseElectronFile, parseFeedQuery } from './feed-params';
+import { FeedsService } from './feeds.service';
 
 /**
  * Keygen's account-level artifact route, `GET /v1/accounts/:account/artifacts/:filename`
  * (electron-updater's Keygen provider reads it): answers like `GET /releases/:id/artifact` for the
  * release with that filename that the caller sees (`?product=`, an id or a code, picks among
  * products that share a filename). When no stored file has that name and it is an electron channel
- * file (`latest.yml`, `stable-mac.yml`, ...) with `?product=`, it answers the generated electron feed.
+ * file (`latest.yml`, `stable-mac.yml`, ...) with `?product=`, it answers the generated electron feed
+ * (which is why the route lives with the feeds).
  */
 @Controller('v1/accounts/:account/artifacts')
 export class AccountArtifactsController {
   constructor(
     private readonly releases: ReleasesService,
     private readonly artifacts: DownloadUrlsService,
-    // the feeds module depends on this one: its service is looked up when a channel file is asked for
-    private readonly modules: ModuleRef,
+    private readonly feeds: FeedsService,
   ) {}
 
   @ApiDocument(ArtifactSerializer, 'single')
@@ -40,7 +39,7 @@ export class AccountArtifactsController {
   @Public()
   async download(
     @CurrentBearer() bearer: Bearer,
-    @CurrentAccount() account: Account,
+    @CurrentAccount() account: AccountRef,
     @Param('filename') filename: string,
     @Query() query: Q,
     @Headers('prefer') prefer: string | undefined,
@@ -54,9 +53,8 @@ export class AccountArtifactsController {
     } catch (error) {
       // no stored file of that name: electron-updater's Keygen provider asks for its channel file here
       if (!(error instanceof ApiError && error.status === 404) || !product || !isElectronFile(filename)) throw error;
-      const feeds = this.modules.get(FeedsService, { strict: false });
       const { channel, group } = parseElectronFile(filename);
-      const yaml = await feeds.electron(bearer, account.id, product, group, parseFeedQuery(query, channel));
+      const yaml = await this.feeds.electron(bearer, account.id, product, group, parseFeedQuery(query, channel));
       if (yaml === null) throw error;
       res.setHeader('Content-Type', 'text/yaml; charset=utf-8');
       res.setHeader('Cache-Control', 'private, no-cache');

@@ -1,0 +1,18 @@
+import { Account } from './accounts/account.entity';
+import { Artifact } from './releases/artifact.entity';
+import { Entitlement } from './entitlements/entitlement.entity';
+import { License, LicenseEntitlement } from './licenses/license.entity';
+import { Product } from './products/product.entity';
+import { ReleaseConstraint } from './releases/release-constraint.entity';
+import { Release } from './releases/release.entity';
+import { Token } from './tokens/token.entity';
+import { User } from './users/user.entity';
+import { EventRecord } from './events/event.entity';
+import { WebhookDelivery } from './webhooks/webhook-delivery.entity';
+import { WebhookEndpoint } from './webhooks/webhook-endpoint.entity';
+
+/**
+ * Every TypeORM entity, for the data source (dataSourceOptions). An app file: the entities belong
+ * to the domain folders, which sit above database/, so the list is put together here.
+ */
+export const ENTITIES = [Account, User, Token, Product, Entitlement, License, LicenseEntitlement, Release, ReleaseConstraint, Artifact, EventRecord, WebhookEndpoint, WebhookDelivery];
