@@ -464,8 +464,12 @@ export class CatalogueService {
       // never changed in place but for their counters: their wire form is built once
       markStable(r);
     }
+    const releaseOf = new Map(releases.map((r) => [r.id, r]));
     for (const a of artifacts) {
+      // the same string as its release's id, not a copy per row
+      a.releaseId = releaseOf.get(a.releaseId)?.id ?? a.releaseId;
       a.accountId = intern(a.accountId);
+      if (a.updated.getTime() === a.created.getTime()) a.updated = a.created;
       a.status = intern(a.status);
       a.contentType = intern(a.contentType);
       markStable(a);
@@ -496,7 +500,15 @@ function intern<T extends string | null>(value: T): T {
 /** Sort keys of a version without prerelease or build identifiers (most versions): one shared, frozen array. */
 const NO_IDENTIFIERS: string[] = Object.freeze([]) as unknown as string[];
 
-/** A release row as the catalogue keeps it: repeated strings shared, empty key arrays shared. */
+/** Metadata of the many releases that have none: one shared, frozen object. */
+const NO_METADATA: Release['metadata'] = Object.freeze({});
+
+function isEmpty(value: object): boolean {
+  for (const _ in value) return false;
+  return true;
+}
+
+/** A release row as the catalogue keeps it: repeated strings, empty key arrays and metadata, and equal times shared. */
 function compact(r: Release): void {
   r.accountId = intern(r.accountId);
   r.productId = intern(r.productId);
@@ -504,6 +516,9 @@ function compact(r: Release): void {
   r.platform = intern(r.platform);
   r.filetype = intern(r.filetype);
   r.status = intern(r.status);
+  if (isEmpty(r.metadata)) r.metadata = NO_METADATA;
+  // rows are never changed in place: equal times can be one Date
+  if (r.updated.getTime() === r.created.getTime()) r.updated = r.created;
   if (!r.semverPreKey.length) r.semverPreKey = NO_IDENTIFIERS;
   if (!r.semverBuildKey.length) r.semverBuildKey = NO_IDENTIFIERS;
 }
