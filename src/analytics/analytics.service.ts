@@ -4,8 +4,8 @@ import { DataSource } from 'typeorm';
 import * as semver from 'semver';
 import type { Bearer } from '../access/bearer';
 import { CountersService } from '../counters/counters.service';
+import { NO_PRODUCT_ID, ProductDirectory, resolveProductRef } from '../products/product-ref';
 import { ApiError } from '../jsonapi/errors';
-import { isUuid } from '../jsonapi/ids';
 import { enumParam, intParam, queryParam } from '../jsonapi/query';
 import type { Query } from '../jsonapi/query';
 import { CHANNELS, Release } from '../releases/release.entity';
@@ -66,17 +66,18 @@ export class AnalyticsService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly recorder: AnalyticsRecorder,
     private readonly counters: CountersService,
+    private readonly directory: ProductDirectory,
   ) {}
 
   private async product(bearer: Bearer, accountId: string, productId: string): Promise<string> {
     if (bearer.kind !== 'admin') throw ApiError.forbidden('Only an admin can read analytics');
-    const rows: unknown[] = isUuid(productId)
-      ? await this.db.query('SELECT 1 FROM products WHERE id = $1 AND account_id = $2', [productId.toLowerCase(), accountId])
-      : [];
+    // by id or code, as everywhere a product is named
+    const id = productId.length <= 255 && productId.trim() !== '' ? await resolveProductRef(this.directory, accountId, productId) : NO_PRODUCT_ID;
+    const rows: unknown[] = await this.db.query('SELECT 1 FROM products WHERE id = $1 AND account_id = $2', [id, accountId]);
     if (!rows.length) throw ApiError.notFound('The product was not found');
     // this instance's latest counts first, so that an answer includes what it has just seen
     await Promise.all([this.recorder.flush(), this.counters.flush()]);
-    return productId.toLowerCase();
+    return id;
   }
 
   /** Installs by the version they last reported within the window; the share on the latest release. */

@@ -13,6 +13,8 @@ export interface RelationshipSpec {
   many?: boolean;
   /** Resource objects carried whole (e.g. an account's first admin): their attributes become `<name>`. */
   embedded?: boolean;
+  /** The id may also be the resource's code (a product's `code`): passed on as sent, the service resolves it. */
+  byCode?: boolean;
 }
 
 export interface BodySpec<T> {
@@ -40,8 +42,10 @@ function linkage(name: string, spec: RelationshipSpec, value: unknown): string |
   }
   if (data.type !== spec.type) throw new ApiError(409, ErrorCode.TYPE_MISMATCH, `must be of type ${spec.type}`, { pointer: `${pointer}/data/type` });
   if (!isUuid(data.id)) {
+    // a code: non-empty, at most 255 characters, no NUL (what a code attribute may hold)
+    if (spec.byCode && data.id.trim() !== '' && data.id.length <= 255 && !data.id.includes('\u0000')) return data.id;
     const code = attributeCode(spec.many ? singular(name) : name, 'NOT_FOUND');
-    throw new ApiError(422, code, `${spec.type} ${data.id} was not found`, { pointer });
+    throw new ApiError(422, code, `${spec.type} ${data.id.slice(0, 64)} was not found`, { pointer });
   }
   return data.id.toLowerCase();
 }

@@ -49,7 +49,7 @@ export class CreateLicenseDto extends UpdateLicenseDto {
 
 export const LICENSE_ATTRIBUTES = ['key', 'name', 'expiry', 'expirationStrategy', 'metadata'] as const;
 export const LICENSE_CREATE_RELATIONSHIPS = {
-  product: { type: 'products' },
+  product: { type: 'products', byCode: true },
   user: { type: 'users' },
   entitlements: { type: 'entitlements', many: true },
 };

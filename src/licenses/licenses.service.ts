@@ -90,7 +90,8 @@ export class LicensesService {
 
   async create(bearer: Bearer, accountId: string, dto: CreateLicenseDto): Promise<License> {
     if (!LicensePolicy.canCreate(bearer)) throw ApiError.forbidden();
-    const product = dto.productId ? await this.products.findInAccount(accountId, dto.productId) : null;
+    // the product by id or code (relationships.product.data.id)
+    const product = dto.productId ? await this.products.findInAccount(accountId, await resolveProductRef(this.directory, accountId, dto.productId)) : null;
     // a product token may only create licenses of its own product; other products are not visible to it
     if (!product || (bearer.kind === 'product' && bearer.productId !== product.id)) {
       throw ApiError.relationship('product', 'NOT_FOUND', 'The product was not found');

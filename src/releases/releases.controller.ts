@@ -27,7 +27,7 @@ const createBody = new JsonApiBodyPipe({
   type: 'releases',
   dto: CreateReleaseDto,
   attributes: CREATE_RELEASE_ATTRIBUTES,
-  relationships: { product: { type: 'products' } },
+  relationships: { product: { type: 'products', byCode: true } },
 });
 const updateBody = new JsonApiBodyPipe({ type: 'releases', dto: UpdateReleaseDto, attributes: UPDATE_RELEASE_ATTRIBUTES, partial: true });
 

@@ -89,9 +89,11 @@ export class ReleasesService {
   }
 
   async create(bearer: Bearer, accountId: string, dto: CreateReleaseDto): Promise<Release> {
+    // the product by id or code (relationships.product.data.id)
+    const productId = await resolveProductRef(this.directory, accountId, dto.productId);
     // a product token may only publish for its own product, whatever else exists in the account
-    if (bearer.kind === 'product' && bearer.productId !== dto.productId) throw ApiError.forbidden('A product token can only create releases of its product');
-    const product = await this.products.findOne({ where: { id: dto.productId, accountId } });
+    if (bearer.kind === 'product' && bearer.productId !== productId) throw ApiError.forbidden('A product token can only create releases of its product');
+    const product = await this.products.findOne({ where: { id: productId, accountId } });
     if (!product) throw ApiError.relationship('product', 'NOT_FOUND', `products ${dto.productId} was not found`);
     if (!ReleaseVisibilityPolicy.canWriteProduct(bearer, accountId, product.id)) throw ApiError.forbidden();
     const version = parseStrictVersion(dto.version)!;

@@ -219,6 +219,39 @@ describe('products', () => {
       expect(badExpiry.body.errors[0].code).toBe('EXPIRY_INVALID');
       expect((await admin.post(`${base}/${UNKNOWN_ID}/tokens`)).status).toBe(404);
     });
+
+    it("a product's code works wherever its id does: a release's and a license's product relationship, analytics", async () => {
+      const code = `app-${UNKNOWN_ID.slice(0, 4)}-${Date.now()}`;
+      const p = await createProduct(t, account, { code });
+      const release = await admin.post(`/v1/accounts/${account.id}/releases`, {
+        data: {
+          type: 'releases',
+          attributes: { version: '1.0.0', channel: 'stable', platform: 'linux', filetype: 'tar.gz', filename: `${code}.tar.gz` },
+          relationships: { product: { data: { type: 'products', id: code } } },
+        },
+      });
+      expect(release.status).toBe(201);
+      expect(release.body.data.relationships.product.data.id).toBe(p.id);
+      const license = await admin.post(`/v1/accounts/${account.id}/licenses`, {
+        data: { type: 'licenses', attributes: {}, relationships: { product: { data: { type: 'products', id: code } } } },
+      });
+      expect(license.status).toBe(201);
+      expect(license.body.data.relationships.product.data.id).toBe(p.id);
+      for (const path of ['versions', 'downloads']) {
+        expect((await admin.get(`${base}/${code}/analytics/${path}`)).status).toBe(200);
+        expect((await admin.get(`${base}/no-such-code/analytics/${path}`)).status).toBe(404);
+      }
+      // an unknown code is a product that was not found, at the relationship
+      const unknown = await admin.post(`/v1/accounts/${account.id}/releases`, {
+        data: {
+          type: 'releases',
+          attributes: { version: '1.0.1', channel: 'stable', platform: 'linux', filetype: 'tar.gz', filename: `${code}-2.tar.gz` },
+          relationships: { product: { data: { type: 'products', id: 'no-such-code' } } },
+        },
+      });
+      expect(unknown.status).toBe(422);
+      expect(unknown.body.errors[0].source.pointer).toBe('/data/relationships/product');
+    });
   });
 
   describe('product token', () => {
