@@ -154,14 +154,15 @@ export class FeedsService {
     const line = this.line(view, query);
     const offer = this.offer(view, platforms, line, query.current);
     if (!offer) return { file: null };
-    const files = this.filesOf(view, platforms, line, offer.release);
+    // the updater refuses a file without a signature: such a version is no update for Tauri (204)
+    const files = this.filesOf(view, platforms, line, offer.release).filter((f) => f.release.signature);
     if (!files.length) return { file: null };
     const file = files.reduce((best, f) => (tauriPreference(f, best) > 0 ? f : best));
     const r = file.release;
     return {
       file,
       answer: JsonTemplate.of(
-        { version: r.version, signature: r.signature ?? '', notes: r.description ?? '', pub_date: r.created.toISOString(), critical: offer.critical, url: slot(0) } satisfies TauriAnswer,
+        { version: r.version, signature: r.signature!, notes: r.description ?? '', pub_date: r.created.toISOString(), critical: offer.critical, url: slot(0) } satisfies TauriAnswer,
         1,
       ),
     };

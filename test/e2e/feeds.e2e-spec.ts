@@ -192,6 +192,20 @@ describe('update feeds', () => {
       expect(Buffer.from(await file.arrayBuffer()).equals(bytes['tauri-linux-1.1'])).toBe(true);
     });
 
+    it('never offers Tauri an unsigned file (the updater would refuse it): 204 while the newer version has no signature', async () => {
+      const other = await createProduct(t, account);
+      const key = (await createLicense(t, account, other.id)).key;
+      const unsigned = await createRelease(t, account, other.id, { version: '2.0.0', platform: 'linux/amd64', filename: 'other_2.0.0.AppImage.tar.gz', filetype: 'tar.gz' });
+      await uploadArtifact(t, account, unsigned.id, randomFile(64));
+      const url = `/v1/accounts/${account.id}/products/${other.id}/feeds/tauri?target=linux&arch=x86_64&current_version=1.0.0&key=${key}`;
+      expect((await t.http.get(url)).status).toBe(204);
+      const patched = await api(t, bearer(account.adminToken)).patch(`/v1/accounts/${account.id}/releases/${unsigned.id}`, { data: { type: 'releases', id: unsigned.id, attributes: { signature: 'c2lnbmVk' } } });
+      expect(patched.status).toBe(200);
+      const signed = await t.http.get(url);
+      expect(signed.status).toBe(200);
+      expect(signed.body).toMatchObject({ version: '2.0.0', signature: 'c2lnbmVk' });
+    });
+
     it('204 when the app is current; Keygen\'s engines/tauri route answers the same; macos and aarch64 map to darwin/arm64', async () => {
       const current = await t.http.get(`/v1/accounts/${account.id}/products/${productId}/feeds/tauri?target=linux&arch=x86_64&current_version=1.1.0&key=${plain.key}`);
       expect(current.status).toBe(204);
