@@ -4,7 +4,7 @@ import { dump } from 'js-yaml';
 import type { SemVer } from 'semver';
 import type { Artifact } from '../artifacts/artifact.entity';
 import { AnalyticsRecorder } from '../analytics/analytics-recorder';
-import { DownloadUrlsService, DOWNLOAD_TTL_DEFAULT, encodeFilenamePath } from '../artifacts/download-urls.service';
+import { boundLicense, DownloadUrlsService, DOWNLOAD_TTL_DEFAULT, encodeFilenamePath } from '../artifacts/download-urls.service';
 import type { Bearer } from '../access/bearer';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import type { ProductView } from '../catalogue/catalogue.service';
@@ -145,7 +145,7 @@ export class FeedsService {
     if (query.current) this.count(view, query, query.current, groupPlatform(group), plan.file?.release.id ?? null);
     if (!plan.file) return null;
     // the signed URL is made for each answer (it expires): only its signature is kept per second
-    return plan.answer!.fill([this.artifacts.downloadUrl(plan.file.artifact, plan.file.release, DOWNLOAD_TTL_DEFAULT, view.releases.memos)]);
+    return plan.answer!.fill([this.artifacts.downloadUrl(plan.file.artifact, plan.file.release, DOWNLOAD_TTL_DEFAULT, view.releases.memos, boundLicense(view.viewer.bearer))]);
   }
 
   /** The file Tauri is offered (null: 204) and its answer, serialized with a slot for the URL. */
@@ -190,14 +190,14 @@ export class FeedsService {
           link: `${this.config.publicUrl}${accountPath(view.releases.accountId)}/products/${view.product.id}/feeds/sparkle/appcast.xml`,
           description: `Updates of ${name}`,
           language: 'en',
-          item: items.map((f, i) => this.appcastItem(f, items.slice(i + 1))),
+          item: items.map((f, i) => this.appcastItem(f, items.slice(i + 1), boundLicense(view.viewer.bearer))),
         },
       },
     };
     return xml.build(rss) as string;
   }
 
-  private appcastItem(file: OfferedFile, older: OfferedFile[]): Record<string, unknown> {
+  private appcastItem(file: OfferedFile, older: OfferedFile[], licenseId: string | undefined): Record<string, unknown> {
     const r = file.release;
     const item: Record<string, unknown> = {
       title: r.name ?? `Version ${r.version}`,
@@ -219,7 +219,7 @@ export class FeedsService {
       }
     }
     const enclosure: Record<string, unknown> = {
-      '@url': this.artifacts.downloadUrl(file.artifact, r, DOWNLOAD_TTL_DEFAULT),
+      '@url': this.artifacts.downloadUrl(file.artifact, r, DOWNLOAD_TTL_DEFAULT, undefined, licenseId),
       '@length': String(file.artifact.filesize ?? 0),
       '@type': file.artifact.contentType || 'application/octet-stream',
     };
