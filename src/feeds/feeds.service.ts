@@ -75,7 +75,7 @@ export class FeedsService {
   /** The caller's view of the product, loading what memory does not hold (404 when the account has no such product). */
   private async view(bearer: Bearer, accountId: string, product: string): Promise<ProductView> {
     const view = await this.catalogue.productView(bearer, accountId, product);
-    if (!view) throw ApiError.notFound('The product was not found');
+    if (!view || !mayReadFeed(view)) throw ApiError.notFound('The product was not found');
     return view;
   }
 
@@ -364,4 +364,29 @@ function tauriPreference(a: OfferedFile, b: OfferedFile): number {
     return 0;
   };
   return rank(a) - rank(b) || a.release.created.getTime() - b.release.created.getTime();
+}
+
+/**
+ * Whether the caller may read the product's feeds: a product it may not see answers exactly as an
+ * unknown product (404), so that a feed tells no one that a LICENSED or CLOSED product exists.
+ * OPEN products: everyone; others: admins, the product's token, and its licensees (a CLOSED
+ * product: admins and its token only).
+ */
+export function mayReadFeed(view: ProductView): boolean {
+  const { bearer, licenses } = view.viewer;
+  const product = view.product;
+  switch (bearer.kind) {
+    case 'admin':
+      return true;
+    case 'product':
+      return bearer.productId === product.id;
+    case 'license':
+    case 'user':
+      if (product.distributionStrategy === 'OPEN') return true;
+      return product.distributionStrategy !== 'CLOSED' && licenses.some((l) => l.productId === product.id);
+    case 'anonymous':
+      return product.distributionStrategy === 'OPEN';
+    default:
+      return false;
+  }
 }
