@@ -24,10 +24,12 @@ import { findWritableRelease } from './visible-release';
 
 /**
  * Watches for the client going away (or going silent) before the body's last byte, so that such
- * uploads are told apart from storage failures.
+ * uploads are told apart from storage failures. A silent client is not cut off: the body stream
+ * (`body`, what storage reads) fails, and the request is answered 408 before its connection closes.
  */
-function watchUpload(req: Request, idleTimeoutMs: number): { gone(): boolean; stop(): void } {
+function watchUpload(req: Request, body: SizeCap, idleTimeoutMs: number): { gone(): boolean; stalled(): boolean; stop(): void } {
   let gone = false;
+  let stalled = false;
   const onGone = () => {
     if (!req.complete) gone = true;
   };
@@ -35,10 +37,12 @@ function watchUpload(req: Request, idleTimeoutMs: number): { gone(): boolean; st
   req.once('aborted', onGone);
   socket?.once('close', onGone);
   req.setTimeout(idleTimeoutMs, () => {
-    gone = true;
-    req.destroy(new Error('the upload stalled'));
+    stalled = true;
+    req.unpipe(body);
+    body.destroy(new Error('the upload stalled'));
   });
   return {
+    stalled: () => stalled && !gone,
     gone: () => gone || (req.errored as NodeJS.ErrnoException | null)?.code === 'ECONNRESET',
     stop: () => {
       req.off('aborted', onGone);
@@ -163,13 +167,18 @@ export class ArtifactUploadsService {
     const artifactId = existing?.id ?? randomUUID();
     const key = `${accountId}/${artifactId}/${randomBytes(16).toString('hex')}`;
 
-    const watch = watchUpload(req, this.config.uploadIdleTimeoutMs);
-    const cap = release.filesize !== null ? capped(req, release.filesize) : null;
+    const cap = capped(req, release.filesize ?? Infinity);
+    const watch = watchUpload(req, cap, this.config.uploadIdleTimeoutMs);
     let staged: StagedObject;
     try {
-      staged = await this.storage.stage(key, (cap ?? req) as Readable, { contentType });
+      staged = await this.storage.stage(key, cap as Readable, { contentType });
     } catch (error) {
-      if (cap?.exceeded) {
+      if (watch.stalled()) {
+        const seconds = this.config.uploadIdleTimeoutMs / 1000;
+        // the rest of the body is not read: the connection closes after the answer
+        throw new ApiError(408, ErrorCode.REQUEST_TIMEOUT, `The upload sent nothing for ${seconds} s (UPLOAD_IDLE_TIMEOUT_SECONDS)`, undefined, { Connection: 'close' });
+      }
+      if (cap.exceeded) {
         // answered at once; the rest of the body is not read (the connection closes after the answer)
         req.unpipe(cap);
         throw new ApiError(

@@ -18,6 +18,11 @@ export interface DownloadTarget {
    * status. A yank, a delete or a replacement changes it, and every URL issued before stops working.
    */
   generation?: string;
+  /**
+   * The license the URL was issued to: each download checks that this license may still download
+   * the file (suspended, expired with REVOKE_ACCESS or missing an entitlement: 404).
+   */
+  licenseId?: string;
 }
 
 /** The state a download URL is bound to: the artifact's storage key and its release's status and yank time. */
@@ -31,6 +36,7 @@ export type SignatureCheck = 'valid' | 'invalid' | 'expired';
 /** JSON of an array: unambiguous whatever characters a filename holds. */
 export function canonicalDownloadString(t: DownloadTarget): string {
   const fields = ['shipgate-download-v1', t.accountId.toLowerCase(), t.artifactId.toLowerCase(), t.filename, t.expires];
+  if (t.licenseId !== undefined) return JSON.stringify([...fields, t.generation ?? null, 'license', t.licenseId.toLowerCase()]);
   return JSON.stringify(t.generation === undefined ? fields : [...fields, t.generation]);
 }
 

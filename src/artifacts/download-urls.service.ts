@@ -63,6 +63,11 @@ export class DownloadUrlsService {
     return manager.findOne(Artifact, { where: { accountId, releaseId, status: 'UPLOADED' } });
   }
 
+  /** Whether the account has an artifact of this id (a URL signed for another account names none of its). */
+  async existsIn(accountId: string, artifactId: string): Promise<boolean> {
+    return isUuid(artifactId) && (await this.db.manager.exists(Artifact, { where: { accountId, id: artifactId.toLowerCase() } }));
+  }
+
   /**
    * An uploaded artifact by its own id, for a signed download URL: null unless the URL's
    * generation is still the artifact's (same stored object, release status and yank), so that a
@@ -104,7 +109,7 @@ export class DownloadUrlsService {
    * a download for customers. `memos`: the product load it was found in (see downloadUrl).
    */
   issue(bearer: Bearer, accountId: string, release: DownloadRelease, artifact: Artifact, ttl: number, memos?: UrlMemos): string {
-    const url = this.downloadUrl(artifact, release, ttl, memos);
+    const url = this.downloadUrl(artifact, release, ttl, memos, boundLicense(bearer));
     if (!isPrivileged(bearer)) this.counters.countDownload(accountId, release.id, bearer);
     return url;
   }
@@ -129,20 +134,22 @@ export class DownloadUrlsService {
    * route checks the release, then redirects to a presigned URL of PRESIGN_TTL_SECONDS.
    * `memos`: the product load the artifact was found in, which keeps each URL for the second it
    * expires at (update checks hand out the same link many times a second: signed once).
+   * `licenseId`: the license the URL is issued to (boundLicense), which each download checks.
    */
-  downloadUrl(artifact: Artifact, release: DownloadRelease, ttlSeconds: number, memos?: UrlMemos): string {
+  downloadUrl(artifact: Artifact, release: DownloadRelease, ttlSeconds: number, memos?: UrlMemos, licenseId?: string): string {
     const storageKey = artifact.storageKey;
     if (!storageKey) throw ApiError.notFound('The release has no uploaded artifact');
     const expires = Math.floor(Date.now() / 1000) + ttlSeconds;
     const sign = () => {
       const generation = downloadGeneration(storageKey, release);
-      const signature = this.signer.sign({ accountId: artifact.accountId, artifactId: artifact.id, filename: artifact.filename, expires, generation });
-      return `${this.config.publicUrl}${accountPath(artifact.accountId)}/artifacts/${artifact.id}/${encodeFilenamePath(artifact.filename)}?expires=${expires}&g=${generation}&signature=${signature}`;
+      const signature = this.signer.sign({ accountId: artifact.accountId, artifactId: artifact.id, filename: artifact.filename, expires, generation, licenseId });
+      const bound = licenseId === undefined ? '' : `&l=${licenseId}`;
+      return `${this.config.publicUrl}${accountPath(artifact.accountId)}/artifacts/${artifact.id}/${encodeFilenamePath(artifact.filename)}?expires=${expires}&g=${generation}${bound}&signature=${signature}`;
     };
     if (!memos) return sign();
-    // what the URL is bound to (downloadGeneration's inputs) and its second of expiry
+    // what the URL is bound to (downloadGeneration's inputs, the license) and its second of expiry
     const yanked = release.yanked ? new Date(release.yanked).getTime() : 0;
-    return memos.table('downloadUrl').get(`${artifact.id}|${storageKey}|${release.status}|${yanked}|${expires}`, sign);
+    return memos.table('downloadUrl').get(`${artifact.id}|${storageKey}|${release.status}|${yanked}|${expires}|${licenseId ?? ''}`, sign);
   }
 
   /** A short-lived presigned URL (S3 only), for a route that has just checked the release. */
@@ -159,6 +166,14 @@ export class DownloadUrlsService {
       throw new ApiError(503, ErrorCode.STORAGE_UNAVAILABLE, 'The storage is unavailable, try again later', undefined, { 'Retry-After': '5' });
     }
   }
+}
+
+/**
+ * The license a download URL issued to this caller is bound to: a license caller's own, so that
+ * the URL stops working when the license may no longer download the file (see LicensedArtifacts).
+ */
+export function boundLicense(bearer: Bearer): string | undefined {
+  return bearer.kind === 'license' ? bearer.license.id : undefined;
 }
 
 /** Whether `artifact` is the release's uploaded file (what issue signs). */

@@ -9,7 +9,9 @@ import type { Query as Q } from '../jsonapi/query';
 import { ArtifactErrorCode } from './artifact-errors';
 import { sendArtifact } from './artifact-sender';
 import { DownloadUrlsService } from './download-urls.service';
-import { DownloadSigner } from './download-signer';
+import type { Artifact } from '../releases/artifact.entity';
+import { downloadGeneration, DownloadSigner } from './download-signer';
+import { LicensedArtifacts } from './licensed-artifacts';
 import { STORAGE_DRIVER } from '../storage/storage-driver';
 import type { StorageDriver } from '../storage/storage-driver';
 
@@ -25,6 +27,7 @@ export class SignedDownloadController {
   constructor(
     private readonly artifacts: DownloadUrlsService,
     private readonly signer: DownloadSigner,
+    private readonly licenses: LicensedArtifacts,
     @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
   ) {}
 
@@ -51,23 +54,36 @@ export class SignedDownloadController {
       return;
     }
     const generation = queryParam(query, 'g');
+    const licenseId = queryParam(query, 'l');
     const target = {
       accountId: account.id,
       artifactId,
       filename: name,
       expires: expires !== undefined && /^\d{1,12}$/.test(expires) ? Number(expires) : NaN,
       generation,
+      licenseId,
     };
     const check = signature ? this.signer.verify(target, signature) : 'invalid';
-    if (check === 'invalid') throw new ApiError(403, ArtifactErrorCode.SIGNATURE_INVALID, 'The download URL is not validly signed');
+    if (check === 'invalid') {
+      // signed for another account (or for none): its artifact is not found in the path's
+      if (!(await this.artifacts.existsIn(account.id, artifactId))) throw ApiError.notFound('The artifact was not found');
+      throw new ApiError(403, ArtifactErrorCode.SIGNATURE_INVALID, 'The download URL is not validly signed');
+    }
     if (check === 'expired') throw new ApiError(403, ArtifactErrorCode.SIGNATURE_EXPIRED, 'The download URL has expired');
-    // yanked, deleted or replaced since the URL was issued: gone
-    const artifact = await this.artifacts.findForSignedUrl(account.id, artifactId, generation);
+    // issued to a license that may no longer download it, yanked, deleted or replaced since: gone
+    const artifact = licenseId !== undefined ? await this.licensed(account.id, licenseId, artifactId, name, generation) : await this.artifacts.findForSignedUrl(account.id, artifactId, generation);
     if (!artifact) throw ApiError.notFound('The artifact was not found');
     if (this.storage.presignGet) {
       res.redirect(302, await this.artifacts.presignedUrl(artifact));
       return;
     }
     await sendArtifact(req, res, artifact, this.storage);
+  }
+
+  /** The artifact of a URL bound to a license, if that license may download it now and the URL's generation is current. */
+  private async licensed(accountId: string, licenseId: string, artifactId: string, filename: string, generation: string | undefined): Promise<Artifact | null> {
+    const found = await this.licenses.find(accountId, licenseId, artifactId, filename);
+    if (!found?.artifact.storageKey || downloadGeneration(found.artifact.storageKey, found.release) !== generation) return null;
+    return found.artifact;
   }
 }

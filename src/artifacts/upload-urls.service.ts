@@ -153,13 +153,15 @@ export class UploadUrlsService implements OnModuleInit, OnModuleDestroy {
    * already used is 403 / 404.
    */
   async receive(target: UploadTarget, signature: string | undefined, req: Request): Promise<Artifact> {
-    const check = signature ? this.signer.verifyUpload(target, signature) : 'invalid';
-    if (check === 'invalid') throw new ApiError(403, ArtifactErrorCode.SIGNATURE_INVALID, 'The upload URL is not validly signed');
-    if (check === 'expired') throw new ApiError(403, ArtifactErrorCode.SIGNATURE_EXPIRED, 'The upload URL has expired');
+    // the path's account first: a URL signed for another account names no artifact of this one
     const artifact = isUuid(target.artifactId)
       ? await this.db.manager.findOne(Artifact, { where: { accountId: target.accountId, id: target.artifactId.toLowerCase() } })
       : null;
-    if (!artifact || artifact.uploadExpires?.getTime() !== target.expires * 1000) {
+    if (!artifact) throw ApiError.notFound('The artifact was not found');
+    const check = signature ? this.signer.verifyUpload(target, signature) : 'invalid';
+    if (check === 'invalid') throw new ApiError(403, ArtifactErrorCode.SIGNATURE_INVALID, 'The upload URL is not validly signed');
+    if (check === 'expired') throw new ApiError(403, ArtifactErrorCode.SIGNATURE_EXPIRED, 'The upload URL has expired');
+    if (artifact.uploadExpires?.getTime() !== target.expires * 1000) {
       throw ApiError.notFound('The upload URL was already used or replaced by a newer one');
     }
     const release = await this.db.manager.findOne(Release, { where: { accountId: target.accountId, id: artifact.releaseId } });

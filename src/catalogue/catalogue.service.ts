@@ -179,6 +179,22 @@ export class CatalogueService {
   }
 
   /**
+   * A license by id inside an account (null: unknown), kept by key like `license`: memory when it
+   * holds the license, else its key is read and the license loaded (and kept) by key.
+   */
+  async licenseById(accountId: string, licenseId: string): Promise<CachedLicense | null> {
+    const cacheKey = this.serving ? this.licenseKeys.get(licenseId) : undefined;
+    if (cacheKey?.startsWith(`${accountId}:`)) {
+      const held = await this.licenses.get(cacheKey);
+      if (held?.license.id === licenseId) return held;
+    }
+    const rows: Array<{ key: string }> = await this.db.query('SELECT key FROM licenses WHERE id = $1 AND account_id = $2', [licenseId, accountId]);
+    if (!rows.length) return null;
+    const found = await this.license(accountId, rows[0].key);
+    return found?.license.id === licenseId ? found : null;
+  }
+
+  /**
    * Every release of a product of this account, or null when the product is not the account's.
    * Undefined when the catalogue is not serving: the caller uses SQL.
    */

@@ -4,7 +4,7 @@ import { dump } from 'js-yaml';
 import type { SemVer } from 'semver';
 import type { Artifact } from '../releases/artifact.entity';
 import { AnalyticsRecorder } from '../analytics/analytics-recorder';
-import { DownloadUrlsService, DOWNLOAD_TTL_DEFAULT, encodeFilenamePath } from '../artifacts/download-urls.service';
+import { boundLicense, DownloadUrlsService, DOWNLOAD_TTL_DEFAULT, encodeFilenamePath } from '../artifacts/download-urls.service';
 import type { Bearer } from '../access/bearer';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import type { ProductView } from '../catalogue/catalogue.service';
@@ -75,7 +75,7 @@ export class FeedsService {
   /** The caller's view of the product, loading what memory does not hold (404 when the account has no such product). */
   private async view(bearer: Bearer, accountId: string, product: string): Promise<ProductView> {
     const view = await this.catalogue.productView(bearer, accountId, product);
-    if (!view) throw ApiError.notFound('The product was not found');
+    if (!view || !mayReadFeed(view)) throw ApiError.notFound('The product was not found');
     return view;
   }
 
@@ -145,7 +145,7 @@ export class FeedsService {
     if (query.current) this.count(view, query, query.current, groupPlatform(group), plan.file?.release.id ?? null);
     if (!plan.file) return null;
     // the signed URL is made for each answer (it expires): only its signature is kept per second
-    return plan.answer!.fill([this.artifacts.downloadUrl(plan.file.artifact, plan.file.release, DOWNLOAD_TTL_DEFAULT, view.releases.memos)]);
+    return plan.answer!.fill([this.artifacts.downloadUrl(plan.file.artifact, plan.file.release, DOWNLOAD_TTL_DEFAULT, view.releases.memos, boundLicense(view.viewer.bearer))]);
   }
 
   /** The file Tauri is offered (null: 204) and its answer, serialized with a slot for the URL. */
@@ -191,14 +191,14 @@ export class FeedsService {
           link: `${this.config.publicUrl}${accountPath(view.releases.accountId)}/products/${view.product.id}/feeds/sparkle/appcast.xml`,
           description: `Updates of ${name}`,
           language: 'en',
-          item: items.map((f, i) => this.appcastItem(f, items.slice(i + 1))),
+          item: items.map((f, i) => this.appcastItem(f, items.slice(i + 1), boundLicense(view.viewer.bearer))),
         },
       },
     };
     return xml.build(rss) as string;
   }
 
-  private appcastItem(file: OfferedFile, older: OfferedFile[]): Record<string, unknown> {
+  private appcastItem(file: OfferedFile, older: OfferedFile[], licenseId: string | undefined): Record<string, unknown> {
     const r = file.release;
     const item: Record<string, unknown> = {
       title: r.name ?? `Version ${r.version}`,
@@ -220,7 +220,7 @@ export class FeedsService {
       }
     }
     const enclosure: Record<string, unknown> = {
-      '@url': this.artifacts.downloadUrl(file.artifact, r, DOWNLOAD_TTL_DEFAULT),
+      '@url': this.artifacts.downloadUrl(file.artifact, r, DOWNLOAD_TTL_DEFAULT, undefined, licenseId),
       '@length': String(file.artifact.filesize ?? 0),
       '@type': file.artifact.contentType || 'application/octet-stream',
     };
@@ -365,4 +365,29 @@ function tauriPreference(a: OfferedFile, b: OfferedFile): number {
     return 0;
   };
   return rank(a) - rank(b) || a.release.created.getTime() - b.release.created.getTime();
+}
+
+/**
+ * Whether the caller may read the product's feeds: a product it may not see answers exactly as an
+ * unknown product (404), so that a feed tells no one that a LICENSED or CLOSED product exists.
+ * OPEN products: everyone; others: admins, the product's token, and its licensees (a CLOSED
+ * product: admins and its token only).
+ */
+export function mayReadFeed(view: ProductView): boolean {
+  const { bearer, licenses } = view.viewer;
+  const product = view.product;
+  switch (bearer.kind) {
+    case 'admin':
+      return true;
+    case 'product':
+      return bearer.productId === product.id;
+    case 'license':
+    case 'user':
+      if (product.distributionStrategy === 'OPEN') return true;
+      return product.distributionStrategy !== 'CLOSED' && licenses.some((l) => l.productId === product.id);
+    case 'anonymous':
+      return product.distributionStrategy === 'OPEN';
+    default:
+      return false;
+  }
 }

@@ -25,6 +25,12 @@ export interface BodySpec<T> {
   relationships?: Record<string, RelationshipSpec>;
   /** PATCH: missing attributes are left alone. */
   partial?: boolean;
+  /**
+   * Attributes the server alone keeps (counters), ignored on update whatever their value: a
+   * client that sends back what it read (maybe on another instance, before the latest counts)
+   * changes nothing by them.
+   */
+  serverOwned?: readonly string[];
 }
 
 /** `entitlements` -> `entitlement`: the field prefix and error-code name for one member of a to-many relationship. */
@@ -152,6 +158,7 @@ export class JsonApiBodyPipe<T extends object> implements PipeTransform<unknown,
     const plain: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(attributes)) {
       if (!spec.attributes.includes(key)) {
+        if (current && spec.serverOwned?.includes(key)) continue;
         if (current && key in current.attributes && isDeepStrictEqual(value, current.attributes[key])) continue;
         // a client that flattened a links-only relationship into its model sends it back as an attribute
         if (current?.relationships?.[key] && isPlainObject(value) && Object.keys(value).every((k) => k === 'links' || k === 'meta')) continue;

@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { NestApplicationOptions } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 
@@ -14,11 +15,35 @@ export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
  */
 export class ShipgateExpressAdapter extends ExpressAdapter {
   initHttpServer(options: NestApplicationOptions): void {
-    if (options?.httpsOptions || options?.forceCloseConnections || options?.return503OnClosing) return super.initHttpServer(options);
-    const server = http.createServer(
-      { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
-      this.getInstance(),
-    );
-    this.setHttpServer(server);
+    if (options?.httpsOptions || options?.forceCloseConnections || options?.return503OnClosing) {
+      super.initHttpServer(options);
+    } else {
+      const server = http.createServer(
+        { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
+        this.getInstance(),
+      );
+      this.setHttpServer(server);
+    }
+    (this.getHttpServer() as http.Server).on('connect', refuseConnect);
   }
+}
+
+/**
+ * CONNECT never reaches express (Node hands it to 'connect' listeners, and without one closes the
+ * socket unanswered): this is no proxy, so it is 405 with an error document, then the connection closes.
+ */
+export function refuseConnect(req: http.IncomingMessage, socket: Duplex): void {
+  const body = JSON.stringify({
+    errors: [{ status: '405', code: 'METHOD_NOT_ALLOWED', title: 'Method not allowed', detail: 'CONNECT is not allowed: this server is not a proxy' }],
+  });
+  socket.on('error', () => socket.destroy());
+  socket.end(
+    'HTTP/1.1 405 Method Not Allowed\r\n' +
+      'Content-Type: application/vnd.api+json\r\n' +
+      'Allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n' +
+      'X-Content-Type-Options: nosniff\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
 }

@@ -109,11 +109,33 @@ async function readJsonBody(req: Request, res: Response): Promise<void> {
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
     throw new ApiError(415, ErrorCode.MEDIA_TYPE_UNSUPPORTED, 'The request body must be UTF-8', { header: 'Content-Type' });
   }
+  const declared = Number(req.headers['content-length']);
+  if (declared > BODY_LIMIT_BYTES) {
+    // answered before a byte is read (the body parser would wait for the whole body first);
+    // what the client still sends is read and dropped for a moment, so that the answer reaches it
+    lingerThenClose(req);
+    throw new ApiError(413, ErrorCode.REQUEST_TOO_LARGE, `The request body exceeds the size limit (${BODY_LIMIT_BYTES} bytes)`, { header: 'Content-Length' }, { Connection: 'close' });
+  }
   await readWithin(BODY_TIMEOUT_MS, req, res);
   const pointer = loneSurrogatePointer(req.body);
   if (pointer !== null) {
     throw new ApiError(400, ErrorCode.CHARACTER_INVALID, 'A string holds a lone UTF-16 surrogate (not a character)', { pointer });
   }
+}
+
+/** How long a refused body is still read (and dropped) before its connection is cut. */
+const LINGER_MS = 5_000;
+
+/**
+ * Reads and drops the rest of a body that will not be used, then closes the connection after at
+ * most LINGER_MS: closing while the client still sends would reset the connection, and the client
+ * would lose the answer (a lingering close, as web servers do).
+ */
+function lingerThenClose(req: Request): void {
+  req.resume();
+  const timer = setTimeout(() => req.socket?.destroy(), LINGER_MS);
+  timer.unref();
+  req.socket?.once('close', () => clearTimeout(timer));
 }
 
 /** Reads the body, or fails with 408 (and closes the connection) when it does not arrive in time. */

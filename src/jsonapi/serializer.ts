@@ -185,10 +185,13 @@ export function created<D extends SingleDocument>(res: { status(code: number): {
   return doc;
 }
 
+/** Query parameters that carry a credential (access/credentials.ts): never written into a link. */
+const CREDENTIAL_PARAMS = new Set(['key', 'token', 'auth']);
+
 function withParams(path: string, query: Query, overrides: Record<string, string | undefined>): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) {
-    if (k in overrides || k === 'page' || k.startsWith('page[') || k === 'limit') continue;
+    if (k in overrides || k === 'page' || k.startsWith('page[') || k === 'limit' || CREDENTIAL_PARAMS.has(k)) continue;
     if (typeof v === 'string') params.append(k, v);
     else if (Array.isArray(v)) for (const item of v) if (typeof item === 'string') params.append(k, item);
   }

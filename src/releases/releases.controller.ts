@@ -29,7 +29,7 @@ const createBody = new JsonApiBodyPipe({
   attributes: CREATE_RELEASE_ATTRIBUTES,
   relationships: { product: { type: 'products', byCode: true } },
 });
-const updateBody = new JsonApiBodyPipe({ type: 'releases', dto: UpdateReleaseDto, attributes: UPDATE_RELEASE_ATTRIBUTES, partial: true });
+const updateBody = new JsonApiBodyPipe({ type: 'releases', dto: UpdateReleaseDto, attributes: UPDATE_RELEASE_ATTRIBUTES, partial: true, serverOwned: ['downloads', 'upgrades'] });
 
 @Controller('v1/accounts/:account/releases')
 export class ReleasesController {

@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { lookup } from 'node:dns';
+import ipaddr from 'ipaddr.js';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 
 /** Addresses a webhook may not reach unless WEBHOOKS_ALLOW_PRIVATE: loopback, private, link-local and other non-public ranges. */
@@ -13,14 +14,26 @@ for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::'
   BLOCKED.addSubnet(net, prefix, 'ipv6');
 }
 
-/** Whether `address` (an IPv4 or IPv6 literal) is loopback, private, link-local or otherwise not public. */
+/**
+ * Whether `address` (an IPv4 or IPv6 literal) is loopback, private, link-local or otherwise not
+ * public. An IPv6 address that carries an IPv4 one is judged by that IPv4 address, however it is
+ * written (ipaddr.js parses every spelling): IPv4-mapped `::ffff:0:0/96` and IPv4-translated
+ * `::ffff:0:0:0/96`, and 6to4 `2002::/16`. Translators that reach IPv4 hosts the server cannot
+ * judge (NAT64 `64:ff9b::/96` and `64:ff9b:1::/48`, Teredo) and the deprecated IPv4-compatible
+ * `::/96` are refused, as is every special-purpose IPv6 range.
+ */
 export function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return BLOCKED.check(mapped[1], 'ipv4');
   const family = isIP(address);
   if (family === 4) return BLOCKED.check(address, 'ipv4');
-  if (family === 6) return BLOCKED.check(address, 'ipv6');
-  return true;
+  if (family !== 6 || !ipaddr.IPv6.isValid(address)) return true;
+  const ip = ipaddr.IPv6.parse(address);
+  const range = ip.range();
+  const bytes = ip.toByteArray();
+  if (range === 'ipv4Mapped' || range === 'rfc6145') return isPrivateAddress(bytes.slice(12).join('.'));
+  if (range === '6to4') return isPrivateAddress(bytes.slice(2, 6).join('.'));
+  // the IPv4-compatible ::a.b.c.d (and :: and ::1)
+  if (bytes.slice(0, 12).every((b) => b === 0)) return true;
+  return range !== 'unicast' || BLOCKED.check(ip.toNormalizedString(), 'ipv6');
 }
 
 export class WebhookUrlError extends Error {}

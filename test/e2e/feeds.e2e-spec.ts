@@ -261,6 +261,50 @@ describe('update feeds', () => {
     });
   });
 
+  describe('a product the caller may not see answers as an unknown product', () => {
+    /** Status and body of every feed route for `product` (the product id and the request id masked). */
+    async function feeds(product: string, key?: string) {
+      const credential = key ? `key=${key}&` : '';
+      const paths = [
+        `/v1/accounts/${account.id}/products/${product}/feeds/tauri?${credential}target=linux&arch=x86_64&current_version=0.1.0`,
+        `/v1/accounts/${account.id}/products/${product}/feeds/tauri?${credential}target=linux&arch=x86_64&current_version=9.0.0`,
+        `/v1/accounts/${account.id}/engines/tauri/${product}?${credential}platform=linux&arch=x86_64&version=0.1.0`,
+        `/v1/accounts/${account.id}/products/${product}/feeds/sparkle/appcast.xml?${credential}`,
+        `/v1/accounts/${account.id}/products/${product}/feeds/electron/latest-linux.yml?${credential}`,
+      ];
+      return Promise.all(
+        paths.map(async (path) => {
+          const res = await t.http.get(path);
+          // the request id differs per request
+          const body = res.text.replaceAll(product, '<product>').replace(/"meta":\{"id":"[^"]+"\}/, '"meta":{"id":"<request>"}');
+          return { path: path.replace(product, '<product>'), status: res.status, body };
+        }),
+      );
+    }
+
+    it('anonymous callers: a LICENSED or CLOSED product is 404 exactly as an unknown one, naming no product or account', async () => {
+      const unknown = await feeds('00000000-0000-4000-8000-000000000000');
+      expect(unknown.map((f) => f.status)).toEqual([404, 404, 404, 404, 404]);
+      for (const strategy of ['LICENSED', 'CLOSED']) {
+        const hidden = await createProduct(t, account, { distributionStrategy: strategy });
+        for (const platform of ['linux/amd64', 'darwin/arm64']) {
+          const r = await createRelease(t, account, hidden.id, { version: '1.0.0', platform, filename: `hidden-${randomFile(4).toString('hex')}.tar.gz`, filetype: 'tar.gz' });
+          await uploadArtifact(t, account, r.id, randomFile(16));
+        }
+        const answers = await feeds(hidden.id);
+        expect(answers).toEqual(unknown);
+        for (const a of answers) expect(a.body).not.toContain(account.id);
+      }
+    });
+
+    it("a license: another product of the account is 404 exactly as an unknown one", async () => {
+      const other = await createProduct(t, account);
+      const r = await createRelease(t, account, other.id, { version: '1.0.0', platform: 'linux/amd64', filename: `other-${randomFile(4).toString('hex')}.tar.gz`, filetype: 'tar.gz' });
+      await uploadArtifact(t, account, r.id, randomFile(16));
+      expect(await feeds(other.id, plain.key)).toEqual(await feeds('00000000-0000-4000-8000-000000000000', plain.key));
+    });
+  });
+
   describe('a change reaches the next feed answer', () => {
     it("closing the product, or taking a license's entitlement, changes what the same license is offered at once", async () => {
       const yml = async (key: string) => t.http.get(`/v1/accounts/${account.id}/products/${productId}/feeds/electron/latest.yml?key=${key}`);

@@ -110,10 +110,10 @@ describe.each(['memory', 'redis'] as const)('rate limits (%s store)', (store) =>
 
   it('never limits signed download URLs', async () => {
     t = await startApp({ ...LIMITS, RATE_LIMIT_ANONYMOUS_PER_MIN: '1', ...storeEnv(store) });
-    // a (forged) signed URL answers 403, never 429, however often it is asked
+    // a (forged) signed URL of an unknown artifact answers 404, never 429, however often it is asked
     for (let i = 0; i < 4; i++) {
       const res = await t.http.get(`/v1/accounts/${account.id}/artifacts/${randomUUID()}/app.tar.gz?expires=1&g=x&signature=${'0'.repeat(64)}`);
-      expect(res.status).toBe(403);
+      expect(res.status).toBe(404);
       expect(res.headers['ratelimit-limit']).toBeUndefined();
     }
   });

@@ -132,6 +132,20 @@ describe('two instances on one database', () => {
       expect(Buffer.from(await file.arrayBuffer()).equals(bytes)).toBe(true);
     });
 
+    it('a client reads a release on one instance and PATCHes the document back on the other (counters differ): 200', async () => {
+      // downloads counted on A, not yet flushed: A's and B's counters differ
+      for (let i = 0; i < 3; i++) expect((await api(a, licenseAuth(license.key)).get(`/v1/accounts/${account.id}/releases/${v11}/artifact`).redirects(0)).status).toBe(303);
+      const path = `/v1/accounts/${account.id}/releases/${v11}`;
+      for (const [from, to] of [[a, b], [b, a]] as const) {
+        const read = await api(from, bearer(account.adminToken)).get(path);
+        expect(read.status).toBe(200);
+        const doc = { data: { ...read.body.data, attributes: { ...read.body.data.attributes, description: `edited after reading on ${from === a ? 'A' : 'B'}` } } };
+        const res = await api(to, bearer(account.adminToken)).patch(path, doc);
+        expect({ status: res.status, errors: res.body.errors }).toEqual({ status: 200, errors: undefined });
+        expect(res.body.data.attributes.description).toBe(doc.data.attributes.description);
+      }
+    });
+
     it("changing a product's distribution strategy, through the API and directly in SQL", async () => {
       const setStrategy = (distributionStrategy: string) =>
         admin().patch(`/v1/accounts/${account.id}/products/${productId}`, { data: { type: 'products', id: productId, attributes: { distributionStrategy } } });

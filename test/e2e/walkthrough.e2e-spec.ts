@@ -170,7 +170,7 @@ describe('docs/walkthrough.md (pasted verbatim into bash against the built serve
     expect(out).toMatch(/^license [0-9A-F]{6}(-[0-9A-F]{6}){5}: ACTIVE, expires null, RESTRICT_ACCESS$/m);
     expect(out).toContain('releases with the expired trial key: 403 LICENSE_EXPIRED');
     expect(out).toContain('releases with the suspended key: 403 LICENSE_SUSPENDED');
-    expect(out).toContain('after reinstate: ACTIVE');
+    expect(out).toContain('after reinstate (product token): ACTIVE'); // a product token manages its product's licenses
     // publishing: upload -> PUBLISHED, the rules, the list
     expect(out).toContain('release 1.0.0: PUBLISHED');
     expect(out).toContain('artifact app-1.1.0.tar.gz: UPLOADED, 1048576 bytes');
@@ -188,7 +188,7 @@ describe('docs/walkthrough.md (pasted verbatim into bash against the built serve
     expect(out).toContain(`url: http://localhost:${port}/v3/`);
     expect(out).toContain('bytes 0-1023 of the signed URL: HTTP 206, 1024 bytes');
     // the upgrade found 1.1.0 before the yank, and nothing after it
-    expect(out).toMatch(new RegExp(`^HTTP 303 -> http://localhost:${port}/v1/accounts/[0-9a-f-]{36}/artifacts/[0-9a-f-]{36}/app-1\\.1\\.0\\.tar\\.gz\\?expires=\\d+&g=[0-9a-f]+&signature=[0-9a-f]+$`, 'm'));
+    expect(out).toMatch(new RegExp(`^HTTP 303 -> http://localhost:${port}/v1/accounts/[0-9a-f-]{36}/artifacts/[0-9a-f-]{36}/app-1\\.1\\.0\\.tar\\.gz\\?expires=\\d+&g=[0-9a-f]+(&l=[0-9a-f-]{36})?&signature=[0-9a-f]+$`, 'm'));
     expect(out).toContain('upgrade: 1.0.0 -> 1.1.0');
     expect(out).toContain('from 1.0.0 on beta: 2.0.0-beta.1');
     expect(out).toMatch(/^release 1\.1\.0: YANKED at \d{4}-\d\d-\d\dT/m);
