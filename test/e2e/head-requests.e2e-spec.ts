@@ -46,7 +46,8 @@ describe('HEAD requests count nothing', () => {
     product = await createProduct(t, account);
     license = await createLicense(t, account, product.id);
     old = await releaseWithFile(t, account, product.id, '1.0.0');
-    next = await releaseWithFile(t, account, product.id, '2.0.0');
+    // signed: the Tauri feed offers only signed files
+    next = await releaseWithFile(t, account, product.id, '2.0.0', { attrs: { signature: 'c2lnbmVk' } });
   });
   afterAll(() => t.close());
 
