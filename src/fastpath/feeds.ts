@@ -4,7 +4,7 @@ import type { ProductView } from '../catalogue/catalogue.service';
 import { NOT_WARM } from '../common/not-warm';
 import type { NotWarm } from '../common/not-warm';
 import { FeedsFastPath } from '../feeds/feeds.fast-path';
-import { FeedsService, mayReadFeed } from '../feeds/feeds.service';
+import { FeedsService, mayReadFeed, productNotFound } from '../feeds/feeds.service';
 import type { FeedQuery, PlatformGroup } from '../feeds/feeds.service';
 import { ApiError } from '../jsonapi/errors';
 import { WarmCatalogue } from './warm';
@@ -29,7 +29,7 @@ export class FeedsFromMemory implements FeedsFastPath {
 
   private view(bearer: Bearer, accountId: string, product: string): ProductView | NotWarm {
     const view = this.warm.productView(bearer, accountId, product);
-    if (view === null || (view && !mayReadFeed(view))) throw ApiError.notFound('The product was not found');
+    if (view === null || (view && !mayReadFeed(view))) throw productNotFound(bearer);
     return view ?? NOT_WARM;
   }
 }

@@ -12,7 +12,7 @@ import type { CatalogueRelease } from '../catalogue/product-releases';
 import { APP_CONFIG } from '../config/config';
 import { JsonTemplate, slot } from '../jsonapi/json-bytes';
 import type { AppConfig } from '../config/config';
-import { ApiError } from '../jsonapi/errors';
+import { ApiError, ErrorCode } from '../jsonapi/errors';
 import { accountPath } from '../jsonapi/links';
 import type { Channel, Release } from '../releases/release.entity';
 import { ReleaseVisibilityPolicy, visibilityClass } from '../releases/release.policy';
@@ -75,7 +75,7 @@ export class FeedsService {
   /** The caller's view of the product, loading what memory does not hold (404 when the account has no such product). */
   private async view(bearer: Bearer, accountId: string, product: string): Promise<ProductView> {
     const view = await this.catalogue.productView(bearer, accountId, product);
-    if (!view || !mayReadFeed(view)) throw ApiError.notFound('The product was not found');
+    if (!view || !mayReadFeed(view)) throw productNotFound(bearer);
     return view;
   }
 
@@ -368,8 +368,27 @@ function tauriPreference(a: OfferedFile, b: OfferedFile): number {
 }
 
 /**
+ * The answer for a product that is unknown or that the caller may not see (the same for both, so
+ * that a feed tells no one that a LICENSED or CLOSED product exists): an app without a key, or
+ * with the key of another product, is told what it lacks (401: an app that lost its key would
+ * otherwise look up to date forever); callers with a token get 404.
+ */
+export function productNotFound(bearer: Bearer): ApiError {
+  switch (bearer.kind) {
+    case 'anonymous':
+      return new ApiError(401, ErrorCode.TOKEN_MISSING, 'This feed needs a license key: add ?key=<license key> to the feed URL, or send Authorization: License <key>', {
+        parameter: 'key',
+      });
+    case 'license':
+      return new ApiError(401, ErrorCode.LICENSE_INVALID, 'The license key is not valid for this product', { parameter: 'key' });
+    default:
+      return ApiError.notFound('The product was not found');
+  }
+}
+
+/**
  * Whether the caller may read the product's feeds: a product it may not see answers exactly as an
- * unknown product (404), so that a feed tells no one that a LICENSED or CLOSED product exists.
+ * unknown product (productNotFound), so that a feed tells no one that a LICENSED or CLOSED product exists.
  * OPEN products: everyone; others: admins, the product's token, and its licensees (a CLOSED
  * product: admins and its token only).
  */

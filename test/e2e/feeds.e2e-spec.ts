@@ -118,8 +118,12 @@ describe('update feeds', () => {
       }
     });
 
-    it('a caller that sees nothing gets 404, which electron-updater reports as a missing channel file', async () => {
-      await expect(provider(null, 'win32').getLatestVersion()).rejects.toThrow(/Cannot find channel "latest.yml"/);
+    it('an app without a key is told so (401 with a hint), not that nothing exists: electron-updater reports the 401', async () => {
+      await expect(provider(null, 'win32').getLatestVersion()).rejects.toThrow(/401/);
+      const res = await t.http.get(`/v1/accounts/${account.id}/products/${productId}/feeds/electron/latest.yml`);
+      expect(res.status).toBe(401);
+      expect(res.body.errors[0]).toMatchObject({ code: 'TOKEN_MISSING', source: { parameter: 'key' } });
+      expect(res.body.errors[0].detail).toMatch(/license key/);
     });
 
     it('reads the beta channel, macOS (both arches) and linux (amd64 and arm64) files', async () => {
@@ -167,9 +171,12 @@ describe('update feeds', () => {
       expect(missing.status).toBe(404);
     });
 
-    it('unknown feed files and products are 404', async () => {
+    it('unknown feed files are 404; an unknown product is 401 for a license key (not valid for it), 404 for an admin', async () => {
       expect((await t.http.get(`/v1/accounts/${account.id}/products/${productId}/feeds/electron/latest.json?key=${plain.key}`)).status).toBe(404);
-      expect((await t.http.get(`/v1/accounts/${account.id}/products/nope/feeds/electron/latest.yml?key=${plain.key}`)).status).toBe(404);
+      const unknown = await t.http.get(`/v1/accounts/${account.id}/products/nope/feeds/electron/latest.yml?key=${plain.key}`);
+      expect(unknown.status).toBe(401);
+      expect(unknown.body.errors[0]).toMatchObject({ code: 'LICENSE_INVALID', source: { parameter: 'key' } });
+      expect((await api(t, bearer(account.adminToken)).get(`/v1/accounts/${account.id}/products/nope/feeds/electron/latest.yml`)).status).toBe(404);
     });
   });
 
@@ -282,9 +289,9 @@ describe('update feeds', () => {
       );
     }
 
-    it('anonymous callers: a LICENSED or CLOSED product is 404 exactly as an unknown one, naming no product or account', async () => {
+    it('anonymous callers: a LICENSED or CLOSED product is 401 (a key is needed) exactly as an unknown one, naming no product or account', async () => {
       const unknown = await feeds('00000000-0000-4000-8000-000000000000');
-      expect(unknown.map((f) => f.status)).toEqual([404, 404, 404, 404, 404]);
+      expect(unknown.map((f) => f.status)).toEqual([401, 401, 401, 401, 401]);
       for (const strategy of ['LICENSED', 'CLOSED']) {
         const hidden = await createProduct(t, account, { distributionStrategy: strategy });
         for (const platform of ['linux/amd64', 'darwin/arm64']) {
@@ -297,7 +304,7 @@ describe('update feeds', () => {
       }
     });
 
-    it("a license: another product of the account is 404 exactly as an unknown one", async () => {
+    it("a license: another product of the account is 401 (the key is not valid for it) exactly as an unknown one", async () => {
       const other = await createProduct(t, account);
       const r = await createRelease(t, account, other.id, { version: '1.0.0', platform: 'linux/amd64', filename: `other-${randomFile(4).toString('hex')}.tar.gz`, filetype: 'tar.gz' });
       await uploadArtifact(t, account, r.id, randomFile(16));
@@ -313,7 +320,7 @@ describe('update feeds', () => {
       const setStrategy = (distributionStrategy: string) =>
         admin.patch(`/v1/accounts/${account.id}/products/${productId}`, { data: { type: 'products', id: productId, attributes: { distributionStrategy } } });
       expect((await setStrategy('CLOSED')).status).toBe(200);
-      expect((await yml(license.key)).status).toBe(404);
+      expect((await yml(license.key)).status).toBe(401);
       expect((await setStrategy('LICENSED')).status).toBe(200);
       expect((load((await yml(license.key)).text) as { version: string }).version).toBe('1.2.0');
     });
