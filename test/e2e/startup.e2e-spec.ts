@@ -36,6 +36,17 @@ function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
 }
 
+describe('`npm start` on an unchanged checkout', () => {
+  it('does not compile again: `npm run build` (its prestart) leaves dist/ as it was', async () => {
+    // npm test has just built; a second build finds every output newer than its source (tsc -b, dist/.tsbuildinfo)
+    const outputs = ['dist/src/main.js', 'dist/src/app.factory.js', 'dist/.tsbuildinfo'].map((f) => path.resolve(f));
+    const before = outputs.map((f) => fs.statSync(f).mtimeMs);
+    const code = await new Promise<number | null>((resolve) => spawn('npm', ['run', '--silent', 'build'], { stdio: 'ignore' }).once('exit', resolve));
+    expect(code).toBe(0);
+    expect(outputs.map((f) => fs.statSync(f).mtimeMs)).toEqual(before);
+  });
+});
+
 describe('starting the server (the built dist/src/main.js, as `npm start` runs it)', () => {
   it('stops at start with a message naming an invalid variable', async () => {
     const { child, output } = runServer({ PORT: 'eighty', DATA_DIR: os.tmpdir() });
