@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   }
   logger.info(startLine(config.port, config.publicUrl, embedded));
   if (!config.rootToken) {
-    logger.warn('ROOT_TOKEN is unset: no account can be created over the API (set ROOT_TOKEN to a secret of 16+ characters and restart, then run `npm run setup`)');
+    logger.warn('ROOT_TOKEN is unset: no account can be created over the API (set ROOT_TOKEN to a secret of 16+ characters and restart, or stop the server and run `npm run setup`, which works on its database directly)');
   }
 
   stopOnSignals(logger, async () => {
