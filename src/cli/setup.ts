@@ -96,7 +96,7 @@ async function demoData(admin: ShipgateClient, output: Output): Promise<NonNulla
 const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
 /**
- * Shell lines that set the walk-through's variables (BASE, ADMIN_TOKEN, PRODUCT_ID, LICENSE_KEY)
+ * Shell lines that set the walk-through's variables (BASE, ADMIN_TOKEN, PRODUCT_ID, RELEASE_ID, LICENSE_KEY)
  * and the command's (SHIPGATE_URL, SHIPGATE_ACCOUNT, SHIPGATE_TOKEN): `eval "$(... setup ...)"`.
  */
 export function exportLines(base: string, account: string, r: SetupResult): string {
@@ -104,7 +104,7 @@ export function exportLines(base: string, account: string, r: SetupResult): stri
     `export BASE=${quote(base.replace(/\/+$/, ''))} ADMIN_TOKEN=${quote(r.adminToken)}`,
     `export SHIPGATE_URL="$BASE" SHIPGATE_ACCOUNT=${quote(account)} SHIPGATE_TOKEN="$ADMIN_TOKEN"`,
   ];
-  if (r.demo) lines.push(`export PRODUCT_ID=${quote(r.demo.productId)} LICENSE_KEY=${quote(r.demo.licenseKey)}`);
+  if (r.demo) lines.push(`export PRODUCT_ID=${quote(r.demo.productId)} RELEASE_ID=${quote(r.demo.releaseId)} LICENSE_KEY=${quote(r.demo.licenseKey)}`);
   return lines.join('\n');
 }
 
