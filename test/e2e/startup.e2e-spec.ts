@@ -122,7 +122,7 @@ describe('what the log says', () => {
   });
 });
 
-describe('an embedded database recorded outside DATA_DIR (DATA_DIR/postgres.location, as versions before 0.2 made it as root)', () => {
+describe('an embedded database recorded outside DATA_DIR (DATA_DIR/postgres.location, as Shipgate 0.1 made it as root)', () => {
   it('is used, and the start line says where it is (a backup of DATA_DIR would miss it)', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-recorded-'));
     const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-elsewhere-'));
