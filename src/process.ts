@@ -29,7 +29,7 @@ export function startProcess(): { config: AppConfig; logger: Logger; fail: (mess
   return { config, logger, fail };
 }
 
-/** On SIGINT or SIGTERM (once): logs it, runs `stop`, flushes the log and exits. */
+/** On SIGINT or SIGTERM (once): logs it, runs `stop`, logs "stopped", flushes the log and exits. */
 export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
   let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -38,6 +38,7 @@ export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
       stopping = true;
       logger.info(`${signal} received, shutting down`);
       await stop().catch(() => undefined);
+      logger.info('stopped');
       flushLogger(logger);
       process.exit(0);
     });

@@ -20,16 +20,58 @@ export interface ApiDocument {
   meta?: Record<string, unknown>;
 }
 
+/**
+ * The command's exit codes (docs/cli.md), so that a CI job can tell failures apart: its own
+ * command line, the credential, a missing resource, the network, the server.
+ */
+export const EXIT = {
+  ok: 0,
+  /** The server refused the request (400, 409, 422, ...) or a file cannot be read. */
+  failed: 1,
+  /** The command line: an unknown command or option, a missing or invalid value. */
+  usage: 2,
+  /** 401 or 403: no, a wrong or an insufficient credential. */
+  auth: 3,
+  /** 404: the account, product, release ... does not exist (or is not visible to the credential). */
+  notFound: 4,
+  /** The server cannot be reached (refused, DNS, TLS, timeout). */
+  network: 5,
+  /** 5xx: the server failed or is unavailable. */
+  server: 6,
+} as const;
+
+/** The exit code of an answer's HTTP status. */
+export function exitCodeOf(status: number): number {
+  if (status === 401 || status === 403) return EXIT.auth;
+  if (status === 404) return EXIT.notFound;
+  if (status >= 500) return EXIT.server;
+  return EXIT.failed;
+}
+
 /** A failed request: the server's first error (status, code, detail), or what went wrong on the way. */
 export class ShipgateError extends Error {
+  readonly exitCode: number;
+
   constructor(
     message: string,
     readonly status?: number,
     readonly code?: string,
+    exitCode?: number,
   ) {
     super(message);
     this.name = 'ShipgateError';
+    this.exitCode = exitCode ?? (status ? exitCodeOf(status) : EXIT.failed);
   }
+}
+
+/** A command line the command cannot run (exit code 2). */
+export const usageError = (message: string) => new ShipgateError(message, undefined, undefined, EXIT.usage);
+
+/** `ENOENT` -> `no such file or directory (ENOENT)`: the reason a file cannot be read, in words. */
+export function fileProblem(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  const words = /^[A-Z]+: ([^,]+)/.exec(e?.message ?? '')?.[1];
+  return e?.code ? `${words ?? e.code.toLowerCase()} (${e.code})` : String(e?.message ?? error);
 }
 
 export interface Connection {
@@ -87,7 +129,7 @@ export class ShipgateClient {
       res = await fetch(url, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), redirect: 'manual' });
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new ShipgateError(`cannot reach ${new URL(url).origin}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+      throw new ShipgateError(`cannot reach ${new URL(url).origin}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, undefined, undefined, EXIT.network);
     }
     const ok = (res.status >= 200 && res.status < 300) || (options.accept ?? []).includes(res.status);
     if (!ok) throw await errorOf(res);
@@ -127,7 +169,7 @@ export class ShipgateClient {
           resolve({ status: res.statusCode!, headers, body: (text ? JSON.parse(text) : null) as ApiDocument });
         });
       });
-      req.on('error', (error) => reject(new ShipgateError(`the upload failed: ${(error as NodeJS.ErrnoException).code ?? error.message}`)));
+      req.on('error', (error) => reject(new ShipgateError(`the upload failed: ${(error as NodeJS.ErrnoException).code ?? error.message}`, undefined, undefined, EXIT.network)));
       let sent = 0;
       body.on('data', (chunk: Buffer) => {
         sent += chunk.length;
@@ -135,7 +177,7 @@ export class ShipgateClient {
       });
       body.on('error', (error) => {
         req.destroy();
-        reject(new ShipgateError(`cannot read the file: ${error.message}`));
+        reject(new ShipgateError(`cannot read the file: ${fileProblem(error)}`));
       });
       body.pipe(req);
     });

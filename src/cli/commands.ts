@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as semver from 'semver';
-import { isUuid, ShipgateClient, ShipgateError } from './client';
+import { fileProblem, isUuid, ShipgateClient, ShipgateError, usageError } from './client';
 import type { ApiDocument, Resource } from './client';
 import { uploadProgress } from './progress';
 
@@ -100,17 +100,18 @@ export async function publish(client: ShipgateClient, file: string, o: PublishOp
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
-  } catch {
-    throw new ShipgateError(`cannot read ${file}`);
+    if (stat.isFile()) fs.accessSync(file, fs.constants.R_OK);
+  } catch (error) {
+    throw new ShipgateError(`cannot read ${file}: ${fileProblem(error)}`);
   }
-  if (!stat.isFile()) throw new ShipgateError(`${file} is not a file`);
-  if (!semver.valid(o.version)) throw new ShipgateError(`--version ${o.version} is not a semver version such as 1.2.0`);
+  if (!stat.isFile()) throw new ShipgateError(`cannot read ${file}: it is not a file`);
+  if (!semver.valid(o.version)) throw usageError(`--version ${o.version} is not a semver version such as 1.2.0`);
   let metadata: unknown;
   if (o.metadata !== undefined) {
     try {
       metadata = JSON.parse(o.metadata);
     } catch {
-      throw new ShipgateError('--metadata must be a JSON object');
+      throw usageError('--metadata must be a JSON object');
     }
   }
   const productId = await resolveProduct(client, o.product);

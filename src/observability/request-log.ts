@@ -24,6 +24,8 @@ interface ObservedRequest extends Request {
   id?: string;
   account?: { id: string };
   bearer?: { kind: string };
+  /** The code of the error document the request was answered with (set by the error filter). */
+  errorCode?: string;
   [RECORD]?: Record | null;
   [STARTED]?: number;
 }
@@ -62,7 +64,7 @@ function onSocketClose(this: ObservedSocket): void {
 
 /**
  * One JSON line and one histogram observation per request, written when the response has been
- * sent. The line names the route template (`/v1/accounts/:account/releases`), never the raw URL:
+ * sent; an error answer's line carries its error code (`code`). The line names the route template (`/v1/accounts/:account/releases`), never the raw URL:
  * paths and query strings can carry license keys, tokens and URL signatures.
  *
  * Written by hand rather than with pino-http, which builds two child loggers and registers three
@@ -85,6 +87,7 @@ export function requestObserver(logger: Logger, metrics: Metrics): (req: Request
           ms: Math.round(ms * 100) / 100,
           account: req.account?.id ?? null,
           caller: req.bearer?.kind ?? null,
+          ...(req.errorCode ? { code: req.errorCode } : {}),
         },
         'request',
       );

@@ -22,6 +22,11 @@ function propertySchema(dto: Function, property: string): SchemaObject {
     const name = rule.name ?? rule.type;
     const c = rule.constraints ?? [];
     if (rule.type === 'conditionalValidation') nullable = true;
+    if (rule.each && name === 'isIn') {
+      // a rule on each element of an array (IsIn(..., {each: true})): it describes the items
+      schema.items = { type: 'string', enum: [...(c[0] as unknown[])] };
+      continue;
+    }
     switch (name) {
       case 'isString':
         schema.type = 'string';

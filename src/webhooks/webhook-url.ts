@@ -38,6 +38,9 @@ export function isPrivateAddress(address: string): boolean {
 
 export class WebhookUrlError extends Error {}
 
+/** How to allow what was refused (on a closed network or for a receiver on this machine). */
+const ALLOW_HINT = 'set WEBHOOKS_ALLOW_PRIVATE=true on the server to allow it (closed networks and local receivers only)';
+
 /** The URL's host without IPv6 brackets. */
 function hostOf(url: URL): string {
   return url.hostname.replace(/^\[|\]$/g, '');
@@ -65,17 +68,17 @@ export async function checkWebhookUrl(raw: string, allowPrivate: boolean): Promi
   if (allowPrivate) return;
   const host = hostOf(url);
   if (isIP(host)) {
-    if (isPrivateAddress(host)) throw new WebhookUrlError('must not point to a loopback, private or link-local address');
+    if (isPrivateAddress(host)) throw new WebhookUrlError(`must not point to a loopback, private or link-local address: ${ALLOW_HINT}`);
     return;
   }
   let addresses: LookupAddress[];
   try {
     addresses = await resolveAll(host);
   } catch {
-    throw new WebhookUrlError(`the host ${host} does not resolve`);
+    throw new WebhookUrlError(`the host ${host} does not resolve (on a closed network without public DNS, ${ALLOW_HINT})`);
   }
   if (!addresses.length || addresses.some((a) => isPrivateAddress(a.address))) {
-    throw new WebhookUrlError('must not resolve to a loopback, private or link-local address');
+    throw new WebhookUrlError(`must not resolve to a loopback, private or link-local address: ${ALLOW_HINT}`);
   }
 }
 

@@ -1,14 +1,39 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { startApp, TestApp } from '../support/app';
+import { Client } from 'pg';
+import { freeLoopbackPort } from '../../src/database/embedded-postgres';
+import { ROOT_TOKEN, startApp, TestApp } from '../support/app';
 import { createLicense, createProduct, TestProduct } from '../support/catalogue.factories';
 import { api, bearer, createAccount, TestAccount } from '../support/factories';
 
 /** The built command (npm test builds first), run as a child process like a CI job would. */
 const CLI = path.resolve('dist/src/cli/main.js');
+/** `npm run setup` without npm (its prestart only builds, which npm test has done). */
+const SETUP = path.resolve('dist/src/setup.js');
+const VERSION = (JSON.parse(fs.readFileSync('package.json', 'utf8')) as { version: string }).version;
+
+/** A licensed download as a client makes it: the 303 to a signed URL, then the file (from `base`, whatever PUBLIC_URL says). */
+async function download(base: string, path: string, key: string): Promise<string> {
+  const redirect = await fetch(`${base}${path}`, { headers: { Authorization: `License ${key}` }, redirect: 'manual' });
+  expect(redirect.status).toBe(303);
+  const file = await fetch(redirect.headers.get('location')!.replace(/^https?:\/\/[^/]+/, base));
+  expect(file.status).toBe(200);
+  return file.text();
+}
+
+/** Runs `script` in bash and prints the variables it names, one `NAME=value` a line. */
+function bash(script: string, names: string[]): Promise<Record<string, string>> {
+  return new Promise((resolve, reject) => {
+    execFile('bash', ['-euo', 'pipefail', '-c', `${script}\n${names.map((n) => `printf '%s=%s\\n' ${n} "$${n}"`).join('\n')}`], { env: { PATH: process.env.PATH ?? '' } }, (error, stdout) => {
+      if (error) return reject(error);
+      resolve(Object.fromEntries(stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])));
+    });
+  });
+}
 
 interface Run {
   code: number;
@@ -24,9 +49,9 @@ describe('the shipgate command', () => {
   let workDir: string;
   const env = () => ({ PATH: process.env.PATH ?? '', HOME: workDir, SHIPGATE_URL: t.baseUrl, SHIPGATE_ACCOUNT: account.slug, SHIPGATE_TOKEN: productToken });
 
-  function shipgate(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+  function shipgate(args: string[], extraEnv: Record<string, string> = {}, script = CLI): Promise<Run> {
     return new Promise((resolve) => {
-      execFile(process.execPath, [CLI, ...args], { env: { ...env(), ...extraEnv }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      execFile(process.execPath, [script, ...args], { env: { ...env(), ...extraEnv }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
         resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
       });
     });
@@ -54,10 +79,15 @@ describe('the shipgate command', () => {
     fs.rmSync(workDir, { recursive: true, force: true });
   });
 
-  it('prints its help', async () => {
+  it('prints its help, and its version with --version', async () => {
     const run = await shipgate(['--help']);
     expect(run.code).toBe(0);
-    for (const command of ['publish', 'yank', 'publish-release', 'releases', 'check-update', 'tokens']) expect(run.stdout).toContain(command);
+    for (const command of ['publish', 'yank', 'publish-release', 'releases', 'check-update', 'tokens', 'products', 'licenses', 'setup']) expect(run.stdout).toContain(command);
+    expect(run.stdout).toContain('Exit codes');
+    for (const flag of ['--version', '-V']) {
+      const version = await shipgate([flag]);
+      expect(version).toEqual({ code: 0, stdout: `shipgate ${VERSION}\n`, stderr: '' });
+    }
   });
 
   it('creates a product token, by product code, as an admin', async () => {
@@ -150,18 +180,151 @@ describe('the shipgate command', () => {
     expect(JSON.parse(none.stdout)).toEqual({ update: false, current: '1.1.0' });
   });
 
-  it('exits non-zero with the server\'s error detail', async () => {
-    const badToken = await shipgate(['releases', 'list'], { SHIPGATE_TOKEN: 'prod-nope' });
-    expect(badToken.code).toBe(1);
-    expect(badToken.stderr).toMatch(/^shipgate: 401 TOKEN_INVALID: /m);
-    const unknownProduct = await shipgate(['publish', path.join(workDir, 'app-1.1.0.tar.gz'), '--product', 'no-such-product', '--version', '2.0.0', '--platform', 'linux/amd64']);
-    expect(unknownProduct.code).toBe(1);
-    expect(unknownProduct.stderr).toMatch(/404 NOT_FOUND/);
-    const badVersion = await shipgate(['publish', path.join(workDir, 'app-1.1.0.tar.gz'), '--product', 'acme-app', '--version', 'v2', '--platform', 'linux/amd64']);
-    expect(badVersion.code).toBe(1);
-    expect(badVersion.stderr).toContain('not a semver version');
+  it('takes enum values in any case', async () => {
+    const yanked = await shipgate(['releases', 'list', '--status', 'yanked', '--channel', 'STABLE', '--json']);
+    expect(yanked.code).toBe(0);
+    expect(JSON.parse(yanked.stdout).data.map((r: { attributes: { version: string } }) => r.attributes.version)).toEqual(['1.0.1']);
+    const wrong = await shipgate(['releases', 'list', '--status', 'gone']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("option '--status <status>' argument 'gone' is invalid. must be one of NOT_PUBLISHED, PUBLISHED, YANKED");
+  });
+
+  it('exits with a code per kind of failure (docs/cli.md), with the server\'s error detail or the reason', async () => {
+    // 2: the command line
+    const unknownOption = await shipgate(['releases', 'list', '--colour']);
+    expect(unknownOption.code).toBe(2);
+    const limit = await shipgate(['releases', 'list', '--limit', '500']);
+    expect(limit.code).toBe(2);
+    expect(limit.stderr).toContain("option '--limit <n>' argument '500' is invalid. must be an integer from 1 to 100");
+    expect(limit.stderr).not.toContain('page[size]');
     const noUrl = await shipgate(['releases', 'list'], { SHIPGATE_URL: '' });
-    expect(noUrl.code).toBe(1);
+    expect(noUrl.code).toBe(2);
     expect(noUrl.stderr).toContain('SHIPGATE_URL');
+    const badVersion = await shipgate(['publish', path.join(workDir, 'app-1.1.0.tar.gz'), '--product', 'acme-app', '--version', 'v2', '--platform', 'linux/amd64']);
+    expect(badVersion.code).toBe(2);
+    expect(badVersion.stderr).toContain('not a semver version');
+    // 3: the credential
+    const badToken = await shipgate(['releases', 'list'], { SHIPGATE_TOKEN: 'prod-nope' });
+    expect(badToken.code).toBe(3);
+    expect(badToken.stderr).toMatch(/^shipgate: 401 TOKEN_INVALID: /m);
+    // 4: not found
+    const unknownProduct = await shipgate(['publish', path.join(workDir, 'app-1.1.0.tar.gz'), '--product', 'no-such-product', '--version', '2.0.0', '--platform', 'linux/amd64']);
+    expect(unknownProduct.code).toBe(4);
+    expect(unknownProduct.stderr).toMatch(/404 NOT_FOUND/);
+    // 1: a file that cannot be read, with the reason
+    const missing = await shipgate(['publish', path.join(workDir, 'missing.tar.gz'), '--product', 'acme-app', '--version', '2.0.0', '--platform', 'linux/amd64']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`shipgate: cannot read ${path.join(workDir, 'missing.tar.gz')}: no such file or directory (ENOENT)`);
+    // 5: the network
+    const closed = await freeLoopbackPort();
+    const network = await shipgate(['releases', 'list'], { SHIPGATE_URL: `http://127.0.0.1:${closed}` });
+    expect(network.code).toBe(5);
+    expect(network.stderr).toContain(`shipgate: cannot reach http://127.0.0.1:${closed}: ECONNREFUSED`);
+    // 6: the server failed
+    const failing = http.createServer((_req, res) => {
+      res.writeHead(503, { 'Content-Type': 'application/vnd.api+json' });
+      res.end(JSON.stringify({ errors: [{ status: '503', code: 'DATABASE_UNAVAILABLE', title: 'Service unavailable', detail: 'The database is unavailable' }] }));
+    });
+    await new Promise<void>((r) => failing.listen(0, '127.0.0.1', r));
+    try {
+      const server = await shipgate(['releases', 'list'], { SHIPGATE_URL: `http://127.0.0.1:${(failing.address() as { port: number }).port}` });
+      expect(server.code).toBe(6);
+      expect(server.stderr).toContain('shipgate: 503 DATABASE_UNAVAILABLE: The database is unavailable');
+    } finally {
+      failing.close();
+    }
+  });
+
+  it('creates a product (prints its id) and a license by product code (prints its key)', async () => {
+    const created = await shipgate(['products', 'create', '--name', 'Acme Tools', '--code', 'acme-tools', '--distribution', 'open'], { SHIPGATE_TOKEN: account.adminToken });
+    expect(created.code).toBe(0);
+    expect(created.stderr).toContain('created product Acme Tools (acme-tools), OPEN');
+    const productId = created.stdout.trim();
+    const product = await admin().get(`/v1/accounts/${account.id}/products/${productId}`);
+    expect(product.body.data.attributes).toMatchObject({ name: 'Acme Tools', code: 'acme-tools', distributionStrategy: 'OPEN' });
+
+    const license = await shipgate(['licenses', 'create', '--product', 'acme-tools', '--name', 'Jane', '--expiry', '2030-01-01T00:00:00Z', '--expiration-strategy', 'revoke_access'], {
+      SHIPGATE_TOKEN: account.adminToken,
+    });
+    expect(license.code).toBe(0);
+    const key = license.stdout.trim();
+    expect(key).toMatch(/^[0-9A-F]{6}(-[0-9A-F]{6}){5}$/);
+    const listed = await admin().get(`/v1/accounts/${account.id}/licenses?product=${productId}`);
+    expect(listed.body.data.map((l: { attributes: Record<string, unknown> }) => l.attributes)).toEqual([
+      expect.objectContaining({ key, name: 'Jane', expiry: '2030-01-01T00:00:00.000Z', expirationStrategy: 'REVOKE_ACCESS' }),
+    ]);
+    const taken = await shipgate(['products', 'create', '--name', 'Again', '--code', 'acme-tools'], { SHIPGATE_TOKEN: account.adminToken });
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toMatch(/^shipgate: 422 CODE_TAKEN: /m);
+  });
+
+  it('setup creates an account, its admin and a token with the server\'s ROOT_TOKEN, and prints shell lines', async () => {
+    const slug = `setup-${Date.now()}`;
+    const run = await shipgate(['setup', '--account', slug, '--email', `admin@${slug}.test`, '--demo'], { SHIPGATE_ACCOUNT: '', SHIPGATE_TOKEN: '', SHIPGATE_ROOT_TOKEN: ROOT_TOKEN });
+    expect(run.stderr).not.toContain('shipgate:');
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/the admin's password, shown once: \S{12,}/);
+    const vars = await bash(run.stdout, ['BASE', 'ADMIN_TOKEN', 'SHIPGATE_URL', 'SHIPGATE_ACCOUNT', 'SHIPGATE_TOKEN', 'PRODUCT_ID', 'LICENSE_KEY']);
+    expect(vars).toMatchObject({ BASE: t.baseUrl, SHIPGATE_URL: t.baseUrl, SHIPGATE_ACCOUNT: slug, SHIPGATE_TOKEN: vars.ADMIN_TOKEN });
+    const me = await api(t, bearer(vars.ADMIN_TOKEN)).get(`/v1/accounts/${slug}/me`);
+    expect(me.body.data.attributes).toMatchObject({ email: `admin@${slug}.test`, role: 'admin' });
+    // the demo: a licensed download of release 1.0.0 works with the printed key
+    expect(await download(t.baseUrl, `/v1/accounts/${slug}/artifacts/demo-app-1.0.0.txt?product=demo-app`, vars.LICENSE_KEY)).toBe('Hello from Shipgate: demo-app 1.0.0\n');
+
+    const again = await shipgate(['setup', '--account', slug, '--email', `admin@${slug}.test`], { SHIPGATE_ROOT_TOKEN: ROOT_TOKEN });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`the account ${slug} exists already`);
+    const wrongRoot = await shipgate(['setup', '--account', `${slug}-2`, '--email', 'a@b.test'], { SHIPGATE_ROOT_TOKEN: 'not-the-root-token-0000' });
+    expect(wrongRoot.code).toBe(3);
+    const noRoot = await shipgate(['setup', '--account', `${slug}-2`, '--email', 'a@b.test']);
+    expect(noRoot.code).toBe(2);
+    expect(noRoot.stderr).toContain('no root token');
+  });
+
+  it('npm run setup asks a running server with its ROOT_TOKEN, and refuses without one', async () => {
+    const slug = `npmsetup-${Date.now()}`;
+    const run = await shipgate(['--account', slug, '--email', `admin@${slug}.test`, '--password', 'a-long-password', '--url', t.baseUrl], { ROOT_TOKEN }, SETUP);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`setting up on the server at ${t.baseUrl}`);
+    expect(run.stderr).not.toContain('password, shown once');
+    const vars = await bash(run.stdout, ['ADMIN_TOKEN']);
+    expect((await api(t, bearer(vars.ADMIN_TOKEN)).get(`/v1/accounts/${slug}/me`)).status).toBe(200);
+    const refused = await shipgate(['--account', `${slug}-2`, '--email', 'a@b.test', '--url', t.baseUrl], {}, SETUP);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('needs its ROOT_TOKEN');
+  });
+
+  it('npm run setup without a server works on the server\'s database, and the server started after serves the licensed download', async () => {
+    // a database of its own, as a fresh installation has
+    const runUrl = new URL(process.env.DATABASE_URL!);
+    const name = `shipgate_setup_${Date.now()}_${process.pid}`;
+    const adminUrl = new URL(runUrl.toString());
+    adminUrl.pathname = '/postgres';
+    const pg = new Client({ connectionString: adminUrl.toString() });
+    await pg.connect();
+    await pg.query(`CREATE DATABASE ${name}`);
+    const dbUrl = new URL(runUrl.toString());
+    dbUrl.pathname = `/${name}`;
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-setup-'));
+    let server: TestApp | undefined;
+    try {
+      const port = await freeLoopbackPort();
+      const env = { DATABASE_URL: dbUrl.toString(), DATA_DIR: dataDir, PORT: String(port), PASSWORD_HASH_COST: '4' };
+      const run = await shipgate(['--account', 'acme', '--email', 'admin@acme.test', '--demo'], { ...env, SHIPGATE_URL: '' }, SETUP);
+      expect(run.stderr).not.toContain('setup:');
+      expect(run.code).toBe(0);
+      expect(run.stderr).toContain(`no server answers at http://127.0.0.1:${port}: setting up on its database (DATABASE_URL)`);
+      const vars = await bash(run.stdout, ['BASE', 'ADMIN_TOKEN', 'LICENSE_KEY']);
+      expect(vars.BASE).toBe(`http://localhost:${port}`);
+
+      server = await startApp({ ...env, ROOT_TOKEN: 'another-root-token-0123456789' });
+      expect((await api(server, bearer(vars.ADMIN_TOKEN)).get('/v1/accounts/acme/me')).status).toBe(200);
+      expect(await download(server.baseUrl, '/v1/accounts/acme/artifacts/demo-app-1.0.0.txt?product=demo-app', vars.LICENSE_KEY)).toBe('Hello from Shipgate: demo-app 1.0.0\n');
+    } finally {
+      await server?.close();
+      await pg.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await pg.end();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -177,6 +177,8 @@ describe('events', () => {
       const res = await admin.post(`${base()}/webhook-endpoints`, { data: { type: 'webhook-endpoints', attributes: { url } } });
       expect(res.status).toBe(422);
       expect(res.body.errors[0]).toMatchObject({ code: 'URL_INVALID', source: { pointer: '/data/attributes/url' } });
+      // the refusal says how to allow it, for a receiver on this machine
+      expect(res.body.errors[0].detail).toContain('set WEBHOOKS_ALLOW_PRIVATE=true on the server to allow it');
     }
   });
 });

@@ -21,6 +21,7 @@ interface RequestLine {
   ms: number;
   account: string | null;
   caller: string | null;
+  code?: string;
 }
 
 const requestLines = (t: TestApp): RequestLine[] => t.logLines.map((l) => JSON.parse(l) as RequestLine).filter((l) => l.msg === 'request');
@@ -60,6 +61,8 @@ describe('request logs and metrics', () => {
       api(t, bearer(account.adminToken)).get(`/v1/accounts/${account.id}/products/${productId}`),
       api(t).get(`/v1/accounts/${account.id}/releases/actions/upgrade?product=${productId}&platform=${LINUX}&filetype=tar.gz&version=1.0.0&key=${key}`).redirects(0),
       t.http.get('/no/such/route?token=should-not-show'),
+      api(t, bearer('not-a-real-token')).get(`/v1/accounts/${account.id}/products`),
+      api(t, bearer(account.adminToken)).get(`/v1/accounts/${account.id}/releases?page[size]=500`),
     ];
     for (const call of calls) ids.push((await call).headers['x-request-id']);
 
@@ -73,7 +76,11 @@ describe('request logs and metrics', () => {
     expect(new Date(byId(0).time).toISOString()).toBe(byId(0).time);
     expect(byId(1)).toMatchObject({ route: '/v1/accounts/:account/products/:id', status: 200, caller: 'admin' });
     expect(byId(2)).toMatchObject({ route: '/v1/accounts/:account/releases/actions/upgrade', status: 303, caller: 'license' });
-    expect(byId(3)).toMatchObject({ route: 'unmatched', status: 404 });
+    expect(byId(3)).toMatchObject({ route: 'unmatched', status: 404, code: 'NOT_FOUND' });
+    // an error answer's line names its code; a success's line has none
+    expect(byId(4)).toMatchObject({ route: '/v1/accounts/:account/products', status: 401, code: 'TOKEN_INVALID' });
+    expect(byId(5)).toMatchObject({ route: '/v1/accounts/:account/releases', status: 400, code: 'PARAMETER_INVALID' });
+    expect(byId(0)).not.toHaveProperty('code');
     // no raw paths, no query strings, no keys
     const all = t.logLines.join('\n');
     expect(all).not.toContain(key);

@@ -10,11 +10,12 @@ import { freeLoopbackPort } from '../../src/database/embedded-postgres';
 
 const MAIN = path.resolve('dist/src/main.js');
 
-function runServer(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+function runServer(env: Record<string, string>, options: { detached?: boolean } = {}): { child: ChildProcess; output: () => string } {
   let output = '';
   const child = spawn(process.execPath, [MAIN], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'log', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached, // a process group of its own, as a terminal gives `npm start`
   });
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -36,6 +37,17 @@ async function waitFor(url: string, ms: number, output: () => string): Promise<R
 function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
 }
+
+describe('`npm start` on an unchanged checkout', () => {
+  it('does not compile again: `npm run build` (its prestart) leaves dist/ as it was', async () => {
+    // npm test has just built; a second build finds every output newer than its source (tsc -b, dist/.tsbuildinfo)
+    const outputs = ['dist/src/main.js', 'dist/src/app.factory.js', 'dist/.tsbuildinfo'].map((f) => path.resolve(f));
+    const before = outputs.map((f) => fs.statSync(f).mtimeMs);
+    const code = await new Promise<number | null>((resolve) => spawn('npm', ['run', '--silent', 'build'], { stdio: 'ignore' }).once('exit', resolve));
+    expect(code).toBe(0);
+    expect(outputs.map((f) => fs.statSync(f).mtimeMs)).toEqual(before);
+  });
+});
 
 describe('starting the server (the built dist/src/main.js, as `npm start` runs it)', () => {
   it('stops at start with a message naming an invalid variable', async () => {
@@ -87,6 +99,85 @@ describe('starting the server (the built dist/src/main.js, as `npm start` runs i
       }
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('what the log says', () => {
+  it('at start: where it listens, the API reference, a warning without ROOT_TOKEN; on Ctrl-C: "stopped", and no warning', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-log-'));
+    try {
+      const port = await freeLoopbackPort();
+      // a terminal's Ctrl-C sends SIGINT to the whole process group, the embedded PostgreSQL included
+      const { child, output } = runServer({ PORT: String(port), DATA_DIR: dataDir, LOG_FORMAT: 'json', PUBLIC_URL: 'https://releases.example.com' }, { detached: true });
+      expect((await waitFor(`http://127.0.0.1:${port}/health/ready`, 30_000, output)).status).toBe(200);
+      process.kill(-child.pid!, 'SIGINT');
+      expect(await exited(child)).toBe(0);
+      const lines = output().trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string });
+      expect(lines.find((l) => l.msg.startsWith('Shipgate listening'))?.msg).toBe('Shipgate listening on port ' + port + ' (https://releases.example.com); API reference at https://releases.example.com/docs');
+      expect(lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([expect.stringMatching(/^ROOT_TOKEN is unset: no account can be created/)]);
+      expect(lines.at(-1)).toMatchObject({ level: 'info', msg: 'stopped' });
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('an embedded database recorded outside DATA_DIR (DATA_DIR/postgres.location, as Shipgate 0.1 made it as root)', () => {
+  it('is used, and the start line says where it is (a backup of DATA_DIR would miss it)', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-recorded-'));
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-elsewhere-'));
+    fs.chmodSync(elsewhere, 0o755);
+    const cluster = path.join(elsewhere, 'cluster');
+    fs.writeFileSync(path.join(dataDir, 'postgres.location'), `${cluster}\n`);
+    try {
+      const port = await freeLoopbackPort();
+      const { child, output } = runServer({ PORT: String(port), DATA_DIR: dataDir, ROOT_TOKEN: 'recorded-root-token-123456', LOG_FORMAT: 'json' });
+      expect((await waitFor(`http://127.0.0.1:${port}/health/ready`, 30_000, output)).status).toBe(200);
+      child.kill('SIGTERM');
+      expect(await exited(child)).toBe(0);
+      expect(fs.existsSync(path.join(cluster, 'PG_VERSION'))).toBe(true);
+      expect(fs.existsSync(path.join(dataDir, 'postgres'))).toBe(false);
+      expect(output()).toContain(`; the embedded database is outside DATA_DIR, in ${cluster}`);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+});
+
+const asRoot = process.getuid?.() === 0;
+(asRoot ? describe : describe.skip)('as root, a DATA_DIR the postgres user may not walk to (a checkout under /root, mode 700)', () => {
+  it('keeps the embedded database under DATA_DIR, changes no permission above it, and finds it again at the next start', async () => {
+    const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-private-'));
+    fs.chmodSync(parent, 0o700);
+    const dataDir = path.join(parent, '.data');
+    try {
+      for (let round = 0; round < 2; round++) {
+        const port = await freeLoopbackPort();
+        const { child, output } = runServer({ PORT: String(port), DATA_DIR: dataDir, ROOT_TOKEN: 'private-root-token-123456', LOG_FORMAT: 'json' });
+        expect((await waitFor(`http://127.0.0.1:${port}/health/ready`, 30_000, output)).status).toBe(200);
+        if (round === 0) {
+          const created = await fetch(`http://127.0.0.1:${port}/v1/accounts`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/vnd.api+json', Authorization: 'Bearer private-root-token-123456' },
+            body: JSON.stringify({ data: { type: 'accounts', attributes: { name: 'Private', slug: 'private' }, relationships: { admins: { data: [{ type: 'users', attributes: { email: 'a@private.test', password: 'private-password' } }] } } } }),
+          });
+          expect(created.status).toBe(201);
+        } else {
+          const token = await fetch(`http://127.0.0.1:${port}/v1/accounts/private/tokens`, { method: 'POST', headers: { Authorization: `Basic ${Buffer.from('a@private.test:private-password').toString('base64')}` } });
+          expect(token.status).toBe(201);
+        }
+        expect(fs.existsSync(path.join(dataDir, 'postgres', 'PG_VERSION'))).toBe(true);
+        expect(fs.existsSync(path.join(dataDir, 'postgres.location'))).toBe(false);
+        child.kill('SIGTERM');
+        expect(await exited(child)).toBe(0);
+        expect(output()).toContain(`data in ${path.join(dataDir, 'postgres')}`);
+        expect(output()).not.toContain('outside DATA_DIR');
+      }
+      expect(fs.statSync(parent).mode & 0o777).toBe(0o700);
+    } finally {
+      fs.rmSync(parent, { recursive: true, force: true });
     }
   });
 });
