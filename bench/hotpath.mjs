@@ -130,9 +130,11 @@ export async function seed(db, accounts) {
       await db.query(
         `INSERT INTO releases (id, account_id, product_id, version, semver_major, semver_minor, semver_patch, semver_prerelease,
            semver_is_release, semver_pre_key, channel, platform, filename, filetype, status, created, updated, yanked, filesize,
-           critical, rollout_percentage)
+           critical, rollout_percentage, signature)
          SELECT u.id, $1, $2, u.version, u.major, u.minor, u.patch, u.pre, u.is_release, u.pre_key::text[], u.channel, u.platform,
-                u.filename, u.filetype, u.status, u.created, u.created, u.yanked, 1024, u.critical, u.rollout
+                u.filename, u.filetype, u.status, u.created, u.created, u.yanked, 1024, u.critical, u.rollout,
+                -- signed, as a Tauri bundle is (the Tauri feed offers only signed files)
+                'dW50cnVzdGVkIGNvbW1lbnQ='
            FROM unnest($3::uuid[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::boolean[], $10::text[],
                        $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::timestamptz[], $17::timestamptz[],
                        $18::boolean[], $19::smallint[])
