@@ -3,6 +3,7 @@ import type { Type } from '@nestjs/common';
 import { ApiExtension } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { Bearer } from './bearer';
+import type { Credential } from './credentials';
 
 export const IS_PUBLIC = 'shipgate:public';
 
@@ -55,6 +56,8 @@ export interface AuthenticatedRequest {
   account?: AccountRef;
   /** Set by the rate-limit guard when the limits apply to this request. */
   credentialReport?: CredentialReport;
+  /** The request's credential, as the first guard read it (extractCredential). */
+  credential?: Credential;
 }
 
 /**

@@ -11,6 +11,8 @@ import { ACCOUNT_LOCATOR, IS_PUBLIC, OWN_CREDENTIAL } from '../access/decorators
 import type { AccountLocator, AuthenticatedRequest } from '../access/decorators';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
 import { AuthService } from './auth.service';
+import { CallerFastPath } from './caller.fast-path';
+import { NOT_WARM } from '../common/not-warm';
 import { BearerStrategy } from './bearer.strategy';
 
 /**
@@ -55,6 +57,7 @@ export class AuthGuard implements CanActivate {
     private readonly moduleRef: ModuleRef,
     private readonly auth: AuthService,
     private readonly bearerStrategy: BearerStrategy,
+    private readonly fast: CallerFastPath,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -63,9 +66,18 @@ export class AuthGuard implements CanActivate {
     const res = context.getArgByIndex<Response>(1);
     const route = this.route(context);
     if (route.ownCredential) return true;
-    const credential = extractCredential(req);
-    await this.resolveAccount(req, route, credential);
-    const bearer = await this.identify(req, res, credential);
+    const credential = req.credential ?? extractCredential(req);
+    // a license key or no credential, with the account and the key in memory: no lookup to await
+    const accountParam = req.params?.account as string | undefined;
+    const warm = accountParam ? this.fast.caller(accountParam, credential) : NOT_WARM;
+    let bearer: Bearer;
+    if (warm !== NOT_WARM) {
+      req.account = warm.account;
+      bearer = warm.bearer;
+    } else {
+      await this.resolveAccount(req, route, credential);
+      bearer = await this.identify(req, res, credential);
+    }
     // a HEAD is answered like its GET but counts nothing (a link checker is no download)
     req.bearer = req.method === 'HEAD' ? asProbe(bearer) : bearer;
     await req.credentialReport?.admitted(bearer);

@@ -3,10 +3,12 @@ import { ArtifactsModule } from '../artifacts/artifacts.module';
 import { FeedsModule } from '../feeds/feeds.module';
 import { UpgradesModule } from '../upgrades/upgrades.module';
 import { V3Module } from '../v3/v3.module';
+import { CallerFastPath } from '../auth/caller.fast-path';
 import { FeedsFastPath } from '../feeds/feeds.fast-path';
 import { ReleaseListFastPath } from '../releases/release-list.fast-path';
 import { UpgradeCheckFastPath } from '../upgrades/upgrade-check.fast-path';
 import { V3UpdateFastPath } from '../v3/v3-update.fast-path';
+import { CallerFromMemory } from './caller';
 import { FeedsFromMemory } from './feeds';
 import { ReleaseListFromMemory } from './release-list';
 import { UpgradeCheckFromMemory } from './upgrade-check';
@@ -23,11 +25,12 @@ import { WarmCatalogue } from './warm';
   imports: [UpgradesModule, V3Module, FeedsModule, ArtifactsModule],
   providers: [
     WarmCatalogue,
+    { provide: CallerFastPath, useClass: CallerFromMemory },
     { provide: UpgradeCheckFastPath, useClass: UpgradeCheckFromMemory },
     { provide: V3UpdateFastPath, useClass: V3UpdateFromMemory },
     { provide: FeedsFastPath, useClass: FeedsFromMemory },
     { provide: ReleaseListFastPath, useClass: ReleaseListFromMemory },
   ],
-  exports: [UpgradeCheckFastPath, V3UpdateFastPath, FeedsFastPath, ReleaseListFastPath],
+  exports: [CallerFastPath, UpgradeCheckFastPath, V3UpdateFastPath, FeedsFastPath, ReleaseListFastPath],
 })
 export class FastPathModule {}

@@ -28,8 +28,9 @@ export class RateLimitGuard implements CanActivate {
     if (!this.limits.enabled || !this.applies(context)) return true;
     const req = context.getArgByIndex<Request & AuthenticatedRequest>(0);
     const res = context.getArgByIndex<Response>(1);
-    const kind = extractCredential(req).kind;
-    if (kind !== 'none' && kind !== 'basic') await this.limits.assertCredentialChecksAllowed(req);
+    const credential = (req.credential = extractCredential(req));
+    const presented = credential.kind !== 'none' && credential.kind !== 'basic';
+    if (presented && this.limits.mayHaveFailed(req)) await this.limits.assertCredentialChecksAllowed(req);
     req.credentialReport = this.report(req, res);
     return true;
   }

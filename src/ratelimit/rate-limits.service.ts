@@ -104,13 +104,13 @@ export class RateLimitsService implements OnModuleDestroy {
   }
 
   /** Counts a request without a credential against its IP; 429 beyond the limit. */
-  async anonymousRequest(req: Request, res: Response): Promise<void> {
-    await this.consume(this.anonymous, this.clientIp(req), res, 'Too many requests without credentials from this address');
+  anonymousRequest(req: Request, res: Response): Promise<void> {
+    return this.consumeNow(this.anonymous, this.clientIp(req), res, 'Too many requests without credentials from this address');
   }
 
   /** Counts a request against its (valid) credential; 429 beyond the limit. */
-  async credentialRequest(credentialId: string, res: Response): Promise<void> {
-    await this.consume(this.credential, credentialId, res, 'Too many requests with this credential');
+  credentialRequest(credentialId: string, res: Response): Promise<void> {
+    return this.consumeNow(this.credential, credentialId, res, 'Too many requests with this credential');
   }
 
   /**
@@ -119,14 +119,21 @@ export class RateLimitsService implements OnModuleDestroy {
    * hits from 429s).
    */
   async assertCredentialChecksAllowed(req: Request): Promise<void> {
+    if (!this.mayHaveFailed(req)) return;
     const ip = this.clientIp(req);
-    // counting in this process only: an address it never saw fail has nothing to look up (no call
-    // into the limiter); shared counters (Redis) are always asked
-    if (!this.redis && !this.failedHere.has(ip)) return;
     const state = await this.peek(this.failedAuth, ip);
     if (state && state.consumedPoints >= this.failedAuth.points) {
       throw tooMany(this.failedAuth, state, 'Too many failed authentication attempts from this address');
     }
+  }
+
+  /**
+   * Whether the address may have failed credential checks to look up: counting in this process
+   * only, an address it never saw fail has none (no call into the limiter); shared counters
+   * (Redis) are always asked.
+   */
+  mayHaveFailed(req: Request): boolean {
+    return !!this.redis || this.failedHere.has(this.clientIp(req));
   }
 
   /**
@@ -173,6 +180,18 @@ export class RateLimitsService implements OnModuleDestroy {
       return; // the store failed (the insurance limiter failed too): let the request through
     }
     if (res) setHeaders(res, limit, state);
+  }
+
+  /** consume, as one chained promise (the requests of every caller pass here): no async frames. */
+  private consumeNow(limit: Limit, key: string, res: Response, detail: string): Promise<void> {
+    if (!this.enabled) return Promise.resolve();
+    return limit.limiter.consume(key).then(
+      (state) => setHeaders(res, limit, state),
+      (error: unknown) => {
+        if (isOverLimit(error)) throw tooMany(limit, error, detail);
+        // the store failed (the insurance limiter failed too): let the request through
+      },
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
