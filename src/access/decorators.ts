@@ -30,6 +30,11 @@ export interface AccountRef {
 /** Finds the account of a request whose URL has no `:account` (null: none, answered as a rejected credential). */
 export interface AccountLocator {
   locate(req: Request): Promise<AccountRef | null>;
+  /**
+   * The product the request names when its account is that product's, read from the URL alone (no
+   * lookup), so that memory can find the account (the fast path); undefined: use locate.
+   */
+  productOf?(req: Request): string | undefined;
 }
 
 /** The routes' account comes from this provider (looked up in the app) instead of `:account`. */

@@ -69,7 +69,8 @@ export class AuthGuard implements CanActivate {
     const credential = req.credential ?? extractCredential(req);
     // a license key or no credential, with the account and the key in memory: no lookup to await
     const accountParam = req.params?.account as string | undefined;
-    const warm = accountParam ? this.fast.caller(accountParam, credential) : NOT_WARM;
+    const product = accountParam === undefined ? route.locator?.productOf?.(req) : undefined;
+    const warm = accountParam !== undefined ? this.fast.caller({ account: accountParam }, credential) : product !== undefined ? this.fast.caller({ product }, credential) : NOT_WARM;
     let bearer: Bearer;
     if (warm !== NOT_WARM) {
       req.account = warm.account;

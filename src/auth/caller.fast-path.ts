@@ -11,10 +11,11 @@ export interface WarmCaller {
 
 /**
  * Authentication's step from memory (implemented by the fast-path layer): the account named by
- * `:account` and the caller of a license key or of no credential, when the catalogue holds them;
+ * `:account` (or by the product a Cryptlex route names) and the caller of a license key or of no credential, when the catalogue holds them;
  * NOT_WARM otherwise (the guard then awaits the ordinary checks). Throws as authentication does
  * (a suspended or revoked license).
  */
 export abstract class CallerFastPath {
-  abstract caller(accountParam: string, credential: Credential): WarmCaller | NotWarm;
+  /** `where`: the account named by `:account` (id or slug), or the product whose account it is. */
+  abstract caller(where: { account: string } | { product: string }, credential: Credential): WarmCaller | NotWarm;
 }

@@ -11,9 +11,10 @@ import { WarmCatalogue } from './warm';
 export class CallerFromMemory implements CallerFastPath {
   constructor(private readonly warm: WarmCatalogue) {}
 
-  caller(accountParam: string, credential: Credential): WarmCaller | NotWarm {
+  caller(where: { account: string } | { product: string }, credential: Credential): WarmCaller | NotWarm {
     if (credential.kind !== 'license' && credential.kind !== 'none') return NOT_WARM;
-    const account = this.warm.account(accountParam);
+    const accountId = 'account' in where ? where.account : this.warm.productAccount(where.product);
+    const account = accountId === undefined ? undefined : this.warm.account(accountId);
     if (!account) return NOT_WARM;
     if (credential.kind === 'none') return { account, bearer: { kind: 'anonymous', accountId: account.id } };
     const bearer = this.warm.licenseBearer(account.id, credential.key);

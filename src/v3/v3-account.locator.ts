@@ -23,6 +23,12 @@ export class V3AccountLocator implements AccountLocator {
     private readonly catalogue: CatalogueService,
   ) {}
 
+  productOf(req: Request): string | undefined {
+    if (req.params?.releaseId !== undefined) return undefined;
+    const productId = (req.query as Query).productId;
+    return typeof productId === 'string' && isUuid(productId) ? productId.toLowerCase() : undefined;
+  }
+
   async locate(req: Request): Promise<Account | null> {
     const releaseId = req.params?.releaseId as string | undefined;
     let accountId: string | null = null;
