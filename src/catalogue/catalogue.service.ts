@@ -90,9 +90,13 @@ export class CatalogueService {
   private readonly licenses: CoherentCache<CachedLicense>;
   private readonly releases: CoherentCache<ProductReleases>;
   private readonly memory: HeldCatalogue;
-  /** license id -> its cache key; release id -> product id (to apply notifications that name only ids). */
+  /**
+   * license id -> its cache key; release id -> the load of its product that holds it (to apply
+   * notifications that name only ids). Keyed to the load, not the product id: a load that replaces
+   * another takes its releases over, and the one it replaces must not take them away when it goes.
+   */
   private readonly licenseKeys = new Map<string, string>();
-  private readonly releaseProducts = new Map<string, string>();
+  private readonly releaseProducts = new Map<string, ProductReleases>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -121,8 +125,12 @@ export class CatalogueService {
       ttlMs,
       onLookup,
       load: (productId) => this.loadReleases(productId),
+      // a load's releases are its own once it is kept (a stale load, not kept, takes none)
+      onStore: (p) => {
+        for (const id of p.byId.keys()) this.releaseProducts.set(id, p);
+      },
       onRemove: (p) => {
-        for (const id of p.byId.keys()) if (this.releaseProducts.get(id) === p.productId) this.releaseProducts.delete(id);
+        for (const id of p.byId.keys()) if (this.releaseProducts.get(id) === p) this.releaseProducts.delete(id);
       },
     });
     this.memory = { accounts: this.accounts, products: this.products, productAccounts: this.productAccounts, licenses: this.licenses, releases: this.releases };
@@ -311,7 +319,7 @@ export class CatalogueService {
       case 'X': {
         const byProduct = new Map<string, string[]>();
         for (const releaseId of id.split(',')) {
-          const productId = this.releaseProducts.get(releaseId);
+          const productId = this.releaseProducts.get(releaseId)?.productId;
           // a release not seen yet may belong to a product being loaded right now
           if (!productId) this.releases.invalidateLoading();
           else byProduct.set(productId, [...(byProduct.get(productId) ?? []), releaseId]);
@@ -342,8 +350,8 @@ export class CatalogueService {
     // dropped or loaded again meanwhile (a load that started after the change has it)
     if (this.releases.peek(productId) !== held) return;
     held.apply(ids, fresh);
-    for (const releaseId of ids) if (this.releaseProducts.get(releaseId) === productId) this.releaseProducts.delete(releaseId);
-    for (const e of fresh) this.releaseProducts.set(e.release.id, productId);
+    for (const releaseId of ids) if (this.releaseProducts.get(releaseId) === held) this.releaseProducts.delete(releaseId);
+    for (const e of fresh) this.releaseProducts.set(e.release.id, held);
     this.releases.resize(productId);
     this.stats.applied += ids.length;
   }
@@ -351,8 +359,8 @@ export class CatalogueService {
   /** Flushed totals (counters only grow): raised on the releases held in memory. */
   private applyCounters(rows: readonly CounterTotals[]): void {
     for (const row of rows) {
-      const productId = this.releaseProducts.get(row.id);
-      const release = productId ? this.releases.peek(productId)?.byId.get(row.id)?.release : undefined;
+      const load = this.releaseProducts.get(row.id);
+      const release = load && this.releases.peek(load.productId)?.byId.get(row.id)?.release;
       if (!release) continue;
       if (row.downloads > release.downloads) release.downloads = row.downloads;
       if (row.upgrades > release.upgrades) release.upgrades = row.upgrades;
@@ -416,7 +424,6 @@ export class CatalogueService {
       if (!product.length) return null;
       const accountId = product[0].account_id;
       const loaded = new ProductReleases(accountId, productId, await this.readEntries(m, accountId, productId));
-      for (const id of loaded.byId.keys()) this.releaseProducts.set(id, productId);
       return loaded;
     });
   }

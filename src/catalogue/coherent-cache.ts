@@ -13,6 +13,8 @@ export interface CoherentCacheOptions<V> {
   onLookup?(hit: boolean): void;
   /** Called when an entry leaves the cache (evicted, invalidated or replaced). */
   onRemove?(value: V): void;
+  /** Called when a load's value is kept (after the entry it replaces, if any, has left). */
+  onStore?(value: V): void;
 }
 
 interface Stored<V> {
@@ -89,8 +91,12 @@ export class CoherentCache<V extends object> {
       (value) => {
         if (this.loading.get(key) === entry) this.loading.delete(key);
         if (!entry.stale) {
-          if (value) this.store.set(key, { value, loadedAt: Date.now() });
-          else this.store.delete(key);
+          if (value) {
+            this.store.set(key, { value, loadedAt: Date.now() });
+            this.options.onStore?.(value);
+          } else {
+            this.store.delete(key);
+          }
         }
         return value;
       },
