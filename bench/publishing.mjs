@@ -25,7 +25,7 @@ import pg from 'pg';
 import { dist, freshDatabase, JSONAPI, median, repo, rssMib, sleep, startProcess } from './support.mjs';
 
 process.env.BENCH_RELEASES ??= '62000';
-const { seed, LIFTED_LIMITS, ROOT_TOKEN } = await import('./hotpath.mjs');
+const { createAccounts, seed, LIFTED_LIMITS, ROOT_TOKEN } = await import('./hotpath.mjs');
 
 const BIG = Number(process.env.BENCH_BIG ?? 38_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -135,16 +135,7 @@ async function main() {
     const db = new pg.Client({ connectionString: database.url });
     db.on('error', () => undefined);
     await db.connect();
-    const accounts = [];
-    for (let a = 0; a < 4; a++) {
-      const res = await fetch(`${shipgate.base}/v1/accounts`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ROOT_TOKEN}`, 'content-type': JSONAPI },
-        body: JSON.stringify({ data: { type: 'accounts', attributes: { name: `Bench ${a}`, slug: `bench-${a}` }, relationships: { admins: { data: [{ type: 'users', attributes: { email: `admin${a}@bench.test`, password: 'bench-password' } }] } } } }),
-      });
-      if (res.status !== 201) throw new Error(`creating an account: ${res.status} ${await res.text()}`);
-      accounts.push({ id: (await res.json()).data.id, slug: `bench-${a}` });
-    }
+    const accounts = await createAccounts(shipgate.base);
     const tokenRes = await fetch(`${shipgate.base}/v1/accounts/${accounts[0].slug}/tokens`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from('admin0@bench.test:bench-password').toString('base64')}` } });
     const token = (await tokenRes.json()).data.attributes.token;
     const seeded = Date.now();
