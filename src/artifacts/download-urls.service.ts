@@ -140,20 +140,16 @@ export class DownloadUrlsService {
     const storageKey = artifact.storageKey;
     if (!storageKey) throw ApiError.notFound('The release has no uploaded artifact');
     const expires = Math.floor(Date.now() / 1000) + ttlSeconds;
-    // what every URL of this stored object and release state shares: its generation and its base
-    const target = () => ({
-      generation: downloadGeneration(storageKey, release),
-      base: `${this.config.publicUrl}${accountPath(artifact.accountId)}/artifacts/${artifact.id}/${encodeFilenamePath(artifact.filename)}?expires=`,
-    });
-    const yanked = release.yanked ? new Date(release.yanked).getTime() : 0;
-    const { generation, base } = memos ? memos.table('downloadTarget').get(`${artifact.id}|${storageKey}|${release.status}|${yanked}`, target) : target();
     const sign = () => {
+      const generation = downloadGeneration(storageKey, release);
       const signature = this.signer.sign({ accountId: artifact.accountId, artifactId: artifact.id, filename: artifact.filename, expires, generation, licenseId });
-      return `${base}${expires}&g=${generation}${licenseId === undefined ? '' : `&l=${licenseId}`}&signature=${signature}`;
+      const bound = licenseId === undefined ? '' : `&l=${licenseId}`;
+      return `${this.config.publicUrl}${accountPath(artifact.accountId)}/artifacts/${artifact.id}/${encodeFilenamePath(artifact.filename)}?expires=${expires}&g=${generation}${bound}&signature=${signature}`;
     };
-    // a URL bound to a license is its own (signed per request); others are the same within a second
-    if (!memos || licenseId !== undefined) return sign();
-    return memos.table('downloadUrl').get(`${artifact.id}|${generation}|${expires}`, sign);
+    if (!memos) return sign();
+    // what the URL is bound to (downloadGeneration's inputs, the license) and its second of expiry
+    const yanked = release.yanked ? new Date(release.yanked).getTime() : 0;
+    return memos.table('downloadUrl').get(`${artifact.id}|${storageKey}|${release.status}|${yanked}|${expires}|${licenseId ?? ''}`, sign);
   }
 
   /** A short-lived presigned URL (S3 only), for a route that has just checked the release. */
@@ -187,5 +183,5 @@ export function usableArtifact(artifact: Artifact, release: DownloadRelease): bo
 
 /** Where a product load keeps signed URLs (the catalogue's Memos, MEMO_KINDS.downloadUrl). */
 export interface UrlMemos {
-  table(kind: 'downloadUrl' | 'downloadTarget'): { get<T>(key: string, compute: () => T): T };
+  table(kind: 'downloadUrl'): { get(key: string, compute: () => string): string };
 }

@@ -28,9 +28,7 @@ export const MEMO_KINDS = {
   electronYaml: { max: 1024, counters: false },
   /** A license's feed plan (what it is offered, the YAML or Tauri template), per feed, channel, platform group and version. */
   feedPlan: { max: 8192, counters: false },
-  /** What every download URL of a stored object in a release state shares: its generation and URL base. */
-  downloadTarget: { max: 8192, counters: false },
-  /** A download URL not bound to a license, per artifact and second of expiry (the signature is the same within it). */
+  /** A download URL per artifact, for the second it expires at (the signature is the same within it). */
   downloadUrl: { max: 8192, counters: false },
 } as const;
 
