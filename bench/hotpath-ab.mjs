@@ -8,7 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { freshDatabase, median, repo, rssMib, sleep, startProcess } from './support.mjs';
 import {
-  answer, cannedHeaders, cannedPath, changeInSql, compareAll, CONNECTIONS, createAccounts, fingerprint, LIFTED_LIMITS, load,
+  changeInSql, compareAll, CONNECTIONS, createAccounts, expectedAnswers, LIFTED_LIMITS, load,
   LOG_LEVEL, ONLY, RELEASES, requestMix, ROOT_TOKEN, ROUNDS, SECONDS, seed,
 } from './hotpath.mjs';
 
@@ -148,19 +148,8 @@ export async function main() {
     // the right answers: the after build without its catalogue (the SQL path), on the seeded database
     const sql = stopLater(await startProcess(path.join(repo, 'dist/src/main.js'), { ...env, CATALOGUE: 'false' }));
     const routes = requestMix(world);
-    const canned = {};
-    const expected = {};
-    for (const [route, requests] of Object.entries(routes)) {
-      expected[route] = [];
-      for (const request of requests) {
-        const a = await answer(sql.base, request);
-        expected[route].push(fingerprint(route, a.status, a.body, a.headers));
-      }
-      // the empty app answers with the shape of the after build's most common answer of the route
-      const sample = await answer(after.base, requests.find((_, i) => expected[route][i].startsWith(route === 'upgrade' ? '303' : '200')));
-      const body = (sample.headers['content-type'] ?? '').includes('json') ? JSON.parse(sample.body) : sample.body;
-      canned[route] = { path: cannedPath(requests[0].path), status: sample.status, headers: cannedHeaders(sample.headers), body };
-    }
+    // the empty app answers with the shape of the after build's answers
+    const { expected, canned } = await expectedAnswers(sql.base, after.base, routes);
     fs.writeFileSync(cannedFile, JSON.stringify(canned));
     const empty = stopLater(await startProcess(path.join(repo, 'bench/empty-app.mjs'), { BENCH_CANNED: cannedFile }));
 

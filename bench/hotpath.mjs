@@ -253,6 +253,27 @@ export async function answer(base, request) {
   return { status: res.status, body, headers: Object.fromEntries(res.headers) };
 }
 
+/**
+ * The right answer's fingerprint of every request (from the SQL server), and per route the shape
+ * the empty app answers with: `sampleBase`'s answer to a request whose right answer is the route's
+ * usual one (303 for upgrades, else 200).
+ */
+export async function expectedAnswers(sqlBase, sampleBase, routes) {
+  const canned = {};
+  const expected = {};
+  for (const [route, requests] of Object.entries(routes)) {
+    expected[route] = [];
+    for (const request of requests) {
+      const a = await answer(sqlBase, request);
+      expected[route].push(fingerprint(route, a.status, a.body, a.headers));
+    }
+    const sample = await answer(sampleBase, requests.find((_, i) => expected[route][i].startsWith(route === 'upgrade' ? '303' : '200')));
+    const body = (sample.headers['content-type'] ?? '').includes('json') ? JSON.parse(sample.body) : sample.body;
+    canned[route] = { path: cannedPath(requests[0].path), status: sample.status, headers: cannedHeaders(sample.headers), body };
+  }
+  return { expected, canned };
+}
+
 /** Compares Shipgate's answers with the SQL server's for every request; returns the mismatches. */
 export async function compareAll(shipgate, sql, routes) {
   const wrong = [];
@@ -350,20 +371,7 @@ async function main() {
     const sql = await startProcess(path.join(repo, 'dist/src/main.js'), { ...env, CATALOGUE: 'false' });
     servers.push(sql);
     const routes = requestMix(world);
-    const canned = {};
-    const expected = {};
-    for (const [route, requests] of Object.entries(routes)) {
-      expected[route] = [];
-      for (const request of requests) {
-        const a = await answer(sql.base, request);
-        expected[route].push(fingerprint(route, a.status, a.body, a.headers));
-      }
-      // the empty app answers with the shape of the most common answer of the route
-      const sample = await answer(shipgate.base, requests.find((_, i) => expected[route][i].startsWith(route === 'upgrade' ? '303' : '200')));
-      const headers = cannedHeaders(sample.headers);
-      const body = (sample.headers['content-type'] ?? '').includes('json') ? JSON.parse(sample.body) : sample.body;
-      canned[route] = { path: cannedPath(requests[0].path), status: sample.status, headers, body };
-    }
+    const { expected, canned } = await expectedAnswers(sql.base, shipgate.base, routes);
     fs.writeFileSync(cannedFile, JSON.stringify(canned));
     const empty = await startProcess(path.join(repo, 'bench/empty-app.mjs'), { BENCH_CANNED: cannedFile });
     servers.push(empty);
