@@ -1,7 +1,8 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { bigintAsNumber } from '../database/columns';
+import type { Metadata } from '../database/columns';
 
-export type ArtifactStatus = 'WAITING' | 'UPLOADED' | 'FAILED';
+export type ArtifactStatus = 'WAITING' | 'UPLOADED' | 'FAILED' | 'YANKED';
 
 @Entity('artifacts')
 export class Artifact {
@@ -15,6 +16,13 @@ export class Artifact {
   @Column({ type: 'char', length: 64, nullable: true }) sha256: string | null;
   @Column({ type: 'char', length: 128, nullable: true }) sha512: string | null;
   @Column({ type: 'varchar' }) status: ArtifactStatus;
+  // Set on the artifacts of a 1.1 release; an artifact of a 1.0 release shows its release's (artifact-view.ts).
+  @Column({ type: 'varchar', nullable: true }) platform: string | null;
+  @Column({ type: 'varchar', nullable: true }) arch: string | null;
+  @Column({ type: 'text', nullable: true }) signature: string | null;
+  @Column({ type: 'text', nullable: true }) checksum: string | null;
+  @Column({ type: 'jsonb', default: {} }) metadata: Metadata;
+  @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber }) downloads: number;
   /** Where the driver keeps the bytes; never shown to callers. */
   @Column({ name: 'storage_key', type: 'varchar', nullable: true }) storageKey: string | null;
   /** An upload URL is outstanding until then (the Keygen upload flow); null otherwise. */

@@ -24,14 +24,16 @@ export class Release {
   @Column({ name: 'semver_pre_key', type: 'text', array: true }) semverPreKey: string[];
   @Column({ name: 'semver_build_key', type: 'text', array: true }) semverBuildKey: string[];
   @Column({ type: 'varchar' }) channel: Channel;
-  @Column({ type: 'varchar' }) platform: string;
-  @Column({ type: 'varchar' }) filename: string;
-  @Column({ type: 'varchar' }) filetype: string;
+  // On a 1.1 release (multiArtifact) these six are its first artifact's, kept by a trigger (what
+  // 1.0 clients are shown); null there until it has an artifact. Always set on a 1.0 release.
+  @Column({ type: 'varchar', nullable: true }) platform: string;
+  @Column({ type: 'varchar', nullable: true }) filename: string;
+  @Column({ type: 'varchar', nullable: true }) filetype: string;
   @Column({ type: 'bigint', nullable: true, transformer: bigintAsNumber }) filesize: number | null;
   @Column({ type: 'text', nullable: true }) signature: string | null;
   @Column({ type: 'text', nullable: true }) checksum: string | null;
   /** The uploaded artifact's SHA-256 (read with the row; what `checksum` shows when the release has none). */
-  @VirtualColumn({ type: 'char', query: (alias) => `SELECT va.sha256 FROM artifacts va WHERE va.release_id = ${alias}.id AND va.status = 'UPLOADED'` })
+  @VirtualColumn({ type: 'char', query: (alias) => `SELECT va.sha256 FROM artifacts va WHERE va.release_id = ${alias}.id AND va.status = 'UPLOADED' ORDER BY va.created, va.id LIMIT 1` })
   artifactSha256: string | null;
   @Column({ type: 'jsonb' }) metadata: Metadata;
   @Column({ type: 'varchar' }) status: ReleaseStatus;
@@ -42,6 +44,10 @@ export class Release {
   @Column({ type: 'bigint', transformer: bigintAsNumber }) downloads: number;
   @Column({ type: 'bigint', transformer: bigintAsNumber }) upgrades: number;
   @Column({ type: 'timestamptz', nullable: true }) yanked: Date | null;
+  /** Created through API 1.1: its files are its artifacts, each with its own platform and file type. */
+  @Column({ name: 'multi_artifact', type: 'boolean', default: false }) multiArtifact: boolean;
+  /** A name for the release, unique per product, accepted wherever its id is (1.1). */
+  @Column({ type: 'varchar', nullable: true }) tag: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) created: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated: Date;
 }

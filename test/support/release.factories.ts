@@ -85,7 +85,7 @@ export async function publishRelease(t: TestApp, account: TestAccount, releaseId
   await db.query(
     `INSERT INTO artifacts (account_id, release_id, filename, filetype, filesize, content_type, status)
      VALUES ($1, $2, $3, $4, 0, 'application/octet-stream', 'UPLOADED')
-     ON CONFLICT (release_id) DO UPDATE SET status = 'UPLOADED'`,
+     ON CONFLICT (release_id, filename) DO UPDATE SET status = 'UPLOADED'`,
     [account.id, releaseId, release.filename, release.filetype],
   );
   const { status } = await t.app.get(ReleaseStatusService).apply(account.id, releaseId, 'artifact-uploaded');
