@@ -25,6 +25,8 @@ export const ACCOUNT_LOCATOR = 'shipgate:account-locator';
 /** The account a request is bound to, as the guard resolved it (the Account row; typed by what callers read). */
 export interface AccountRef {
   readonly id: string;
+  /** The API version of its requests that send no Keygen-Version header. */
+  readonly apiVersion?: string;
 }
 
 /** Finds the account of a request whose URL has no `:account` (null: none, answered as a rejected credential). */

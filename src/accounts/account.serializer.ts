@@ -4,8 +4,8 @@ import type { Account } from './account.entity';
 
 export const AccountSerializer: ResourceDefinition<Account> = {
   type: 'accounts',
-  attributeNames: ['name', 'slug', 'created', 'updated'],
-  attributes: (a) => ({ name: a.name, slug: a.slug, created: iso(a.created), updated: iso(a.updated) }),
+  attributeNames: ['name', 'slug', 'apiVersion', 'created', 'updated'],
+  attributes: (a) => ({ name: a.name, slug: a.slug, apiVersion: a.apiVersion ?? '1.0', created: iso(a.created), updated: iso(a.updated) }),
   relationships: (a) => ({
     users: { links: { related: `${accountPath(a.id)}/users` } },
     products: { links: { related: `${accountPath(a.id)}/products` } },

@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
 import { CreateUserDto } from '../users/dto';
+import { API_VERSIONS } from '../jsonapi/api-version';
 
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const UUID_SHAPED = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -14,6 +15,11 @@ export class UpdateAccountDto {
   @Matches(SLUG, { message: 'must contain only lowercase letters, digits and single dashes' })
   @Matches(new RegExp(`^(?!${UUID_SHAPED.source.slice(1, -1)}$)`), { message: 'must not look like a UUID' })
   slug: string;
+
+  /** The API version of requests that send no Keygen-Version header. */
+  @IsOptional()
+  @IsIn(API_VERSIONS, { message: `must be one of ${API_VERSIONS.join(', ')}` })
+  apiVersion?: string;
 }
 
 /** The first admin rides along as `relationships.admins.data[0].attributes`. */
@@ -33,4 +39,4 @@ export class AdminDto extends CreateUserDto {
   declare password: string;
 }
 
-export const ACCOUNT_ATTRIBUTES = ['name', 'slug'] as const;
+export const ACCOUNT_ATTRIBUTES = ['name', 'slug', 'apiVersion'] as const;

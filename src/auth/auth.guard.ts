@@ -13,6 +13,7 @@ import { ApiError, ErrorCode } from '../jsonapi/errors';
 import { AuthService } from './auth.service';
 import { CallerFastPath } from './caller.fast-path';
 import { NOT_WARM } from '../common/not-warm';
+import { settleApiVersion } from '../jsonapi/api-version';
 import { BearerStrategy } from './bearer.strategy';
 
 /**
@@ -79,6 +80,7 @@ export class AuthGuard implements CanActivate {
       await this.resolveAccount(req, route, credential);
       bearer = await this.identify(req, res, credential);
     }
+    settleApiVersion(req, res, req.account?.apiVersion);
     // a HEAD is answered like its GET but counts nothing (a link checker is no download)
     req.bearer = req.method === 'HEAD' ? asProbe(bearer) : bearer;
     await req.credentialReport?.admitted(bearer);

@@ -7,6 +7,7 @@ import type { AppConfig } from '../config/config';
 import { escapePointer } from './document';
 import { edgeHeaders } from './edge';
 import { ApiError, ErrorCode } from './errors';
+import { negotiateApiVersion } from './api-version';
 import { acceptsJsonApi, acceptableContentType, hasBody, isFeedRoute, isRawBodyRoute, isSignedDownloadRoute, JSONAPI_MEDIA_TYPE, responseMediaType } from './media-type';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -56,6 +57,11 @@ export function jsonApiEdge(config: Pick<AppConfig, 'corsOrigins'>, respond: Err
     const url = req.url;
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
+    try {
+      negotiateApiVersion(req, res);
+    } catch (error) {
+      return respond(error, req, res);
+    }
     if (url.includes('%00')) {
       return respond(new ApiError(400, ErrorCode.PARAMETER_INVALID, 'The URL must not contain NUL characters'), req, res);
     }
