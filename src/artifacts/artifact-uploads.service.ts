@@ -152,22 +152,24 @@ export class ArtifactUploadsService {
    * Streams the request body into storage as `release`'s artifact (the direct PUT and the signed
    * upload URL alike): a form body is refused, Content-Digest and `declared` digests are verified.
    */
-  async receive(release: Release, req: Request, declaredDigests: ExpectedDigest[] = []): Promise<Artifact> {
+  async receive(release: Release, req: Request, declaredDigests: ExpectedDigest[] = [], target?: Artifact): Promise<Artifact> {
     const { accountId } = release;
     refuseFormBody(req);
     const expected = [...parseContentDigest(req.headers['content-digest']), ...declaredDigests];
     const contentType = uploadContentType(req.headers['content-type']);
     const declared = req.headers['content-length'];
-    if (release.filesize !== null && declared !== undefined && Number(declared) !== release.filesize) {
+    // a 1.1 release's artifact has its own filesize; a 1.0 release's file is the release's
+    const filesize = target ? target.filesize : release.filesize;
+    if (filesize !== null && declared !== undefined && Number(declared) !== filesize) {
       // refuse before receiving a byte
-      throw this.filesizeMismatch(release.filesize, Number(declared));
+      throw this.filesizeMismatch(filesize, Number(declared));
     }
 
-    const existing = await this.db.manager.findOne(Artifact, { where: { accountId, releaseId: release.id } });
+    const existing = target ?? (await this.db.manager.findOne(Artifact, { where: { accountId, releaseId: release.id } }));
     const artifactId = existing?.id ?? randomUUID();
     const key = `${accountId}/${artifactId}/${randomBytes(16).toString('hex')}`;
 
-    const cap = capped(req, release.filesize ?? Infinity);
+    const cap = capped(req, filesize ?? Infinity);
     const watch = watchUpload(req, cap, this.config.uploadIdleTimeoutMs);
     let staged: StagedObject;
     try {
@@ -184,7 +186,7 @@ export class ArtifactUploadsService {
         throw new ApiError(
           422,
           ErrorCode.FILESIZE_MISMATCH,
-          `The release's filesize is ${release.filesize} bytes but the upload is bigger`,
+          `The ${target ? "artifact's" : "release's"} filesize is ${filesize} bytes but the upload is bigger`,
           { pointer: '/data/attributes/filesize' },
           { Connection: 'close' },
         );
@@ -205,7 +207,7 @@ export class ArtifactUploadsService {
           });
         }
       }
-      if (release.filesize !== null && release.filesize !== staged.size) throw this.filesizeMismatch(release.filesize, staged.size);
+      if (filesize !== null && filesize !== staged.size) throw this.filesizeMismatch(filesize, staged.size);
       await staged.commit();
       previousKey = await this.db.transaction((m) => this.publish(m, release, artifactId, staged, contentType));
     } catch (error) {
@@ -215,7 +217,7 @@ export class ArtifactUploadsService {
     this.uploaded.files++;
     this.uploaded.bytes += staged.size;
     if (previousKey && previousKey !== key) await this.storedFiles.deleteObject(previousKey);
-    return this.db.manager.findOneOrFail(Artifact, { where: { accountId, releaseId: release.id } });
+    return this.db.manager.findOneOrFail(Artifact, { where: { accountId, id: artifactId } });
   }
 
   /** Inside the upload's transaction: returns the storage key the new bytes replace. */
@@ -228,6 +230,7 @@ export class ArtifactUploadsService {
       .where('release.id = :releaseId AND release.account_id = :accountId', { releaseId, accountId })
       .getOne();
     if (!locked) throw ApiError.notFound('The release was not found');
+    if (locked.multiArtifact) return this.publishArtifact(m, locked, artifactId, staged, contentType);
     if (locked.filesize !== null && locked.filesize !== staged.size) throw this.filesizeMismatch(locked.filesize, staged.size);
     if (locked.filesize === null) await m.update(Release, { id: releaseId, accountId }, { filesize: staged.size });
 
@@ -255,6 +258,37 @@ export class ArtifactUploadsService {
     await this.events.record(m, accountId, 'artifact.uploaded', toResource(ArtifactSerializer, stored));
     await this.statuses.apply(accountId, releaseId, 'artifact-uploaded', m);
     return current?.storageKey ?? null;
+  }
+
+  /**
+   * A 1.1 release's artifact (under its release's row lock): the bytes become that artifact's,
+   * which is then UPLOADED; the release's status is its own (a published release offers the
+   * artifact from now on). Returns the storage key the new bytes replace.
+   */
+  private async publishArtifact(m: EntityManager, release: Release, artifactId: string, staged: Pick<StagedObject, 'key' | 'size' | 'sha256' | 'sha512'>, contentType: string): Promise<string | null> {
+    const { accountId } = release;
+    const current = await m.findOne(Artifact, { where: { accountId, id: artifactId, releaseId: release.id } });
+    if (!current || current.status === 'YANKED') throw ApiError.notFound('The artifact was not found');
+    if (current.filesize !== null && current.filesize !== staged.size) throw this.filesizeMismatch(current.filesize, staged.size);
+    await m.update(
+      Artifact,
+      { id: current.id, accountId },
+      {
+        filesize: staged.size,
+        contentType,
+        sha256: staged.sha256,
+        sha512: staged.sha512,
+        status: 'UPLOADED',
+        storageKey: staged.key,
+        uploadExpires: null,
+        uploadKey: null,
+        uploadDigest: null,
+        updated: new Date(),
+      },
+    );
+    const stored = await m.findOneOrFail(Artifact, { where: { accountId, id: current.id } });
+    await this.events.record(m, accountId, 'artifact.uploaded', toResource(ArtifactSerializer, stored));
+    return current.storageKey;
   }
 
   filesizeMismatch(expected: number, actual: number): ApiError {

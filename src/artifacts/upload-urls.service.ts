@@ -133,6 +133,24 @@ export class UploadUrlsService implements OnModuleInit, OnModuleDestroy {
     return { artifact, url };
   }
 
+  /**
+   * `POST /artifacts` (1.1): the new artifact's outstanding upload, recorded on its row (inside the
+   * caller's transaction) with the URL to PUT the bytes to.
+   */
+  async pending(accountId: string, artifactId: string, req: Request): Promise<{ uploadExpires: Date; uploadKey: string | null; uploadDigest: string | null; expires: number; ttl: number }> {
+    const declared = encodeDigests(parseContentDigest(req.headers['content-digest']));
+    const ttl = this.config.uploadUrlTtlSeconds;
+    const expires = Math.floor(Date.now() / 1000) + ttl;
+    const uploadKey = this.storage.presignPut ? `${accountId}/${artifactId}/${randomBytes(16).toString('hex')}` : null;
+    return { uploadExpires: new Date(expires * 1000), uploadKey, uploadDigest: declared, expires, ttl };
+  }
+
+  /** The upload URL of an artifact whose row holds a pending upload (pending). */
+  urlFor(artifact: Artifact): Promise<string> {
+    const expires = Math.floor(artifact.uploadExpires!.getTime() / 1000);
+    return this.uploadUrl(artifact, expires, Math.max(1, expires - Math.floor(Date.now() / 1000)));
+  }
+
   private async uploadUrl(artifact: Artifact, expires: number, ttl: number): Promise<string> {
     if (artifact.uploadKey && this.storage.presignPut) {
       try {
@@ -166,7 +184,7 @@ export class UploadUrlsService implements OnModuleInit, OnModuleDestroy {
     }
     const release = await this.db.manager.findOne(Release, { where: { accountId: target.accountId, id: artifact.releaseId } });
     if (!release) throw ApiError.notFound('The release was not found');
-    return this.uploads.receive(release, req, decodeDigests(artifact.uploadDigest));
+    return this.uploads.receive(release, req, decodeDigests(artifact.uploadDigest), release.multiArtifact ? artifact : undefined);
   }
 
   /** One pass over outstanding uploads: presigned ones that arrived are verified, expired ones given up. */
@@ -222,10 +240,11 @@ export class UploadUrlsService implements OnModuleInit, OnModuleDestroy {
       await pipeline(await this.storage.read(key), meter, new Writable({ write: (_chunk, _enc, done) => done() }));
       const measured = { key, ...meter.digest() };
       const release = await this.db.manager.findOne(Release, { where: { accountId: artifact.accountId, id: artifact.releaseId } });
+      const filesize = release?.multiArtifact ? artifact.filesize : release?.filesize;
       const problem = !release
         ? 'its release is gone'
-        : release.filesize !== null && release.filesize !== measured.size
-          ? `it has ${measured.size} bytes, the release's filesize is ${release.filesize}`
+        : filesize != null && filesize !== measured.size
+          ? `it has ${measured.size} bytes, the expected filesize is ${filesize}`
           : decodeDigests(artifact.uploadDigest).find((d) => measured[d.algorithm] !== d.hex)
             ? 'its digest is not the declared one'
             : null;

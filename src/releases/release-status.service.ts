@@ -32,7 +32,7 @@ export class ReleaseStatusService {
         `SELECT 1 FROM artifacts WHERE release_id = $1 AND account_id = $2 AND status = 'UPLOADED'`,
         [releaseId, accountId],
       );
-      const change = nextStatus(release.status, event, { artifactUploaded: uploaded.length > 0 });
+      const change = nextStatus(release.status, event, { artifactUploaded: uploaded.length > 0, multiArtifact: release.multiArtifact });
       const patch: { status?: ReleaseStatus; yanked?: Date | null } = {};
       if (change.status !== release.status) patch.status = change.status;
       if (change.yanked !== undefined) patch.yanked = change.yanked;

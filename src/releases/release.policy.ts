@@ -21,9 +21,15 @@ export interface ReleaseFacts {
  * CLOSED products are seen by admins and their product token only.
  */
 export class ReleaseVisibilityPolicy {
-  /** Narrows a query over `releases` (aliased `alias`) to what the bearer may see. */
-  static scope<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, bearer: Bearer, alias = 'release'): SelectQueryBuilder<T> {
+  /**
+   * Narrows a query over `releases` (aliased `alias`) to what the bearer may see. With
+   * `artifactColumn` (the SQL of an artifact id per row, e.g. the release_offers view's
+   * `artifact_id` or a joined artifact's id), the constraints of that artifact count as well: a
+   * license must hold every constraint of the release and of the artifact.
+   */
+  static scope<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, bearer: Bearer, alias = 'release', artifactColumn?: string): SelectQueryBuilder<T> {
     const r = alias;
+    const required = requiredSql(r, artifactColumn);
     switch (bearer.kind) {
       case 'admin':
         return qb.andWhere(`${r}.account_id = :rpAccount`, { rpAccount: bearer.accountId });
@@ -35,24 +41,24 @@ export class ReleaseVisibilityPolicy {
       case 'license':
         if (bearer.facts) {
           // the license's facts are known: per row, SQL only checks the release's own columns and constraints
-          const reach = licenseFactsSql(r, bearer.facts, Date.now());
-          return qb.andWhere(`${r}.account_id = :rpAccount AND ${r}.status = 'PUBLISHED' AND (${reach.sql} OR ${openSql(r)})`, {
+          const reach = licenseFactsSql(r, bearer.facts, Date.now(), required);
+          return qb.andWhere(`${r}.account_id = :rpAccount AND ${r}.status = 'PUBLISHED' AND (${reach.sql} OR ${openSql(r, required)})`, {
             rpAccount: bearer.accountId,
             ...reach.params,
           });
         }
         return qb.andWhere(
-          `${r}.account_id = :rpAccount AND ${r}.status = 'PUBLISHED' AND (${licensedSql(r, 'l.id = :rpLicense')} OR ${openSql(r)})`,
+          `${r}.account_id = :rpAccount AND ${r}.status = 'PUBLISHED' AND (${licensedSql(r, 'l.id = :rpLicense', required)} OR ${openSql(r, required)})`,
           { rpAccount: bearer.accountId, rpLicense: bearer.license.id },
         );
       case 'user':
         return qb.andWhere(
-          `${r}.account_id = :rpAccount AND ${r}.status = 'PUBLISHED' AND (${licensedSql(r, 'l.user_id = :rpUser AND NOT l.suspended')} OR ${openSql(r)})`,
+          `${r}.account_id = :rpAccount AND ${r}.status = 'PUBLISHED' AND (${licensedSql(r, 'l.user_id = :rpUser AND NOT l.suspended', required)} OR ${openSql(r, required)})`,
           { rpAccount: bearer.accountId, rpUser: bearer.userId },
         );
       case 'anonymous':
         return bearer.accountId
-          ? qb.andWhere(`${r}.account_id = :rpAccount AND ${r}.status = 'PUBLISHED' AND ${openSql(r)}`, { rpAccount: bearer.accountId })
+          ? qb.andWhere(`${r}.account_id = :rpAccount AND ${r}.status = 'PUBLISHED' AND ${openSql(r, required)}`, { rpAccount: bearer.accountId })
           : qb.andWhere('false');
       default:
         return qb.andWhere('false');
@@ -114,10 +120,19 @@ function licenseReaches(viewer: ViewerFacts, l: LicenseFacts, entry: ReleaseFact
   return true;
 }
 
+/**
+ * The entitlements a row requires, as a relation with column `entitlement_id`: its release's
+ * constraints, and its artifact's when the row names one (artifactColumn).
+ */
+function requiredSql(r: string, artifactColumn?: string): string {
+  const release = `SELECT entitlement_id FROM release_constraints WHERE release_id = ${r}.id`;
+  return artifactColumn ? `(${release} UNION ALL SELECT entitlement_id FROM artifact_constraints WHERE artifact_id = ${artifactColumn})` : `(${release})`;
+}
+
 /** PUBLISHED unconstrained releases of OPEN products: what everyone may see. */
-function openSql(r: string): string {
+function openSql(r: string, required: string): string {
   return `(EXISTS (SELECT 1 FROM products op WHERE op.id = ${r}.product_id AND op.distribution_strategy = 'OPEN')
-    AND NOT EXISTS (SELECT 1 FROM release_constraints orc WHERE orc.release_id = ${r}.id))`;
+    AND NOT EXISTS (SELECT 1 FROM ${required} orc))`;
 }
 
 /**
@@ -125,13 +140,13 @@ function openSql(r: string): string {
  * product and expiry window become constants, the product's strategy one lookup for the whole
  * query, and each row only checks that its constraints are among the license's entitlements.
  */
-function licenseFactsSql(r: string, l: LicenseFacts, now: number): { sql: string; params: Record<string, unknown> } {
+function licenseFactsSql(r: string, l: LicenseFacts, now: number, required: string): { sql: string; params: Record<string, unknown> } {
   const window = licenseWindowSql(licenseWindow(l, now), `${r}.created`, 'rpExpiry');
   if (window.sql === 'false') return window;
   return {
     sql: `(${r}.product_id = :rpProduct AND ${window.sql}
       AND EXISTS (SELECT 1 FROM products lp WHERE lp.id = :rpProduct AND lp.distribution_strategy IN ('LICENSED', 'OPEN'))
-      AND NOT EXISTS (SELECT 1 FROM release_constraints rc WHERE rc.release_id = ${r}.id AND rc.entitlement_id <> ALL(CAST(:rpEntitlements AS uuid[]))))`,
+      AND NOT EXISTS (SELECT 1 FROM ${required} rc WHERE rc.entitlement_id <> ALL(CAST(:rpEntitlements AS uuid[]))))`,
     params: { rpProduct: l.productId, rpEntitlements: [...l.entitlementIds], ...window.params },
   };
 }
@@ -141,7 +156,7 @@ function licenseFactsSql(r: string, l: LicenseFacts, now: number): { sql: string
  * product not CLOSED, every constraint held by the license, inside the license's expiry window
  * (licenseWindow).
  */
-function licensedSql(r: string, licenseFilter: string): string {
+function licensedSql(r: string, licenseFilter: string, required: string): string {
   return `EXISTS (
     SELECT 1 FROM licenses l
       JOIN products lp ON lp.id = l.product_id AND lp.distribution_strategy IN ('LICENSED', 'OPEN')
@@ -150,9 +165,8 @@ function licensedSql(r: string, licenseFilter: string): string {
        AND l.product_id = ${r}.product_id
        AND ${licenseRowWindowSql('l', `${r}.created`)}
        AND NOT EXISTS (
-         SELECT 1 FROM release_constraints rc
-          WHERE rc.release_id = ${r}.id
-            AND NOT EXISTS (SELECT 1 FROM license_entitlements le WHERE le.license_id = l.id AND le.entitlement_id = rc.entitlement_id)))`;
+         SELECT 1 FROM ${required} rc
+          WHERE NOT EXISTS (SELECT 1 FROM license_entitlements le WHERE le.license_id = l.id AND le.entitlement_id = rc.entitlement_id)))`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res, Req } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer, Public } from '../access/decorators';
 import type { AccountRef } from '../access/decorators';
@@ -12,24 +12,20 @@ import type { Query as Q } from '../jsonapi/query';
 import { created, listDocument, singleDocument, toResource } from '../jsonapi/serializer';
 import { ProductSerializer } from '../products/product.serializer';
 import { jsonUtf8Type, sendSerialized } from '../jsonapi/json-bytes';
-import { CREATE_RELEASE_ATTRIBUTES, CreateReleaseDto, UPDATE_RELEASE_ATTRIBUTES, UpdateReleaseDto } from './dto/release.dto';
+import { createReleaseBody, createReleaseBodyV11, releaseDialect, updateReleaseBody, updateReleaseBodyV11 } from './release-documents';
+import { ReleaseSerializerV11 } from './release-v11.serializer';
 import { ReleaseSerializer } from './release.serializer';
 import { ReleaseListFastPath } from './release-list.fast-path';
 import { NOT_WARM } from '../common/not-warm';
-import { RELEASE_FIELDSETS, RELEASE_INCLUDES, RELEASE_SORT, ReleasesService } from './releases.service';
+import { RELEASE_FIELDSETS, RELEASE_FIELDSETS_V11, RELEASE_INCLUDES, RELEASE_INCLUDES_V11, RELEASE_SORT, ReleasesService } from './releases.service';
 import { parseReleaseFilters } from './release-list-filters';
 import { ApiDocument, ApiInclude, ApiJsonApiBody, ApiListQuery, ApiNoContent, ApiQueryParams } from '../openapi/decorators';
 
 const LIST = { sort: Object.keys(RELEASE_SORT), include: RELEASE_INCLUDES, fields: RELEASE_FIELDSETS };
+const LIST_V11 = { sort: Object.keys(RELEASE_SORT), include: RELEASE_INCLUDES_V11, fields: RELEASE_FIELDSETS_V11 };
 
-// bodies are validated after the permission check, so that a caller who may not write gets 403, not 422
-const createBody = new JsonApiBodyPipe({
-  type: 'releases',
-  dto: CreateReleaseDto,
-  attributes: CREATE_RELEASE_ATTRIBUTES,
-  relationships: { product: { type: 'products', byCode: true } },
-});
-const updateBody = new JsonApiBodyPipe({ type: 'releases', dto: UpdateReleaseDto, attributes: UPDATE_RELEASE_ATTRIBUTES, partial: true, serverOwned: ['downloads', 'upgrades'] });
+const createBody = createReleaseBody;
+const updateBody = updateReleaseBody;
 
 @Controller('v1/accounts/:account/releases')
 export class ReleasesController {
@@ -44,6 +40,10 @@ export class ReleasesController {
   @Post()
   async create(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
     if (bearer.kind !== 'admin' && bearer.kind !== 'product') throw ApiError.forbidden();
+    if (releaseDialect(res.req).artifacts) {
+      const release = await this.releases.createMulti(bearer, account.id, await createReleaseBodyV11.transform(body));
+      return created(res, singleDocument(ReleaseSerializerV11, release));
+    }
     const dto = await createBody.transform(body);
     const doc = singleDocument(ReleaseSerializer, await this.releases.create(bearer, account.id, dto));
     return created(res, doc);
@@ -55,14 +55,15 @@ export class ReleasesController {
   @Public()
   async list(@Req() req: CallerRequest, @Query() query: Q, @Res() res: Response): Promise<void> {
     const { bearer, account } = req as Required<CallerRequest>;
-    const q = parseListQuery(query, LIST);
+    const dialect = releaseDialect(req);
+    const q = parseListQuery(query, dialect.artifacts ? LIST_V11 : LIST);
     const filters = parseReleaseFilters(query);
     // a hot route: memory answers a customer's page when it holds the caller and the products (ReleaseListFastPath)
-    const warm = this.fast.page(bearer, account.id, { query: q, filters, raw: query, path: res.req.path, url: res.req.url });
+    const warm = dialect.artifacts ? NOT_WARM : this.fast.page(bearer, account.id, { query: q, filters, raw: query, path: res.req.path, url: res.req.url });
     if (warm !== NOT_WARM) return sendSerialized(res, 200, jsonUtf8Type(res), warm);
     const page = await this.releases.list(bearer, account.id, q, filters);
     const inc = await this.releases.included(bearer, account.id, page.items, q.include, q.fields);
-    const doc = listDocument(ReleaseSerializer, page, {
+    const doc = listDocument(dialect.serializer, page, {
       path: res.req.path,
       query,
       page: q.page,
@@ -82,13 +83,14 @@ export class ReleasesController {
   })
   @Get(':id')
   @Public()
-  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string, @Query() query: Q) {
-    const include = parseInclude(query, RELEASE_INCLUDES);
-    const fields = parseFields(query, RELEASE_FIELDSETS);
-    const narrow = { platform: queryParam(query, 'platform'), filetype: queryParam(query, 'filetype') };
+  async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string, @Query() query: Q, @Req() req: Request) {
+    const dialect = releaseDialect(req);
+    const include = parseInclude(query, dialect.artifacts ? RELEASE_INCLUDES_V11 : RELEASE_INCLUDES);
+    const fields = parseFields(query, dialect.artifacts ? RELEASE_FIELDSETS_V11 : RELEASE_FIELDSETS);
+    const narrow = { platform: queryParam(query, 'platform'), filetype: queryParam(query, 'filetype'), ...dialect.narrow };
     const release = await this.releases.findVisible(bearer, account.id, id, queryParam(query, 'product'), narrow);
     const inc = await this.releases.included(bearer, account.id, [release], include, fields);
-    const doc = singleDocument(ReleaseSerializer, release, { fields, included: include.size ? inc.included : undefined });
+    const doc = singleDocument(dialect.serializer, release, { fields, included: include.size ? inc.included : undefined });
     inc.link([doc.data!]);
     return doc;
   }
@@ -105,18 +107,20 @@ export class ReleasesController {
   @ApiDocument(ReleaseSerializer, 'single')
   @SettlesCatalogue()
   @Patch(':id')
-  async update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string, @Body() body: unknown) {
-    const release = await this.releases.findWritable(bearer, account.id, id);
+  async update(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string, @Body() body: unknown, @Req() req: Request) {
+    const dialect = releaseDialect(req);
+    const release = await this.releases.findWritable(bearer, account.id, id, dialect.narrow);
     // what the client read may come back whole: unchanged read-only parts are ignored
-    const dto = await updateBody.transformFor(body, release.id, toResource(ReleaseSerializer, release));
-    return singleDocument(ReleaseSerializer, await this.releases.update(release, dto));
+    const pipe = dialect.artifacts ? updateReleaseBodyV11 : updateBody;
+    const dto = await pipe.transformFor(body, release.id, toResource(dialect.serializer, release));
+    return singleDocument(dialect.serializer, await this.releases.update(release, dto));
   }
 
   @ApiNoContent()
   @SettlesCatalogue()
   @Delete(':id')
   @HttpCode(204)
-  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string): Promise<void> {
-    await this.releases.remove(bearer, account.id, id);
+  async remove(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string, @Req() req: Request): Promise<void> {
+    await this.releases.remove(bearer, account.id, id, releaseDialect(req).narrow);
   }
 }

@@ -20,12 +20,16 @@ import { Product } from '../products/product.entity';
 import { ProductSerializer } from '../products/product.serializer';
 import { ArtifactSerializer } from './artifact.serializer';
 import { CreateReleaseDto, UpdateReleaseDto } from './dto/release.dto';
+import type { CreateReleaseV11Dto, UpdateReleaseV11Dto } from './dto/release-v11.dto';
 import { ConstraintSerializer } from './constraint.serializer';
 import { ReleaseConstraint } from './release-constraint.entity';
 import { Release } from './release.entity';
 import { PendingCounts } from './pending-counts';
 import { ReleaseVisibilityPolicy } from './release.policy';
 import { ReleaseSerializer } from './release.serializer';
+import { ReleaseSerializerV11 } from './release-v11.serializer';
+import { visibleArtifactIds } from './artifact-visibility';
+import { artifactV11, ArtifactSerializerV11 } from './artifact-view';
 import { ReleaseStatusService } from './release-status.service';
 import { parseStrictVersion, precedenceColumns, semverColumns } from './semver';
 import { whereListFilters } from './release-list-filters';
@@ -51,12 +55,25 @@ export const RELEASE_FIELDSETS: Record<string, readonly string[]> = {
   entitlements: [...EntitlementSerializer.attributeNames, 'account'],
 };
 
+/** 1.1: a release's artifacts come with `include=artifacts` (shown in 1.1's form). */
+export const RELEASE_INCLUDES_V11 = ['product', 'artifacts', 'constraints', 'constraints.entitlement'] as const;
+
+export const RELEASE_FIELDSETS_V11: Record<string, readonly string[]> = {
+  releases: [...ReleaseSerializerV11.attributeNames, 'account', 'product', 'constraints', 'artifacts'],
+  products: RELEASE_FIELDSETS.products,
+  artifacts: [...ArtifactSerializerV11.attributeNames, 'account', 'product', 'release', 'constraints'],
+  constraints: RELEASE_FIELDSETS.constraints,
+  entitlements: RELEASE_FIELDSETS.entitlements,
+};
+
 /** `?platform=` / `?filetype=`: what tells apart releases that share a version. */
 export interface ReleaseNarrowing {
   platform?: string;
   filetype?: string;
   /** The name is a filename only (never read as a version). */
   filenameOnly?: boolean;
+  /** API 1.1 and later: the name may also be a tag, and a version names a 1.1 release first. */
+  artifacts?: boolean;
 }
 
 /** What `include=` added to a document, and the linkage that ties it to the primary data. */
@@ -133,6 +150,51 @@ export class ReleasesService {
     });
   }
 
+  /**
+   * A 1.1 release (many artifacts): no file of its own; `status` DRAFT (default) or PUBLISHED at
+   * creation; `version` unique per product among 1.1 releases, `tag` unique per product.
+   */
+  async createMulti(bearer: Bearer, accountId: string, dto: CreateReleaseV11Dto): Promise<Release> {
+    const productId = await resolveProductRef(this.directory, accountId, dto.productId);
+    if (bearer.kind === 'product' && bearer.productId !== productId) throw ApiError.forbidden('A product token can only create releases of its product');
+    const product = await this.products.findOne({ where: { id: productId, accountId } });
+    if (!product) throw ApiError.relationship('product', 'NOT_FOUND', `products ${dto.productId} was not found`);
+    if (!ReleaseVisibilityPolicy.canWriteProduct(bearer, accountId, product.id)) throw ApiError.forbidden();
+    const version = parseStrictVersion(dto.version)!;
+    const published = dto.status === 'PUBLISHED';
+    const values: QueryDeepPartialEntity<Release> = {
+      accountId,
+      productId: product.id,
+      name: dto.name ?? null,
+      description: dto.description ?? null,
+      version: dto.version,
+      ...semverColumns(version),
+      channel: dto.channel,
+      tag: dto.tag ?? null,
+      metadata: dto.metadata ?? {},
+      critical: dto.critical ?? false,
+      rolloutPercentage: dto.rolloutPercentage ?? 100,
+      status: published ? 'PUBLISHED' : 'NOT_PUBLISHED',
+      multiArtifact: true,
+      downloads: 0,
+      upgrades: 0,
+      yanked: null,
+    };
+    return this.db.transaction(async (m) => {
+      let id: string;
+      try {
+        const result = await m.insert(Release, values);
+        id = (result.identifiers[0] as { id: string }).id;
+      } catch (error) {
+        throw takenError(error);
+      }
+      const release = await m.findOneOrFail(Release, { where: { id, accountId } });
+      await this.events.record(m, accountId, 'release.created', toResource(ReleaseSerializer, release));
+      if (published) await this.events.record(m, accountId, 'release.published', toResource(ReleaseSerializer, release));
+      return release;
+    });
+  }
+
   async list(bearer: Bearer, accountId: string, query: ListQuery, filters: ReleaseFilters): Promise<PageResult<Release>> {
     if (filters.product !== undefined) filters = { ...filters, product: await resolveProductRef(this.directory, accountId, filters.product) };
     const qb = whereListFilters(this.visible(bearer, accountId), filters);
@@ -151,10 +213,32 @@ export class ReleasesService {
     else qb.andWhere('release.filename = :rFilename', { rFilename: idOrFilename });
     if (product !== undefined) qb.andWhere('release.product_id = :rProduct', { rProduct: product.toLowerCase() });
     const rows = await qb.orderBy('release.created', 'DESC').limit(2).getMany();
-    if (!rows.length && !narrow.filenameOnly && !isUuid(idOrFilename) && parseStrictVersion(idOrFilename)) return this.findVisibleByVersion(bearer, accountId, idOrFilename, product, narrow);
+    if (!rows.length && !narrow.filenameOnly && !isUuid(idOrFilename)) {
+      if (narrow.artifacts) {
+        // 1.1: a tag, then the 1.1 release of that version (unique per product), then 1.0's lookups
+        const named = await this.findVisibleByTagOrVersion(bearer, accountId, idOrFilename, product);
+        if (named) return named;
+      }
+      if (parseStrictVersion(idOrFilename)) return this.findVisibleByVersion(bearer, accountId, idOrFilename, product, narrow);
+    }
     if (!rows.length) throw ApiError.notFound('The release was not found');
     if (rows.length > 1) throw ApiError.invalidParameter('product', 'several releases have this filename: pass ?product= to choose one');
     return this.counters.withPending(rows[0]);
+  }
+
+  /** 1.1's names of a release: its tag, or the version of a 1.1 release (`product` narrows); null when neither names one. */
+  private async findVisibleByTagOrVersion(bearer: Bearer, accountId: string, name: string, product: string | undefined): Promise<Release | null> {
+    const byTag = this.visible(bearer, accountId).andWhere('release.tag = :rTag', { rTag: name });
+    if (product !== undefined) byTag.andWhere('release.product_id = :rProduct', { rProduct: product.toLowerCase() });
+    const tagged = await byTag.orderBy('release.created', 'DESC').limit(2).getMany();
+    if (tagged.length > 1) throw ApiError.invalidParameter('product', 'several releases have this tag: pass ?product= to choose one');
+    if (tagged.length) return this.counters.withPending(tagged[0]);
+    if (!parseStrictVersion(name)) return null;
+    const byVersion = this.visible(bearer, accountId).andWhere('release.multi_artifact AND release.version = :rVersion', { rVersion: name });
+    if (product !== undefined) byVersion.andWhere('release.product_id = :rProduct', { rProduct: product.toLowerCase() });
+    const versioned = await byVersion.orderBy('release.created', 'DESC').limit(2).getMany();
+    if (versioned.length > 1) throw ApiError.invalidParameter('product', 'several releases have this version: pass ?product= to choose one');
+    return versioned.length ? this.counters.withPending(versioned[0]) : null;
   }
 
   /** The visible release whose file has this name (the account-level artifact route). */
@@ -183,20 +267,21 @@ export class ReleasesService {
   }
 
   /** A release the bearer may change: hidden 404, visible but not writable 403. */
-  async findWritable(bearer: Bearer, accountId: string, idOrFilename: string): Promise<Release> {
-    const release = await this.findVisible(bearer, accountId, idOrFilename);
+  async findWritable(bearer: Bearer, accountId: string, idOrFilename: string, narrow: ReleaseNarrowing = {}): Promise<Release> {
+    const release = await this.findVisible(bearer, accountId, idOrFilename, undefined, narrow);
     if (!ReleaseVisibilityPolicy.canWrite(bearer, release)) throw ApiError.forbidden();
     return release;
   }
 
   /** Applies a PATCH to a release obtained from findWritable. */
-  async update(release: Release, dto: UpdateReleaseDto): Promise<Release> {
+  async update(release: Release, dto: UpdateReleaseDto | UpdateReleaseV11Dto): Promise<Release> {
     const changes: QueryDeepPartialEntity<Release> = {};
+    if ('tag' in dto && dto.tag !== undefined) changes.tag = dto.tag;
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.description !== undefined) changes.description = dto.description;
-    if (dto.filesize !== undefined) changes.filesize = dto.filesize;
-    if (dto.signature !== undefined) changes.signature = dto.signature;
-    if (dto.checksum !== undefined) changes.checksum = dto.checksum;
+    if ('filesize' in dto && dto.filesize !== undefined) changes.filesize = dto.filesize;
+    if ('signature' in dto && dto.signature !== undefined) changes.signature = dto.signature;
+    if ('checksum' in dto && dto.checksum !== undefined) changes.checksum = dto.checksum;
     // a PATCH validates with skipMissingProperties, which lets null through: these always have a value
     if (dto.critical === null) throw ApiError.attribute('critical', 'INVALID', 'must be true or false');
     if (dto.rolloutPercentage === null) throw ApiError.attribute('rolloutPercentage', 'INVALID', 'must be an integer from 0 to 100');
@@ -208,7 +293,11 @@ export class ReleasesService {
     }
     const updated = await this.db.transaction(async (m) => {
       if (!Object.keys(changes).length) return m.findOneOrFail(Release, { where: { id: release.id, accountId: release.accountId } });
-      await m.update(Release, { id: release.id, accountId: release.accountId }, changes);
+      try {
+        await m.update(Release, { id: release.id, accountId: release.accountId }, changes);
+      } catch (error) {
+        throw takenError(error);
+      }
       const changed = await m.findOneOrFail(Release, { where: { id: release.id, accountId: release.accountId } });
       await this.events.record(m, release.accountId, 'release.updated', toResource(ReleaseSerializer, changed));
       return changed;
@@ -216,8 +305,8 @@ export class ReleasesService {
     return this.counters.withPending(updated);
   }
 
-  async remove(bearer: Bearer, accountId: string, id: string): Promise<void> {
-    const release = await this.findWritable(bearer, accountId, id);
+  async remove(bearer: Bearer, accountId: string, id: string, narrow: ReleaseNarrowing = {}): Promise<void> {
+    const release = await this.findWritable(bearer, accountId, id, narrow);
     const artifacts = await this.db.transaction(async (m) => {
       // lock the release so that an upload finishing now cannot add a file after we read the artifacts
       await m.query('SELECT id FROM releases WHERE id = $1 AND account_id = $2 FOR UPDATE', [release.id, accountId]);
@@ -231,8 +320,8 @@ export class ReleasesService {
   }
 
   /** yank / publish through the status machine. */
-  async act(bearer: Bearer, accountId: string, id: string, event: 'yank' | 'publish'): Promise<Release> {
-    const release = await this.findWritable(bearer, accountId, id);
+  async act(bearer: Bearer, accountId: string, id: string, event: 'yank' | 'publish' | 'draft', narrow: ReleaseNarrowing = {}): Promise<Release> {
+    const release = await this.findWritable(bearer, accountId, id, narrow);
     return this.counters.withPending(await this.status.apply(accountId, release.id, event));
   }
 
@@ -260,12 +349,25 @@ export class ReleasesService {
       included.push(...products.map((p) => toResource(ProductSerializer, p, fields)));
     }
     if (include.has('artifact')) {
-      const artifacts = await this.artifacts.find({ where: { releaseId: In(releaseIds), accountId } });
+      const artifacts = await this.artifacts.find({ where: { releaseId: In(releaseIds), accountId }, order: { created: 'ASC', id: 'ASC' } });
       for (const a of artifacts) {
-        // customers only ever see finished uploads
+        // customers only ever see finished uploads; a 1.1 release shows its first artifact (as Keygen does)
         if (!isPrivileged(bearer) && a.status !== 'UPLOADED') continue;
+        if (artifactOf.has(a.releaseId) || a.status === 'YANKED') continue;
         artifactOf.set(a.releaseId, a);
         included.push(toResource(ArtifactSerializer, a, fields));
+      }
+    }
+    const artifactsOf = new Map<string, Artifact[]>();
+    if (include.has('artifacts')) {
+      const artifacts = await this.artifacts.find({ where: { releaseId: In(releaseIds), accountId }, order: { created: 'ASC', id: 'ASC' } });
+      const releaseOf = new Map(releases.map((r) => [r.id, r]));
+      const visible = await visibleArtifactIds(this.db.manager, bearer, accountId, artifacts);
+      for (const a of artifacts) {
+        // customers see uploaded artifacts whose own constraints they hold
+        if (!visible.has(a.id)) continue;
+        artifactsOf.set(a.releaseId, [...(artifactsOf.get(a.releaseId) ?? []), a]);
+        included.push(toResource(ArtifactSerializerV11, artifactV11(a, releaseOf.get(a.releaseId)!), fields));
       }
     }
     if (include.has('constraints')) {
@@ -287,6 +389,9 @@ export class ReleasesService {
           if (include.has('constraints') && rels.constraints) {
             rels.constraints.data = (constraintsOf.get(r.id) ?? []).map((c) => ({ type: 'constraints', id: c.id }));
           }
+          if (include.has('artifacts') && rels.artifacts) {
+            rels.artifacts.data = (artifactsOf.get(r.id) ?? []).map((a) => ({ type: 'artifacts', id: a.id }));
+          }
           if (include.has('artifact') && rels.artifact) {
             const a = artifactOf.get(r.id);
             rels.artifact.data = a ? { type: 'artifacts', id: a.id } : null;
@@ -303,5 +408,7 @@ function takenError(error: unknown): unknown {
   const constraint = uniqueViolation(error);
   if (constraint === null) return error;
   if (constraint === 'releases_filename_unique') return ApiError.attribute('filename', 'TAKEN', 'is already taken by another release of this product');
+  if (constraint === 'releases_tag_unique') return ApiError.attribute('tag', 'TAKEN', 'is already taken by another release of this product');
+  if (constraint === 'releases_multi_version_unique') return ApiError.attribute('version', 'TAKEN', 'is already taken by another release of this product');
   return ApiError.attribute('version', 'TAKEN', 'is already taken for this product, platform, channel and filetype');
 }

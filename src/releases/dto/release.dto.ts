@@ -8,7 +8,7 @@ import { byteLength, DESCRIPTION_MAX_BYTES, filenameProblem, filetypeProblem, pl
 import { parseStrictVersion, versionFitsChannel } from '../semver';
 
 /** A class-validator rule from a `problem(value, object)` function (null = fine). */
-function Rule(name: string, problem: (value: unknown, object: Record<string, unknown>) => string | null, options?: ValidationOptions) {
+export function Rule(name: string, problem: (value: unknown, object: Record<string, unknown>) => string | null, options?: ValidationOptions) {
   return ValidateBy(
     {
       name,
@@ -21,12 +21,12 @@ function Rule(name: string, problem: (value: unknown, object: Record<string, unk
   );
 }
 
-const MaxBytes = (max: number) => Rule('maxBytes', (v) => (typeof v === 'string' && byteLength(v) > max ? `must be at most ${max} bytes` : null));
+export const MaxBytes = (max: number) => Rule('maxBytes', (v) => (typeof v === 'string' && byteLength(v) > max ? `must be at most ${max} bytes` : null));
 
-const strictVersion = (v: unknown) => (typeof v === 'string' && parseStrictVersion(v) ? null : 'must be a valid semver version (e.g. 1.2.3, without a leading v)');
+export const strictVersion = (v: unknown) => (typeof v === 'string' && parseStrictVersion(v) ? null : 'must be a valid semver version (e.g. 1.2.3, without a leading v)');
 
 /** Only judged when both version and channel are otherwise valid (each has its own code). */
-const versionOnChannel = (v: unknown, o: Record<string, unknown>) => {
+export const versionOnChannel = (v: unknown, o: Record<string, unknown>) => {
   const parsed = typeof v === 'string' ? parseStrictVersion(v) : null;
   if (!parsed || !CHANNELS.includes(o.channel as Channel)) return null;
   if (versionFitsChannel(parsed, o.channel as Channel)) return null;
