@@ -11,6 +11,9 @@ import { DownloadSigner, loadSigningSecret } from './download-signer';
 import { SignedDownloadController } from './signed-download.controller';
 import { SignedUploadController } from './signed-upload.controller';
 import { UploadUrlsService } from './upload-urls.service';
+import { ArtifactsV11Controller } from './artifacts-v11.controller';
+import { ArtifactsV11Service } from './artifacts-v11.service';
+import { ReleasesModule } from '../releases/releases.module';
 import { storageReadinessCheck } from '../storage/storage.provider';
 import { StorageModule } from '../storage/storage.module';
 import { STORAGE_DRIVER } from '../storage/storage-driver';
@@ -18,8 +21,9 @@ import type { StorageDriver } from '../storage/storage-driver';
 
 /** Artifact uploads and downloads (the storage itself is storage/'s); upgrades, feeds, v3 and the fast path import it. */
 @Module({
-  imports: [ReleaseStatusModule, StorageModule],
-  controllers: [ReleaseArtifactController, SignedDownloadController, SignedUploadController],
+  imports: [ReleaseStatusModule, StorageModule, ReleasesModule],
+  // the 1.1 routes before the signed URLs' (`/artifacts/:id/constraints` is not a file named constraints)
+  controllers: [ReleaseArtifactController, ArtifactsV11Controller, SignedDownloadController, SignedUploadController],
   providers: [
     {
       provide: DownloadSigner,
@@ -35,7 +39,8 @@ import type { StorageDriver } from '../storage/storage-driver';
     DownloadUrlsService,
     ArtifactStorageService,
     UploadUrlsService,
+    ArtifactsV11Service,
   ],
-  exports: [DownloadUrlsService, StorageModule, DownloadSigner, READINESS_CHECKS],
+  exports: [DownloadUrlsService, ArtifactsV11Service, StorageModule, DownloadSigner, READINESS_CHECKS],
 })
 export class ArtifactsModule {}

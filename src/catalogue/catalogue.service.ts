@@ -19,6 +19,7 @@ import type { CounterTotals } from '../counters/counters.service';
 import { CoherentCache } from './coherent-cache';
 import { ProductReleases } from './product-releases';
 import type { CatalogueRelease } from './product-releases';
+import { offerRelease } from './product-releases';
 
 /** What the hot path needs of a product. */
 export interface ProductFacts {
@@ -459,7 +460,7 @@ export class CatalogueService {
     if (!releases.length) return [];
     const ids = some ? releases.map((r) => r.id) : undefined;
     // both queued at once on the connection: one wait, not two
-    const [artifacts, constraints] = await Promise.all([
+    const [artifacts, constraints, artifactConstraints] = await Promise.all([
       m
         .createQueryBuilder(Artifact, 'a')
         .innerJoin(Release, 'r', 'r.id = a.release_id')
@@ -472,10 +473,26 @@ export class CatalogueService {
               WHERE r.product_id = $1 AND rc.account_id = $2`,
             [productId, accountId],
           )) as Promise<Array<{ release_id: string; entitlement_id: string }>>,
+      (some
+        ? m.query('SELECT artifact_id, entitlement_id FROM artifact_constraints WHERE release_id = ANY($1) AND account_id = $2', [ids, accountId])
+        : m.query(
+            `SELECT ac.artifact_id, ac.entitlement_id FROM artifact_constraints ac JOIN releases r ON r.id = ac.release_id
+              WHERE r.product_id = $1 AND ac.account_id = $2`,
+            [productId, accountId],
+          )) as Promise<Array<{ artifact_id: string; entitlement_id: string }>>,
     ]);
-    const artifactOf = new Map(artifacts.map((a) => [a.releaseId, a]));
+    // oldest first: a 1.1 release's first artifact is what 1.0 shows of it
+    artifacts.sort((a, b) => a.created.getTime() - b.created.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const artifactsOf = new Map<string, Artifact[]>();
+    for (const a of artifacts) {
+      const list = artifactsOf.get(a.releaseId);
+      if (list) list.push(a);
+      else artifactsOf.set(a.releaseId, [a]);
+    }
     const required = new Map<string, string[]>();
     for (const c of constraints) required.set(c.release_id, [...(required.get(c.release_id) ?? []), c.entitlement_id]);
+    const artifactRequired = new Map<string, string[]>();
+    for (const c of artifactConstraints) artifactRequired.set(c.artifact_id, [...(artifactRequired.get(c.artifact_id) ?? []), c.entitlement_id]);
     for (const r of releases) {
       compact(r);
       // a flush that landed while this snapshot was read is not in it
@@ -497,7 +514,20 @@ export class CatalogueService {
       a.contentType = intern(a.contentType);
       markStable(a);
     }
-    return releases.map((release) => ({ release, entitlementIds: required.get(release.id) ?? [], artifact: artifactOf.get(release.id) ?? null }));
+    return releases.map((release) => {
+      const entitlementIds = required.get(release.id) ?? [];
+      const files = artifactsOf.get(release.id) ?? [];
+      if (!release.multiArtifact) return { release, entitlementIds, artifact: files[0] ?? null };
+      const offers: CatalogueRelease[] = [];
+      for (const a of files) {
+        if (a.status !== 'UPLOADED') continue;
+        const own = artifactRequired.get(a.id);
+        const offer = offerRelease(release, a);
+        markStable(offer);
+        offers.push({ release: offer, entitlementIds: own ? [...entitlementIds, ...own] : entitlementIds, artifact: a });
+      }
+      return { release, entitlementIds, artifact: files.find((a) => a.status !== 'YANKED') ?? null, offers };
+    });
   }
 }
 

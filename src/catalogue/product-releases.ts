@@ -3,28 +3,63 @@ import type { Release } from '../releases/release.entity';
 import { compareLineOrder } from '../releases/semver';
 import { Memos } from './memos';
 
-/** A release as the catalogue keeps it: the row, the entitlements its constraints require, its file. */
+/**
+ * A release as the catalogue keeps it: the row, the entitlements its constraints require, its
+ * file. A 1.1 release (many artifacts) also has `offers`: one entry per UPLOADED artifact, whose
+ * `release` shows that artifact's platform and file (offerRelease) and whose entitlements are the
+ * release's and the artifact's; release lines hold the offers, as the artifact_offers view does.
+ */
 export interface CatalogueRelease {
   readonly release: Release;
-  /** Entitlement ids of the release's constraints (a license must hold them all). */
+  /** Entitlement ids of the release's constraints (and, on an offer, of its artifact's): a license must hold them all. */
   readonly entitlementIds: readonly string[];
+  /** A 1.0 release's file; a 1.1 release's first artifact (what 1.0 shows); an offer's artifact. */
   readonly artifact: Artifact | null;
+  /** A 1.1 release's offers (undefined on a 1.0 release and on an offer). */
+  readonly offers?: readonly CatalogueRelease[];
+}
+
+/** The entries of a release in release lines: a 1.0 release itself, a 1.1 release's offers. */
+function lineEntries(e: CatalogueRelease): readonly CatalogueRelease[] {
+  return e.offers ?? [e];
+}
+
+/**
+ * A 1.1 release as one of its artifacts offers it (a row of the artifact_offers view): the
+ * release's own row underneath (counters, status and policy are the release's), the artifact's
+ * platform (`os/arch`), file, signature and checksum (its sha256 when it has none) on top.
+ */
+export function offerRelease(release: Release, a: Artifact): Release {
+  const offer = Object.create(release) as Release;
+  offer.platform = a.arch ? `${a.platform}/${a.arch}` : (a.platform as string);
+  offer.filename = a.filename;
+  offer.filetype = a.filetype;
+  offer.filesize = a.filesize;
+  offer.signature = a.signature;
+  offer.checksum = a.checksum ?? a.sha256;
+  return offer;
 }
 
 /** Rough heap bytes of one kept release, for the memory budget (measured: see README, Performance). */
 function estimateBytes(entry: CatalogueRelease): number {
   const r = entry.release;
-  let strings = r.version.length + r.platform.length + r.filename.length + r.filetype.length;
+  let strings = r.version.length + (r.platform?.length ?? 0) + (r.filename?.length ?? 0) + (r.filetype?.length ?? 0);
   strings += (r.name?.length ?? 0) + (r.description?.length ?? 0) + (r.signature?.length ?? 0) + (r.checksum?.length ?? 0);
   strings += r.semverPreKey.join('').length + r.semverBuildKey.join('').length;
   const metadata = Object.keys(r.metadata).length ? JSON.stringify(r.metadata).length * 3 : 0;
   const artifact = entry.artifact ? 900 + entry.artifact.filename.length * 2 : 0;
-  return 1400 + strings * 2 + metadata + artifact + entry.entitlementIds.length * 120;
+  let offers = 0;
+  for (const o of entry.offers ?? []) offers += 1400 + (o.artifact?.filename.length ?? 0) * 2 + o.entitlementIds.length * 120;
+  return 1400 + strings * 2 + metadata + artifact + offers + entry.entitlementIds.length * 120;
 }
 
-/** Line order: highest precedence first (then build metadata, the newest row, the id). */
+/** Line order: highest precedence first (then build metadata, the newest row, the id, the offered artifact's id). */
 function lineOrder(a: CatalogueRelease, b: CatalogueRelease): number {
-  return compareLineOrder(b.release, a.release);
+  const order = compareLineOrder(b.release, a.release);
+  if (order) return order;
+  const x = a.artifact?.id ?? '';
+  const y = b.artifact?.id ?? '';
+  return x === y ? 0 : x < y ? 1 : -1;
 }
 
 /** Newest first, then the highest id (the default order of release lists). */
@@ -59,7 +94,10 @@ export class ProductReleases {
   /** Changes with every load and every applied change: what was computed from the releases is keyed by it. */
   generation = ++loads;
   readonly byId = new Map<string, CatalogueRelease>();
+  /** 1.0 releases by filename (a 1.1 release's artifacts are found by id: byArtifact). */
   readonly byFilename = new Map<string, CatalogueRelease>();
+  /** The offers of 1.1 releases by artifact id. */
+  readonly byArtifact = new Map<string, CatalogueRelease>();
   readonly lines = new Map<string, CatalogueRelease[]>();
   /** Newest first (the default order of release lists). */
   readonly newestFirst: CatalogueRelease[];
@@ -73,7 +111,7 @@ export class ProductReleases {
     readonly productId: string,
     entries: CatalogueRelease[],
   ) {
-    for (const e of entries) this.lineOf(this.index(e)).push(e);
+    for (const e of entries) for (const offer of lineEntries(this.index(e))) this.lineOf(offer).push(offer);
     for (const line of this.lines.values()) line.sort(lineOrder);
     this.newestFirst = [...entries].sort(newestOrder);
   }
@@ -88,8 +126,10 @@ export class ProductReleases {
       if (old) this.remove(old);
     }
     for (const entry of fresh) {
-      const line = this.lineOf(this.index(entry));
-      line.splice(positionOf(line, entry, lineOrder), 0, entry);
+      for (const offer of lineEntries(this.index(entry))) {
+        const line = this.lineOf(offer);
+        line.splice(positionOf(line, offer, lineOrder), 0, offer);
+      }
       this.newestFirst.splice(positionOf(this.newestFirst, entry, newestOrder), 0, entry);
     }
     this.generation = ++loads;
@@ -99,7 +139,8 @@ export class ProductReleases {
   /** Adds an entry to the maps and its bytes to the budget (the sorted arrays are the caller's). */
   private index(e: CatalogueRelease): CatalogueRelease {
     this.byId.set(e.release.id, e);
-    this.byFilename.set(e.release.filename, e);
+    if (e.offers) for (const offer of e.offers) this.byArtifact.set(offer.artifact!.id, offer);
+    else this.byFilename.set(e.release.filename, e);
     this.bytes += estimateBytes(e) + 64;
     return e;
   }
@@ -114,11 +155,14 @@ export class ProductReleases {
     const r = e.release;
     this.byId.delete(r.id);
     if (this.byFilename.get(r.filename) === e) this.byFilename.delete(r.filename);
-    const line = this.lines.get(r.platform);
-    if (line) {
-      const at = positionOf(line, e, lineOrder);
-      if (line[at] === e) line.splice(at, 1);
-      if (!line.length) this.lines.delete(r.platform);
+    for (const offer of lineEntries(e)) {
+      if (e.offers && this.byArtifact.get(offer.artifact!.id) === offer) this.byArtifact.delete(offer.artifact!.id);
+      const platform = offer.release.platform;
+      const line = this.lines.get(platform);
+      if (!line) continue;
+      const at = positionOf(line, offer, lineOrder);
+      if (line[at] === offer) line.splice(at, 1);
+      if (!line.length) this.lines.delete(platform);
     }
     const at = positionOf(this.newestFirst, e, newestOrder);
     if (this.newestFirst[at] === e) this.newestFirst.splice(at, 1);

@@ -23,7 +23,7 @@ export interface ReleaseFacts {
 export class ReleaseVisibilityPolicy {
   /**
    * Narrows a query over `releases` (aliased `alias`) to what the bearer may see. With
-   * `artifactColumn` (the SQL of an artifact id per row, e.g. the release_offers view's
+   * `artifactColumn` (the SQL of an artifact id per row, e.g. the artifact_offers view's
    * `artifact_id` or a joined artifact's id), the constraints of that artifact count as well: a
    * license must hold every constraint of the release and of the artifact.
    */

@@ -4,6 +4,8 @@ import { DataSource } from 'typeorm';
 import type { SelectQueryBuilder } from 'typeorm';
 import type { SemVer } from 'semver';
 import type { Artifact } from '../releases/artifact.entity';
+import { Artifact as ArtifactEntity } from '../releases/artifact.entity';
+import { ReleaseOffer } from '../releases/release-offer.entity';
 import type { Bearer } from '../access/bearer';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import type { CatalogueRelease, ProductReleases } from '../catalogue/product-releases';
@@ -13,6 +15,7 @@ import type { Channel } from '../releases/release.entity';
 import { ReleaseVisibilityPolicy, visibilityClass } from '../releases/release.policy';
 import type { ViewerFacts } from '../access/viewer';
 import { offeredTo, offeredSql } from '../releases/rollout';
+import { compareLineOrder } from '../releases/semver';
 import { comparePrecedence, greaterThanSql, INCLUSIVE_CHANNELS, parseLooseVersion, parseStrictVersion, precedenceColumns, semverColumns } from '../releases/semver';
 import type { PrecedenceColumns } from '../releases/semver';
 import type { UpgradeConstraint } from '../releases/semver';
@@ -156,11 +159,33 @@ function policyKey(viewer: ViewerFacts, product: ProductReleases, line: ReleaseL
   return `policy|${viewer.strategyOf(product.productId)}|${line.platform}|${line.channel}|${line.filetype ?? ''}|${line.requireArtifact ? 1 : 0}${line.publishedOnly ? 1 : 0}`;
 }
 
+/**
+ * Files of a 1.1 release that describe or patch another file (electron's `.blockmap` and channel
+ * `.yml`, a detached `.sig`): offered only when the check names their filetype.
+ */
+export const AUXILIARY_FILETYPES: readonly string[] = ['blockmap', 'yml', 'yaml', 'sig'];
+
+/** A filetype that is, or ends in, an auxiliary one (`exe.blockmap` too), as a POSIX regular expression. */
+const AUXILIARY_PATTERN = `(^|\\.)(${AUXILIARY_FILETYPES.join('|')})$`;
+
+/** Whether a 1.1 release's file is auxiliary (isAuxiliary in memory, AUXILIARY_PATTERN in SQL). */
+export function isAuxiliary(filetype: string): boolean {
+  const dot = filetype.lastIndexOf('.');
+  return AUXILIARY_FILETYPES.includes(dot < 0 ? filetype : filetype.slice(dot + 1));
+}
+
+/** The two sources of a line (see UpgradeFinder.filtered). */
+export interface LineQueries {
+  releases: SelectQueryBuilder<Release>;
+  artifacts: SelectQueryBuilder<ReleaseOffer>;
+}
+
 /** Does a release of the line pass the query's filters (not the caller's visibility)? */
 export function admits(line: Pick<ReleaseLine, 'filetype' | 'publishedOnly' | 'requireArtifact'>, channels: readonly string[], entry: CatalogueRelease): boolean {
   const r = entry.release;
   if (!channels.includes(r.channel)) return false;
   if (line.filetype !== undefined && r.filetype !== line.filetype) return false;
+  if (line.filetype === undefined && r.multiArtifact && isAuxiliary(r.filetype)) return false;
   if (line.publishedOnly && r.status !== 'PUBLISHED') return false;
   if (line.requireArtifact && entry.artifact?.status !== 'UPLOADED') return false;
   return true;
@@ -280,16 +305,28 @@ export class UpgradeFinder {
     this.counters.countCheck();
     const fromMemory = await this.fromCatalogue(bearer, accountId, query, query.current);
     if (fromMemory !== undefined) return fromMemory;
-    const release = await (await this.nextQuery(bearer, accountId, query)).getOne();
-    return release ? { release, ...(await this.policyQuery(bearer, accountId, query, release)) } : null;
+    const found = await this.first(await this.nextQueries(bearer, accountId, query));
+    return found ? { ...found, ...(await this.policyQuery(bearer, accountId, query, found.release)) } : null;
   }
 
   /** The highest visible release of the line offered to the caller's cohort (critical: its own flag), or null. */
   async findLatest(bearer: Bearer, accountId: string, line: ReleaseLine): Promise<OfferedRelease | null> {
     const fromMemory = await this.fromCatalogue(bearer, accountId, line);
     if (fromMemory !== undefined) return fromMemory;
-    const release = await (await this.line(bearer, accountId, line)).getOne();
-    return release ? { release, critical: release.critical, changelog: [] } : null;
+    const found = await this.first(await this.lines(bearer, accountId, line));
+    return found ? { ...found, critical: found.release.critical, changelog: [] } : null;
+  }
+
+  /**
+   * The first row in line order of the two sources (1.0 releases, 1.1 releases' artifacts), with
+   * the artifact a 1.1 release's row offers.
+   */
+  private async first(queries: LineQueries): Promise<FoundRelease | null> {
+    const [release, offer] = await Promise.all([queries.releases.getOne(), queries.artifacts.getOne()]);
+    if (offer && (!release || compareLineOrder(offer, release) > 0)) {
+      return { release: offer, artifact: await this.db.manager.findOne(ArtifactEntity, { where: { id: offer.artifactId, accountId: offer.accountId } }) };
+    }
+    return release ? { release } : null;
   }
 
   /** Counts one update check answered outside findNext (the feeds). */
@@ -315,17 +352,24 @@ export class UpgradeFinder {
     return walkLine(viewer, product, line, current);
   }
 
-  /** The SQL path's query for findNext (its plan is checked at 100,000 rows by a test). */
-  async nextQuery(bearer: Bearer, accountId: string, query: UpgradeQuery): Promise<SelectQueryBuilder<Release>> {
-    const qb = await this.line(bearer, accountId, query);
+  /** The SQL path's queries for findNext, one per source (the 1.0 one's plan is checked at 100,000 rows by a test). */
+  async nextQueries(bearer: Bearer, accountId: string, query: UpgradeQuery): Promise<LineQueries> {
+    const queries = await this.lines(bearer, accountId, query);
     const gt = greaterThanSql('release', query.current, 'cur');
-    return qb.andWhere(gt.sql, gt.params);
+    queries.releases.andWhere(gt.sql, gt.params);
+    queries.artifacts.andWhere(gt.sql, gt.params);
+    return queries;
+  }
+
+  /** The 1.0 releases' query of nextQueries (what the query-plan test reads). */
+  async nextQuery(bearer: Bearer, accountId: string, query: UpgradeQuery): Promise<SelectQueryBuilder<Release>> {
+    return (await this.nextQueries(bearer, accountId, query)).releases;
   }
 
   /** The SQL twin of policyInMemory: critical and changelog of the visible releases in (current, offered]. */
   private async policyQuery(bearer: Bearer, accountId: string, query: UpgradeQuery, offered: Release): Promise<Pick<OfferedRelease, 'critical' | 'changelog'>> {
     const upTo = parseStrictVersion(offered.version) ?? parseLooseVersion(offered.version);
-    const range = (qb: SelectQueryBuilder<Release>) => {
+    const range = <T extends Release>(qb: SelectQueryBuilder<T>) => {
       const above = greaterThanSql('release', query.current, 'cur');
       qb.andWhere(above.sql, above.params);
       if (upTo) {
@@ -337,22 +381,37 @@ export class UpgradeFinder {
     // the constraint narrows what is offered, not the releases on the way (as policyInMemory: a
     // critical 1.1 still counts for a caller on 1.0 offered 1.2 under constraint 1.2)
     const between = { ...query, constraint: undefined };
-    const critical = await range(this.filtered(bearer, accountId, between)).andWhere('release.critical').getExists();
-    // one entry per version, and a version may have several files on the platform: page until 50 versions
+    const sources = () => this.filtered(bearer, accountId, between);
+    const [a, b] = [sources(), sources()];
+    const critical = (await range(a.releases).andWhere('release.critical').getExists()) || (await range(b.artifacts).andWhere('release.critical').getExists());
+    // one entry per version, and a version may have several files on the platform: up to 50 versions from each source, merged
+    const rows = [...(await this.versions(() => range(sources().releases))), ...(await this.versions(() => range(sources().artifacts)))];
+    rows.sort((x, y) => compareLineOrder(y, x));
     const changelog: ChangelogEntry[] = [];
-    const page = CHANGELOG_MAX * 4;
-    for (let offset = 0; changelog.length < CHANGELOG_MAX; offset += page) {
-      const rows = await range(this.filtered(bearer, accountId, between)).offset(offset).limit(page).getMany();
-      for (const r of rows) {
-        if (changelog.length < CHANGELOG_MAX && changelog[changelog.length - 1]?.version !== r.version) changelog.push(changelogEntry(r));
-      }
-      if (rows.length < page) break;
+    for (const r of rows) {
+      if (changelog.length < CHANGELOG_MAX && changelog[changelog.length - 1]?.version !== r.version) changelog.push(changelogEntry(r));
     }
     return { critical, changelog };
   }
 
-  private async line(bearer: Bearer, accountId: string, line: ReleaseLine): Promise<SelectQueryBuilder<Release>> {
-    const qb = this.filtered(bearer, accountId, line);
+  /** Rows of a line query in line order until CHANGELOG_MAX versions (a version may have several files). */
+  private async versions<T extends Release>(query: () => SelectQueryBuilder<T>): Promise<T[]> {
+    const rows: T[] = [];
+    let versions = 0;
+    const page = CHANGELOG_MAX * 4;
+    for (let offset = 0; versions < CHANGELOG_MAX; offset += page) {
+      const chunk = await query().offset(offset).limit(page).getMany();
+      for (const r of chunk) {
+        if (rows[rows.length - 1]?.version !== r.version) versions++;
+        rows.push(r);
+      }
+      if (chunk.length < page) break;
+    }
+    return rows;
+  }
+
+  private async lines(bearer: Bearer, accountId: string, line: ReleaseLine): Promise<LineQueries> {
+    const queries = this.filtered(bearer, accountId, line);
     let cohort: string | null | undefined;
     if (bearer.kind === 'user') {
       const licenses = await this.catalogue.licensesOfUser(accountId, bearer.userId);
@@ -361,14 +420,39 @@ export class UpgradeFinder {
       cohort = cohortOf({ bearer, licenses: [], strategyOf: () => undefined }, line);
     }
     const offered = offeredSql('release', cohort);
-    return qb.andWhere(offered.sql, offered.params).limit(1);
+    queries.releases.andWhere(offered.sql, offered.params).limit(1);
+    queries.artifacts.andWhere(offered.sql, offered.params).limit(1);
+    return queries;
   }
 
-  /** The line's releases that the filters and the bearer admit, in line order (highest first). */
-  private filtered(bearer: Bearer, accountId: string, line: ReleaseLine): SelectQueryBuilder<Release> {
-    const qb = this.db
-      .createQueryBuilder(Release, 'release')
-      .where('release.account_id = :accountId', { accountId })
+  /**
+   * The line's releases that the filters and the bearer admit, in line order (highest first), from
+   * both sources: 1.0 releases (their own rows, read through releases_line) and 1.1 releases'
+   * UPLOADED artifacts (artifact_offers, with the artifact's constraints in the visibility rule),
+   * as the catalogue's lines hold them.
+   */
+  private filtered(bearer: Bearer, accountId: string, line: ReleaseLine): LineQueries {
+    const releases = this.narrowed(this.db.createQueryBuilder(Release, 'release'), bearer, accountId, line).andWhere('NOT release.multi_artifact');
+    if (line.requireArtifact) {
+      releases.andWhere(
+        `EXISTS (SELECT 1 FROM artifacts ua WHERE ua.release_id = release.id AND ua.account_id = release.account_id AND ua.status = 'UPLOADED')`,
+      );
+    }
+    ReleaseVisibilityPolicy.scope(releases, bearer, 'release');
+    const artifacts = this.narrowed(this.db.createQueryBuilder(ReleaseOffer, 'release'), bearer, accountId, line);
+    if (line.filetype === undefined) artifacts.andWhere(`release.filetype !~ :auxiliary`, { auxiliary: AUXILIARY_PATTERN });
+    ReleaseVisibilityPolicy.scope(artifacts, bearer, 'release', 'release.artifact_id');
+    for (const qb of [releases, artifacts] as SelectQueryBuilder<Release>[]) {
+      for (const column of precedenceColumns('release')) qb.addOrderBy(column, 'DESC');
+      qb.addOrderBy('release.created', 'DESC').addOrderBy('release.id', 'DESC');
+    }
+    artifacts.addOrderBy('release.artifact_id', 'DESC');
+    return { releases, artifacts };
+  }
+
+  /** The line's filters (product, platform, channels, filetype, constraint, status) on either source. */
+  private narrowed<T extends Release>(qb: SelectQueryBuilder<T>, bearer: Bearer, accountId: string, line: ReleaseLine): SelectQueryBuilder<T> {
+    qb.where('release.account_id = :accountId', { accountId })
       .andWhere('release.product_id = :productId', { productId: line.productId })
       .andWhere('release.platform = :platform', { platform: line.platform })
       .andWhere('release.channel IN (:...channels)', { channels: INCLUSIVE_CHANNELS[line.channel] });
@@ -380,13 +464,7 @@ export class UpgradeFinder {
       }
     }
     if (line.publishedOnly) qb.andWhere(`release.status = 'PUBLISHED'`);
-    if (line.requireArtifact) {
-      qb.andWhere(
-        `EXISTS (SELECT 1 FROM artifacts ua WHERE ua.release_id = release.id AND ua.account_id = release.account_id AND ua.status = 'UPLOADED')`,
-      );
-    }
-    ReleaseVisibilityPolicy.scope(qb, bearer, 'release');
-    for (const column of precedenceColumns('release')) qb.addOrderBy(column, 'DESC');
-    return qb.addOrderBy('release.created', 'DESC').addOrderBy('release.id', 'DESC');
+    return qb;
   }
+
 }

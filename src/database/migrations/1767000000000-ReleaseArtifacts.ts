@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** The columns of `releases` in the order of the release_offers view (every Release entity column). */
+/** The columns of `releases` in the artifact_offers view (every Release entity column). */
 const RELEASE_COLUMNS = [
   'id', 'account_id', 'product_id', 'name', 'description', 'version', 'semver_major', 'semver_minor', 'semver_patch', 'semver_prerelease',
   'semver_build', 'semver_is_release', 'semver_pre_key', 'semver_build_key', 'channel',
@@ -18,8 +18,8 @@ const RELEASE_TAIL = ['metadata', 'status', 'critical', 'rollout_percentage', 'd
  *   `YANKED`; several per release (filename unique per release); a 1.0 release keeps one, whose
  *   platform and signature are the release's;
  * - artifact_constraints: entitlements an artifact requires besides its release's;
- * - release_offers: what update checks choose from, one row per 1.0 release and per UPLOADED
- *   artifact of a 1.1 release (with the artifact's platform, file and checksum).
+ * - artifact_offers: what update checks choose from among 1.1 releases, one row per UPLOADED
+ *   artifact (with the artifact's platform, file and checksum); 1.0 releases are their own rows.
  */
 export class ReleaseArtifacts1767000000000 implements MigrationInterface {
   name = 'ReleaseArtifacts1767000000000';
@@ -90,19 +90,18 @@ export class ReleaseArtifacts1767000000000 implements MigrationInterface {
 
     const head = RELEASE_COLUMNS.map((c) => `r.${c}`).join(', ');
     const tail = RELEASE_TAIL.map((c) => `r.${c}`).join(', ');
+    // 1.0 releases are offered from their own rows (releases_line); a view with both would
+    // hide that index from the planner (a join in a UNION ALL branch is not flattened)
     await q.query(`
-      CREATE VIEW release_offers AS
-        SELECT ${head}, r.platform, r.filename, r.filetype, r.filesize, r.signature, r.checksum, ${tail},
-               (SELECT a.id FROM artifacts a WHERE a.release_id = r.id ORDER BY a.created, a.id LIMIT 1) AS artifact_id
-          FROM releases r WHERE NOT r.multi_artifact
-        UNION ALL
-        SELECT ${head}, a.platform || COALESCE('/' || a.arch, ''), a.filename, a.filetype, a.filesize, a.signature, COALESCE(a.checksum, a.sha256), ${tail},
-               a.id AS artifact_id
-          FROM releases r JOIN artifacts a ON a.release_id = r.id AND a.status = 'UPLOADED' WHERE r.multi_artifact`);
+      CREATE VIEW artifact_offers AS
+        SELECT ${head}, CAST(a.platform || COALESCE('/' || a.arch, '') AS varchar(255)) AS platform, a.filename, a.filetype, a.filesize, a.signature,
+               CAST(COALESCE(a.checksum, a.sha256) AS text) AS checksum, ${tail}, a.id AS artifact_id
+          FROM releases r JOIN artifacts a ON a.release_id = r.id AND a.account_id = r.account_id AND a.status = 'UPLOADED'
+         WHERE r.multi_artifact`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP VIEW IF EXISTS release_offers`);
+    await q.query(`DROP VIEW IF EXISTS artifact_offers`);
     await q.query(`DROP TRIGGER IF EXISTS artifacts_first_artifact ON artifacts`);
     await q.query(`DROP FUNCTION IF EXISTS shipgate_release_first_artifact()`);
     await q.query(`DROP TABLE IF EXISTS artifact_constraints`);
