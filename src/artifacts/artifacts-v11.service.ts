@@ -49,6 +49,14 @@ export interface ArtifactFilters {
 const PLATFORM_SQL = `CASE WHEN release.multi_artifact THEN artifact.platform ELSE split_part(release.platform, '/', 1) END`;
 const ARCH_SQL = `CASE WHEN release.multi_artifact THEN artifact.arch ELSE NULLIF(split_part(release.platform, '/', 2), '') END`;
 
+/** Platform names clients send for the same systems, as Shipgate names them. */
+const PLATFORM_ALIASES: Record<string, string> = { mac: 'darwin', macos: 'darwin', osx: 'darwin', win: 'windows', win32: 'windows' };
+
+export function normalizePlatform(platform: string | null | undefined): string | null {
+  if (!platform) return null;
+  return PLATFORM_ALIASES[platform] ?? platform;
+}
+
 /** `app.exe.blockmap` -> `blockmap`, `app.tar.gz` -> `tar.gz`, `latest.yml` -> `yml`; null without an extension. */
 export function filetypeOf(filename: string): string | null {
   const base = filename.slice(filename.lastIndexOf('/') + 1).toLowerCase();
@@ -93,13 +101,14 @@ export class ArtifactsV11Service {
       releaseId: release.id,
       filename: dto.filename,
       filetype: dto.filetype ?? filetypeOf(dto.filename) ?? 'bin',
+      // electron-builder names macOS `mac`; Shipgate's platforms are Go's (darwin, linux, windows)
+      platform: normalizePlatform(dto.platform),
       filesize: dto.filesize ?? null,
       contentType: typeof type === 'string' && /^[\w.+-]+\/[\w.+-]+$/.test(type.trim()) && !type.includes('json') ? type.trim() : 'application/octet-stream',
       sha256: null,
       sha512: null,
       status: 'WAITING',
       storageKey: null,
-      platform: dto.platform ?? null,
       arch: dto.arch ?? null,
       signature: dto.signature ?? null,
       checksum: dto.checksum ?? null,

@@ -11,6 +11,7 @@ import { isUuid } from '../jsonapi/ids';
 import { accountPath } from '../jsonapi/links';
 import { Release } from '../releases/release.entity';
 import { Artifact } from '../releases/artifact.entity';
+import { visibleArtifactIds } from '../releases/artifact-visibility';
 import { downloadGeneration, DownloadSigner } from './download-signer';
 import { contentDisposition } from './http-range';
 import { STORAGE_DRIVER } from '../storage/storage-driver';
@@ -30,7 +31,7 @@ export const DOWNLOAD_TTL_DEFAULT = 3600;
 export const PRESIGN_TTL_SECONDS = 60;
 
 /** The release fields a download URL is bound to. */
-export type DownloadRelease = Pick<Release, 'id' | 'status' | 'yanked'>;
+export type DownloadRelease = Pick<Release, 'id' | 'status' | 'yanked'> & { multiArtifact?: boolean };
 
 /** Path segments URL-encoded one by one, so that a prefix (`prod-1/linux.tar.gz`) keeps its slash. */
 export function encodeFilenamePath(filename: string): string {
@@ -60,7 +61,8 @@ export class DownloadUrlsService {
 
   /** The release's artifact when its upload is complete, else null. */
   findUploaded(accountId: string, releaseId: string, manager: EntityManager = this.db.manager): Promise<Artifact | null> {
-    return manager.findOne(Artifact, { where: { accountId, releaseId, status: 'UPLOADED' } });
+    // a 1.1 release's first uploaded artifact (what 1.0 shows of it)
+    return manager.findOne(Artifact, { where: { accountId, releaseId, status: 'UPLOADED' }, order: { created: 'ASC', id: 'ASC' } });
   }
 
   /** Whether the account has an artifact of this id (a URL signed for another account names none of its). */
@@ -110,7 +112,10 @@ export class DownloadUrlsService {
    */
   issue(bearer: Bearer, accountId: string, release: DownloadRelease, artifact: Artifact, ttl: number, memos?: UrlMemos): string {
     const url = this.downloadUrl(artifact, release, ttl, memos, boundLicense(bearer));
-    if (!isPrivileged(bearer)) this.counters.countDownload(accountId, release.id, bearer);
+    if (!isPrivileged(bearer)) {
+      this.counters.countDownload(accountId, release.id, bearer);
+      if (release.multiArtifact) this.counters.countArtifactDownload(accountId, artifact.id);
+    }
     return url;
   }
 
@@ -119,12 +124,18 @@ export class DownloadUrlsService {
    * (404 otherwise, whether it exists or not); counted as issueDownload counts.
    */
   async issueDownloadOf(bearer: Bearer, accountId: string, artifactId: string, filename: string): Promise<string> {
-    const artifact = isUuid(artifactId) ? await this.db.manager.findOne(Artifact, { where: { accountId, id: artifactId.toLowerCase(), status: 'UPLOADED' } }) : null;
+    let artifact = isUuid(artifactId) ? await this.db.manager.findOne(Artifact, { where: { accountId, id: artifactId.toLowerCase(), status: 'UPLOADED' } }) : null;
+    // a file beside it in the same release (electron-updater asks for `<installer URL>.blockmap`)
+    if (artifact && artifact.filename !== filename && filename.startsWith(`${artifact.filename}.`)) {
+      artifact = await this.db.manager.findOne(Artifact, { where: { accountId, releaseId: artifact.releaseId, filename, status: 'UPLOADED' } });
+    }
     if (!artifact || artifact.filename !== filename) throw ApiError.notFound('The artifact was not found');
     const release = await this.findVisibleRelease(bearer, accountId, artifact.releaseId).catch((error: unknown) => {
       // a release the caller may not see: the artifact is not found either (other errors stay as they are)
       throw error instanceof ApiError && error.status === 404 ? ApiError.notFound('The artifact was not found') : error;
     });
+    // a 1.1 release's artifact may ask for entitlements of its own
+    if (release.multiArtifact && !(await visibleArtifactIds(this.db.manager, bearer, accountId, [artifact])).has(artifact.id)) throw ApiError.notFound('The artifact was not found');
     return (await this.issueDownload(bearer, accountId, release, undefined, artifact)).url;
   }
 

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { Bearer } from '../access/bearer';
 import { Artifact } from '../releases/artifact.entity';
+import { visibleArtifactIds } from '../releases/artifact-visibility';
 import { LicensedArtifacts } from '../artifacts/licensed-artifacts';
 import type { LicensedArtifact } from '../artifacts/licensed-artifacts';
 import { findVisibleRelease } from '../artifacts/visible-release';
@@ -37,8 +38,9 @@ export class CatalogueLicensedArtifacts extends LicensedArtifacts {
     const bearer: Bearer = { kind: 'license', accountId, license, facts };
     const id = artifactId.toLowerCase();
     const releases = await this.catalogue.productReleases(accountId, facts.productId);
-    const entry = releases?.byFilename.get(filename);
-    if (entry?.artifact?.id === id) {
+    // a 1.1 release's artifact by its id (the offer: the release's and the artifact's constraints), a 1.0 release's by filename
+    const entry = releases?.byArtifact.get(id) ?? releases?.byFilename.get(filename);
+    if (entry?.artifact?.id === id && entry.artifact.filename === filename) {
       const products = await this.catalogue.accountProducts(accountId);
       const viewer = { bearer, licenses: [facts], strategyOf: (productId: string) => products.get(productId)?.distributionStrategy };
       if (entry.artifact.status !== 'UPLOADED' || !ReleaseVisibilityPolicy.sees(viewer, entry, now)) return null;
@@ -51,6 +53,7 @@ export class CatalogueLicensedArtifacts extends LicensedArtifacts {
       if (error instanceof ApiError && error.status === 404) return null;
       throw error;
     });
+    if (release?.multiArtifact && !(await visibleArtifactIds(this.db.manager, bearer, accountId, [artifact])).has(artifact.id)) return null;
     return release ? { artifact, release } : null;
   }
 }

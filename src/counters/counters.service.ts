@@ -132,6 +132,8 @@ export class CountersService implements PendingCounts, OnApplicationBootstrap, O
   private readonly totalsListeners: Array<(rows: readonly CounterTotals[]) => void> = [];
   /** Running totals of this process since it started (read by /metrics); never reset. */
   readonly totals = { checks: 0, downloads: 0, upgrades: 0 };
+  /** Downloads per artifact not written yet (written with the releases' counters). */
+  private artifactDownloads = new Map<string, { accountId: string; downloads: number }>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -151,6 +153,14 @@ export class CountersService implements PendingCounts, OnApplicationBootstrap, O
   }
 
   /** A download by a customer (`bearer`: for its event; a HEAD's probe counts nothing). */
+  /** One download of a 1.1 release's artifact (besides its release's, which countDownload counts). */
+  countArtifactDownload(accountId: string, artifactId: string): void {
+    this.version++;
+    const t = this.artifactDownloads.get(artifactId);
+    if (t) t.downloads++;
+    else this.artifactDownloads.set(artifactId, { accountId, downloads: 1 });
+  }
+
   countDownload(accountId: string, releaseId: string, bearer?: Bearer): void {
     if (bearer?.probe) return;
     this.totals.downloads++;
@@ -222,7 +232,7 @@ export class CountersService implements PendingCounts, OnApplicationBootstrap, O
   /** Writes what is pending now (waits for a flush already running first). */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (this.pending.isEmpty && !this.uses.size) return;
+    if (this.pending.isEmpty && !this.uses.size && !this.artifactDownloads.size) return;
     this.flushing = this.write().finally(() => (this.flushing = null));
     await this.flushing;
   }
@@ -241,6 +251,8 @@ export class CountersService implements PendingCounts, OnApplicationBootstrap, O
     this.pending = new Tallies();
     const uses = this.uses;
     this.uses = new UseTally();
+    const perArtifact = this.artifactDownloads;
+    this.artifactDownloads = new Map();
     const ids: string[] = [];
     const accounts: string[] = [];
     const downloads: number[] = [];
@@ -275,6 +287,15 @@ export class CountersService implements PendingCounts, OnApplicationBootstrap, O
           [ids, accounts, downloads, upgrades, COUNTERS_CHANNEL],
         );
         await this.recordUses(m, uses, new Map(counted.map((r) => [r.id, { downloads: Number(r.downloads), upgrades: Number(r.upgrades) }])));
+        if (perArtifact.size) {
+          const entries = [...perArtifact];
+          await m.query(
+            `UPDATE artifacts a SET downloads = a.downloads + v.d
+               FROM unnest($1::uuid[], $2::uuid[], $3::bigint[]) AS v(id, account_id, d)
+              WHERE a.id = v.id AND a.account_id = v.account_id`,
+            [entries.map(([id]) => id), entries.map(([, t]) => t.accountId), entries.map(([, t]) => t.downloads)],
+          );
+        }
         return counted;
       });
       this.applyTotals(rows.map((r) => ({ id: r.id, downloads: Number(r.downloads), upgrades: Number(r.upgrades) })));
@@ -288,6 +309,11 @@ export class CountersService implements PendingCounts, OnApplicationBootstrap, O
         p.upgrades += t.upgrades;
       }
       for (const u of uses.values()) this.uses.add(u.event, u.accountId, u.releaseId, u.license, u.user, u.from, u.count);
+      for (const [id, t] of perArtifact) {
+        const kept = this.artifactDownloads.get(id);
+        if (kept) kept.downloads += t.downloads;
+        else this.artifactDownloads.set(id, t);
+      }
       if (!this.failing) this.logger.warn(`writing counters failed, will retry: ${(error as Error).message}`);
       this.failing = true;
     } finally {

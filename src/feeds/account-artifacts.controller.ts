@@ -1,6 +1,9 @@
-import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiError } from '../jsonapi/errors';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { apiVersionOf, hasArtifacts } from '../jsonapi/api-version';
+import { ArtifactsV11Service } from '../artifacts/artifacts-v11.service';
+import { ArtifactSerializerV11, withRedirectV11 } from '../releases/artifact-view';
 import type { Bearer } from '../access/bearer';
 import { CurrentAccount, CurrentBearer, Public } from '../access/decorators';
 import type { AccountRef } from '../access/decorators';
@@ -29,6 +32,7 @@ export class AccountArtifactsController {
     private readonly releases: ReleasesService,
     private readonly artifacts: DownloadUrlsService,
     private readonly feeds: FeedsService,
+    private readonly artifactsV11: ArtifactsV11Service,
   ) {}
 
   @ApiDocument(ArtifactSerializer, 'single')
@@ -43,13 +47,31 @@ export class AccountArtifactsController {
     @Param('filename') filename: string,
     @Query() query: Q,
     @Headers('prefer') prefer: string | undefined,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
     const ttl = intParam(query, 'ttl', DOWNLOAD_TTL_MIN, DOWNLOAD_TTL_MAX);
     const product = queryParam(query, 'product');
-    let release;
+    const v11 = hasArtifacts(apiVersionOf(req));
     try {
-      release = await this.releases.findVisibleByFilename(bearer, account.id, filename, product);
+      if (!v11) {
+        // 1.0: the 1.0 release of that filename first, as always
+        const release = await this.releases.findVisibleByFilename(bearer, account.id, filename, product).catch((error: unknown) => {
+          if (error instanceof ApiError && error.status === 404) return null;
+          throw error;
+        });
+        if (release) {
+          const { artifact, url } = await this.artifacts.issueDownload(bearer, account.id, release, ttl);
+          this.redirect(res, prefer, url);
+          return singleDocument(ArtifactSerializer, withRedirect(artifact, url));
+        }
+      }
+      // an artifact by id or filename (newest visible version first): every release's in 1.1, 1.1 releases' in 1.0
+      const found = await this.artifactsV11.findVisible(bearer, account.id, filename, product);
+      if (found.artifact.status !== 'UPLOADED') return singleDocument(ArtifactSerializerV11, found.view);
+      const { url } = await this.artifacts.issueDownload(bearer, account.id, found.release, ttl, found.artifact);
+      this.redirect(res, prefer, url);
+      return v11 ? singleDocument(ArtifactSerializerV11, withRedirectV11(found.view, url)) : singleDocument(ArtifactSerializer, withRedirect(found.artifact, url));
     } catch (error) {
       // no stored file of that name: electron-updater's Keygen provider asks for its channel file here
       if (!(error instanceof ApiError && error.status === 404) || !product || !isElectronFile(filename)) throw error;
@@ -60,10 +82,12 @@ export class AccountArtifactsController {
       res.setHeader('Cache-Control', 'private, no-cache');
       return yaml;
     }
-    const { artifact, url } = await this.artifacts.issueDownload(bearer, account.id, release, ttl);
+  }
+
+  /** 303 to the download URL, or 200 with `Prefer: no-redirect`; never cached (the body holds the URL). */
+  private redirect(res: Response, prefer: string | undefined, url: string): void {
     res.setHeader('Cache-Control', 'no-store');
     if (prefersNoRedirect(prefer)) res.setHeader('Preference-Applied', 'no-redirect');
     else res.status(303).location(url);
-    return singleDocument(ArtifactSerializer, withRedirect(artifact, url));
   }
 }

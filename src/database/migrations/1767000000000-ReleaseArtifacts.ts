@@ -86,7 +86,28 @@ export class ReleaseArtifacts1767000000000 implements MigrationInterface {
            AND (r.platform, r.filename, r.filetype, r.filesize, r.signature, r.checksum) IS DISTINCT FROM (f.platform, f.filename, f.filetype, f.filesize, f.signature, f.checksum);
         RETURN NULL;
       END $$`);
-    await q.query(`CREATE TRIGGER artifacts_first_artifact AFTER INSERT OR UPDATE OR DELETE ON artifacts FOR EACH ROW EXECUTE FUNCTION shipgate_release_first_artifact()`);
+    await q.query(
+      `CREATE TRIGGER artifacts_first_artifact AFTER INSERT OR DELETE OR UPDATE OF platform, arch, filename, filetype, filesize, signature, checksum, status
+         ON artifacts FOR EACH ROW EXECUTE FUNCTION shipgate_release_first_artifact()`,
+    );
+    // an artifact's download counter is not a change of the catalogue (as a release's counters)
+    await q.query(`
+      CREATE FUNCTION shipgate_catalogue_artifacts_update() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        g record;
+      BEGIN
+        FOR g IN SELECT n.account_id, array_agg(DISTINCT n.release_id::text) AS ids
+                   FROM new_rows n JOIN old_rows o ON o.id = n.id
+                  WHERE (to_jsonb(o) - 'downloads' - 'updated') IS DISTINCT FROM (to_jsonb(n) - 'downloads' - 'updated')
+                  GROUP BY n.account_id LOOP
+          PERFORM shipgate_catalogue_send('X:' || g.account_id || ':', g.ids, NULL);
+        END LOOP;
+        RETURN NULL;
+      END $$`);
+    await q.query(`DROP TRIGGER artifacts_catalogue_update ON artifacts`);
+    await q.query(
+      `CREATE TRIGGER artifacts_catalogue_update AFTER UPDATE ON artifacts REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shipgate_catalogue_artifacts_update()`,
+    );
 
     const head = RELEASE_COLUMNS.map((c) => `r.${c}`).join(', ');
     const tail = RELEASE_TAIL.map((c) => `r.${c}`).join(', ');
@@ -103,6 +124,11 @@ export class ReleaseArtifacts1767000000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP VIEW IF EXISTS artifact_offers`);
     await q.query(`DROP TRIGGER IF EXISTS artifacts_first_artifact ON artifacts`);
+    await q.query(`DROP TRIGGER IF EXISTS artifacts_catalogue_update ON artifacts`);
+    await q.query(
+      `CREATE TRIGGER artifacts_catalogue_update AFTER UPDATE ON artifacts REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION shipgate_catalogue_release_parts()`,
+    );
+    await q.query(`DROP FUNCTION IF EXISTS shipgate_catalogue_artifacts_update()`);
     await q.query(`DROP FUNCTION IF EXISTS shipgate_release_first_artifact()`);
     await q.query(`DROP TABLE IF EXISTS artifact_constraints`);
     await q.query(`DELETE FROM releases WHERE multi_artifact`);

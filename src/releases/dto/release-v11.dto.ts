@@ -1,3 +1,4 @@
+import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import type { Metadata } from '../../database/columns';
 import { IsMetadata } from '../../jsonapi/metadata';
@@ -83,8 +84,12 @@ export class CreateArtifactDto extends ArtifactMutable {
   @Rule('isFilename', filenameProblem)
   filename: string;
 
-  /** Optional: the filename's extension when absent (`app.exe.blockmap` -> `blockmap`). */
+  /**
+   * Optional: the filename's extension when absent (`app.exe.blockmap` -> `blockmap`). A leading
+   * dot is dropped (electron-builder sends `.exe`).
+   */
   @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' && value.startsWith('.') ? value.slice(1) : value))
   @Rule('isFiletype', (v, o) => filetypeProblem(v, o.filename))
   filetype?: string;
 
