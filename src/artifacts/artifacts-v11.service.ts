@@ -157,8 +157,8 @@ export class ArtifactsV11Service {
    */
   async findVisible(bearer: Bearer, accountId: string, idOrFilename: string, productRef?: string): Promise<{ artifact: Artifact; release: Release; view: ArtifactV11 }> {
     const qb = this.visible(bearer, accountId);
-    if (isUuid(idOrFilename)) qb.andWhere('artifact.id = :aId', { aId: idOrFilename.toLowerCase() });
-    else qb.andWhere('artifact.filename = :aFilename', { aFilename: idOrFilename });
+    if (isUuid(idOrFilename)) qb.andWhere('artifact.id = :artifactIdValue', { artifactIdValue: idOrFilename.toLowerCase() });
+    else qb.andWhere('artifact.filename = :artifactFilenameValue', { artifactFilenameValue: idOrFilename });
     if (productRef !== undefined) qb.andWhere('release.product_id = :aProduct', { aProduct: await resolveProductRef(this.directory, accountId, productRef) });
     for (const column of precedenceColumns('release')) qb.addOrderBy(column, 'DESC');
     const artifact = await qb.addOrderBy('release.created', 'DESC').addOrderBy('artifact.created', 'DESC').getOne();

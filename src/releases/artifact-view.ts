@@ -8,6 +8,8 @@ export type ArtifactRelease = Pick<Release, 'id' | 'productId' | 'multiArtifact'
 
 /** An artifact as API 1.1 shows it: its row, its release's product, and a download URL when one was issued. */
 export interface ArtifactV11 {
+  /** The artifact's id (the resource's). */
+  readonly id: string;
   readonly artifact: Artifact;
   readonly productId: string;
   readonly platform: string | null;
@@ -33,6 +35,7 @@ export function splitPlatform(platform: string | null): [string | null, string |
 export function artifactV11(artifact: Artifact, release: ArtifactRelease, redirect?: string): ArtifactV11 {
   if (release.multiArtifact) {
     return {
+      id: artifact.id,
       artifact,
       productId: release.productId,
       platform: artifact.platform,
@@ -44,7 +47,7 @@ export function artifactV11(artifact: Artifact, release: ArtifactRelease, redire
     };
   }
   const [platform, arch] = splitPlatform(release.platform);
-  return { artifact, productId: release.productId, platform, arch, signature: release.signature, checksum: release.checksum, metadata: {}, redirect };
+  return { id: artifact.id, artifact, productId: release.productId, platform, arch, signature: release.signature, checksum: release.checksum, metadata: {}, redirect };
 }
 
 export function artifactPathV11(a: Pick<Artifact, 'accountId' | 'id'>): string {
