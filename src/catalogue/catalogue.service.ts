@@ -460,7 +460,7 @@ export class CatalogueService {
     if (!releases.length) return [];
     const ids = some ? releases.map((r) => r.id) : undefined;
     // both queued at once on the connection: one wait, not two
-    const [artifacts, constraints, artifactConstraints] = await Promise.all([
+    const [artifacts, constraints] = await Promise.all([
       m
         .createQueryBuilder(Artifact, 'a')
         .innerJoin(Release, 'r', 'r.id = a.release_id')
@@ -473,14 +473,14 @@ export class CatalogueService {
               WHERE r.product_id = $1 AND rc.account_id = $2`,
             [productId, accountId],
           )) as Promise<Array<{ release_id: string; entitlement_id: string }>>,
-      (some
+    ]);
+    const artifactConstraints = await ((some
         ? m.query('SELECT artifact_id, entitlement_id FROM artifact_constraints WHERE release_id = ANY($1) AND account_id = $2', [ids, accountId])
         : m.query(
             `SELECT ac.artifact_id, ac.entitlement_id FROM artifact_constraints ac JOIN releases r ON r.id = ac.release_id
               WHERE r.product_id = $1 AND ac.account_id = $2`,
             [productId, accountId],
-          )) as Promise<Array<{ artifact_id: string; entitlement_id: string }>>,
-    ]);
+          )) as Promise<Array<{ artifact_id: string; entitlement_id: string }>>);
     // oldest first: a 1.1 release's first artifact is what 1.0 shows of it
     artifacts.sort((a, b) => a.created.getTime() - b.created.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const artifactsOf = new Map<string, Artifact[]>();

@@ -1,3 +1,4 @@
+import { API_VERSIONS } from '../jsonapi/api-version';
 import type { SchemaObject } from './schemas';
 
 /**
@@ -29,7 +30,12 @@ const CHANNELS = ['stable', 'rc', 'beta', 'alpha', 'dev'] as const;
 
 /** Every attribute of every resource type: its schema, with an example. */
 export const ATTRIBUTES: Record<string, Record<string, SchemaObject>> = {
-  accounts: { name: text('Acme'), slug: text('acme', 'Unique, [a-z0-9-], not UUID-shaped; usable instead of the id in paths'), ...stamps },
+  accounts: {
+    name: text('Acme'),
+    slug: text('acme', 'Unique, [a-z0-9-], not UUID-shaped; usable instead of the id in paths'),
+    apiVersion: choice([...API_VERSIONS], 'The API version of requests without a Keygen-Version header (docs/api-versions.md)'),
+    ...stamps,
+  },
   users: {
     email: { type: 'string', format: 'email', examples: ['jane@customer.test'] },
     firstName: nullableText('Jane'),
@@ -103,7 +109,13 @@ export const ATTRIBUTES: Record<string, Record<string, SchemaObject>> = {
     contentType: nullableText('application/gzip'),
     sha256: nullableText(SHA256, 'Lowercase hex, computed while receiving'),
     sha512: nullableText(SHA512, 'Lowercase hex, computed while receiving'),
-    status: choice(['UPLOADED', 'WAITING', 'FAILED']),
+    status: choice(['UPLOADED', 'WAITING', 'FAILED', 'YANKED']),
+    platform: nullableText('windows', 'API 1.1: the artifact\'s operating system (darwin, linux, windows, ...)'),
+    arch: nullableText('amd64', 'API 1.1: the artifact\'s architecture (amd64, arm64, 386, ...)'),
+    signature: nullableText(null, 'API 1.1: kept for the client to verify'),
+    checksum: nullableText(null, 'API 1.1: kept for the client to verify'),
+    metadata,
+    downloads: count('API 1.1: downloads of this artifact counted', 7),
     ...stamps,
   },
   constraints: { ...stamps },
@@ -345,6 +357,15 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'DELETE /v1/accounts/{account}/releases/{id}': { summary: 'Delete a release and its file' },
   'GET /v1/accounts/{account}/releases/{id}/product': { summary: 'Read a release\'s product' },
   'POST /v1/accounts/{account}/releases/{id}/actions/yank': { summary: 'Yank a release: customers no longer see it' },
+  'POST /v1/accounts/{account}/releases/{id}/actions/draft': { summary: 'Make a release a draft again (API 1.1: DRAFT; 1.0: NOT_PUBLISHED)' },
+  'POST /v1/accounts/{account}/artifacts': { summary: 'API 1.1: create an artifact of a release; answers 307 (201 with Prefer: no-redirect) with its signed upload URL' },
+  'GET /v1/accounts/{account}/artifacts': { summary: 'API 1.1: list the artifacts the caller may see' },
+  'GET /v1/accounts/{account}/releases/{id}/artifacts': { summary: 'API 1.1: list a release\'s artifacts' },
+  'PATCH /v1/accounts/{account}/artifacts/{id}': { summary: 'API 1.1: change an artifact\'s filesize (before its upload), signature, checksum or metadata' },
+  'DELETE /v1/accounts/{account}/artifacts/{id}': { summary: 'API 1.1: yank an artifact (its download URLs stop working at once)' },
+  'GET /v1/accounts/{account}/artifacts/{id}/constraints': { summary: 'The entitlements an artifact requires besides its release\'s' },
+  'POST /v1/accounts/{account}/artifacts/{id}/constraints': { summary: 'Attach entitlements an artifact requires' },
+  'DELETE /v1/accounts/{account}/artifacts/{id}/constraints': { summary: 'Detach an artifact\'s constraints' },
   'POST /v1/accounts/{account}/releases/{id}/actions/publish': { summary: 'Publish a yanked or unpublished release again (its file must be uploaded)' },
   'PUT /v1/accounts/{account}/releases/{id}/artifact': {
     summary: 'Upload a release\'s file (streamed; an empty body answers 307 with a signed upload URL)',
