@@ -1,4 +1,5 @@
-import { basename, contentDisposition, ifRangeAllows, noneMatch, parseRange } from './http-range';
+import fc from 'fast-check';
+import { basename, contentDisposition, ifRangeAllows, MAX_RANGES, namesSeveralRanges, noneMatch, parseRange } from './http-range';
 
 describe('parseRange', () => {
   const size = 1000;
@@ -17,10 +18,10 @@ describe('parseRange', () => {
     ['bytes=-5000', 0, 999], // a suffix longer than the file is the whole file
     ['BYTES = 10 - 20', 10, 20],
   ])('reads %s', (header, start, end) => {
-    expect(parseRange(header, size)).toEqual({ kind: 'partial', range: { start, end } });
+    expect(parseRange(header, size)).toEqual({ kind: 'partial', ranges: [{ start, end }] });
   });
 
-  it.each(['bytes=1000-', 'bytes=1000-1001', 'bytes=-0', 'bytes=5000-6000'])('refuses %s as unsatisfiable', (header) => {
+  it.each(['bytes=1000-', 'bytes=1000-1001', 'bytes=-0', 'bytes=5000-6000', 'bytes=1000-,2000-3000', 'bytes=-0, 1000-'])('refuses %s as unsatisfiable', (header) => {
     expect(parseRange(header, size)).toEqual({ kind: 'unsatisfiable' });
   });
 
@@ -29,12 +30,82 @@ describe('parseRange', () => {
     expect(parseRange('bytes=-1', 0)).toEqual({ kind: 'unsatisfiable' });
   });
 
-  it.each(['bytes=0-1,5-6', 'items=0-1', 'bytes=', 'bytes=-', 'bytes=5-1', 'bytes=a-b', 'bytes 0-1', 'bytes=99999999999999999999-'])(
+  it.each(['items=0-1', 'bytes=', 'bytes=-', 'bytes=5-1', 'bytes=a-b', 'bytes 0-1', 'bytes=99999999999999999999-', 'bytes=,', 'bytes=0-1,5-1', 'bytes=0-1,x', 'bytes=0-1,-', 'bytes=0-1;2-3'])(
     'ignores %s (whole file)',
     (header) => {
       expect(parseRange(header, size)).toEqual({ kind: 'full' });
     },
   );
+});
+
+describe('parseRange with several ranges', () => {
+  const size = 1000;
+  const partial = (...pairs: Array<[number, number]>) => ({ kind: 'partial', ranges: pairs.map(([start, end]) => ({ start, end })) });
+
+  it('reads a range set in the order asked, with or without spaces (as electron-updater sends it)', () => {
+    expect(parseRange('bytes=0-99,500-599', size)).toEqual(partial([0, 99], [500, 599]));
+    expect(parseRange('bytes=500-599, 0-99, -10', size)).toEqual(partial([500, 599], [0, 99], [990, 999]));
+    expect(parseRange('bytes=0-0,,2-2, ', size)).toEqual(partial([0, 0], [2, 2]));
+  });
+
+  it('keeps adjacent ranges apart (a client may count on one part per range)', () => {
+    expect(parseRange('bytes=0-99,100-199', size)).toEqual(partial([0, 99], [100, 199]));
+  });
+
+  it('merges ranges that share bytes, at the place of the first of them', () => {
+    expect(parseRange('bytes=0-99,50-149', size)).toEqual(partial([0, 149]));
+    expect(parseRange('bytes=700-799,0-99,50-149,720-730', size)).toEqual(partial([700, 799], [0, 149]));
+    expect(parseRange('bytes=500-599,0-550', size)).toEqual(partial([0, 599]));
+    expect(parseRange('bytes=0-0,0-0,0-0', size)).toEqual(partial([0, 0]));
+    expect(parseRange('bytes=-500,0-', size)).toEqual(partial([0, 999]));
+  });
+
+  it('drops the unsatisfiable ranges of a set and serves the others', () => {
+    expect(parseRange('bytes=0-9,5000-6000,990-2000', size)).toEqual(partial([0, 9], [990, 999]));
+  });
+
+  it(`serves ${MAX_RANGES} ranges and ignores a longer Range (the whole file)`, () => {
+    const many = (n: number) => `bytes=${Array.from({ length: n }, (_, i) => `${i * 2}-${i * 2}`).join(', ')}`;
+    const served = parseRange(many(MAX_RANGES), 10 * MAX_RANGES);
+    expect(served.kind === 'partial' && served.ranges.length).toBe(MAX_RANGES);
+    expect(parseRange(many(MAX_RANGES + 1), 10 * MAX_RANGES)).toEqual({ kind: 'full' });
+  });
+
+  it('never answers more bytes than the file holds, whatever the overlaps', () => {
+    const header = `bytes=${Array.from({ length: MAX_RANGES }, () => '0-').join(',')}`;
+    expect(parseRange(header, size)).toEqual(partial([0, 999]));
+  });
+
+  it('answers exactly the bytes asked for, each once, in parts that stay in the file (property)', () => {
+    const spec = fc.oneof(
+      fc.tuple(fc.nat(1200), fc.nat(300)).map(([a, n]) => ({ text: `${a}-${a + n}`, bytes: [a, a + n] as const })),
+      fc.nat(1200).map((a) => ({ text: `${a}-`, bytes: [a, Infinity] as const })),
+      fc.integer({ min: 1, max: 1200 }).map((n) => ({ text: `-${n}`, bytes: [size - n, Infinity] as const })),
+    );
+    fc.assert(
+      fc.property(fc.array(spec, { minLength: 1, maxLength: 12 }), (specs) => {
+        const asked = new Set<number>();
+        for (const { bytes } of specs) for (let b = Math.max(0, bytes[0]); b <= Math.min(bytes[1], size - 1); b++) asked.add(b);
+        const got = parseRange(`bytes=${specs.map((s) => s.text).join(', ')}`, size);
+        if (asked.size === 0) return expect(got).toEqual({ kind: 'unsatisfiable' });
+        if (got.kind !== 'partial') throw new Error(`expected parts, got ${got.kind}`);
+        const sent: number[] = [];
+        for (const r of got.ranges) {
+          expect(0 <= r.start && r.start <= r.end && r.end < size).toBe(true);
+          for (let b = r.start; b <= r.end; b++) sent.push(b);
+        }
+        expect(sent.length).toBe(new Set(sent).size);
+        expect(new Set(sent)).toEqual(asked);
+      }),
+      { seed: 9110, numRuns: 500 },
+    );
+  });
+
+  it('tells a Range of several ranges (which S3 cannot answer)', () => {
+    expect(namesSeveralRanges('bytes=0-1,5-6')).toBe(true);
+    expect(namesSeveralRanges('bytes=0-1')).toBe(false);
+    expect(namesSeveralRanges(undefined)).toBe(false);
+  });
 });
 
 describe('conditional requests', () => {

@@ -3,35 +3,88 @@ import type { ByteRange } from '../storage/storage-driver';
 export type RangeRequest =
   /** No usable Range header: answer 200 with the whole file. */
   | { kind: 'full' }
-  /** One satisfiable range: answer 206. */
-  | { kind: 'partial'; range: ByteRange }
+  /** One or more satisfiable ranges, in the order to send them: 206 (several: multipart/byteranges). */
+  | { kind: 'partial'; ranges: ByteRange[] }
   /** Syntactically valid but nothing in it overlaps the file: answer 416. */
   | { kind: 'unsatisfiable' };
 
 /**
- * Reads a `Range` header against a file of `size` bytes (RFC 9110 §14.1.2, §14.2). Only single
- * byte ranges are served: several ranges, other units or malformed headers are answered with the
- * whole file (the RFC lets a server ignore Range). `a-b` (b clamped to the end), `a-`, `-n` (the
- * last n bytes).
+ * The most ranges one request may name. electron-updater's differential downloader names up to
+ * 500 (its batches of 1000 operations alternate copies and downloads); a longer Range is ignored
+ * and the whole file is sent (RFC 9110 §14.2 lets a server ignore Range), which costs no more than
+ * a plain download, where hundreds of tiny parts would cost a storage read and a part header each.
+ */
+export const MAX_RANGES = 1000;
+
+const FULL: RangeRequest = { kind: 'full' };
+const UNSATISFIABLE: RangeRequest = { kind: 'unsatisfiable' };
+
+/**
+ * Reads a `Range` header against a file of `size` bytes (RFC 9110 §14.1.2, §14.2): `a-b` (b
+ * clamped to the end), `a-`, `-n` (the last n bytes), several separated by commas. Another unit, a
+ * malformed or reversed (`5-1`) range, a position beyond 2^53 or more than MAX_RANGES ranges make
+ * the header ignored (the whole file). Ranges that start past the end are dropped; none left is
+ * 416. Ranges that share bytes are merged into one, at the place of the first of them (a part
+ * never repeats bytes, so an answer is never larger than the file plus its part headers); the
+ * others are kept as asked, in the client's order (electron-updater matches parts to its requests
+ * by position).
  */
 export function parseRange(header: string | undefined, size: number): RangeRequest {
-  if (header === undefined) return { kind: 'full' };
-  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
-  if (!m) return { kind: 'full' };
-  const [, first, last] = m;
-  if (first === '' && last === '') return { kind: 'full' };
-  if (first === '') {
-    // suffix range: the last n bytes
-    const n = Number(last);
-    if (n === 0 || size === 0) return { kind: 'unsatisfiable' };
-    return { kind: 'partial', range: { start: Math.max(0, size - n), end: size - 1 } };
+  if (header === undefined) return FULL;
+  const set = /^\s*bytes\s*=([\s\d,-]*)$/i.exec(header);
+  if (!set) return FULL;
+  const ranges: ByteRange[] = [];
+  let named = 0;
+  for (const element of set[1].split(',')) {
+    const spec = element.trim();
+    if (spec === '') continue; // an empty list element (RFC 9110 §5.6.1)
+    if (++named > MAX_RANGES) return FULL;
+    const m = /^(\d*)\s*-\s*(\d*)$/.exec(spec);
+    if (!m) return FULL;
+    const [, first, last] = m;
+    if (first === '' && last === '') return FULL;
+    if (first === '') {
+      // suffix range: the last n bytes (all of them when the file is shorter)
+      const n = Number(last);
+      if (n > 0 && size > 0) ranges.push({ start: Math.max(0, size - n), end: size - 1 });
+      continue;
+    }
+    const start = Number(first);
+    const end = last === '' ? size - 1 : Number(last);
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end)) return FULL;
+    if (last !== '' && end < start) return FULL; // an invalid byte-range-spec: ignore the header
+    if (start < size) ranges.push({ start, end: Math.min(end, size - 1) });
   }
-  const start = Number(first);
-  const end = last === '' ? size - 1 : Number(last);
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end)) return { kind: 'full' };
-  if (last !== '' && end < start) return { kind: 'full' }; // invalid byte-range-spec: ignore the header
-  if (start >= size) return { kind: 'unsatisfiable' };
-  return { kind: 'partial', range: { start, end: Math.min(end, size - 1) } };
+  if (named === 0) return FULL;
+  if (ranges.length === 0) return UNSATISFIABLE;
+  return { kind: 'partial', ranges: mergeOverlapping(ranges) };
+}
+
+/** Ranges that share a byte become one, placed where the first of them was; the rest keep their order. */
+function mergeOverlapping(ranges: ByteRange[]): ByteRange[] {
+  if (ranges.length < 2) return ranges;
+  const byStart = ranges.map((r, index) => ({ start: r.start, end: r.end, index })).sort((a, b) => a.start - b.start || a.index - b.index);
+  const merged = [byStart[0]];
+  for (const r of byStart.slice(1)) {
+    const last = merged[merged.length - 1];
+    if (r.start <= last.end) {
+      last.end = Math.max(last.end, r.end);
+      last.index = Math.min(last.index, r.index);
+    } else {
+      merged.push(r);
+    }
+  }
+  if (merged.length === ranges.length) return ranges;
+  return merged.sort((a, b) => a.index - b.index).map(({ start, end }) => ({ start, end }));
+}
+
+/**
+ * Whether a Range header names several ranges. S3 answers one range per request (several get the
+ * whole object, 200), so such a download is served by Shipgate, range by range from S3, instead of
+ * a redirect to a presigned URL.
+ */
+export function namesSeveralRanges(header: string | undefined): boolean {
+  return header !== undefined && header.includes(',');
 }
 
 /** `If-None-Match` against a strong ETag (weak comparison, as RFC 9110 §13.1.2 asks for GET/HEAD). */

@@ -7,7 +7,7 @@ import { ApiError } from '../jsonapi/errors';
 import { queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { ArtifactErrorCode } from './artifact-errors';
-import { sendArtifact } from './artifact-sender';
+import { sendArtifact, servesSeveralRanges } from './artifact-sender';
 import { DownloadUrlsService } from './download-urls.service';
 import type { Artifact } from '../releases/artifact.entity';
 import { downloadGeneration, DownloadSigner } from './download-signer';
@@ -20,7 +20,9 @@ import type { StorageDriver } from '../storage/storage-driver';
  * `/v1/accounts/:account/artifacts/:artifactId/:filename?expires=<unix seconds>&signature=<hmac>`.
  * Without a signature the same URL takes a credential (key, token, or none for open releases) and
  * answers 303 to a signed URL, counted as a download: electron feeds list these URLs.
- * The filename may hold a prefix (`prod-1/linux.tar.gz`), hence the wildcard.
+ * The filename may hold a prefix (`prod-1/linux.tar.gz`), hence the wildcard. With S3 storage a
+ * signed URL redirects to a presigned one, except for a request of several ranges, which S3 cannot
+ * answer: Shipgate streams those itself (servesSeveralRanges).
  */
 @Controller('v1/accounts/:account/artifacts')
 export class SignedDownloadController {
@@ -73,7 +75,7 @@ export class SignedDownloadController {
     // issued to a license that may no longer download it, yanked, deleted or replaced since: gone
     const artifact = licenseId !== undefined ? await this.licensed(account.id, licenseId, artifactId, name, generation) : await this.artifacts.findForSignedUrl(account.id, artifactId, generation);
     if (!artifact) throw ApiError.notFound('The artifact was not found');
-    if (this.storage.presignGet) {
+    if (this.storage.presignGet && !servesSeveralRanges(req, artifact)) {
       res.redirect(302, await this.artifacts.presignedUrl(artifact));
       return;
     }

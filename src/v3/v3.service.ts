@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
-import { sendArtifact } from '../artifacts/artifact-sender';
+import { sendArtifact, servesSeveralRanges } from '../artifacts/artifact-sender';
 import { DownloadUrlsService } from '../artifacts/download-urls.service';
 import type { Bearer } from '../access/bearer';
 import { STORAGE_DRIVER } from '../storage/storage-driver';
@@ -91,14 +91,15 @@ export class V3Service {
 
   /**
    * `GET /v3/:releaseId`: counts the download, then streams the file (local storage, 200 with
-   * Content-Disposition so that `curl -O -J` keeps its name) or redirects to a presigned URL (S3, 302).
+   * Content-Disposition so that `curl -O -J` keeps its name) or redirects to a presigned URL (S3,
+   * 302; a request of several ranges is streamed from S3 and framed here, see servesSeveralRanges).
    */
   async download(bearer: Bearer, accountId: string, releaseId: string, req: Request, res: Response): Promise<void> {
     const release = await this.downloadable(bearer, accountId, releaseId);
     // counted as a download, unless it is a HEAD (a client probing size or name: Bearer.probe)
     const { artifact } = await this.artifacts.issueDownload(bearer, accountId, release);
     res.setHeader('Cache-Control', 'private, no-cache');
-    if (this.storage.presignGet) {
+    if (this.storage.presignGet && !servesSeveralRanges(req, artifact)) {
       // the release was checked just now: a short-lived presigned URL, not the hour-long signed one
       res.redirect(302, await this.artifacts.presignedUrl(artifact));
       return;

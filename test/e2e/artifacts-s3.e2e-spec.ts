@@ -17,6 +17,7 @@ import {
   sha512,
   uploadArtifact,
 } from '../support/artifact.factories';
+import { parseByteranges } from '../support/byteranges';
 import { createLicense, createProduct, licenseAuth, TestProduct } from '../support/catalogue.factories';
 import { api, bearer, createAccount, TestAccount } from '../support/factories';
 import { createRelease } from '../support/release.factories';
@@ -110,6 +111,33 @@ describe('artifacts on S3 storage (s3rver)', () => {
     const range = await fetchBytes(presigned, { Range: 'bytes=100-199' });
     expect(range.status).toBe(206);
     expect(range.body.equals(bytes.subarray(100, 200))).toBe(true);
+  });
+
+  it('serves several ranges itself, read from S3 range by range; one range goes to S3', async () => {
+    const release = await createRelease(t, account, product.id, { filename: 'prod-1/ranges.tar.gz', filetype: 'tar.gz' });
+    const bytes = randomFile(S3_PART_SIZE + 50_000);
+    await putArtifact(t, account, release.id, bytes, admin(), { 'Content-Type': 'application/gzip' });
+    const signed = onTestServer(t, (await getArtifact(t, account, release.id, licenseAuth(licenseKey))).headers.location);
+    // S3 answers one range per request (a Range of several gets the whole object): Shipgate frames them
+    const ranges = [[0, 99], [S3_PART_SIZE - 10, S3_PART_SIZE + 9], [bytes.length - 1000, bytes.length - 1]] as const;
+    const res = await fetchBytes(signed, { Range: `bytes=${ranges.map(([a, b]) => `${a}-${b}`).join(', ')}` });
+    expect(res.status).toBe(206);
+    expect(res.headers.get('content-length')).toBe(String(res.body.length));
+    const parts = parseByteranges(res.body, res.headers.get('content-type'));
+    expect(parts.map((p) => [p.start, p.end, p.size, p.contentType])).toEqual(ranges.map(([a, b]) => [a, b, bytes.length, 'application/gzip']));
+    for (const p of parts) expect(p.body.equals(bytes.subarray(p.start, p.end + 1))).toBe(true);
+    const head = await fetchBytes(signed, { Range: 'bytes=0-99,200-299' }, 'HEAD');
+    expect(head.status).toBe(206);
+    expect(head.headers.get('content-type')).toMatch(/^multipart\/byteranges; boundary=/);
+    expect(head.body.length).toBe(0);
+    expect((await fetchBytes(signed, { Range: `bytes=${bytes.length}-, ${bytes.length + 5}-` })).status).toBe(416);
+
+    // a single range is redirected to S3, which answers it
+    const one = await fetchBytes(signed, { Range: 'bytes=100-199' });
+    expect(one.status).toBe(302);
+    const presigned = await fetchBytes(one.headers.get('location')!, { Range: 'bytes=100-199' });
+    expect(presigned.status).toBe(206);
+    expect(presigned.body.equals(bytes.subarray(100, 200))).toBe(true);
   });
 
   it('honours ?ttl= for admins in the signed URL', async () => {

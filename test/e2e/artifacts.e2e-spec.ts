@@ -1,5 +1,7 @@
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { DownloadSigner } from '../../src/artifacts/download-signer';
+import { MAX_RANGES } from '../../src/artifacts/http-range';
 import { startApp, TestApp } from '../support/app';
 import {
   artifactPath,
@@ -17,6 +19,7 @@ import {
   storedFiles,
   uploadArtifact,
 } from '../support/artifact.factories';
+import { parseByteranges } from '../support/byteranges';
 import { createLicense, createProduct, createProductToken, licenseAuth, TestProduct } from '../support/catalogue.factories';
 import { api, bearer, createAccount, createUser, TestAccount } from '../support/factories';
 import { createRelease } from '../support/release.factories';
@@ -374,10 +377,98 @@ describe('artifacts', () => {
       expect(res.headers.get('content-range')).toBe(`bytes */${bytes.length}`);
     });
 
-    it('answers several ranges with the whole file', async () => {
-      const res = await fetchBytes(url, { Range: 'bytes=0-1,5-6' });
-      expect(res.status).toBe(200);
-      expect(res.body.equals(bytes)).toBe(true);
+    it('answers several ranges with 206 multipart/byteranges, each part with its type and Content-Range', async () => {
+      const res = await fetchBytes(url, { Range: 'bytes=0-99,500-599, 9990-' });
+      expect(res.status).toBe(206);
+      expect(res.headers.get('content-type')).toMatch(/^multipart\/byteranges; boundary=/);
+      expect(res.headers.get('content-length')).toBe(String(res.body.length));
+      expect(res.headers.get('content-range')).toBeNull();
+      expect(res.headers.get('etag')).toBe(`"${sha256(bytes)}"`);
+      const parts = parseByteranges(res.body, res.headers.get('content-type'));
+      expect(parts.map((p) => [p.start, p.end, p.size, p.contentType])).toEqual([
+        [0, 99, bytes.length, 'application/octet-stream'],
+        [500, 599, bytes.length, 'application/octet-stream'],
+        [9990, 9999, bytes.length, 'application/octet-stream'],
+      ]);
+      for (const p of parts) expect(p.body.equals(part(p.start, p.end))).toBe(true);
+    });
+
+    it('merges ranges that overlap, drops those past the end, and answers one remaining range with a plain 206', async () => {
+      const merged = await fetchBytes(url, { Range: 'bytes=100-199,0-149,5000-5009' });
+      const parts = parseByteranges(merged.body, merged.headers.get('content-type'));
+      expect(parts.map((p) => [p.start, p.end])).toEqual([
+        [0, 199],
+        [5000, 5009],
+      ]);
+      const single = await fetchBytes(url, { Range: 'bytes=10-19,20000-30000' });
+      expect(single.status).toBe(206);
+      expect(single.headers.get('content-range')).toBe(`bytes 10-19/${bytes.length}`);
+      expect(single.body.equals(part(10, 19))).toBe(true);
+    });
+
+    it('answers 416 when no range of the set is in the file', async () => {
+      const res = await fetchBytes(url, { Range: 'bytes=10000-10010, 20000-' });
+      expect(res.status).toBe(416);
+      expect(res.headers.get('content-range')).toBe(`bytes */${bytes.length}`);
+    });
+
+    it(`serves 500 ranges in one answer (electron-updater's largest), and the whole file for more than ${MAX_RANGES}`, async () => {
+      const ranges = Array.from({ length: 500 }, (_, i) => [i * 20, i * 20 + 9] as const);
+      const res = await fetchBytes(url, { Range: `bytes=${ranges.map(([a, b]) => `${a}-${b}`).join(', ')}` });
+      expect(res.status).toBe(206);
+      const parts = parseByteranges(res.body, res.headers.get('content-type'));
+      expect(parts.map((p) => [p.start, p.end])).toEqual(ranges);
+      expect(parts.every((p) => p.body.equals(part(p.start, p.end)))).toBe(true);
+      const tooMany = Array.from({ length: MAX_RANGES + 1 }, (_, i) => `${i}-${i}`).join(',');
+      const whole = await fetchBytes(url, { Range: `bytes=${tooMany}` });
+      expect(whole.status).toBe(200);
+      expect(whole.body.equals(bytes)).toBe(true);
+    });
+
+    it('ignores a Range with a malformed or reversed range (the whole file)', async () => {
+      for (const range of ['bytes=0-1,5-1', 'bytes=0-1,x-']) {
+        const res = await fetchBytes(url, { Range: range });
+        expect(res.status).toBe(200);
+        expect(res.body.equals(bytes)).toBe(true);
+      }
+    });
+
+    it('streams large parts, and a client that leaves mid-answer leaves no file open', async () => {
+      const big = await newRelease();
+      const content = randomFile(6 * 1024 * 1024);
+      await uploadArtifact(t, account, big.id, content);
+      const bigUrl = onTestServer(t, (await getArtifact(t, account, big.id, admin())).headers.location);
+      const range = 'bytes=0-2999999, 3000001-'; // two parts of about 3 MB, each read in many chunks
+      const whole = await fetchBytes(bigUrl, { Range: range });
+      const parts = parseByteranges(whole.body, whole.headers.get('content-type'));
+      expect(Buffer.concat(parts.map((p) => p.body)).equals(Buffer.concat([content.subarray(0, 3_000_000), content.subarray(3_000_001)]))).toBe(true);
+
+      // the server runs in this process: its open files are ours to count
+      const openFiles = () => fs.readdirSync('/proc/self/fd').length;
+      const before = openFiles();
+      for (let i = 0; i < 10; i++) {
+        await new Promise<void>((resolve, reject) => {
+          const req = http.get(bigUrl, { headers: { Range: range }, agent: false }, (res) => {
+            res.once('data', () => {
+              req.destroy();
+              resolve();
+            });
+          });
+          req.on('error', (e) => (req.destroyed ? undefined : reject(e)));
+        });
+      }
+      await eventually(() => openFiles() <= before, 10_000);
+      expect((await fetchBytes(bigUrl, { Range: 'bytes=0-9,20-29' })).status).toBe(206);
+    });
+
+    it('answers HEAD of several ranges with the same headers and no body', async () => {
+      const range = { Range: 'bytes=0-99,500-599' };
+      const get = await fetchBytes(url, range);
+      const head = await fetchBytes(url, range, 'HEAD');
+      expect(head.status).toBe(206);
+      expect(head.body.length).toBe(0);
+      expect(head.headers.get('content-type')).toMatch(/^multipart\/byteranges; boundary=[0-9a-f]{32}$/);
+      expect(head.headers.get('content-length')).toBe(get.headers.get('content-length'));
     });
 
     it('ignores Range when If-Range names another version', async () => {
@@ -385,6 +476,12 @@ describe('artifacts', () => {
       expect(res.status).toBe(200);
       const same = await fetchBytes(url, { Range: 'bytes=0-9', 'If-Range': `"${sha256(bytes)}"` });
       expect(same.status).toBe(206);
+      const several = await fetchBytes(url, { Range: 'bytes=0-9,20-29', 'If-Range': '"stale"' });
+      expect(several.status).toBe(200);
+      expect(several.body.equals(bytes)).toBe(true);
+      const current = await fetchBytes(url, { Range: 'bytes=0-9,20-29', 'If-Range': `"${sha256(bytes)}"` });
+      expect(current.status).toBe(206);
+      expect(parseByteranges(current.body, current.headers.get('content-type'))).toHaveLength(2);
     });
 
     it('answers HEAD with the headers and no body', async () => {

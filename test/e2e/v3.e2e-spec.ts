@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { startApp, TestApp } from '../support/app';
-import { onTestServer, releaseAttributes, sha256 } from '../support/artifact.factories';
+import { fetchBytes, onTestServer, releaseAttributes, sha256 } from '../support/artifact.factories';
+import { parseByteranges } from '../support/byteranges';
 import { createLicense, createProduct, TestLicense, TestProduct } from '../support/catalogue.factories';
 import { api, bearer, createAccount, createUser, TestAccount } from '../support/factories';
 import { releaseWithFile, UpgradeRelease } from '../support/upgrade.factories';
@@ -247,6 +248,22 @@ describe('v3 (Cryptlex-compatible)', () => {
       expect(await downloads(rel.id)).toBe(before + 1);
     });
 
+    it('answers a single range with 206 and several with 206 multipart/byteranges', async () => {
+      const rel = r['2.1.0'];
+      const one = await fetchBytes(`${t.baseUrl}/v3/${rel.id}?key=${license.key}`, { Range: 'bytes=10-19' });
+      expect(one.status).toBe(206);
+      expect(one.headers.get('content-range')).toBe(`bytes 10-19/${rel.bytes!.length}`);
+      expect(one.body.equals(rel.bytes!.subarray(10, 20))).toBe(true);
+      const several = await fetchBytes(`${t.baseUrl}/v3/${rel.id}?key=${license.key}`, { Range: 'bytes=0-9, 50-59' });
+      expect(several.status).toBe(206);
+      const parts = parseByteranges(several.body, several.headers.get('content-type'));
+      expect(parts.map((p) => [p.start, p.end])).toEqual([
+        [0, 9],
+        [50, 59],
+      ]);
+      for (const p of parts) expect(p.body.equals(rel.bytes!.subarray(p.start, p.end + 1))).toBe(true);
+    });
+
     it('answers HEAD with the headers only, without counting a download', async () => {
       const rel = r['2.1.0'];
       const before = await downloads(rel.id);
@@ -364,6 +381,19 @@ describe('v3 downloads with S3 storage', () => {
     expect(file.status).toBe(200);
     expect(Buffer.from(await file.arrayBuffer()).equals(release.bytes!)).toBe(true);
     expect(file.headers.get('content-disposition')).toBe('attachment; filename="MyApp-S3.zip"');
+  });
+
+  it('serves several ranges itself, read from S3 range by range (S3 answers one range per request)', async () => {
+    const res = await fetchBytes(`${t.baseUrl}/v3/${release.id}?key=${license.key}`, { Range: 'bytes=0-9,50-59' });
+    expect(res.status).toBe(206);
+    const parts = parseByteranges(res.body, res.headers.get('content-type'));
+    expect(parts.map((p) => [p.start, p.end])).toEqual([
+      [0, 9],
+      [50, 59],
+    ]);
+    for (const p of parts) expect(p.body.equals(release.bytes!.subarray(p.start, p.end + 1))).toBe(true);
+    // one range: the presigned URL, as before
+    expect((await fetchBytes(`${t.baseUrl}/v3/${release.id}?key=${license.key}`, { Range: 'bytes=0-9' })).status).toBe(302);
   });
 
   it('works with curl -O -J -L', async () => {
