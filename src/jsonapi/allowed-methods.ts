@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { ApiError, ErrorCode } from './errors';
 import { fullPath } from './media-type';
 
 interface RouteLayer {
@@ -25,4 +26,20 @@ export function allowedMethods(req: Request): string[] {
   }
   if (methods.size) methods.add('OPTIONS');
   return [...methods];
+}
+
+/** `405 METHOD_NOT_ALLOWED` with `Allow` when the router serves this path (with any method), else undefined. */
+export function methodNotAllowed(req: Request, allow: string[] = allowedMethods(req)): ApiError | undefined {
+  if (!allow.length) return undefined;
+  return new ApiError(405, ErrorCode.METHOD_NOT_ALLOWED, `${req.method} is not allowed here; allowed: ${allow.join(', ')}`, undefined, { Allow: allow.join(', ') });
+}
+
+/**
+ * `405` for a request whose path the router serves, but not with its method; undefined otherwise.
+ * The JSON:API edge asks it before refusing a body's media type (415) or an Accept (406), so that
+ * `POST /releases/:id/artifact` with the file's bytes is told the method is wrong, not the type.
+ */
+export function wrongMethod(req: Request): ApiError | undefined {
+  const allow = allowedMethods(req);
+  return allow.includes(req.method) ? undefined : methodNotAllowed(req, allow);
 }

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { DatabaseOutageLog } from '../database/outage-log';
-import { allowedMethods } from './allowed-methods';
+import { methodNotAllowed } from './allowed-methods';
 import { ApiError, ErrorCode, ErrorObject, STATUS_TITLES } from './errors';
 import { fullPath } from './media-type';
 import { noteErrorCode, requestIdOf } from './request-id';
@@ -108,11 +108,7 @@ export class JsonApiErrorFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status === 404) {
-        const allow = allowedMethods(req);
-        if (allow.length) {
-          return new ApiError(405, ErrorCode.METHOD_NOT_ALLOWED, `${req.method} is not allowed here; allowed: ${allow.join(', ')}`, undefined, { Allow: allow.join(', ') });
-        }
-        return new ApiError(404, ErrorCode.NOT_FOUND, `No route matches ${req.method} ${fullPath(req)}`);
+        return methodNotAllowed(req) ?? new ApiError(404, ErrorCode.NOT_FOUND, `No route matches ${req.method} ${fullPath(req)}`);
       }
       if (status < 500) {
         const e: ErrorObject = { status: String(status), code: exception.name.replace(/Exception$/, '').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase(), title: STATUS_TITLES[status] ?? 'Error', detail: exception.message };

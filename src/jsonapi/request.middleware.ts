@@ -4,6 +4,7 @@ import type { ParsedUrlQuery } from 'node:querystring';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { AppConfig } from '../config/config';
+import { wrongMethod } from './allowed-methods';
 import { escapePointer } from './document';
 import { edgeHeaders } from './edge';
 import { ApiError, ErrorCode } from './errors';
@@ -37,7 +38,8 @@ export type ErrorResponder = (error: unknown, req: Request, res: Response) => vo
  * - a request id, echoed as X-Request-Id; the security headers and CORS (see edgeHeaders);
  * - NUL in the path or query is 400 (PostgreSQL text cannot hold it);
  * - (the query string is parsed once per request: parseQueryOnce);
- * - `/v1` media types: 406 for an Accept that rules JSON:API out, 415 for a body in another type;
+ * - `/v1` media types: 406 for an Accept that rules JSON:API out, 415 for a body in another type
+ *   (405 instead when the path is known but not with this method);
  * - the JSON body, parsed only when there is one (400 malformed, 413 over 1 MiB, 408 when slower
  *   than 30 s, 415 for a charset other than UTF-8, 400 for a lone surrogate or a body that does
  *   not decompress); artifact uploads stream raw.
@@ -67,15 +69,16 @@ export function jsonApiEdge(config: Pick<AppConfig, 'corsOrigins'>, respond: Err
     }
     const body = hasBody(req) && !isRawBodyRoute(req);
     if (path.startsWith('/v1/') && !isSignedDownloadRoute(req) && !isFeedRoute(req)) {
+      // a known path with a method it does not serve is 405 first, whatever the media types
       if (!acceptsJsonApi(req.headers.accept)) {
         const e = new ApiError(406, ErrorCode.MEDIA_TYPE_UNACCEPTABLE, `The Accept header must allow ${JSONAPI_MEDIA_TYPE}`, { header: 'Accept' });
-        return respond(e, req, res);
+        return respond(wrongMethod(req) ?? e, req, res);
       }
       if (body && !acceptableContentType(req.headers['content-type'])) {
         const e = new ApiError(415, ErrorCode.MEDIA_TYPE_UNSUPPORTED, `The request body must be ${JSONAPI_MEDIA_TYPE} without parameters other than ext or profile`, {
           header: 'Content-Type',
         });
-        return respond(e, req, res);
+        return respond(wrongMethod(req) ?? e, req, res);
       }
       // handlers answer with objects; express keeps a Content-Type that is already set
       res.setHeader('Content-Type', responseMediaType(req.headers.accept));

@@ -73,6 +73,33 @@ describe('integrators', () => {
       expect(res.headers.allow.split(', ').sort()).toEqual(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PUT']);
       expect(res.body.errors[0].code).toBe('METHOD_NOT_ALLOWED');
     });
+
+    it('answers POST of the file (any body, any media type) with 405 and Allow, not 415, storing nothing', async () => {
+      const release = await createRelease(t, account, product.id, { version: '0.0.98', filename: 'post.tar.gz' });
+      const bodies: Array<[string | undefined, string | Buffer | undefined]> = [
+        ['application/octet-stream', randomFile(4096)],
+        ['multipart/form-data; boundary=xyz', '--xyz\r\nContent-Disposition: form-data; name="file"\r\n\r\nbytes\r\n--xyz--\r\n'],
+        ['application/vnd.api+json', JSON.stringify({ data: { type: 'artifacts', attributes: {} } })],
+        [undefined, undefined],
+      ];
+      for (const [type, body] of bodies) {
+        let req = t.http.post(artifactPath(account, release.id)).set('Authorization', bearer(account.adminToken));
+        if (type) req = req.set('Content-Type', type);
+        const res = await (body === undefined ? req : req.send(body));
+        expect({ type, status: res.status, code: res.body.errors?.[0]?.code }).toEqual({ type, status: 405, code: 'METHOD_NOT_ALLOWED' });
+        expect(res.headers.allow.split(', ').sort()).toEqual(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PUT']);
+      }
+      // an Accept JSON:API cannot meet is second to the wrong method too
+      const accept = await t.http.post(artifactPath(account, release.id)).set('Accept', 'application/octet-stream').set('Content-Type', 'application/octet-stream').send(randomFile(10));
+      expect(accept.status).toBe(405);
+      // the right method with the wrong type is still 415, an unknown path still 404
+      const wrongType = await t.http.post(`/v1/accounts/${account.id}/releases`).set('Authorization', bearer(account.adminToken)).set('Content-Type', 'text/plain').send('x');
+      expect(wrongType.status).toBe(415);
+      expect((await t.http.post(`/v1/accounts/${account.id}/nothing-here`).set('Content-Type', 'application/vnd.api+json').send('{}')).status).toBe(404);
+      const after = await admin().get(`/v1/accounts/${account.id}/releases/${release.id}?include=artifact`);
+      expect(after.body.data.attributes.status).toBe('NOT_PUBLISHED');
+      expect(after.body.included ?? []).toEqual([]);
+    });
   });
 
   describe("electron-builder's Keygen publisher flow", () => {
