@@ -375,8 +375,15 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'DELETE /v1/accounts/{account}/releases/{id}/artifact': { summary: 'Delete a release\'s file (a PUBLISHED release becomes NOT_PUBLISHED)' },
   'GET /v1/accounts/{account}/artifacts/{filename}': { summary: 'Download a file by name (Keygen\'s route; ?product= narrows): 303 to a signed URL' },
   'GET /v1/accounts/{account}/artifacts/{artifactId}/{filename}': {
-    summary: 'The file itself, from a signed URL (Range requests supported)',
-    responses: { '200': FILE_BYTES },
+    summary: 'The file itself, from a signed URL (Range: one range 206, several 206 multipart/byteranges)',
+    responses: {
+      '200': FILE_BYTES,
+      '206': {
+        contentType: 'multipart/byteranges',
+        schema: { type: 'string' },
+        example: '--3d6b6a41\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes 0-99/8000\r\n\r\n<bytes 0-99>\r\n--3d6b6a41\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes 500-599/8000\r\n\r\n<bytes 500-599>\r\n--3d6b6a41--\r\n',
+      },
+    },
   },
   'PUT /v1/accounts/{account}/artifacts/{artifactId}/{filename}': {
     summary: 'Upload to a signed upload URL (the 307 of an empty-body artifact PUT)',

@@ -187,6 +187,7 @@ describe('docs/walkthrough.md (pasted verbatim into bash against the built serve
     expect(fs.readFileSync(path.join(workDir, 'app-1.1.0.tar.gz')).equals(uploaded)).toBe(true);
     expect(out).toContain(`url: http://localhost:${port}/v3/`);
     expect(out).toContain('bytes 0-1023 of the signed URL: HTTP 206, 1024 bytes');
+    expect(out).toMatch(/^two ranges: HTTP 206, multipart\/byteranges; boundary=[0-9a-f]{32}$/m);
     // the upgrade found 1.1.0 before the yank, and nothing after it
     expect(out).toMatch(new RegExp(`^HTTP 303 -> http://localhost:${port}/v1/accounts/[0-9a-f-]{36}/artifacts/[0-9a-f-]{36}/app-1\\.1\\.0\\.tar\\.gz\\?expires=\\d+&g=[0-9a-f]+(&l=[0-9a-f-]{36})?&signature=[0-9a-f]+$`, 'm'));
     expect(out).toContain('upgrade: 1.0.0 -> 1.1.0');
