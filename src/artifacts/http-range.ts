@@ -27,7 +27,9 @@ const UNSATISFIABLE: RangeRequest = { kind: 'unsatisfiable' };
  * 416. Ranges that share bytes are merged into one, at the place of the first of them (a part
  * never repeats bytes, so an answer is never larger than the file plus its part headers); the
  * others are kept as asked, in the client's order (electron-updater matches parts to its requests
- * by position).
+ * by position). Not express's `range-parser`: its 1.x answers 416 for a suffix longer than the
+ * file (`-5000` of 1000 bytes is the whole file) and for a set with a reversed range; 2.x needs
+ * Node 22 and is an ES module only.
  */
 export function parseRange(header: string | undefined, size: number): RangeRequest {
   if (header === undefined) return FULL;
