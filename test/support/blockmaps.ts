@@ -57,7 +57,7 @@ export async function writeBlockMapped(path: string, bytes: Buffer): Promise<Blo
   fs.writeFileSync(path, bytes);
   const blockMapPath = `${path}.blockmap`;
   const { size, sha512 } = await buildBlockMap(path, 'gzip', blockMapPath);
-  return { path, blockMapPath, size, sha512, blockMap: readBlockMap(fs.readFileSync(blockMapPath)) };
+  return { path, blockMapPath, size: size ?? bytes.length, sha512, blockMap: readBlockMap(fs.readFileSync(blockMapPath)) };
 }
 
 /** A downloaded `.blockmap`, read as electron-updater reads it (AppUpdater.differentialDownloadInstaller). */
@@ -65,10 +65,29 @@ export function readBlockMap(data: Buffer): BlockMap {
   return JSON.parse(gunzipSync(data).toString()) as BlockMap;
 }
 
-/** electron-builder's Node executor, as its own `NodeHttpExecutor` does it: plain http.request. */
+/**
+ * electron-builder's Node executor, as its own `NodeHttpExecutor` does it: plain http.request.
+ * `followRedirects` makes it follow 3xx answers with the same headers (Range included), as
+ * Electron's `net` does in an app (electron-updater's differential downloader counts on it).
+ */
 export class NodeExecutor extends HttpExecutor<http.ClientRequest> {
+  constructor(private readonly followRedirects = false) {
+    super();
+  }
+
   createRequest(options: http.RequestOptions, callback: (response: http.IncomingMessage) => void): http.ClientRequest {
-    return http.request(options, callback);
+    if (!this.followRedirects) return http.request(options, callback);
+    const first = http.request(options, (response) => follow(response, new URL(options.path ?? '/', `http://${options.hostname}:${options.port}`), 5));
+    const follow = (response: http.IncomingMessage, from: URL, hops: number): void => {
+      const location = response.headers.location;
+      if (!location || response.statusCode! < 300 || response.statusCode! >= 400 || hops === 0) return callback(response);
+      response.resume();
+      const to = new URL(location, from);
+      const next = http.request(to, { method: 'GET', headers: options.headers }, (r) => follow(r, to, hops - 1));
+      next.on('error', (error) => first.emit('error', error));
+      next.end();
+    };
+    return first;
   }
 }
 
@@ -84,6 +103,8 @@ export interface DifferentialUpdate {
   /** electron-updater's `isUseMultipleRangeRequest` (the generic provider's default is true). */
   multipleRanges: boolean;
   requestHeaders?: Record<string, string>;
+  /** Follow redirects as Electron's `net` does (NodeExecutor), for URLs that answer 303 to a signed one. */
+  followRedirects?: boolean;
 }
 
 /**
@@ -98,7 +119,7 @@ export async function updateDifferentially(update: DifferentialUpdate): Promise<
     warn: (m: unknown) => void log.push(`warn: ${String(m)}`),
     error: (m: unknown) => void log.push(`error: ${String(m)}`),
   };
-  const downloader = new GenericDifferentialDownloader({ size: update.next.size, sha512: update.next.sha512 }, new NodeExecutor(), {
+  const downloader = new GenericDifferentialDownloader({ size: update.next.size, sha512: update.next.sha512 }, new NodeExecutor(update.followRedirects), {
     newUrl: new URL(update.url),
     oldFile: update.previous.path,
     newFile: update.out,
