@@ -18,6 +18,8 @@ interface Limit {
 
 const MINUTE = 60;
 const QUARTER_HOUR = 15 * 60;
+/** How long a successful sign-in makes its (email, network) known (its checks wait in the known lane). */
+const KNOWN_SIGNIN_SECONDS = 14 * 24 * 60 * 60;
 
 /** rate-limiter-flexible rejects with a RateLimiterRes when over the limit, with an Error when the store failed. */
 function isOverLimit(error: unknown): error is RateLimiterRes {
@@ -57,6 +59,8 @@ export class RateLimitsService implements OnModuleDestroy {
   private readonly failedAuth: Limit;
   private readonly signin: Limit;
   private readonly credential: Limit;
+  /** (account, email, network) that signed in successfully in the last KNOWN_SIGNIN_SECONDS: not a limit, a memory in the same store. */
+  private readonly knownSignIns: Limit;
   /** Networks with a failed check in the current window, when counting in this process (no Redis). */
   private readonly failedHere: LRUCache<string, true>;
 
@@ -82,6 +86,7 @@ export class RateLimitsService implements OnModuleDestroy {
     this.failedAuth = this.limit('fail', limits.failedAuthPer15Min, QUARTER_HOUR);
     this.signin = this.limit('signin', limits.signinPer15Min, QUARTER_HOUR);
     this.credential = this.limit('cred', limits.credentialPerMin, MINUTE);
+    this.knownSignIns = this.limit('known', 1, KNOWN_SIGNIN_SECONDS);
     this.failedHere = new LRUCache<string, true>({ max: 100_000, ttl: QUARTER_HOUR * 1000 });
   }
 
@@ -168,6 +173,28 @@ export class RateLimitsService implements OnModuleDestroy {
   async failedSignIn(req: Request, res: Response, accountId: string, email: string): Promise<void> {
     await this.consume(this.signin, signinKey(accountId, email, this.clientNetwork(req)), res, 'Too many failed sign-ins for this email from this address, try again later');
     await this.failedCredential(req);
+  }
+
+  /**
+   * Whether this email signed in successfully from this network lately: its password check then
+   * waits in the known lane, ahead of guesses from networks never seen to succeed. (Only a
+   * success makes a pair known, so an attacker's fresh addresses never are.)
+   */
+  async knownSignIn(req: Request, accountId: string, email: string): Promise<boolean> {
+    try {
+      return (await this.knownSignIns.limiter.get(signinKey(accountId, email, this.clientNetwork(req)))) !== null;
+    } catch {
+      return false; // the store failed: an ordinary sign-in
+    }
+  }
+
+  /** Remembers a successful sign-in's (email, network) (see knownSignIn). */
+  async succeededSignIn(req: Request, accountId: string, email: string): Promise<void> {
+    try {
+      await this.knownSignIns.limiter.set(signinKey(accountId, email, this.clientNetwork(req)), 1, KNOWN_SIGNIN_SECONDS);
+    } catch {
+      // the store failed: the next sign-in is an ordinary one
+    }
   }
 
   private async peek(limit: Limit, key: string): Promise<RateLimiterRes | null> {

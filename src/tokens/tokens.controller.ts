@@ -9,7 +9,7 @@ import { ApiError } from '../jsonapi/errors';
 import { parseListQuery } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { created, listDocument, singleDocument } from '../jsonapi/serializer';
-import { verifyPassword } from '../users/passwords';
+import { PasswordHasher } from '../users/passwords';
 import { UsersService } from '../users/users.service';
 import { CreateTokenDto, TOKEN_ATTRIBUTES } from './dto';
 import { TokenSerializer, withoutSecret } from './token.serializer';
@@ -28,6 +28,7 @@ export class TokensController {
     private readonly tokens: TokensService,
     private readonly users: UsersService,
     private readonly limits: RateLimitsService,
+    private readonly passwords: PasswordHasher,
   ) {}
 
   /** HTTP Basic `email:password` -> a new token for that user (admin token for an admin). */
@@ -41,15 +42,20 @@ export class TokensController {
       throw new ApiError(401, 'TOKEN_MISSING', 'Send HTTP Basic credentials (email:password) to create a token', { header: 'Authorization' });
     }
     const dto = body && Object.keys(body as object).length ? await optionalBody.transform(body) : new CreateTokenDto();
-    // failed sign-ins are limited per email and per address, checked before the (slow) hash
-    await this.limits.assertSignInAllowed(req, account.id, credential.username);
-    const user = await this.users.findWithPassword(account.id, credential.username);
-    const valid = await verifyPassword(credential.password, user?.passwordDigest ?? null, this.users.passwordHashCost);
+    const email = credential.username;
+    // failed sign-ins are limited per email and network and per network, checked before the (slow) hash
+    await this.limits.assertSignInAllowed(req, account.id, email);
+    // where this email signed in before, its check waits ahead of strangers'; a full lane is 503 at once
+    const lane = (await this.limits.knownSignIn(req, account.id, email)) ? 'known' : 'other';
+    this.passwords.assertRoom(lane);
+    const user = await this.users.findWithPassword(account.id, email);
+    const valid = await this.passwords.verify(credential.password, user?.passwordDigest ?? null, lane);
     if (!user || !valid) {
-      await this.limits.failedSignIn(req, res, account.id, credential.username);
+      await this.limits.failedSignIn(req, res, account.id, email);
       res.setHeader('WWW-Authenticate', 'Basic realm="shipgate"');
       throw new ApiError(401, 'CREDENTIALS_INVALID', 'email and password must be valid', { header: 'Authorization' });
     }
+    await this.limits.succeededSignIn(req, account.id, email);
     const token = await this.tokens.issueForUser(user, dto);
     res.setHeader('Cache-Control', 'no-store');
     const doc = singleDocument(TokenSerializer, token);

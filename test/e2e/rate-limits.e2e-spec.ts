@@ -196,3 +196,43 @@ describe('rate limits shared through Redis', () => {
     expect429(await api(c).get(path));
   });
 });
+
+describe('password checks under load', () => {
+  // a slow hash (cost 13: hundreds of ms) and one check at a time with a queue of one: the pool fills at once
+  const SLOW = { PASSWORD_HASH_COST: '13', PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '1', TRUST_PROXY: 'loopback' };
+  let t: TestApp;
+  afterEach(async () => t?.close());
+
+  const signIn = (account: TestAccount, ip: string, email: string, password: string) =>
+    t.http.post(`/v1/accounts/${account.id}/tokens`).set('X-Forwarded-For', ip).auth(email, password);
+
+  /** Wrong passwords for unknown emails from distinct addresses, all at once; resolves with the first 503. */
+  function flood(account: TestAccount, count: number) {
+    // each request awaited once (a supertest request sends itself again on every then)
+    const answers = Array.from({ length: count }, async (_, i) => await signIn(account, `192.0.2.${i + 1}`, `nobody-${i}@example.test`, 'guess-guess'));
+    const first503 = Promise.any(answers.map(async (a) => ((await a).status === 503 ? a : Promise.reject(new Error('not 503')))));
+    return { all: Promise.all(answers), first503 };
+  }
+
+  it('checks passwords on a bounded pool: beyond its queue a sign-in is 503 with Retry-After, the unknown email like a known one', async () => {
+    t = await startApp(SLOW);
+    const account = await createAccount(t);
+    const { all, first503 } = flood(account, 6);
+    const busy = await first503;
+    expect(busy.body.errors[0]).toMatchObject({ status: '503', code: 'PASSWORD_HASHING_BUSY' });
+    expect(Number(busy.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    const statuses = (await all).map((r) => r.status);
+    expect(statuses.every((s) => s === 401 || s === 503)).toBe(true);
+    expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('lets a user who signed in from this network before pass the queue of other sign-ins', async () => {
+    t = await startApp(SLOW);
+    const account = await createAccount(t);
+    expect((await signIn(account, '198.51.100.7', account.adminEmail, account.adminPassword)).status).toBe(201);
+    const { all, first503 } = flood(account, 4);
+    await first503; // the pool is full: one check running, one waiting
+    expect((await signIn(account, '198.51.100.7', account.adminEmail, account.adminPassword)).status).toBe(201);
+    await all;
+  });
+});
