@@ -14,14 +14,15 @@ import { UsersService } from '../users/users.service';
 import { CreateTokenDto, TOKEN_ATTRIBUTES } from './dto';
 import { TokenSerializer, withoutSecret } from './token.serializer';
 import { TOKEN_SORT, TokensService } from './tokens.service';
-import { SettlesCatalogue } from '../database/settle.interceptor';
 import { ApiDocument, ApiJsonApiBody, ApiListQuery, ApiNoContent } from '../openapi/decorators';
 import { RateLimitsService } from '../ratelimit/rate-limits.service';
 
 const LIST = { sort: Object.keys(TOKEN_SORT), fields: { tokens: TokenSerializer.attributeNames } };
 const optionalBody = new JsonApiBodyPipe({ type: 'tokens', dto: CreateTokenDto, attributes: TOKEN_ATTRIBUTES });
 
-@SettlesCatalogue()
+// no @SettlesCatalogue(): tokens and users are not in the catalogue (nothing to wait for), and a
+// settle per sign-in made every sign-in, failed ones too, queue on the catalogue's one listening
+// connection, so that a flood of wrong passwords delayed everybody's sign-in
 @Controller('v1/accounts/:account/tokens')
 export class TokensController {
   constructor(
