@@ -16,6 +16,9 @@ interface Limit {
   limiter: RateLimiterAbstract;
 }
 
+/** Where a request keeps its client network once worked out (a sign-in asks for it up to five times). */
+const NETWORK = Symbol('clientNetwork');
+
 const MINUTE = 60;
 const QUARTER_HOUR = 15 * 60;
 /** How long a successful sign-in makes its (email, network) known (its checks wait in the known lane). */
@@ -109,9 +112,10 @@ export class RateLimitsService implements OnModuleDestroy {
     return (this.config.trustProxy === false ? req.socket.remoteAddress : req.ip) ?? 'unknown';
   }
 
-  /** What the per-address limits count against: the client's IPv4 address or IPv6 /64. */
+  /** What the per-address limits count against: the client's IPv4 address or IPv6 /64 (worked out once per request). */
   clientNetwork(req: Request): string {
-    return clientNetwork(this.clientIp(req));
+    const known = req as Request & { [NETWORK]?: string };
+    return (known[NETWORK] ??= clientNetwork(this.clientIp(req)));
   }
 
   /** Counts a request without a credential against its network; 429 beyond the limit. */
