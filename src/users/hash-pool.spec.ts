@@ -11,20 +11,23 @@ function pending() {
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
+/** Starts a check that finishes when the test says so; `started` records its name when it runs. */
+function check(pool: HashPool, lane: HashLane, name: string, started: string[]) {
+  const { finish, work } = pending();
+  const result = pool.run(lane, async () => {
+    started.push(name);
+    await work();
+  });
+  return { finish, result };
+}
+
 describe('HashPool', () => {
-  it('runs at most `concurrency` checks at once, queues up to `queueLimit` per lane, and refuses beyond with 503 and Retry-After', async () => {
-    const pool = new HashPool(2, 1);
+  it('queues up to `queueLimit` checks per lane and refuses beyond with 503 and Retry-After', async () => {
+    const pool = new HashPool(1, 1);
     const started: string[] = [];
-    const checks = ['a', 'b', 'c'].map((name) => {
-      const check = pending();
-      const result = pool.run('other', async () => {
-        started.push(name);
-        await check.work();
-      });
-      return { ...check, result };
-    });
+    const [a, b] = [check(pool, 'other', 'a', started), check(pool, 'other', 'b', started)];
     await tick();
-    expect(started).toEqual(['a', 'b']);
+    expect(started).toEqual(['a']);
     expect(pool.hasRoom('other')).toBe(false);
     const refused = await pool.run('other', async () => undefined).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(ApiError);
@@ -33,13 +36,35 @@ describe('HashPool', () => {
     expect(() => pool.assertRoom('other')).toThrow(ApiError);
     // the known lane has a queue of its own
     expect(pool.hasRoom('known')).toBe(true);
-    checks[0].finish();
-    await checks[0].result;
+    a.finish();
+    await a.result;
     await tick();
-    expect(started).toEqual(['a', 'b', 'c']);
+    expect(started).toEqual(['a', 'b']);
     expect(pool.hasRoom('other')).toBe(true);
-    checks[1].finish();
-    checks[2].finish();
+    b.finish();
+    await b.result;
+  });
+
+  it('runs at most `concurrency` checks at once, other checks on all threads but one (kept for the known lane)', async () => {
+    const pool = new HashPool(3, 4);
+    const started: string[] = [];
+    const checks = [
+      check(pool, 'other', 'o1', started),
+      check(pool, 'other', 'o2', started),
+      check(pool, 'other', 'o3', started),
+      check(pool, 'known', 'k1', started),
+      check(pool, 'known', 'k2', started),
+    ];
+    await tick();
+    expect(started).toEqual(['o1', 'o2', 'k1']);
+    // a freed thread goes to the known lane first, then to others while one is left for the known lane
+    checks[0].finish();
+    await tick();
+    expect(started).toEqual(['o1', 'o2', 'k1', 'k2']);
+    checks[3].finish();
+    await tick();
+    expect(started).toEqual(['o1', 'o2', 'k1', 'k2', 'o3']);
+    for (const c of checks) c.finish();
     await Promise.all(checks.map((c) => c.result));
   });
 

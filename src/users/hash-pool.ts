@@ -13,10 +13,14 @@ export type HashLane = 'known' | 'other';
 /**
  * At most `concurrency` slow hashes at once, each lane with at most `queueLimit` waiting; beyond
  * that a check is refused at once (503 with Retry-After) instead of piling up, so that a flood
- * costs the server a bounded amount of work and every caller a bounded wait.
+ * costs the server a bounded amount of work and every caller a bounded wait. With two threads or
+ * more, `other` checks use all but one: one is kept for the known lane, so that a known caller
+ * never waits for a stranger's hash to end, and a flood never takes every core.
  */
 export class HashPool {
   private running = 0;
+  private runningOther = 0;
+  private readonly otherSlots: number;
   private readonly waiting: Record<HashLane, Array<() => void>> = { known: [], other: [] };
   /** Moving average of one check's duration (ms), for Retry-After. */
   private averageMs = 0;
@@ -24,11 +28,13 @@ export class HashPool {
   constructor(
     readonly concurrency: number,
     readonly queueLimit: number,
-  ) {}
+  ) {
+    this.otherSlots = Math.max(1, concurrency - 1);
+  }
 
   /** Whether a check in `lane` would be taken now: a cheap look before the work that leads to one. */
   hasRoom(lane: HashLane): boolean {
-    return this.running < this.concurrency || this.waiting[lane].length < this.queueLimit;
+    return this.canStart(lane) || this.waiting[lane].length < this.queueLimit;
   }
 
   /** Refuses now, with the 503 run() would give, when the lane is full. */
@@ -37,7 +43,7 @@ export class HashPool {
   }
 
   async run<T>(lane: HashLane, work: () => Promise<T>): Promise<T> {
-    if (this.running < this.concurrency) this.running++;
+    if (this.canStart(lane)) this.start(lane);
     else if (this.waiting[lane].length < this.queueLimit) await new Promise<void>((resolve) => this.waiting[lane].push(resolve));
     else throw this.busy();
     const started = performance.now();
@@ -46,10 +52,29 @@ export class HashPool {
     } finally {
       const ms = performance.now() - started;
       this.averageMs = this.averageMs === 0 ? ms : 0.8 * this.averageMs + 0.2 * ms;
-      // hand the slot to the next in line, known lane first (running stays the same), or free it
-      const next = this.waiting.known.shift() ?? this.waiting.other.shift();
-      if (next) next();
-      else this.running--;
+      this.finish(lane);
+    }
+  }
+
+  private canStart(lane: HashLane): boolean {
+    return this.running < this.concurrency && (lane === 'known' || this.runningOther < this.otherSlots);
+  }
+
+  private start(lane: HashLane): void {
+    this.running++;
+    if (lane === 'other') this.runningOther++;
+  }
+
+  /** Frees the slot and starts the next check in line that may take it, known lane first. */
+  private finish(lane: HashLane): void {
+    this.running--;
+    if (lane === 'other') this.runningOther--;
+    for (const next of LANES) {
+      if (this.waiting[next].length && this.canStart(next)) {
+        this.start(next);
+        this.waiting[next].shift()!();
+        return;
+      }
     }
   }
 
@@ -62,3 +87,5 @@ export class HashPool {
     });
   }
 }
+
+const LANES: HashLane[] = ['known', 'other'];
