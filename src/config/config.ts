@@ -35,6 +35,8 @@ export interface AppConfig {
   passwordHashConcurrency: number;
   /** Password checks waiting per lane (known callers, others) beyond which a sign-in is 503. */
   passwordHashQueue: number;
+  /** A failed sign-in answers no sooner than this after it arrived (0: at once). */
+  signinFailureDelayMs: number;
   catalogue: CatalogueConfig;
   /** How often counted downloads and upgrades are written to the database. */
   countersFlushMs: number;
@@ -194,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   // the cores, but at most 3: libuv's pool has 4 threads (UV_THREADPOOL_SIZE) and file reads need one
   const passwordHashConcurrency = integer(env, 'PASSWORD_HASH_CONCURRENCY', Math.min(3, availableParallelism()), 1, 1024);
   const passwordHashQueue = integer(env, 'PASSWORD_HASH_QUEUE', 4 * passwordHashConcurrency, 0, 100_000);
+  const signinFailureDelayMs = integer(env, 'SIGNIN_FAILURE_DELAY_MS', 1000, 0, 10_000);
 
   const catalogue: CatalogueConfig = {
     enabled: boolean(env, 'CATALOGUE', true),
@@ -250,7 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   };
 
   return {
-    port, databaseUrl, dataDir, rootToken, publicUrl, storageDriver, s3, signingSecret, logLevel, logFormat, metricsToken, passwordHashCost, passwordHashConcurrency, passwordHashQueue, catalogue, countersFlushMs,
+    port, databaseUrl, dataDir, rootToken, publicUrl, storageDriver, s3, signingSecret, logLevel, logFormat, metricsToken, passwordHashCost, passwordHashConcurrency, passwordHashQueue, signinFailureDelayMs, catalogue, countersFlushMs,
     rateLimit, redisUrl, redisKeyPrefix, trustProxy, corsOrigins, statementTimeoutMs, uploadIdleTimeoutMs, events,
     uploadUrlTtlSeconds,
   };

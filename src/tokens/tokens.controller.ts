@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { performance } from 'node:perf_hooks';
 import type { Bearer } from '../access/bearer';
 import { extractCredential } from '../access/credentials';
 import { CurrentAccount, CurrentBearer, Public } from '../access/decorators';
@@ -12,6 +13,7 @@ import { created, listDocument, singleDocument } from '../jsonapi/serializer';
 import { PasswordHasher } from '../users/passwords';
 import { UsersService } from '../users/users.service';
 import { CreateTokenDto, TOKEN_ATTRIBUTES } from './dto';
+import { SignInFailureDelay } from './failure-delay';
 import { TokenSerializer, withoutSecret } from './token.serializer';
 import { TOKEN_SORT, TokensService } from './tokens.service';
 import { ApiDocument, ApiJsonApiBody, ApiListQuery, ApiNoContent } from '../openapi/decorators';
@@ -19,6 +21,8 @@ import { RateLimitsService } from '../ratelimit/rate-limits.service';
 
 const LIST = { sort: Object.keys(TOKEN_SORT), fields: { tokens: TokenSerializer.attributeNames } };
 const optionalBody = new JsonApiBodyPipe({ type: 'tokens', dto: CreateTokenDto, attributes: TOKEN_ATTRIBUTES });
+/** The answers of a sign-in that failed: credentials invalid or missing, limited, hash pool busy. */
+const FAILED = new Set([401, 429, 503]);
 
 // no @SettlesCatalogue(): tokens and users are not in the catalogue (nothing to wait for), and a
 // settle per sign-in made every sign-in, failed ones too, queue on the catalogue's one listening
@@ -30,6 +34,7 @@ export class TokensController {
     private readonly users: UsersService,
     private readonly limits: RateLimitsService,
     private readonly passwords: PasswordHasher,
+    private readonly failureDelay: SignInFailureDelay,
   ) {}
 
   /** HTTP Basic `email:password` -> a new token for that user (admin token for an admin). */
@@ -38,6 +43,16 @@ export class TokensController {
   @Post()
   @Public()
   async create(@CurrentAccount() account: AccountRef, @Req() req: Request, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+    const arrived = performance.now();
+    try {
+      return await this.signIn(account, req, body, res);
+    } catch (error) {
+      if (error instanceof ApiError && FAILED.has(error.status)) await this.failureDelay.hold(arrived);
+      throw error;
+    }
+  }
+
+  private async signIn(account: AccountRef, req: Request, body: unknown, res: Response) {
     const credential = extractCredential(req);
     if (credential.kind !== 'basic') {
       throw new ApiError(401, 'TOKEN_MISSING', 'Send HTTP Basic credentials (email:password) to create a token', { header: 'Authorization' });

@@ -226,6 +226,24 @@ describe('password checks under load', () => {
     expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(1);
   });
 
+  it('answers a failed sign-in no sooner than SIGNIN_FAILURE_DELAY_MS after it arrived (wrong password, limited, busy alike)', async () => {
+    t = await startApp({ SIGNIN_FAILURE_DELAY_MS: '400', RATE_LIMIT_SIGNIN_PER_15MIN: '1', TRUST_PROXY: 'loopback' });
+    const account = await createAccount(t);
+    const timed = async (password: string) => {
+      const started = Date.now();
+      const res = await signIn(account, '203.0.113.9', account.adminEmail, password);
+      return { status: res.status, ms: Date.now() - started };
+    };
+    const wrong = await timed('wrong-password');
+    expect(wrong.status).toBe(401);
+    expect(wrong.ms).toBeGreaterThanOrEqual(400);
+    const limited = await timed(account.adminPassword);
+    expect(limited.status).toBe(429);
+    expect(limited.ms).toBeGreaterThanOrEqual(400);
+    // a success is not held (nothing asserted on its speed: this machine may be busy)
+    expect((await signIn(account, '198.51.100.20', account.adminEmail, account.adminPassword)).status).toBe(201);
+  });
+
   it('lets a user who signed in from this network before pass the queue of other sign-ins', async () => {
     t = await startApp(SLOW);
     const account = await createAccount(t);
