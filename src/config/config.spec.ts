@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig } from './config';
 
 function errorOf(env: Record<string, string>): ConfigError {
@@ -35,6 +36,9 @@ describe('loadConfig', () => {
     ['SIGNING_SECRET', { SIGNING_SECRET: 'short' }],
     ['ROOT_TOKEN', { ROOT_TOKEN: 'short' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['PASSWORD_HASH_CONCURRENCY', { PASSWORD_HASH_CONCURRENCY: '0' }],
+    ['PASSWORD_HASH_QUEUE', { PASSWORD_HASH_QUEUE: 'lots' }],
+    ['SIGNIN_FAILURE_DELAY_MS', { SIGNIN_FAILURE_DELAY_MS: '60000' }],
     ['RATE_LIMIT', { RATE_LIMIT: 'maybe' }],
     ['RATE_LIMIT_ANONYMOUS_PER_MIN', { RATE_LIMIT_ANONYMOUS_PER_MIN: '0' }],
     ['RATE_LIMIT_FAILED_AUTH_PER_15MIN', { RATE_LIMIT_FAILED_AUTH_PER_15MIN: 'many' }],
@@ -56,6 +60,16 @@ describe('loadConfig', () => {
   it('never puts a secret value in the message', () => {
     expect(errorOf({ ROOT_TOKEN: 'sekrit' }).message).not.toContain('sekrit');
     expect(errorOf({ REDIS_URL: 'http://:sekrit-password@redis:6379' }).message).not.toContain('sekrit');
+  });
+
+  it('hashes passwords on as many threads as there are cores (at most 3), with a queue of four per thread; failed sign-ins take a second', () => {
+    const config = loadConfig({});
+    expect(config.passwordHashConcurrency).toBe(Math.min(3, availableParallelism()));
+    expect(config.passwordHashQueue).toBe(4 * config.passwordHashConcurrency);
+    expect(loadConfig({ PASSWORD_HASH_CONCURRENCY: '2' })).toMatchObject({ passwordHashConcurrency: 2, passwordHashQueue: 8 });
+    expect(loadConfig({ PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '0' })).toMatchObject({ passwordHashConcurrency: 1, passwordHashQueue: 0 });
+    expect(config.signinFailureDelayMs).toBe(1000);
+    expect(loadConfig({ SIGNIN_FAILURE_DELAY_MS: '0' }).signinFailureDelayMs).toBe(0);
   });
 
   it('has the documented limits and timeouts by default, and reads every RATE_LIMIT_* variable', () => {

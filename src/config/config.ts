@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 
 export type StorageDriverName = 'local' | 's3';
@@ -30,6 +31,12 @@ export interface AppConfig {
   /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
   passwordHashCost: number;
+  /** Password hashes (bcrypt) running at once, on libuv's thread pool. */
+  passwordHashConcurrency: number;
+  /** Password checks waiting per lane (known callers, others) beyond which a sign-in is 503. */
+  passwordHashQueue: number;
+  /** A failed sign-in answers no sooner than this after it arrived (0: at once). */
+  signinFailureDelayMs: number;
   catalogue: CatalogueConfig;
   /** How often counted downloads and upgrades are written to the database. */
   countersFlushMs: number;
@@ -186,6 +193,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (metricsToken !== undefined && metricsToken.length < 16) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters long');
 
   const passwordHashCost = integer(env, 'PASSWORD_HASH_COST', 10, 4, 15);
+  // the cores, but at most 3: libuv's pool has 4 threads (UV_THREADPOOL_SIZE) and file reads need one
+  const passwordHashConcurrency = integer(env, 'PASSWORD_HASH_CONCURRENCY', Math.min(3, availableParallelism()), 1, 1024);
+  const passwordHashQueue = integer(env, 'PASSWORD_HASH_QUEUE', 4 * passwordHashConcurrency, 0, 100_000);
+  const signinFailureDelayMs = integer(env, 'SIGNIN_FAILURE_DELAY_MS', 1000, 0, 10_000);
 
   const catalogue: CatalogueConfig = {
     enabled: boolean(env, 'CATALOGUE', true),
@@ -242,7 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   };
 
   return {
-    port, databaseUrl, dataDir, rootToken, publicUrl, storageDriver, s3, signingSecret, logLevel, logFormat, metricsToken, passwordHashCost, catalogue, countersFlushMs,
+    port, databaseUrl, dataDir, rootToken, publicUrl, storageDriver, s3, signingSecret, logLevel, logFormat, metricsToken, passwordHashCost, passwordHashConcurrency, passwordHashQueue, signinFailureDelayMs, catalogue, countersFlushMs,
     rateLimit, redisUrl, redisKeyPrefix, trustProxy, corsOrigins, statementTimeoutMs, uploadIdleTimeoutMs, events,
     uploadUrlTtlSeconds,
   };

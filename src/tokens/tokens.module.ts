@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { UsersModule } from '../users/users.module';
+import { SignInFailureDelay } from './failure-delay';
 import { Token } from './token.entity';
 import { TokensController } from './tokens.controller';
 import { TokensService } from './tokens.service';
@@ -8,7 +9,7 @@ import { TokensService } from './tokens.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Token]), UsersModule],
   controllers: [TokensController],
-  providers: [TokensService],
+  providers: [TokensService, SignInFailureDelay],
   exports: [TokensService],
 })
 export class TokensModule {}

@@ -1,59 +1,64 @@
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import bcrypt from 'bcrypt';
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
-
-/*
- * Native bcrypt: hashing and comparing run on libuv's thread pool, never on the event loop. And at
- * most (cores - 1) at once, so that a flood of wrong passwords queues behind itself instead of
- * taking every core from the requests that need none (bench/auth-bcrypt.mjs measures it).
- */
-const MAX_CONCURRENT = Math.max(1, availableParallelism() - 1);
-let running = 0;
-const waiting: Array<() => void> = [];
-
-async function limited<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= MAX_CONCURRENT) await new Promise<void>((resolve) => waiting.push(resolve));
-  else running++;
-  try {
-    return await work();
-  } finally {
-    // hand the slot to the next in line (running stays the same), or free it
-    const next = waiting.shift();
-    if (next) next();
-    else running--;
-  }
-}
-
-export function hashPassword(password: string, cost: number): Promise<string> {
-  return limited(() => bcrypt.hash(password, cost));
-}
-
-/** One throwaway digest per cost, made on first use (of a random password nobody knows). */
-const decoys = new Map<number, Promise<string>>();
-
-export function decoyDigest(cost: number): Promise<string> {
-  let decoy = decoys.get(cost);
-  if (!decoy) {
-    decoy = limited(() => bcrypt.hash(randomBytes(24).toString('base64'), cost));
-    decoys.set(cost, decoy);
-  }
-  return decoy;
-}
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { HashPool } from './hash-pool';
+import type { HashLane } from './hash-pool';
 
 /**
- * Compares against the user's digest, or, for an unknown email, against a decoy made at the
- * configured cost: both cost the same, so timing does not reveal which emails exist.
+ * Password hashing: native bcrypt, on libuv's thread pool (never the event loop), at most
+ * PASSWORD_HASH_CONCURRENCY at once with a bounded queue (HashPool): a flood of wrong passwords
+ * is refused with 503 beyond it instead of taking every core and making everybody wait
+ * (bench/auth-bcrypt.mjs measures it).
  */
-export async function verifyPassword(password: string, digest: string | null, cost: number): Promise<boolean> {
-  if (digest === null) {
-    const decoy = await decoyDigest(cost);
-    await limited(() => bcrypt.compare(password, decoy));
-    return false;
-  }
-  return limited(() => bcrypt.compare(password, digest));
-}
+@Injectable()
+export class PasswordHasher implements OnApplicationBootstrap {
+  readonly cost: number;
+  private readonly pool: HashPool;
+  /** A throwaway digest at the configured cost (of a random password nobody knows), made once. */
+  private decoy?: Promise<string>;
 
-/** Makes the decoy for `cost` ahead of the first sign-in (so the first unknown email costs no more than a known one). */
-export function prepareDecoy(cost: number): Promise<void> {
-  return decoyDigest(cost).then(() => undefined);
+  constructor(@Inject(APP_CONFIG) config: Pick<AppConfig, 'passwordHashCost' | 'passwordHashConcurrency' | 'passwordHashQueue'>) {
+    this.cost = config.passwordHashCost;
+    this.pool = new HashPool(config.passwordHashConcurrency, config.passwordHashQueue);
+  }
+
+  /** Makes the decoy ahead of the first sign-in (so the first unknown email costs no more than a known one). */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.decoyDigest();
+  }
+
+  /** A new digest; only authenticated callers set passwords, so it waits in the known lane. */
+  hash(password: string): Promise<string> {
+    return this.pool.run('known', () => bcrypt.hash(password, this.cost));
+  }
+
+  /**
+   * Compares against the user's digest, or, for an unknown email, against the decoy made at the
+   * configured cost: both cost the same, so timing does not reveal which emails exist. 503 when
+   * `lane` is full.
+   */
+  async verify(password: string, digest: string | null, lane: HashLane): Promise<boolean> {
+    if (digest === null) {
+      const decoy = await this.decoyDigest();
+      await this.pool.run(lane, () => bcrypt.compare(password, decoy));
+      return false;
+    }
+    return this.pool.run(lane, () => bcrypt.compare(password, digest));
+  }
+
+  /** 503 at once when a check in `lane` would be refused (before the lookups that lead to it). */
+  assertRoom(lane: HashLane): void {
+    this.pool.assertRoom(lane);
+  }
+
+  decoyDigest(): Promise<string> {
+    if (!this.decoy) {
+      const made = this.pool.run('known', () => bcrypt.hash(randomBytes(24).toString('base64'), this.cost));
+      made.catch(() => (this.decoy = undefined)); // a refusal is not kept
+      this.decoy = made;
+    }
+    return this.decoy;
+  }
 }

@@ -1,9 +1,7 @@
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import type { Bearer } from '../access/bearer';
-import { APP_CONFIG } from '../config/config';
-import type { AppConfig } from '../config/config';
 import { EventsService } from '../events/events.service';
 import { ApiError, uniqueViolation } from '../jsonapi/errors';
 import { toResource } from '../jsonapi/serializer';
@@ -12,7 +10,7 @@ import { paginate } from '../jsonapi/paginate';
 import type { ListQuery } from '../jsonapi/query';
 import type { PageResult } from '../jsonapi/serializer';
 import { CreateUserDto, UpdateUserDto } from './dto';
-import { hashPassword, prepareDecoy, verifyPassword } from './passwords';
+import { PasswordHasher } from './passwords';
 import { User } from './user.entity';
 import { UserSerializer } from './user.serializer';
 
@@ -29,25 +27,16 @@ export class UserPolicy {
 }
 
 @Injectable()
-export class UsersService implements OnApplicationBootstrap {
+export class UsersService {
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly events: EventsService,
+    private readonly passwords: PasswordHasher,
   ) {}
-
-  /** The configured bcrypt cost (new digests, and the decoy for unknown emails). */
-  get passwordHashCost(): number {
-    return this.config.passwordHashCost;
-  }
-
-  async onApplicationBootstrap(): Promise<void> {
-    await prepareDecoy(this.config.passwordHashCost);
-  }
 
   /** Creates a user (and its event) in `manager`'s transaction, or in a transaction of its own. */
   async create(accountId: string, dto: CreateUserDto, manager: EntityManager = this.users.manager): Promise<User> {
-    const passwordDigest = dto.password ? await hashPassword(dto.password, this.config.passwordHashCost) : null;
+    const passwordDigest = dto.password ? await this.passwords.hash(dto.password) : null;
     if (!manager.queryRunner?.isTransactionActive) return manager.transaction((tx) => this.insert(accountId, dto, passwordDigest, tx));
     return this.insert(accountId, dto, passwordDigest, manager);
   }
@@ -99,7 +88,7 @@ export class UsersService implements OnApplicationBootstrap {
     if (dto.password !== undefined && (bearer.kind === 'admin' || bearer.kind === 'user') && bearer.userId === user.id) {
       // a stolen token alone must not be enough to take the account over
       const stored = await this.findWithPassword(accountId, user.email);
-      const valid = typeof dto.currentPassword === 'string' && (await verifyPassword(dto.currentPassword, stored?.passwordDigest ?? null, this.config.passwordHashCost));
+      const valid = typeof dto.currentPassword === 'string' && (await this.passwords.verify(dto.currentPassword, stored?.passwordDigest ?? null, 'known'));
       if (!valid) {
         throw new ApiError(403, 'CURRENT_PASSWORD_INVALID', 'Changing your own password needs your current password (currentPassword)', {
           pointer: '/data/attributes/currentPassword',
@@ -111,7 +100,7 @@ export class UsersService implements OnApplicationBootstrap {
     if (dto.firstName !== undefined) changes.firstName = dto.firstName;
     if (dto.lastName !== undefined) changes.lastName = dto.lastName;
     if (dto.role !== undefined) changes.role = dto.role;
-    if (dto.password !== undefined) changes.passwordDigest = dto.password ? await hashPassword(dto.password, this.config.passwordHashCost) : null;
+    if (dto.password !== undefined) changes.passwordDigest = dto.password ? await this.passwords.hash(dto.password) : null;
     try {
       if (Object.keys(changes).length) await this.users.update({ id: user.id, accountId }, changes);
     } catch (error) {

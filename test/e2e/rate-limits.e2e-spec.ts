@@ -74,7 +74,7 @@ describe.each(['memory', 'redis'] as const)('rate limits (%s store)', (store) =>
     expect((await t.http.get(`/v3/releases/update?productId=${randomUUID()}&platform=linux&version=1.0.0&key=${licenseKey}`)).status).toBe(429);
   });
 
-  it('limits failed sign-ins per email (before the password is even hashed), not other emails', async () => {
+  it('limits failed sign-ins per email from an address (before the password is even hashed), not other emails', async () => {
     t = await startApp({ ...LIMITS, RATE_LIMIT_FAILED_AUTH_PER_15MIN: '100', ...storeEnv(store) });
     const user = await createUser(setup, account);
     const tokens = `/v1/accounts/${account.id}/tokens`;
@@ -84,6 +84,41 @@ describe.each(['memory', 'redis'] as const)('rate limits (%s store)', (store) =>
     expect429(await t.http.post(tokens).auth(user.email, user.password));
     // the admin's email is not locked by the user's failures
     expect((await t.http.post(tokens).auth(account.adminEmail, account.adminPassword)).status).toBe(201);
+  });
+
+  it('limits failed sign-ins per email and client network: a guesser elsewhere cannot lock the user out', async () => {
+    t = await startApp({ ...LIMITS, RATE_LIMIT_SIGNIN_PER_15MIN: '10', RATE_LIMIT_FAILED_AUTH_PER_15MIN: '100', RATE_LIMIT_ANONYMOUS_PER_MIN: '100', TRUST_PROXY: 'loopback', ...storeEnv(store) });
+    const user = await createUser(setup, account);
+    const signIn = (ip: string, password: string) => t.http.post(`/v1/accounts/${account.id}/tokens`).set('X-Forwarded-For', ip).auth(user.email, password);
+    // network A guesses 12 times: 10 wrong passwords are checked, then A is refused for this email
+    for (let i = 0; i < 10; i++) expect((await signIn('203.0.113.5', `wrong-password-${i}`)).status).toBe(401);
+    expect429(await signIn('203.0.113.5', 'wrong-password-10'));
+    expect429(await signIn('203.0.113.5', user.password));
+    // the user, elsewhere, still signs in (IPv4 and IPv6)
+    expect((await signIn('198.51.100.9', user.password)).status).toBe(201);
+    expect((await signIn('2001:db8:77:1::5', user.password)).status).toBe(201);
+    // an IPv6 guesser is one network per /64: rotating addresses inside it gains no guesses
+    for (let i = 1; i <= 10; i++) expect((await signIn(`2001:db8:66:1::${i.toString(16)}`, `wrong-password-${i}`)).status).toBe(401);
+    expect429(await signIn('2001:db8:66:1:ffff:ffff:ffff:ff', user.password));
+    expect((await signIn('2001:db8:66:2::1', user.password)).status).toBe(201);
+  });
+
+  it('keys per-address limits by client network: all addresses of an IPv6 /64 share a budget, IPv4 addresses do not', async () => {
+    t = await startApp({ ...LIMITS, TRUST_PROXY: 'loopback', ...storeEnv(store) });
+    const path = `/v1/accounts/${account.id}/releases`;
+    const get = (ip: string, authorization?: string) => (authorization ? api(t, authorization) : api(t)).get(path).set('X-Forwarded-For', ip);
+    // failed credential checks: three addresses of one /64 use up its budget of 3
+    for (let i = 1; i <= 3; i++) expect((await get(`2001:db8:1:2::${i}`, licenseAuth(`WRONG-KEY-${i}-000000`))).status).toBe(401);
+    expect429(await get('2001:db8:1:2:ffff::1', licenseAuth(licenseKey)));
+    expect((await get('2001:db8:1:3::1', licenseAuth(licenseKey))).status).toBe(200);
+    // requests without a credential: five per minute per /64, per IPv4 address
+    for (let i = 1; i <= 5; i++) expect((await get(`2001:db8:9:9::${i}`)).status).toBe(200);
+    expect429(await get('2001:db8:9:9::6'));
+    for (let i = 0; i < 5; i++) expect((await get('203.0.113.20')).status).toBe(200);
+    expect429(await get('203.0.113.20'));
+    expect((await get('203.0.113.21')).status).toBe(200);
+    // an IPv4-mapped IPv6 address is the IPv4 address
+    expect429(await get('::ffff:203.0.113.20'));
   });
 
   it('limits requests per valid credential, each credential on its own', async () => {
@@ -159,5 +194,63 @@ describe('rate limits shared through Redis', () => {
     const path = `/v1/accounts/${account.id}/releases`;
     for (let i = 0; i < 5; i++) expect((await api(c).get(path)).status).toBe(200);
     expect429(await api(c).get(path));
+  });
+});
+
+describe('password checks under load', () => {
+  // a slow hash (cost 13: hundreds of ms) and one check at a time with a queue of one: the pool fills at once
+  const SLOW = { PASSWORD_HASH_COST: '13', PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '1', TRUST_PROXY: 'loopback' };
+  let t: TestApp;
+  afterEach(async () => t?.close());
+
+  const signIn = (account: TestAccount, ip: string, email: string, password: string) =>
+    t.http.post(`/v1/accounts/${account.id}/tokens`).set('X-Forwarded-For', ip).auth(email, password);
+
+  /** Wrong passwords for unknown emails from distinct addresses, all at once; resolves with the first 503. */
+  function flood(account: TestAccount, count: number) {
+    // each request awaited once (a supertest request sends itself again on every then)
+    const answers = Array.from({ length: count }, async (_, i) => await signIn(account, `192.0.2.${i + 1}`, `nobody-${i}@example.test`, 'guess-guess'));
+    const first503 = Promise.any(answers.map(async (a) => ((await a).status === 503 ? a : Promise.reject(new Error('not 503')))));
+    return { all: Promise.all(answers), first503 };
+  }
+
+  it('checks passwords on a bounded pool: beyond its queue a sign-in is 503 with Retry-After, the unknown email like a known one', async () => {
+    t = await startApp(SLOW);
+    const account = await createAccount(t);
+    const { all, first503 } = flood(account, 6);
+    const busy = await first503;
+    expect(busy.body.errors[0]).toMatchObject({ status: '503', code: 'PASSWORD_HASHING_BUSY' });
+    expect(Number(busy.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    const statuses = (await all).map((r) => r.status);
+    expect(statuses.every((s) => s === 401 || s === 503)).toBe(true);
+    expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers a failed sign-in no sooner than SIGNIN_FAILURE_DELAY_MS after it arrived (wrong password, limited, busy alike)', async () => {
+    t = await startApp({ SIGNIN_FAILURE_DELAY_MS: '400', RATE_LIMIT_SIGNIN_PER_15MIN: '1', TRUST_PROXY: 'loopback' });
+    const account = await createAccount(t);
+    const timed = async (password: string) => {
+      const started = Date.now();
+      const res = await signIn(account, '203.0.113.9', account.adminEmail, password);
+      return { status: res.status, ms: Date.now() - started };
+    };
+    const wrong = await timed('wrong-password');
+    expect(wrong.status).toBe(401);
+    expect(wrong.ms).toBeGreaterThanOrEqual(400);
+    const limited = await timed(account.adminPassword);
+    expect(limited.status).toBe(429);
+    expect(limited.ms).toBeGreaterThanOrEqual(400);
+    // a success is not held (nothing asserted on its speed: this machine may be busy)
+    expect((await signIn(account, '198.51.100.20', account.adminEmail, account.adminPassword)).status).toBe(201);
+  });
+
+  it('lets a user who signed in from this network before pass the queue of other sign-ins', async () => {
+    t = await startApp(SLOW);
+    const account = await createAccount(t);
+    expect((await signIn(account, '198.51.100.7', account.adminEmail, account.adminPassword)).status).toBe(201);
+    const { all, first503 } = flood(account, 4);
+    await first503; // the pool is full: one check running, one waiting
+    expect((await signIn(account, '198.51.100.7', account.adminEmail, account.adminPassword)).status).toBe(201);
+    await all;
   });
 });

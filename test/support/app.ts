@@ -38,6 +38,8 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
     RATE_LIMIT_FAILED_AUTH_PER_15MIN: '1000000',
     RATE_LIMIT_SIGNIN_PER_15MIN: '1000000',
     RATE_LIMIT_CREDENTIAL_PER_MIN: '1000000',
+    // wrong passwords answer at once unless a test sets a delay
+    SIGNIN_FAILURE_DELAY_MS: '0',
     ...env,
   }) as AppConfig & { databaseUrl: string };
   const logLines: string[] = [];
