@@ -5,6 +5,7 @@ import { ReleasePolicy1765000000000 } from './migrations/1765000000000-ReleasePo
 import { ArtifactUploadUrls1765100000000 } from './migrations/1765100000000-ArtifactUploadUrls';
 import { EventsWebhooksAnalytics1765200000000 } from './migrations/1765200000000-EventsWebhooksAnalytics';
 import { CatalogueRowNotifications1766000000000 } from './migrations/1766000000000-CatalogueRowNotifications';
+import { WebhookFairness1767100000000 } from './migrations/1767100000000-WebhookFairness';
 
 /** Migrations listed explicitly (not globbed) so that the same list works from ts (tests) and dist (server). */
 export const MIGRATIONS = [
@@ -14,6 +15,7 @@ export const MIGRATIONS = [
   ArtifactUploadUrls1765100000000,
   EventsWebhooksAnalytics1765200000000,
   CatalogueRowNotifications1766000000000,
+  WebhookFairness1767100000000,
 ];
 
 /** Limits and hardening: a request that waits longer than this for a pooled connection gets 503. */
