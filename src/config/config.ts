@@ -61,8 +61,14 @@ export interface AppConfig {
 
 /** Events, webhook deliveries and adoption analytics. */
 export interface EventsConfig {
-  /** Background workers of this process (webhook deliveries, pruning); 0: none (an API-only instance). */
+  /** Webhook deliveries this process attempts at once (and the event pruning); 0: no background work (an API-only instance). */
   workers: number;
+  /** Deliveries in flight to one webhook endpoint at once, across all instances. */
+  endpointConcurrency: number;
+  /** Consecutive failed attempts after which an endpoint's circuit opens (its deliveries wait for a probe). */
+  circuitThreshold: number;
+  /** Wait before the first probe of an open circuit; doubled after each failed probe, up to an hour. */
+  circuitProbeSeconds: number;
   /** Events older than this many days are deleted by a scheduled job. */
   retentionDays: number;
   /** Waits (seconds) before each retry of a failed webhook delivery; after the last one the delivery is FAILED. */
@@ -243,7 +249,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError('WEBHOOKS_RETRY_SCHEDULE', 'must be up to 20 comma-separated waits in seconds (each at most 604800), e.g. 30,120,600,3600,21600');
   }
   const events: EventsConfig = {
-    workers: integer(env, 'WORKERS', 2, 0, 64),
+    workers: integer(env, 'WORKERS', 16, 0, 256),
+    endpointConcurrency: integer(env, 'WEBHOOKS_ENDPOINT_CONCURRENCY', 2, 1, 64),
+    circuitThreshold: integer(env, 'WEBHOOKS_CIRCUIT_THRESHOLD', 10, 1, 1000),
+    circuitProbeSeconds: integer(env, 'WEBHOOKS_CIRCUIT_PROBE_SECONDS', 60, 1, 3600),
     retentionDays: integer(env, 'EVENTS_RETENTION_DAYS', 90, 1, 36500),
     retrySchedule: retrySchedule.map(Number),
     deliveryTimeoutMs: integer(env, 'WEBHOOKS_TIMEOUT_SECONDS', 10, 1, 60) * 1000,

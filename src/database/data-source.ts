@@ -6,6 +6,7 @@ import { ArtifactUploadUrls1765100000000 } from './migrations/1765100000000-Arti
 import { EventsWebhooksAnalytics1765200000000 } from './migrations/1765200000000-EventsWebhooksAnalytics';
 import { CatalogueRowNotifications1766000000000 } from './migrations/1766000000000-CatalogueRowNotifications';
 import { ReleaseArtifacts1767000000000 } from './migrations/1767000000000-ReleaseArtifacts';
+import { WebhookFairness1767100000000 } from './migrations/1767100000000-WebhookFairness';
 
 /** Migrations listed explicitly (not globbed) so that the same list works from ts (tests) and dist (server). */
 export const MIGRATIONS = [
@@ -16,6 +17,7 @@ export const MIGRATIONS = [
   EventsWebhooksAnalytics1765200000000,
   CatalogueRowNotifications1766000000000,
   ReleaseArtifacts1767000000000,
+  WebhookFairness1767100000000,
 ];
 
 /** Limits and hardening: a request that waits longer than this for a pooled connection gets 503. */

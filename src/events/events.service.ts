@@ -62,8 +62,8 @@ const PRUNE_BATCH = 5000;
 
 /**
  * The event log. `record` is called by the service that makes a change, inside that change's
- * transaction: the event row, a delivery row per subscribed webhook endpoint and one queue job
- * per delivery are written with it, so all of them exist exactly when the change committed.
+ * transaction: the event row and a delivery row per subscribed webhook endpoint (the outbox the
+ * delivery workers read) are written with it, so both exist exactly when the change committed.
  */
 @Injectable()
 export class EventsService implements OnApplicationBootstrap {
@@ -88,19 +88,20 @@ export class EventsService implements OnApplicationBootstrap {
     return this.recordMany(manager, [{ accountId, event, resource, payload }]);
   }
 
-  /** Records events (one statement for all, plus the queue jobs of their webhook deliveries). */
+  /** Records events and their webhook deliveries (one statement for all). */
   async recordMany(manager: EntityManager, events: NewEvent[]): Promise<void> {
     if (!events.length) return;
     if (!manager.queryRunner?.isTransactionActive) throw new Error('events are recorded inside the transaction of their change');
-    const deliveries: Array<{ id: string; job_token: string }> = await manager.query(
+    // a delivery to an endpoint whose circuit is open waits for its probe (src/webhooks/circuit.ts);
+    // the delivery workers find the rows themselves (src/webhooks/delivery.worker.ts)
+    await manager.query(
       `WITH e AS (
          INSERT INTO events (account_id, event, resource_type, resource_id, payload)
          SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::uuid[], $5::jsonb[])
          RETURNING id, account_id, event)
-       INSERT INTO webhook_deliveries (account_id, endpoint_id, event_id, event, next_attempt, job_token)
-       SELECT e.account_id, w.id, e.id, e.event, clock_timestamp(), gen_random_uuid()
-         FROM e JOIN webhook_endpoints w ON w.account_id = e.account_id AND w.enabled AND (w.events ? '*' OR w.events ? e.event)
-       RETURNING id, job_token`,
+       INSERT INTO webhook_deliveries (account_id, endpoint_id, event_id, event, next_attempt)
+       SELECT e.account_id, w.id, e.id, e.event, greatest(clock_timestamp(), CASE WHEN w.circuit = 'open' THEN w.next_probe END)
+         FROM e JOIN webhook_endpoints w ON w.account_id = e.account_id AND w.enabled AND (w.events ? '*' OR w.events ? e.event)`,
       [
         events.map((e) => e.accountId),
         events.map((e) => e.event),
@@ -108,10 +109,6 @@ export class EventsService implements OnApplicationBootstrap {
         events.map((e) => e.resource.id),
         events.map((e) => e.payloadJson ?? JSON.stringify(e.payload ?? e.resource)),
       ],
-    );
-    await this.queue.enqueue(
-      manager,
-      deliveries.map((d) => ({ name: QUEUES.webhookDelivery, data: { deliveryId: d.id, token: d.job_token } })),
     );
   }
 

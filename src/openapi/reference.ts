@@ -129,6 +129,12 @@ export const ATTRIBUTES: Record<string, Record<string, SchemaObject>> = {
     events: { type: 'array', items: { type: 'string', examples: ['release.published'] }, examples: [['release.published', 'release.yanked']], description: 'Event names, or ["*"]' },
     enabled: { type: 'boolean', examples: [true] },
     secret: text('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'Only in the answers of create and rotate-secret'),
+    circuit: {
+      ...choice(['closed', 'open', 'half-open'], 'Read-only. closed: deliveries are attempted; open: after WEBHOOKS_CIRCUIT_THRESHOLD consecutive failed attempts, pending deliveries wait for nextProbe; half-open: one probe delivery is in flight (success closes, failure opens again for twice as long, up to an hour)'),
+      readOnly: true,
+    },
+    consecutiveFailures: { ...count('Read-only. Failed attempts since the last accepted one'), readOnly: true },
+    nextProbe: { ...nullableTime('Read-only. When an open circuit tries one delivery again; null when closed'), readOnly: true },
     ...stamps,
   },
   'webhook-deliveries': {

@@ -6,17 +6,18 @@ import type { EntityManager } from 'typeorm';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 
-/** The queues Shipgate uses, with their pg-boss options (created at start; creating is idempotent). */
+/**
+ * The queues Shipgate uses, with their pg-boss options (created at start; creating is idempotent).
+ * Webhook deliveries are not among them: their rows are their queue, picked fairly per endpoint
+ * (src/webhooks/delivery.worker.ts). A `shipgate.webhook-delivery` queue left by an older version
+ * is not worked; its jobs name deliveries whose token no longer matches and expire.
+ */
 export const QUEUES = {
-  /** One job per attempt of one webhook delivery (`{deliveryId, token}`). */
-  webhookDelivery: 'shipgate.webhook-delivery',
   /** Deletes events past the retention (scheduled hourly, and once at start). */
   eventsPrune: 'shipgate.events-prune',
 } as const;
 
 const QUEUE_OPTIONS: Record<string, PgBoss.Queue> = {
-  // a worker that dies mid-attempt leaves its job active: pg-boss expires it and hands it out again
-  [QUEUES.webhookDelivery]: { name: QUEUES.webhookDelivery, retryLimit: 20, retryDelay: 30, retryBackoff: true, expireInSeconds: 120 },
   [QUEUES.eventsPrune]: { name: QUEUES.eventsPrune, retryLimit: 2, retryDelay: 60, expireInSeconds: 900, policy: 'singleton' },
 };
 
@@ -86,7 +87,7 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    // waits for jobs in progress (a webhook attempt is bounded by its timeout), then closes pg-boss's
+    // waits for jobs in progress (the pruning), then closes pg-boss's
     // pool; `enqueue` keeps working (it uses the caller's transaction), e.g. for the last counters flush
     await this.boss?.stop({ graceful: true, wait: true, timeout: this.config.events.deliveryTimeoutMs + 2000 });
   }

@@ -14,18 +14,26 @@ export interface AttemptResult {
 /** At most this much of an answer is read (then the connection is dropped). */
 const MAX_ANSWER_BYTES = 64 * 1024;
 
+const timedOut = (timeoutMs: number): AttemptResult => ({ ok: false, statusCode: null, error: `no answer within ${Math.round(timeoutMs / 1000)} s` });
+
 /**
- * One signed POST: Standard Webhooks headers, no redirects followed, the whole exchange bounded by
- * `timeoutMs`, the address re-checked at connection time.
+ * One signed POST: Standard Webhooks headers, no redirects followed, the whole attempt (the
+ * address check's DNS lookup included) bounded by `timeoutMs`, the address re-checked at
+ * connection time. The bound is what lets a worker promise that an attempt ends before its lease.
  */
 export async function postWebhook(
   target: { url: string; secret: string; messageId: string; body: string },
   options: { timeoutMs: number; allowPrivate: boolean },
 ): Promise<AttemptResult> {
+  const deadline = Date.now() + options.timeoutMs;
+  let checkTimer: NodeJS.Timeout | undefined;
   try {
-    await checkWebhookUrl(target.url, options.allowPrivate);
+    const late = new Promise<'late'>((resolve) => (checkTimer = setTimeout(() => resolve('late'), options.timeoutMs)));
+    if ((await Promise.race([checkWebhookUrl(target.url, options.allowPrivate), late])) === 'late') return timedOut(options.timeoutMs);
   } catch (error) {
     return { ok: false, statusCode: null, error: error instanceof WebhookUrlError ? `URL refused: ${error.message}` : 'URL refused' };
+  } finally {
+    clearTimeout(checkTimer);
   }
   const timestamp = Math.floor(Date.now() / 1000);
   const url = new URL(target.url);
@@ -67,9 +75,9 @@ export async function postWebhook(
       },
     );
     const timer = setTimeout(() => {
-      finish({ ok: false, statusCode: null, error: `no answer within ${Math.round(options.timeoutMs / 1000)} s` });
+      finish(timedOut(options.timeoutMs));
       req.destroy();
-    }, options.timeoutMs);
+    }, Math.max(0, deadline - Date.now()));
     req.on('error', (error: NodeJS.ErrnoException) => {
       const reason = error.code === 'EPRIVATEADDRESS' ? `URL refused: ${error.message}` : `${error.code ?? 'request failed'}: ${error.message}`;
       finish({ ok: false, statusCode: null, error: reason.slice(0, 500) });

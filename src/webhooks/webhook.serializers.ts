@@ -8,8 +8,19 @@ export type WebhookEndpointView = WebhookEndpoint & { shownSecret?: string };
 
 export const WebhookEndpointSerializer: ResourceDefinition<WebhookEndpointView> = {
   type: 'webhook-endpoints',
-  attributeNames: ['url', 'events', 'enabled', 'secret', 'created', 'updated'],
-  attributes: (w) => ({ url: w.url, events: w.events, enabled: w.enabled, secret: w.shownSecret, created: iso(w.created), updated: iso(w.updated) }),
+  attributeNames: ['url', 'events', 'enabled', 'secret', 'circuit', 'consecutiveFailures', 'nextProbe', 'created', 'updated'],
+  attributes: (w) => ({
+    url: w.url,
+    events: w.events,
+    enabled: w.enabled,
+    secret: w.shownSecret,
+    // read-only: the delivery workers' circuit breaker
+    circuit: w.circuit,
+    consecutiveFailures: w.consecutiveFailures,
+    nextProbe: iso(w.nextProbe),
+    created: iso(w.created),
+    updated: iso(w.updated),
+  }),
   relationships: (w) => ({
     account: { links: { related: accountPath(w.accountId) }, data: { type: 'accounts', id: w.accountId } },
     deliveries: { links: { related: `${accountPath(w.accountId)}/webhook-endpoints/${w.id}/webhook-deliveries` } },

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { Bearer } from '../access/bearer';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
@@ -11,7 +10,6 @@ import { paginate } from '../jsonapi/paginate';
 import { enumParam, queryParam } from '../jsonapi/query';
 import type { ListQuery, Query } from '../jsonapi/query';
 import type { PageResult } from '../jsonapi/serializer';
-import { JobQueue, QUEUES } from '../queue/job-queue';
 import { CreateWebhookEndpointDto, UpdateWebhookEndpointDto } from './dto';
 import { DELIVERY_STATUSES, WebhookDelivery } from './webhook-delivery.entity';
 import type { DeliveryStatus } from './webhook-delivery.entity';
@@ -41,7 +39,6 @@ export class WebhooksService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly db: DataSource,
-    private readonly queue: JobQueue,
   ) {}
 
   static assertAdmin(bearer: Bearer): void {
@@ -89,8 +86,30 @@ export class WebhooksService {
     }
     if (dto.events !== undefined) changes.events = dedupe(dto.events);
     if (dto.enabled !== undefined) changes.enabled = dto.enabled;
-    if (Object.keys(changes).length) await this.db.manager.update(WebhookEndpoint, { id: endpoint.id, accountId }, changes);
+    if (Object.keys(changes).length) {
+      await this.db.transaction(async (m) => {
+        if (changes.url !== undefined && changes.url !== endpoint.url) await this.closeCircuit(m, accountId, endpoint.id);
+        await m.update(WebhookEndpoint, { id: endpoint.id, accountId }, changes);
+      });
+    }
     return this.find(accountId, endpoint.id);
+  }
+
+  /**
+   * Another receiver: the failures of the old one say nothing about it. The circuit closes, and
+   * the deliveries it held back for its probe are due now (those waiting for their own retry
+   * time keep it).
+   */
+  private async closeCircuit(m: EntityManager, accountId: string, endpointId: string): Promise<void> {
+    // the endpoint's row first, as the delivery workers lock it
+    await m.query('SELECT 1 FROM webhook_endpoints WHERE id = $1 AND account_id = $2 FOR NO KEY UPDATE', [endpointId, accountId]);
+    await m.query(
+      `UPDATE webhook_deliveries SET next_attempt = clock_timestamp(), updated = clock_timestamp()
+        WHERE endpoint_id = $1 AND account_id = $2 AND status = 'PENDING'
+          AND next_attempt = (SELECT next_probe FROM webhook_endpoints WHERE id = $1 AND circuit <> 'closed')`,
+      [endpointId, accountId],
+    );
+    await m.query(`UPDATE webhook_endpoints SET circuit = 'closed', consecutive_failures = 0, next_probe = NULL WHERE id = $1 AND account_id = $2`, [endpointId, accountId]);
   }
 
   async remove(accountId: string, endpoint: WebhookEndpoint): Promise<void> {
@@ -119,21 +138,25 @@ export class WebhooksService {
   }
 
   /**
-   * Attempts the delivery again now, whatever its status (a new job; any job scheduled before
-   * is void). If this attempt fails, the backoff goes on from where the delivery was, or it fails.
+   * Attempts the delivery again now, whatever its status. If the endpoint's circuit is open, this
+   * delivery is its probe, now. If this attempt fails, the backoff goes on from where the delivery
+   * was, or it fails. (A delivery being attempted right now keeps that attempt's outcome.)
    */
   async retry(accountId: string, id: string): Promise<WebhookDelivery> {
     const delivery = await this.findDelivery(accountId, id);
-    const token = randomUUID();
     await this.db.transaction(async (m) => {
+      // the endpoint's row first: the delivery workers lock the endpoint, then its deliveries
+      await m.query(
+        `UPDATE webhook_endpoints SET next_probe = CASE WHEN circuit = 'closed' THEN next_probe ELSE clock_timestamp() END WHERE id = $1 AND account_id = $2`,
+        [delivery.endpointId, accountId],
+      );
       // (TypeORM answers an UPDATE with [rows, affected])
       const [, affected]: [unknown, number] = await m.query(
-        `UPDATE webhook_deliveries SET status = 'PENDING', next_attempt = clock_timestamp(), job_token = $3, updated = clock_timestamp()
+        `UPDATE webhook_deliveries SET status = 'PENDING', next_attempt = clock_timestamp(), updated = clock_timestamp()
           WHERE id = $1 AND account_id = $2`,
-        [delivery.id, accountId, token],
+        [delivery.id, accountId],
       );
       if (!affected) throw ApiError.notFound('The webhook delivery was not found');
-      await this.queue.enqueue(m, [{ name: QUEUES.webhookDelivery, data: { deliveryId: delivery.id, token } }]);
     });
     return this.findDelivery(accountId, delivery.id);
   }

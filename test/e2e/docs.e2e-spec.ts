@@ -29,6 +29,7 @@ const EXPECTED: Record<string, (out: string) => void> = {
   'docs/webhooks.md': (out) => {
     expect(out).toMatch(/^delivered: release\.yanked/m);
     expect(out).toContain('release.yanked: DELIVERED after 2 attempts');
+    expect(out).toContain('circuit: closed, consecutive failures: 0, next probe: null');
   },
   'docs/integrations.md': (out) => expect(out).toContain('"valid":true'),
   'docs/updaters.md': (out) => {

@@ -103,7 +103,7 @@ describe('webhook deliveries across processes', () => {
         await db.connect();
         const queues = await db.query(`SELECT name FROM pgboss.queue WHERE name LIKE 'shipgate.%' ORDER BY name`);
         await db.end();
-        expect(queues.rows.map((r) => r.name)).toEqual(['shipgate.events-prune', 'shipgate.webhook-delivery']);
+        expect(queues.rows.map((r) => r.name)).toEqual(['shipgate.events-prune']);
       } finally {
         await Promise.all(apps.map((x) => x.close()));
       }

@@ -5,31 +5,52 @@ export interface ReceivedWebhook {
   path: string;
   headers: Record<string, string>;
   body: string;
-  /** The status it was answered with. */
+  /** The status it was answered with (0: the sender had given up, e.g. after its timeout). */
   status: number;
   at: number;
 }
 
 /**
  * A real HTTP server that stands in for a customer's webhook receiver: it records every request
- * and answers with the status `answer` decides (default 204).
+ * and answers with the status `answer` decides (default 204), at once or when its promise settles
+ * (a receiver that answers slowly, or hangs until the sender gives up). It also counts the
+ * requests open at once per path.
  */
 export class WebhookReceiver {
   readonly received: ReceivedWebhook[] = [];
-  answer: (req: { path: string; headers: Record<string, string>; body: string }, attempt: number) => number = () => 204;
+  /** Every request when it arrived (before it is answered). */
+  readonly arrivals: Array<{ path: string; at: number }> = [];
+  answer: (req: { path: string; headers: Record<string, string>; body: string }, attempt: number) => number | Promise<number> = () => 204;
+  private readonly open = new Map<string, number>();
+  private readonly mostOpen = new Map<string, number>();
   private readonly server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
+    const path = req.url ?? '/';
+    this.arrivals.push({ path, at: Date.now() });
+    this.open.set(path, (this.open.get(path) ?? 0) + 1);
+    this.mostOpen.set(path, Math.max(this.mostOpen.get(path) ?? 0, this.open.get(path)!));
+    res.on('close', () => this.open.set(path, this.open.get(path)! - 1));
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
-      const path = req.url ?? '/';
       const attempt = this.received.filter((r) => r.path === path && r.headers['webhook-id'] === headers['webhook-id']).length + 1;
-      const status = this.answer({ path, headers, body }, attempt);
-      this.received.push({ path, headers, body, status, at: Date.now() });
-      res.writeHead(status).end();
+      const status = await this.answer({ path, headers, body }, attempt);
+      // an answer after the sender gave up reaches nobody: recorded as status 0
+      this.received.push({ path, headers, body, status: res.destroyed ? 0 : status, at: Date.now() });
+      if (!res.destroyed) res.writeHead(status).end();
     });
   });
+
+  /** Requests at `path` open at once, at most, so far. */
+  maxOpen(path: string): number {
+    return this.mostOpen.get(path) ?? 0;
+  }
+
+  /** Requests at `path` open now. */
+  openNow(path: string): number {
+    return this.open.get(path) ?? 0;
+  }
 
   async start(): Promise<string> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
