@@ -5,7 +5,9 @@
 //
 // 1. A fresh database (the PostgreSQL at 127.0.0.1:5432 when it answers, else an embedded one),
 //    seeded by SQL: 4 accounts, 5 products each (LICENSED, OPEN, CLOSED), 5 platforms, channels,
-//    constraints, yanked and unpublished releases, uploaded artifacts, 300 licenses per account.
+//    constraints, yanked and unpublished releases, uploaded artifacts, 300 licenses per account;
+//    and per account a product of API 1.1 releases with 3 artifacts each (BENCH_MULTI_RELEASES,
+//    2,000; BENCH_ARTIFACTS=0 leaves it out), measured as `update 3 artifacts` and `upgrade 3 artifacts`.
 // 2. Three servers: Shipgate (dist/src/main.js), the same with CATALOGUE=false (the SQL path, used
 //    to know the right answers), and an empty NestJS express app answering the same paths with
 //    the same shapes: status, response headers and body (bench/empty-app.mjs).
@@ -73,7 +75,73 @@ function random(seed) {
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
 }
 
-export async function seed(db, accounts) {
+/** The 1.1 product's artifacts per release: one per platform (an electron-style release). */
+const ARTIFACT_PLATFORMS = [
+  ['linux', 'amd64', 'tar.gz'],
+  ['darwin', 'arm64', 'dmg'],
+  ['windows', 'amd64', 'exe'],
+];
+/** 1.1 releases per account of the product whose releases have 3 artifacts each. */
+const MULTI_RELEASES = Number(process.env.BENCH_MULTI_RELEASES ?? 2000);
+
+/**
+ * A LICENSED product of 1.1 releases with three artifacts each (linux/amd64, darwin/arm64,
+ * windows/amd64), one linux artifact in ten asking for an entitlement of its own, and 60 licenses.
+ */
+async function seedMultiArtifactProduct(db, account, entitlements, base, rnd) {
+  const rows = await db.query(`INSERT INTO products (account_id, name, code, distribution_strategy) VALUES ($1, 'Artifacts', 'p-artifacts', 'LICENSED') RETURNING id`, [account.id]);
+  const productId = rows.rows[0].id;
+  const cols = { id: [], version: [], major: [], minor: [], patch: [], created: [], critical: [], status: [] };
+  for (let i = 0; i < MULTI_RELEASES; i++) {
+    const version = `${1 + Math.floor(i / 100)}.${Math.floor(i / 5) % 20}.${i % 5}`;
+    const c = semverColumns(parseStrictVersion(version));
+    cols.id.push(randomUUID());
+    cols.version.push(version);
+    cols.major.push(c.semverMajor);
+    cols.minor.push(c.semverMinor);
+    cols.patch.push(c.semverPatch);
+    cols.created.push(new Date(base + i * 60_000).toISOString());
+    cols.critical.push(i % 17 === 4);
+    cols.status.push(i % 33 === 0 ? 'YANKED' : 'PUBLISHED');
+  }
+  await db.query(
+    `INSERT INTO releases (id, account_id, product_id, version, semver_major, semver_minor, semver_patch, semver_is_release, semver_pre_key,
+       channel, status, created, updated, critical, multi_artifact)
+     SELECT u.id, $1, $2, u.version, u.major, u.minor, u.patch, true, '{}', 'stable', u.status, u.created, u.created, u.critical, true
+       FROM unnest($3::uuid[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::timestamptz[], $9::boolean[], $10::text[])
+         AS u(id, version, major, minor, patch, created, critical, status)`,
+    [account.id, productId, cols.id, cols.version, cols.major, cols.minor, cols.patch, cols.created, cols.critical, cols.status],
+  );
+  for (const [os, arch, filetype] of ARTIFACT_PLATFORMS) {
+    await db.query(
+      `INSERT INTO artifacts (account_id, release_id, filename, filetype, filesize, content_type, sha256, sha512, status, storage_key, platform, arch, signature, created)
+       SELECT $1::uuid, r.id, 'app-' || r.version || '-' || $3 || '-' || $4 || '.' || $5, $5, 1024, 'application/octet-stream', repeat('a', 64), repeat('b', 128),
+              'UPLOADED', $1::text || '/' || r.id || '/' || $3, $3, $4, 'dW50cnVzdGVkIGNvbW1lbnQ=', r.created
+         FROM releases r WHERE r.product_id = $2`,
+      [account.id, productId, os, arch, filetype],
+    );
+  }
+  await db.query(
+    `INSERT INTO artifact_constraints (account_id, artifact_id, release_id, entitlement_id)
+     SELECT $1, a.id, a.release_id, $3 FROM artifacts a JOIN releases r ON r.id = a.release_id
+      WHERE r.product_id = $2 AND a.platform = 'linux' AND r.semver_patch = 3`,
+    [account.id, productId, entitlements[0]],
+  );
+  const licenses = [];
+  for (let l = 0; l < 60; l++) {
+    const key = `BENCH-A-${randomBytes(12).toString('hex').toUpperCase()}`;
+    const created = await db.query(`INSERT INTO licenses (account_id, product_id, key) VALUES ($1, $2, $3) RETURNING id`, [account.id, productId, key]);
+    if (rnd() < 0.5) await db.query(`INSERT INTO license_entitlements (account_id, license_id, entitlement_id) VALUES ($1, $2, $3)`, [account.id, created.rows[0].id, entitlements[0]]);
+    licenses.push({ id: created.rows[0].id, key, productId });
+  }
+  return { productId, licenses };
+}
+
+/**
+ * `options.artifacts`: also a product of 1.1 releases with 3 artifacts each per account (not in the
+ * A/B mode: a build before API 1.1 cannot serve it).
+ */
+export async function seed(db, accounts, options = {}) {
   const rnd = random(42);
   const perLine = Math.ceil(RELEASES / (ACCOUNTS * STRATEGIES.length * PLATFORMS.length));
   const base = Date.UTC(2025, 0, 1);
@@ -170,7 +238,9 @@ export async function seed(db, accounts) {
       }
       licenses.push({ id, key, productId: product.id });
     }
-    world.push({ account, products, entitlements, licenses });
+    const multi = options.artifacts ? await seedMultiArtifactProduct(db, account, entitlements, base, rnd) : undefined;
+    if (multi) total += MULTI_RELEASES;
+    world.push({ account, products, entitlements, licenses, multi });
   }
   return { world, total, perLine };
 }
@@ -183,7 +253,19 @@ const TAURI_TARGET = { linux: ['linux', 'x86_64'], 'linux/arm64': ['linux', 'aar
 export function requestMix(world) {
   const rnd = random(7);
   const routes = { update: [], upgrade: [], list: [], electron: [], tauri: [] };
+  if (world.some((w) => w.multi)) Object.assign(routes, { 'update 3 artifacts': [], 'upgrade 3 artifacts': [] });
   for (let i = 0; i < 300; i++) {
+    const m = world[i % world.length].multi;
+    if (m) {
+      const license = pick(m.licenses, Math.floor(rnd() * m.licenses.length));
+      const [os, arch] = pick(ARTIFACT_PLATFORMS, Math.floor(rnd() * ARTIFACT_PLATFORMS.length));
+      const version = `${1 + Math.floor(rnd() * 21)}.${Math.floor(rnd() * 20)}.${Math.floor(rnd() * 5)}`;
+      routes['update 3 artifacts'].push({ path: `/v3/releases/update?productId=${m.productId}&platform=${os}/${arch}&version=${version}&key=${license.key}`, headers: {} });
+      routes['upgrade 3 artifacts'].push({
+        path: `/v1/accounts/${world[i % world.length].account.slug}/releases/actions/upgrade?product=${m.productId}&platform=${os}/${arch}&version=${version}`,
+        headers: { authorization: `License ${license.key}` },
+      });
+    }
     const w = world[i % world.length];
     const license = pick(w.licenses, Math.floor(rnd() * w.licenses.length));
     const platform = pick(PLATFORMS, Math.floor(rnd() * PLATFORMS.length));
@@ -225,7 +307,9 @@ export function cannedPath(path) {
 }
 
 /** What identifies an answer (status and which release or page), ignoring counters and signatures. */
-export function fingerprint(route, status, body, headers) {
+export function fingerprint(name, status, body, headers) {
+  // `update 3 artifacts` is an update check too
+  const route = name.split(' ')[0];
   if (route === 'update') {
     if (status !== 200) return `${status}`;
     const j = JSON.parse(body);
@@ -267,7 +351,7 @@ export async function expectedAnswers(sqlBase, sampleBase, routes) {
       const a = await answer(sqlBase, request);
       expected[route].push(fingerprint(route, a.status, a.body, a.headers));
     }
-    const sample = await answer(sampleBase, requests.find((_, i) => expected[route][i].startsWith(route === 'upgrade' ? '303' : '200')));
+    const sample = await answer(sampleBase, requests.find((_, i) => expected[route][i].startsWith(route.startsWith('upgrade') ? '303' : '200')));
     const body = (sample.headers['content-type'] ?? '').includes('json') ? JSON.parse(sample.body) : sample.body;
     canned[route] = { path: cannedPath(requests[0].path), status: sample.status, headers: cannedHeaders(sample.headers), body };
   }
@@ -364,7 +448,7 @@ async function main() {
 
     const accounts = await createAccounts(shipgate.base);
     const seeded = Date.now();
-    const { world, total, perLine } = await seed(db, accounts);
+    const { world, total, perLine } = await seed(db, accounts, { artifacts: process.env.BENCH_ARTIFACTS !== '0' });
     await db.query('ANALYZE');
     console.log(`seeded ${total} releases (${perLine} per product line) in ${((Date.now() - seeded) / 1000).toFixed(1)} s`);
 
