@@ -288,6 +288,11 @@ describe('fuzz: no 5xx, an error document on every 4xx', () => {
   it(`answers ${RUNS} generated requests (seed ${SEED}) without a 5xx`, async () => {
     let sent = 0;
     const statuses = new Map<number, number>();
+    // the server runs in this process: its memory is this process's (Jest's own included)
+    const mib = () => process.memoryUsage().rss / 2 ** 20;
+    const startRss = mib();
+    let peakRss = startRss;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, mib())), 250);
     await fc.assert(
       fc.asyncProperty(request(fixture), async (r) => {
         const res = await send(t, agent, r);
@@ -297,8 +302,13 @@ describe('fuzz: no 5xx, an error document on every 4xx', () => {
         if (why) throw new Error(`${r.method} ${r.path} ${JSON.stringify(r.headers)} ${r.body?.toString('utf8').slice(0, 200) ?? ''} -> ${why}`);
       }),
       { seed: SEED, numRuns: RUNS, endOnFailure: true },
-    );
+    ).finally(() => clearInterval(sampler));
     console.log(`fuzz: ${sent} requests, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`);
+    // settle: idle keep-alive sockets close, the catalogue's TTL and the collector have a chance to run
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    (globalThis as { gc?: () => void }).gc?.();
+    const endRss = mib();
+    console.log(`fuzz: RSS ${startRss.toFixed(0)} MiB at the start, peak ${peakRss.toFixed(0)} MiB, ${endRss.toFixed(0)} MiB after (${((endRss / startRss - 1) * 100).toFixed(0)} %)`);
     expect(sent).toBeGreaterThanOrEqual(RUNS);
     // the generator reaches past the edge: successes and several kinds of client errors
     expect([...statuses.keys()].filter((s) => s < 300).length).toBeGreaterThan(0);
