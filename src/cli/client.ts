@@ -81,6 +81,12 @@ export interface Connection {
   account: string;
   /** `Authorization` header value, when there is a credential. */
   authorization?: string;
+  /**
+   * `Keygen-Version` of every request: the API version whose documents the command reads. 1.0
+   * unless a command says otherwise, so that an account whose default is 1.1 answers the
+   * commands written for 1.0 as they expect.
+   */
+  apiVersion?: string;
 }
 
 export interface Answer<T = ApiDocument> {
@@ -113,6 +119,10 @@ export class ShipgateClient {
     this.base = `${connection.url.replace(/\/+$/, '')}/v1/accounts/${encodeURIComponent(connection.account)}`;
   }
 
+  private get versionHeader(): Record<string, string> {
+    return { 'Keygen-Version': this.connection.apiVersion ?? '1.0' };
+  }
+
   /** One request to a path under the account (or an absolute URL); non-2xx/3xx answers throw ShipgateError. */
   async request<T = ApiDocument>(
     method: string,
@@ -120,7 +130,7 @@ export class ShipgateClient {
     options: { body?: unknown; headers?: Record<string, string>; accept?: number[]; authorization?: string | null } = {},
   ): Promise<Answer<T>> {
     const url = /^https?:\/\//.test(path) ? path : `${this.base}${path}`;
-    const headers: Record<string, string> = { Accept: JSONAPI, ...options.headers };
+    const headers: Record<string, string> = { Accept: JSONAPI, ...this.versionHeader, ...options.headers };
     const authorization = options.authorization === undefined ? this.connection.authorization : options.authorization;
     if (authorization) headers.Authorization = authorization;
     if (options.body !== undefined) headers['Content-Type'] = JSONAPI;
@@ -153,7 +163,7 @@ export class ShipgateClient {
   putStream(path: string, body: Readable, size: number, headers: Record<string, string>, onProgress?: (sent: number) => void): Promise<Answer> {
     const url = new URL(/^https?:\/\//.test(path) ? path : `${this.base}${path}`);
     const transport = url.protocol === 'https:' ? https : http;
-    const all: Record<string, string | number> = { Accept: JSONAPI, 'Content-Type': 'application/octet-stream', 'Content-Length': size, ...headers };
+    const all: Record<string, string | number> = { Accept: JSONAPI, ...this.versionHeader, 'Content-Type': 'application/octet-stream', 'Content-Length': size, ...headers };
     if (this.connection.authorization) all.Authorization = this.connection.authorization;
     return new Promise((resolve, reject) => {
       const req = transport.request(url, { method: 'PUT', headers: all }, (res) => {

@@ -235,6 +235,21 @@ describe('the shipgate command', () => {
     }
   });
 
+  it('pins Keygen-Version 1.0 for the commands of releases of one file, whatever the account\'s default', async () => {
+    const setVersion = (apiVersion: string) => admin().patch(`/v1/accounts/${account.id}`, { data: { type: 'accounts', id: account.id, attributes: { apiVersion } } });
+    expect((await setVersion('1.1')).status).toBe(200);
+    try {
+      const run = await shipgate(['publish', file('app-1.3.0.tar.gz', randomBytes(1000)), '--product', 'acme-app', '--version', '1.3.0', '--platform', 'linux/amd64']);
+      expect(run.stderr).not.toContain('shipgate:');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/file\s+app-1\.3\.0\.tar\.gz \(tar\.gz, 1000 bytes\)/);
+      const table = await shipgate(['releases', 'list', '--product', 'acme-app', '--limit', '1']);
+      expect(table.stdout.split('\n')[1]).toMatch(/^1\.3\.0\s+stable\s+linux\/amd64\s+tar\.gz\s+PUBLISHED/);
+    } finally {
+      await setVersion('1.0');
+    }
+  });
+
   it('creates a product (prints its id) and a license by product code (prints its key)', async () => {
     const created = await shipgate(['products', 'create', '--name', 'Acme Tools', '--code', 'acme-tools', '--distribution', 'open'], { SHIPGATE_TOKEN: account.adminToken });
     expect(created.code).toBe(0);
