@@ -81,6 +81,12 @@ export interface Connection {
   account: string;
   /** `Authorization` header value, when there is a credential. */
   authorization?: string;
+  /**
+   * `Keygen-Version` of every request: the API version whose documents the command reads. 1.0
+   * unless a command says otherwise, so that an account whose default is 1.1 answers the
+   * commands written for 1.0 as they expect.
+   */
+  apiVersion?: string;
 }
 
 export interface Answer<T = ApiDocument> {
@@ -113,6 +119,15 @@ export class ShipgateClient {
     this.base = `${connection.url.replace(/\/+$/, '')}/v1/accounts/${encodeURIComponent(connection.account)}`;
   }
 
+  /** The same connection, speaking another API version (`1.1`: releases with many artifacts). */
+  withApiVersion(apiVersion: string): ShipgateClient {
+    return new ShipgateClient({ ...this.connection, apiVersion });
+  }
+
+  private get versionHeader(): Record<string, string> {
+    return { 'Keygen-Version': this.connection.apiVersion ?? '1.0' };
+  }
+
   /** One request to a path under the account (or an absolute URL); non-2xx/3xx answers throw ShipgateError. */
   async request<T = ApiDocument>(
     method: string,
@@ -120,7 +135,7 @@ export class ShipgateClient {
     options: { body?: unknown; headers?: Record<string, string>; accept?: number[]; authorization?: string | null } = {},
   ): Promise<Answer<T>> {
     const url = /^https?:\/\//.test(path) ? path : `${this.base}${path}`;
-    const headers: Record<string, string> = { Accept: JSONAPI, ...options.headers };
+    const headers: Record<string, string> = { Accept: JSONAPI, ...this.versionHeader, ...options.headers };
     const authorization = options.authorization === undefined ? this.connection.authorization : options.authorization;
     if (authorization) headers.Authorization = authorization;
     if (options.body !== undefined) headers['Content-Type'] = JSONAPI;
@@ -148,13 +163,21 @@ export class ShipgateClient {
   /**
    * PUT of a stream of `size` bytes (an artifact upload), with `onProgress(sent)` as bytes go out.
    * node:http rather than fetch: the body is streamed with a known Content-Length and its progress
-   * is observable.
+   * is observable. `authorization: null` sends no credential (a signed upload URL needs none, and
+   * the token must not travel to another host such as an S3 bucket).
    */
-  putStream(path: string, body: Readable, size: number, headers: Record<string, string>, onProgress?: (sent: number) => void): Promise<Answer> {
+  putStream(
+    path: string,
+    body: Readable,
+    size: number,
+    options: { headers?: Record<string, string>; onProgress?: (sent: number) => void; authorization?: string | null } = {},
+  ): Promise<Answer> {
     const url = new URL(/^https?:\/\//.test(path) ? path : `${this.base}${path}`);
     const transport = url.protocol === 'https:' ? https : http;
-    const all: Record<string, string | number> = { Accept: JSONAPI, 'Content-Type': 'application/octet-stream', 'Content-Length': size, ...headers };
-    if (this.connection.authorization) all.Authorization = this.connection.authorization;
+    const all: Record<string, string | number> = { Accept: JSONAPI, ...this.versionHeader, 'Content-Type': 'application/octet-stream', 'Content-Length': size, ...options.headers };
+    const authorization = options.authorization === undefined ? this.connection.authorization : options.authorization;
+    if (authorization) all.Authorization = authorization;
+    const onProgress = options.onProgress;
     return new Promise((resolve, reject) => {
       const req = transport.request(url, { method: 'PUT', headers: all }, (res) => {
         const chunks: Buffer[] = [];
@@ -166,7 +189,9 @@ export class ShipgateClient {
           if ((res.statusCode ?? 500) >= 300) return void errorOf(response).then(reject, reject);
           const headers = new Headers();
           for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
-          resolve({ status: res.statusCode!, headers, body: (text ? JSON.parse(text) : null) as ApiDocument });
+          // a presigned storage URL (S3) answers without a JSON:API document
+          const json = /json/.test(headers.get('content-type') ?? '') && text;
+          resolve({ status: res.statusCode!, headers, body: (json ? JSON.parse(text) : null) as ApiDocument });
         });
       });
       req.on('error', (error) => reject(new ShipgateError(`the upload failed: ${(error as NodeJS.ErrnoException).code ?? error.message}`, undefined, undefined, EXIT.network)));

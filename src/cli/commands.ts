@@ -42,7 +42,8 @@ export function filetypeOf(filename: string): string {
   return m ? m[1] : 'bin';
 }
 
-async function digestFile(file: string): Promise<{ size: number; sha256: string; sha512: string }> {
+/** The file's size and SHA-256 and SHA-512 (hex), read as a stream. */
+export async function digestFile(file: string): Promise<{ size: number; sha256: string; sha512: string }> {
   const h256 = createHash('sha256');
   const h512 = createHash('sha512');
   let size = 0;
@@ -83,6 +84,25 @@ export interface PublishOptions {
   json?: boolean;
 }
 
+export function checkVersion(version: string): void {
+  if (!semver.valid(version)) throw usageError(`--version ${version} is not a semver version such as 1.2.0`);
+}
+
+/** `--metadata '{"k":"v"}'`, parsed (the server checks its shape). */
+export function parseMetadata(json: string | undefined): unknown {
+  if (json === undefined) return undefined;
+  try {
+    return JSON.parse(json);
+  } catch {
+    throw usageError('--metadata must be a JSON object');
+  }
+}
+
+/** `sha-256=:<base64>:, sha-512=:<base64>:` (RFC 9530): the digests the server checks the bytes against. */
+export function contentDigest(digest: { sha256: string; sha512: string }): string {
+  return `sha-256=:${Buffer.from(digest.sha256, 'hex').toString('base64')}:, sha-512=:${Buffer.from(digest.sha512, 'hex').toString('base64')}:`;
+}
+
 /** The release of this product with the same version, platform, channel and filetype, if any. */
 async function findSame(client: ShipgateClient, productId: string, o: PublishOptions, filetype: string): Promise<Resource | undefined> {
   const res = await client.get(`/releases?${q({ product: productId, version: o.version, platform: o.platform, filetype, 'page[size]': '100' })}`);
@@ -105,15 +125,8 @@ export async function publish(client: ShipgateClient, file: string, o: PublishOp
     throw new ShipgateError(`cannot read ${file}: ${fileProblem(error)}`);
   }
   if (!stat.isFile()) throw new ShipgateError(`cannot read ${file}: it is not a file`);
-  if (!semver.valid(o.version)) throw usageError(`--version ${o.version} is not a semver version such as 1.2.0`);
-  let metadata: unknown;
-  if (o.metadata !== undefined) {
-    try {
-      metadata = JSON.parse(o.metadata);
-    } catch {
-      throw usageError('--metadata must be a JSON object');
-    }
-  }
+  checkVersion(o.version);
+  const metadata = parseMetadata(o.metadata);
   const productId = await resolveProduct(client, o.product);
   const filename = o.filename ?? path.basename(file);
   const filetype = o.filetype ?? filetypeOf(filename);
@@ -152,11 +165,11 @@ export async function publish(client: ShipgateClient, file: string, o: PublishOp
   }
 
   const progress = uploadProgress(`upload ${filename}`, digest.size);
-  const contentDigest = `sha-256=:${Buffer.from(digest.sha256, 'hex').toString('base64')}:, sha-512=:${Buffer.from(digest.sha512, 'hex').toString('base64')}:`;
   try {
-    await client.putStream(`/releases/${release.id}/artifact`, fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), digest.size, { 'Content-Digest': contentDigest }, (sent) =>
-      progress.update(sent),
-    );
+    await client.putStream(`/releases/${release.id}/artifact`, fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), digest.size, {
+      headers: { 'Content-Digest': contentDigest(digest) },
+      onProgress: (sent) => progress.update(sent),
+    });
   } finally {
     progress.stop();
   }

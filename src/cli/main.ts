@@ -5,6 +5,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { EXIT, isUuid, ShipgateClient, ShipgateError, usageError } from './client';
 import type { Resource } from './client';
 import { consoleOutput, describeRelease, publish, releaseTable, resolveProduct, resolveRelease } from './commands';
+import { DEFAULT_CONCURRENCY, publishArtifacts } from './publish-artifacts';
 import { printSetup, setupAccount } from './setup';
 
 /**
@@ -43,6 +44,9 @@ function enumOption(flags: string, description: string, values: readonly string[
     return found;
   });
 }
+
+/** `yankPrevious` -> `--yank-previous`. */
+const flag = (option: string) => `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /** An integer option within `min..max`; the error names the option, not the API's parameter. */
 function integerIn(min: number, max: number) {
@@ -95,24 +99,38 @@ const program = new Command('shipgate')
 
 program
   .command('publish')
-  .description('create a release (or reuse the same one), upload its file with a progress bar, and print it')
-  .argument('<file>', 'the file to publish')
+  .description('publish files: one file makes a release of one file (API 1.0); several files (or --artifacts) make one release of many artifacts (API 1.1). Progress bars, idempotent re-runs')
+  .argument('<files...>', 'the file(s) to publish; with several, each may name its own platform: dist/App.exe@windows/amd64')
   .requiredOption('--product <product>', 'product id or code')
   .requiredOption('--version <version>', 'semver version, e.g. 1.2.0 or 1.3.0-beta.1')
-  .requiredOption('--platform <platform>', 'platform, e.g. linux/amd64, darwin/arm64, windows')
+  .option('--platform <platform>', 'platform, e.g. linux/amd64, darwin/arm64, windows (required for one file)')
   .addOption(enumOption('--channel <channel>', 'release channel', CHANNELS).default('stable'))
-  .option('--filename <name>', 'file name on the server (default: the file\'s own name)')
-  .option('--filetype <type>', 'file type (default: from the file name, e.g. tar.gz)')
+  .option('--filename <name>', 'one file: its name on the server (default: the file\'s own name)')
+  .option('--filetype <type>', 'one file: file type (default: from the file name, e.g. tar.gz)')
   .option('--name <name>', 'release name')
   .option('--description <text>', 'release notes')
-  .option('--signature <signature>', 'signature for the client to verify (e.g. a .sig file\'s content)')
-  .option('--checksum <checksum>', 'checksum for the client to verify (default: the server shows the sha256)')
-  .option('--metadata <json>', 'metadata JSON object')
-  .option('--yank-previous', 'yank the release this one replaces (same product, platform, channel, filetype)')
+  .option('--signature <signature>', 'one file: signature for the client to verify (e.g. a .sig file\'s content)')
+  .option('--checksum <checksum>', 'one file: checksum for the client to verify (default: the server shows the sha256)')
+  .option('--metadata <json>', 'release metadata JSON object')
+  .option('--yank-previous', 'one file: yank the release this one replaces (same product, platform, channel, filetype)')
+  .option('--artifacts', 'a release of many artifacts (API 1.1) even for one file')
+  .option('--arch <arch>', 'artifacts: their arch, e.g. amd64, arm64 (or give --platform os/arch)')
+  .option('--tag <tag>', 'artifacts: a tag naming the new release, e.g. latest')
+  .option('--draft', 'artifacts: create the release as a DRAFT (default: PUBLISHED)')
+  .addOption(new Option('--concurrency <n>', `artifacts: files uploaded at once (1..8, default ${DEFAULT_CONCURRENCY})`).argParser(integerIn(1, 8)))
   .option('--json', 'print the release as JSON')
   .action(
-    run(async (file: string, opts, cmd: Command) => {
-      await publish(client(cmd), file, opts, output);
+    run(async (files: string[], opts, cmd: Command) => {
+      if (files.length > 1 || opts.artifacts) {
+        const oneFileOnly = (['filename', 'filetype', 'signature', 'checksum', 'yankPrevious'] as const).filter((k) => opts[k] !== undefined);
+        if (oneFileOnly.length) throw usageError(`${oneFileOnly.map(flag).join(', ')}: only for one file (a release of one file); a release of many artifacts names each file by its own name`);
+        await publishArtifacts(client(cmd), files, opts, output);
+        return;
+      }
+      const manyOnly = (['arch', 'tag', 'draft', 'concurrency'] as const).filter((k) => opts[k] !== undefined);
+      if (manyOnly.length) throw usageError(`${manyOnly.map(flag).join(', ')}: only for a release of many artifacts (several files, or --artifacts)`);
+      if (opts.platform === undefined) throw usageError("required option '--platform <platform>' not specified");
+      await publish(client(cmd), files[0], opts, output);
     }),
   );
 

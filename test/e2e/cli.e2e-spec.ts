@@ -58,6 +58,15 @@ describe('the shipgate command', () => {
   }
 
   const admin = () => api(t, bearer(account.adminToken));
+  /** The release of many artifacts of `version` (API 1.1) and its artifacts, by filename, as the admin sees them. */
+  async function v11Release(version: string) {
+    const release = await admin().get(`/v1/accounts/${account.id}/releases/${version}?product=${product.id}`).set('Keygen-Version', '1.1');
+    if (release.status !== 200) return { status: release.status, release: undefined, artifacts: {} };
+    const list = await admin().get(`/v1/accounts/${account.id}/releases/${release.body.data.id}/artifacts?page[size]=100`).set('Keygen-Version', '1.1');
+    const artifacts = Object.fromEntries((list.body.data as Array<{ id: string; attributes: Record<string, unknown> }>).map((a) => [a.attributes.filename, a.attributes]));
+    return { status: release.status, release: release.body.data as { id: string; attributes: Record<string, unknown> }, artifacts };
+  }
+  const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
   const releasesOf = async () => (await admin().get(`/v1/accounts/${account.id}/releases?product=${product.id}&page[size]=100`)).body.data as Array<{ id: string; attributes: Record<string, unknown> }>;
 
   function file(name: string, bytes: Buffer): string {
@@ -68,7 +77,9 @@ describe('the shipgate command', () => {
 
   beforeAll(async () => {
     expect(fs.existsSync(CLI)).toBe(true);
-    t = await startApp();
+    // upload URLs (API 1.1) point at PUBLIC_URL: this server's own address
+    const port = await freeLoopbackPort();
+    t = await startApp({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` });
     account = await createAccount(t);
     product = await createProduct(t, account, { code: 'acme-app' });
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipgate-cli-'));
@@ -232,6 +243,133 @@ describe('the shipgate command', () => {
       expect(server.stderr).toContain('shipgate: 503 DATABASE_UNAVAILABLE: The database is unavailable');
     } finally {
       failing.close();
+    }
+  });
+
+  describe('publish with several files: one release of many artifacts (API 1.1)', () => {
+    const exe = randomBytes(3 * 1024 * 1024);
+    const blockmap = randomBytes(20_000);
+    const dmg = randomBytes(2 * 1024 * 1024);
+    const args = () => [
+      'publish',
+      file('Acme Setup 3.0.0.exe', exe),
+      file('Acme Setup 3.0.0.exe.blockmap', blockmap),
+      `${file('Acme-3.0.0-arm64.dmg', dmg)}@darwin/arm64`,
+      '--product', 'acme-app', '--version', '3.0.0', '--platform', 'windows', '--arch', 'amd64', '--tag', 'latest-desktop',
+    ];
+
+    it('creates the release, uploads every file with its progress lines, and the release holds them UPLOADED with their digests and platforms', async () => {
+      const run = await shipgate(args());
+      expect(run.stderr).not.toContain('shipgate:');
+      expect(run.code).toBe(0);
+      expect(run.stderr).toMatch(/^created release \S+ \(3\.0\.0, PUBLISHED\)$/m);
+      // not a terminal: each file's plain lines, 0 % to 100 %
+      for (const name of ['Acme Setup 3.0.0.exe', 'Acme Setup 3.0.0.exe.blockmap', 'Acme-3.0.0-arm64.dmg']) {
+        const lines = run.stderr.split('\n').filter((l) => l.startsWith(`upload ${name} `));
+        expect(lines[0]).toMatch(/ 0% \(0\.0 of /);
+        expect(lines.at(-1)).toMatch(/ 100% \(/);
+      }
+      const { release, artifacts } = await v11Release('3.0.0');
+      expect(release!.attributes).toMatchObject({ version: '3.0.0', channel: 'stable', status: 'PUBLISHED', tag: 'latest-desktop' });
+      expect(artifacts).toEqual({
+        'Acme Setup 3.0.0.exe': expect.objectContaining({ status: 'UPLOADED', platform: 'windows', arch: 'amd64', filetype: 'exe', filesize: exe.length, sha256: sha256(exe) }),
+        'Acme Setup 3.0.0.exe.blockmap': expect.objectContaining({ status: 'UPLOADED', platform: 'windows', arch: 'amd64', filetype: 'blockmap', sha256: sha256(blockmap) }),
+        'Acme-3.0.0-arm64.dmg': expect.objectContaining({ status: 'UPLOADED', platform: 'darwin', arch: 'arm64', filetype: 'dmg', sha256: sha256(dmg) }),
+      });
+      expect(run.stdout).toContain(`release ${release!.id}`);
+      expect(run.stdout).toMatch(/^ {2}artifacts 3$/m);
+      expect(run.stdout).toMatch(new RegExp(`^ {4}Acme Setup 3\\.0\\.0\\.exe\\s+windows/amd64\\s+${exe.length} bytes\\s+UPLOADED\\s+sha256 ${sha256(exe)}$`, 'm'));
+      // a license downloads what was published, byte for byte
+      const license = await createLicense(t, account, product.id);
+      const redirect = await fetch(`${t.baseUrl}/v1/accounts/${account.slug}/artifacts/Acme-3.0.0-arm64.dmg?product=acme-app`, {
+        headers: { Authorization: `License ${license.key}`, 'Keygen-Version': '1.1' },
+        redirect: 'manual',
+      });
+      expect(redirect.status).toBe(303);
+      expect(sha256(Buffer.from(await (await fetch(redirect.headers.get('location')!)).arrayBuffer()))).toBe(sha256(dmg));
+    });
+
+    it('re-runs idempotently: the files already uploaded are skipped, a new one is added, another file under a taken name is refused', async () => {
+      const again = await shipgate(args());
+      expect(again.code).toBe(0);
+      expect(again.stderr).toMatch(/^reusing release \S+ \(3\.0\.0, PUBLISHED\)$/m);
+      expect(again.stderr.match(/is already uploaded with this content: skipped/g)).toHaveLength(3);
+      expect(again.stderr).not.toMatch(/^upload /m);
+      expect(Object.keys((await v11Release('3.0.0')).artifacts)).toHaveLength(3);
+
+      const yml = Buffer.from('version: 3.0.0\npath: Acme Setup 3.0.0.exe\n');
+      const more = await shipgate([...args(), file('latest.yml', yml), '--json']);
+      expect(more.code).toBe(0);
+      expect(more.stderr).toMatch(/^upload latest\.yml 100%/m);
+      expect(more.stderr).not.toMatch(/^upload Acme/m);
+      const doc = JSON.parse(more.stdout);
+      expect(doc.data.attributes.version).toBe('3.0.0');
+      expect(doc.included.map((a: { attributes: { filename: string } }) => a.attributes.filename).sort()).toEqual(['Acme Setup 3.0.0.exe', 'Acme Setup 3.0.0.exe.blockmap', 'Acme-3.0.0-arm64.dmg', 'latest.yml']);
+      expect((await v11Release('3.0.0')).artifacts['latest.yml']).toMatchObject({ status: 'UPLOADED', sha256: sha256(yml), platform: 'windows' });
+
+      const changed = await shipgate(['publish', file('latest.yml', Buffer.from('version: 3.0.1\n')), '--artifacts', '--product', 'acme-app', '--version', '3.0.0']);
+      expect(changed.code).toBe(1);
+      expect(changed.stderr).toMatch(/^shipgate: latest\.yml: release 3\.0\.0 already holds another file of this name \(sha256 [0-9a-f]{64}\); versions are immutable/m);
+      expect((await v11Release('3.0.0')).artifacts['latest.yml']).toMatchObject({ sha256: sha256(yml) });
+    });
+
+    it('a file that cannot be read: reported with exit code 1, the other files still published, no artifact for it', async () => {
+      const present = randomBytes(10_000);
+      const missing = path.join(workDir, 'Acme-3.1.0.AppImage');
+      const run = await shipgate(['publish', file('Acme Setup 3.1.0.exe', present), missing, '--product', 'acme-app', '--version', '3.1.0', '--platform', 'windows']);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`shipgate: cannot read ${missing}: no such file or directory (ENOENT)`);
+      expect(run.stderr).toMatch(/^shipgate: 1 of 2 files not published to release 3\.1\.0: Acme-3\.1\.0\.AppImage$/m);
+      const { artifacts } = await v11Release('3.1.0');
+      expect(Object.keys(artifacts)).toEqual(['Acme Setup 3.1.0.exe']);
+      expect(artifacts['Acme Setup 3.1.0.exe']).toMatchObject({ status: 'UPLOADED', sha256: sha256(present), platform: 'windows', arch: null });
+
+      // nothing readable: the server is not asked (no release)
+      const none = await shipgate(['publish', missing, path.join(workDir, 'nope.zip'), '--product', 'acme-app', '--version', '3.2.0']);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toMatch(/^shipgate: no file can be read \(Acme-3\.1\.0\.AppImage, nope\.zip\): nothing was published$/m);
+      expect((await v11Release('3.2.0')).status).toBe(404);
+    });
+
+    it('one file with --artifacts; a version taken by a release of one file gets a release of many artifacts beside it; flags of the other kind are usage errors', async () => {
+      const zip = randomBytes(1000);
+      const run = await shipgate(['publish', '--artifacts', `${file('acme-1.1.0-linux.zip', zip)}@linux/amd64`, '--product', 'acme-app', '--version', '1.1.0', '--draft']);
+      expect(run.stderr).not.toContain('shipgate:');
+      expect(run.code).toBe(0);
+      const { release, artifacts } = await v11Release('1.1.0');
+      expect(release!.attributes.status).toBe('DRAFT');
+      expect(artifacts).toEqual({ 'acme-1.1.0-linux.zip': expect.objectContaining({ status: 'UPLOADED', platform: 'linux', arch: 'amd64', sha256: sha256(zip) }) });
+      // the release of one file of that version is untouched
+      expect((await releasesOf()).filter((r) => r.attributes.version === '1.1.0').map((r) => r.attributes.filename).sort()).toEqual(['acme-1.1.0-linux.zip', 'app-1.1.0.tar.gz']);
+
+      const exe = path.join(workDir, 'Acme Setup 3.0.0.exe');
+      for (const [argv, message] of [
+        [[exe, exe, '--filename', 'x.exe'], '--filename: only for one file'],
+        [[exe, '--platform', 'windows', '--tag', 'x'], '--tag: only for a release of many artifacts'],
+        [[exe], "required option '--platform <platform>' not specified"],
+        [[exe, path.join(workDir, 'sub', 'Acme Setup 3.0.0.exe')], 'would both be Acme Setup 3.0.0.exe'],
+        [[exe, exe, '--platform', 'linux/amd64', '--arch', 'arm64'], 'disagree'],
+        [[exe, exe, '--concurrency', '20'], "option '--concurrency <n>' argument '20' is invalid"],
+      ] as Array<[string[], string]>) {
+        const wrong = await shipgate(['publish', ...argv, '--product', 'acme-app', '--version', '9.0.0']);
+        expect({ argv, code: wrong.code, stderr: wrong.stderr }).toEqual({ argv, code: 2, stderr: expect.stringContaining(message) });
+      }
+      expect((await v11Release('9.0.0')).status).toBe(404);
+    });
+  });
+
+  it('pins Keygen-Version 1.0 for the commands of releases of one file, whatever the account\'s default', async () => {
+    const setVersion = (apiVersion: string) => admin().patch(`/v1/accounts/${account.id}`, { data: { type: 'accounts', id: account.id, attributes: { apiVersion } } });
+    expect((await setVersion('1.1')).status).toBe(200);
+    try {
+      const run = await shipgate(['publish', file('app-1.3.0.tar.gz', randomBytes(1000)), '--product', 'acme-app', '--version', '1.3.0', '--platform', 'linux/amd64']);
+      expect(run.stderr).not.toContain('shipgate:');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/file\s+app-1\.3\.0\.tar\.gz \(tar\.gz, 1000 bytes\)/);
+      const table = await shipgate(['releases', 'list', '--product', 'acme-app', '--limit', '1']);
+      expect(table.stdout.split('\n')[1]).toMatch(/^1\.3\.0\s+stable\s+linux\/amd64\s+tar\.gz\s+PUBLISHED/);
+    } finally {
+      await setVersion('1.0');
     }
   });
 

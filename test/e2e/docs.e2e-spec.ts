@@ -25,6 +25,9 @@ const EXPECTED: Record<string, (out: string) => void> = {
     expect(out).toMatch(/^VERSION\s+CHANNEL\s+PLATFORM/m);
     expect(out).toContain('Update available: 1.3.0 -> 1.4.0');
     expect(out).toContain('exit code 4');
+    // publish with several files: a release of three artifacts, twice (the second run uploads nothing)
+    expect(out.match(/^ {2}artifacts 3$/gm)).toHaveLength(2);
+    expect(out).toMatch(/^ {4}Acme-2\.0\.0-arm64\.dmg\s+darwin\/arm64\s+20 bytes\s+UPLOADED/m);
   },
   'docs/webhooks.md': (out) => {
     expect(out).toMatch(/^delivered: release\.yanked/m);
