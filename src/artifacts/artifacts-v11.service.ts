@@ -8,7 +8,7 @@ import type { Bearer } from '../access/bearer';
 import { isPrivileged } from '../access/bearer';
 import { Entitlement } from '../entitlements/entitlement.entity';
 import { EventsService } from '../events/events.service';
-import { ApiError, uniqueViolation } from '../jsonapi/errors';
+import { ApiError } from '../jsonapi/errors';
 import { isUuid } from '../jsonapi/ids';
 import { paginate } from '../jsonapi/paginate';
 import type { ListQuery } from '../jsonapi/query';
@@ -84,7 +84,11 @@ export class ArtifactsV11Service {
     private readonly events: EventsService,
   ) {}
 
-  /** `POST /artifacts`: a WAITING artifact of a 1.1 release, with the signed URL to PUT its bytes to. */
+  /**
+   * `POST /artifacts`: a WAITING artifact of a 1.1 release, with the signed URL to PUT its bytes
+   * to. A filename the release holds as WAITING or FAILED (an upload that did not arrive) is that
+   * artifact again, with a new upload URL; UPLOADED or YANKED is 422 FILENAME_TAKEN.
+   */
   async create(bearer: Bearer, accountId: string, dto: CreateArtifactDto, req: Request): Promise<{ view: ArtifactV11; url: string }> {
     const release = await this.releases.findWritable(bearer, accountId, dto.releaseId, { artifacts: true }).catch((error: unknown) => {
       throw error instanceof ApiError && error.status === 404 ? ApiError.relationship('release', 'NOT_FOUND', `releases ${dto.releaseId.slice(0, 64)} was not found`) : error;
@@ -117,16 +121,23 @@ export class ArtifactsV11Service {
       uploadKey: pending.uploadKey,
       uploadDigest: pending.uploadDigest,
     };
-    const artifact = await this.db.transaction(async (m) => {
+    const { artifact, superseded } = await this.db.transaction(async (m) => {
       await m.query('SELECT 1 FROM releases WHERE id = $1 AND account_id = $2 FOR UPDATE', [release.id, accountId]);
-      try {
-        await m.insert(Artifact, values);
-      } catch (error) {
-        if (uniqueViolation(error) === 'artifacts_filename_unique') throw ApiError.attribute('filename', 'TAKEN', 'is already taken by another artifact of this release');
-        throw error;
+      const existing = await m.findOne(Artifact, { where: { accountId, releaseId: release.id, filename: dto.filename } });
+      if (existing && (existing.status === 'UPLOADED' || existing.status === 'YANKED')) {
+        throw ApiError.attribute('filename', 'TAKEN', 'is already taken by another artifact of this release');
       }
-      return m.findOneOrFail(Artifact, { where: { id, accountId } });
+      if (existing) {
+        // an upload that never arrived or failed: the same artifact gets a new upload URL (and the new attributes)
+        const { id: _new, accountId: _a, releaseId: _r, ...fresh } = values as Record<string, unknown>;
+        const uploadKey = pending.uploadKey ? pending.uploadKey.replace(`/${id}/`, `/${existing.id}/`) : null;
+        await m.update(Artifact, { id: existing.id, accountId }, { ...fresh, uploadKey, updated: new Date() } as QueryDeepPartialEntity<Artifact>);
+        return { artifact: await m.findOneOrFail(Artifact, { where: { id: existing.id, accountId } }), superseded: existing.uploadKey };
+      }
+      await m.insert(Artifact, values);
+      return { artifact: await m.findOneOrFail(Artifact, { where: { id, accountId } }), superseded: null };
     });
+    if (superseded) await this.storedFiles.deleteObject(superseded);
     return { view: artifactV11(artifact, release), url: await this.uploadUrls.urlFor(artifact) };
   }
 

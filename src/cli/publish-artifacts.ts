@@ -191,7 +191,8 @@ export async function publishArtifacts(
       }
       try {
         const held = existing.get(f.filename);
-        if (held) return skipOrRefuse(held, digest.sha256, o.version, bars, f.filename);
+        // an artifact whose upload did not arrive (WAITING, FAILED) is asked for again: the server gives it a new upload URL
+        if (held && held.attributes.status !== 'WAITING' && held.attributes.status !== 'FAILED') return skipOrRefuse(held, digest.sha256, o.version, bars, f.filename);
         const attributes: Record<string, unknown> = { filename: f.filename, filesize: digest.size };
         if (f.platform !== undefined) attributes.platform = f.platform;
         if (f.arch !== undefined) attributes.arch = f.arch;
@@ -247,9 +248,8 @@ function aboutFile(filename: string, error: unknown): ShipgateError {
 }
 
 /**
- * A file whose name the release already holds: skipped when the stored bytes are the same
- * (a re-run), otherwise refused: versions are immutable, and an artifact that never received
- * its bytes cannot be given them later (the server issues one upload URL per artifact).
+ * A file whose name the release already holds uploaded or yanked: skipped when the stored bytes
+ * are the same (a re-run), otherwise refused: versions are immutable.
  */
 function skipOrRefuse(held: Resource, sha256: string, version: string, bars: ProgressGroup, filename: string): Outcome {
   const { status, sha256: stored } = held.attributes;
@@ -258,8 +258,5 @@ function skipOrRefuse(held: Resource, sha256: string, version: string, bars: Pro
     return { kind: 'skipped' };
   }
   if (status === 'UPLOADED') throw new ShipgateError(`release ${version} already holds another file of this name (sha256 ${stored}); versions are immutable: publish a new version`);
-  if (status === 'YANKED') throw new ShipgateError(`release ${version} has a yanked artifact of this name (${held.id}); a name is not reused in a release: publish a new version`);
-  throw new ShipgateError(
-    `release ${version} already has an artifact of this name that holds no file (${status}, ${held.id}, from an earlier attempt); the server gives out one upload URL per artifact: publish a new version`,
-  );
+  throw new ShipgateError(`release ${version} has a yanked artifact of this name (${held.id}); a name is not reused in a release: publish a new version`);
 }

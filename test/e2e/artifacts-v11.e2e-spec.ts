@@ -179,6 +179,13 @@ describe('releases with many artifacts (API 1.1)', () => {
     const res = await admin.post(`${root}/artifacts`, { data: { type: 'artifacts', attributes: { filename: 'a.zip', filesize: 3 }, relationships: { release: { data: { type: 'releases', id: release.id } } } } });
     expect(res.status).toBe(307);
     expect(res.headers.location).toBe(res.body.data.links.redirect);
+    // the upload has not arrived: asking again gives the same artifact an upload URL again
+    const again = await admin.post(`${root}/artifacts`, { data: { type: 'artifacts', attributes: { filename: 'a.zip', filesize: 3 }, relationships: { release: { data: { type: 'releases', id: release.id } } } } });
+    expect(again.status).toBe(307);
+    expect(again.body.data.id).toBe(res.body.data.id);
+    const fresh = new URL(again.headers.location);
+    expect((await t.http.put(fresh.pathname + fresh.search).send(Buffer.from('abc'))).status).toBe(200);
+    // once uploaded, the name is taken
     const taken = await admin.post(`${root}/artifacts`, { data: { type: 'artifacts', attributes: { filename: 'a.zip' }, relationships: { release: { data: { type: 'releases', id: release.id } } } } });
     expect(taken.status).toBe(422);
     expect(taken.body.errors[0]).toMatchObject({ code: 'FILENAME_TAKEN', source: { pointer: '/data/attributes/filename' } });
@@ -192,9 +199,11 @@ describe('releases with many artifacts (API 1.1)', () => {
     const forbidden = await client(t, licenseAuth(license.key)).post(`${root}/artifacts`, { data: { type: 'artifacts', attributes: { filename: 'c.zip' }, relationships: { release: { data: { type: 'releases', id: release.id } } } } });
     expect(forbidden.status).toBe(403);
     // the wrong size is refused and the artifact stays WAITING
-    const url = new URL(res.body.data.links.redirect);
+    const sized = await admin.post(`${root}/artifacts`, { data: { type: 'artifacts', attributes: { filename: 'd.zip', filesize: 3 }, relationships: { release: { data: { type: 'releases', id: release.id } } } } });
+    const url = new URL(sized.body.data.links.redirect);
     const put = await t.http.put(url.pathname + url.search).send(Buffer.from('four'));
     expect(put.status).toBe(422);
     expect(put.body.errors[0].code).toBe('FILESIZE_MISMATCH');
+    expect((await admin.get(`${root}/artifacts/${sized.body.data.id}`)).body.data.attributes.status).toBe('WAITING');
   });
 });

@@ -290,7 +290,10 @@ describe('fuzz: no 5xx, an error document on every 4xx', () => {
     const statuses = new Map<number, number>();
     // the server runs in this process: its memory is this process's (Jest's own included)
     const mib = () => process.memoryUsage().rss / 2 ** 20;
+    const heap = () => process.memoryUsage().heapUsed / 2 ** 20;
+    (globalThis as { gc?: () => void }).gc?.();
     const startRss = mib();
+    const startHeap = heap();
     let peakRss = startRss;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, mib())), 250);
     await fc.assert(
@@ -309,6 +312,8 @@ describe('fuzz: no 5xx, an error document on every 4xx', () => {
     (globalThis as { gc?: () => void }).gc?.();
     const endRss = mib();
     console.log(`fuzz: RSS ${startRss.toFixed(0)} MiB at the start, peak ${peakRss.toFixed(0)} MiB, ${endRss.toFixed(0)} MiB after (${((endRss / startRss - 1) * 100).toFixed(0)} %)`);
+    // what the JavaScript heap holds after a collection: retained objects, as opposed to pages the allocator keeps
+    console.log(`fuzz: JavaScript heap in use ${startHeap.toFixed(0)} MiB at the start, ${heap().toFixed(0)} MiB after`);
     expect(sent).toBeGreaterThanOrEqual(RUNS);
     // the generator reaches past the edge: successes and several kinds of client errors
     expect([...statuses.keys()].filter((s) => s < 300).length).toBeGreaterThan(0);
