@@ -153,6 +153,11 @@ describe('releases with many artifacts (API 1.1)', () => {
     };
     const winUrl = await urlOf(windows);
     const macUrl = await urlOf(mac);
+    // a 1.0 client (no Keygen-Version) finds a 1.1 release's artifact by id on the same route
+    const asV10 = await api(t, licenseAuth(enterprise.key)).get(`${root}/artifacts/${mac}`).redirects(0);
+    expect(asV10.status).toBe(303);
+    expect(asV10.headers['keygen-version']).toBe('1.0');
+    expect(new URL(asV10.headers.location).pathname).toBe(macUrl.pathname);
     const got = await t.http.get(winUrl.pathname + winUrl.search).buffer(true).parse((res, done) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
