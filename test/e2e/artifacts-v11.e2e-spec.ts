@@ -141,6 +141,9 @@ describe('releases with many artifacts (API 1.1)', () => {
     expect(macCheck.body.data.id).toBe(mac);
     expect((await upgrade(licenseAuth(pro.key), 'linux/amd64')).status).toBe(204);
     expect((await upgrade(licenseAuth(enterprise.key), 'linux/amd64')).status).toBe(303);
+    // the platform and arch may be sent apart, as the artifacts name them
+    const byArch = await upgrade(licenseAuth(pro.key), 'darwin&arch=arm64');
+    expect([byArch.status, byArch.body.data?.id]).toEqual([303, mac]);
     const v3 = await t.http.get(`/v3/releases/update?productId=${product.id}&platform=windows/amd64&version=0.9.0&key=${pro.key}`);
     expect(v3.status).toBe(200);
     expect(v3.body).toMatchObject({ version: '1.0.0', filename: 'App Setup 1.0.0.exe' });
