@@ -101,6 +101,11 @@ export class DownloadUrlsService {
   ): Promise<{ artifact: Artifact; url: string }> {
     const artifact = known && usableArtifact(known, release) ? known : await this.findUploaded(accountId, release.id);
     if (!artifact) throw ApiError.notFound('The release has no uploaded artifact');
+    // a 1.1 release's file found here (what 1.0 shows of it) may ask for entitlements of its own:
+    // a customer lacking them gets no URL (it would not download) and no download counted
+    if (artifact !== known && release.multiArtifact && !(await visibleArtifactIds(this.db.manager, bearer, accountId, [artifact])).has(artifact.id)) {
+      throw ApiError.notFound('The artifact was not found');
+    }
     const privileged = isPrivileged(bearer);
     const ttl = privileged && ttlSeconds !== undefined ? Math.min(Math.max(ttlSeconds, DOWNLOAD_TTL_MIN), DOWNLOAD_TTL_MAX) : DOWNLOAD_TTL_DEFAULT;
     return { artifact, url: this.issue(bearer, accountId, release, artifact, ttl) };

@@ -169,6 +169,16 @@ describe('releases with many artifacts (API 1.1)', () => {
     expect(got.status).toBe(200);
     expect(Buffer.compare(got.body as Buffer, files.windows)).toBe(0);
 
+    // through 1.0 the release's file is its first artifact (the linux tarball): the Pro license,
+    // which may not download it, gets no URL for it (nor a download counted), Enterprise does
+    const release10Artifact = (key: string) => api(t, licenseAuth(key)).get(`${root}/releases/${release.id}/artifact`).redirects(0);
+    const downloadsBefore = (await admin.get(`${root}/releases/${release.id}`)).body.data.attributes.downloads;
+    expect((await release10Artifact(pro.key)).status).toBe(404);
+    expect((await t.http.get(`/v3/${release.id}?key=${pro.key}`)).status).toBe(404);
+    expect((await admin.get(`${root}/releases/${release.id}`)).body.data.attributes.downloads).toBe(downloadsBefore);
+    const enterprise10 = await release10Artifact(enterprise.key);
+    expect([enterprise10.status, enterprise10.body.data.id]).toEqual([303, linux]);
+
     // yank the windows installer: its URL dies at once, the mac one keeps working
     expect((await admin.delete(`${root}/artifacts/${windows}`)).status).toBe(204);
     expect((await t.http.get(winUrl.pathname + winUrl.search)).status).toBe(404);
