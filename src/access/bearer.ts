@@ -42,11 +42,13 @@ export type Bearer = (
   /**
    * The request is a HEAD: it is answered as its GET would be (same status and headers), but it
    * uses nothing, so nothing is counted: no download, no upgrade, no update check in analytics.
+   * Also a request to a file URL that continues a download (artifacts/http-range.ts
+   * continuesDownload): answered in full, not counted as a new download.
    */
   readonly probe?: true;
 };
 
-/** The caller of a HEAD request: the same caller, marked as a probe (see Bearer.probe). */
+/** The caller of a HEAD request (or of a download's continuation): the same caller, marked as a probe (see Bearer.probe). */
 export function asProbe(bearer: Bearer): Bearer {
   return { ...bearer, probe: true };
 }

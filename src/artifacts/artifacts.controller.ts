@@ -9,7 +9,7 @@ import { singleDocument } from '../jsonapi/serializer';
 import { ArtifactSerializer, withRedirect } from '../releases/artifact.serializer';
 import { ArtifactStorageService } from './artifact-storage.service';
 import { ArtifactUploadsService } from './artifact-uploads.service';
-import { DownloadUrlsService, DOWNLOAD_TTL_MAX, DOWNLOAD_TTL_MIN } from './download-urls.service';
+import { downloadCaller, DownloadUrlsService, DOWNLOAD_TTL_MAX, DOWNLOAD_TTL_MIN } from './download-urls.service';
 import { SettlesCatalogue } from '../database/settle.interceptor';
 import { ApiAnswer, ApiDocument, ApiNoContent } from '../openapi/decorators';
 import { hasBody } from '../jsonapi/media-type';
@@ -66,11 +66,12 @@ export class ReleaseArtifactController {
     @Param('id') id: string,
     @Query() query: Q,
     @Headers('prefer') prefer: string | undefined,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
     const ttl = intParam(query, 'ttl', DOWNLOAD_TTL_MIN, DOWNLOAD_TTL_MAX);
     const release = await this.downloads.findVisibleRelease(bearer, account.id, id);
-    const { artifact, url } = await this.downloads.issueDownload(bearer, account.id, release, ttl);
+    const { artifact, url } = await this.downloads.issueDownload(downloadCaller(bearer, req), account.id, release, ttl);
     // the body carries a credential-like URL: never cache it
     res.setHeader('Cache-Control', 'no-store');
     if (prefersNoRedirect(prefer)) res.setHeader('Preference-Applied', 'no-redirect');

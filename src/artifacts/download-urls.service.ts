@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Bearer } from '../access/bearer';
-import { isPrivileged } from '../access/bearer';
+import { asProbe, isPrivileged } from '../access/bearer';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { CountersService } from '../counters/counters.service';
@@ -13,7 +13,7 @@ import { Release } from '../releases/release.entity';
 import { Artifact } from '../releases/artifact.entity';
 import { visibleArtifactIds } from '../releases/artifact-visibility';
 import { downloadGeneration, DownloadSigner } from './download-signer';
-import { contentDisposition } from './http-range';
+import { contentDisposition, continuesDownload } from './http-range';
 import { STORAGE_DRIVER } from '../storage/storage-driver';
 import type { StorageDriver } from '../storage/storage-driver';
 import { findVisibleRelease } from './visible-release';
@@ -101,6 +101,11 @@ export class DownloadUrlsService {
   ): Promise<{ artifact: Artifact; url: string }> {
     const artifact = known && usableArtifact(known, release) ? known : await this.findUploaded(accountId, release.id);
     if (!artifact) throw ApiError.notFound('The release has no uploaded artifact');
+    // a 1.1 release's file found here (what 1.0 shows of it) may ask for entitlements of its own:
+    // a customer lacking them gets no URL (it would not download) and no download counted
+    if (artifact !== known && release.multiArtifact && !(await visibleArtifactIds(this.db.manager, bearer, accountId, [artifact])).has(artifact.id)) {
+      throw ApiError.notFound('The artifact was not found');
+    }
     const privileged = isPrivileged(bearer);
     const ttl = privileged && ttlSeconds !== undefined ? Math.min(Math.max(ttlSeconds, DOWNLOAD_TTL_MIN), DOWNLOAD_TTL_MAX) : DOWNLOAD_TTL_DEFAULT;
     return { artifact, url: this.issue(bearer, accountId, release, artifact, ttl) };
@@ -112,7 +117,8 @@ export class DownloadUrlsService {
    */
   issue(bearer: Bearer, accountId: string, release: DownloadRelease, artifact: Artifact, ttl: number, memos?: UrlMemos): string {
     const url = this.downloadUrl(artifact, release, ttl, memos, boundLicense(bearer));
-    if (!isPrivileged(bearer)) {
+    // a HEAD, or a download's continuation (downloadCaller), is no new download
+    if (!isPrivileged(bearer) && !bearer.probe) {
       this.counters.countDownload(accountId, release.id, bearer);
       if (release.multiArtifact) this.counters.countArtifactDownload(accountId, artifact.id);
     }
@@ -177,6 +183,15 @@ export class DownloadUrlsService {
       throw new ApiError(503, ErrorCode.STORAGE_UNAVAILABLE, 'The storage is unavailable, try again later', undefined, { 'Retry-After': '5' });
     }
   }
+}
+
+/**
+ * The caller of a request to a file URL as downloads count it: a request whose Range does not
+ * start at byte 0 continues a download already counted (a resumed download, a differential
+ * update's blocks), so its URL is issued uncounted (docs/updaters.md, "Downloads counted").
+ */
+export function downloadCaller(bearer: Bearer, req: { headers: { range?: string } }): Bearer {
+  return continuesDownload(req.headers.range) ? asProbe(bearer) : bearer;
 }
 
 /**

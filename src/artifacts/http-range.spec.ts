@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { basename, contentDisposition, ifRangeAllows, MAX_RANGES, namesSeveralRanges, noneMatch, parseRange } from './http-range';
+import { basename, contentDisposition, continuesDownload, ifRangeAllows, MAX_RANGES, namesSeveralRanges, noneMatch, parseRange } from './http-range';
 
 describe('parseRange', () => {
   const size = 1000;
@@ -139,5 +139,22 @@ describe('contentDisposition', () => {
 
   it('never lets a quote or backslash break out of the quoted string', () => {
     expect(contentDisposition('a"b\\c.zip')).toBe(`attachment; filename="a_b_c.zip"; filename*=UTF-8''a%22b%5Cc.zip`);
+  });
+});
+
+describe('continuesDownload (a request to a file URL that is no new download)', () => {
+  it.each([
+    [undefined, false],
+    ['bytes=0-', false],
+    ['bytes=0-99', false],
+    ['bytes=500-599, 0-9', false], // one of the ranges starts at byte 0
+    ['bytes=abc', false], // ignored: the whole file is sent
+    ['items=100-200', false],
+    ['bytes=100-199', true],
+    ['bytes=5000-', true],
+    ['bytes=-500', true], // the end of the file
+    ['bytes=100-199, 300-399', true],
+  ])('%s: %s', (header, continues) => {
+    expect(continuesDownload(header)).toBe(continues);
   });
 });

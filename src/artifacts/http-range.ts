@@ -81,6 +81,19 @@ function mergeOverlapping(ranges: ByteRange[]): ByteRange[] {
 }
 
 /**
+ * Whether a request to a file URL continues a download rather than starting one: its Range (as
+ * parseRange reads it, whatever the file's size) names no range that starts at byte 0, so it asks
+ * for the rest of a file (a resumed download) or for some of its blocks (electron-updater's
+ * differential update sends one request per changed stretch when it cannot name several ranges at
+ * once). Such a request is answered as any other but is not counted as a new download. A Range
+ * that would be ignored (malformed, another unit, too many ranges) gets the whole file: counted.
+ */
+export function continuesDownload(header: string | undefined): boolean {
+  const request = parseRange(header, Number.MAX_SAFE_INTEGER);
+  return request.kind === 'partial' && request.ranges.every((r) => r.start > 0);
+}
+
+/**
  * Whether a Range header names several ranges. S3 answers one range per request (several get the
  * whole object, 200), so such a download is served by Shipgate, range by range from S3, instead of
  * a redirect to a presigned URL.

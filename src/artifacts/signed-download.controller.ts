@@ -8,7 +8,7 @@ import { queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { ArtifactErrorCode } from './artifact-errors';
 import { sendArtifact, servesSeveralRanges } from './artifact-sender';
-import { DownloadUrlsService } from './download-urls.service';
+import { downloadCaller, DownloadUrlsService } from './download-urls.service';
 import type { Artifact } from '../releases/artifact.entity';
 import { downloadGeneration, DownloadSigner } from './download-signer';
 import { LicensedArtifacts } from './licensed-artifacts';
@@ -51,7 +51,7 @@ export class SignedDownloadController {
     const name = Array.isArray(filename) ? filename.join('/') : filename;
     if (signature === undefined && expires === undefined) {
       // no signature: the caller's credential decides (the file URLs of electron feeds)
-      const url = await this.artifacts.issueDownloadOf(bearer, account.id, artifactId, name);
+      const url = await this.artifacts.issueDownloadOf(downloadCaller(bearer, req), account.id, artifactId, name);
       res.redirect(303, url);
       return;
     }

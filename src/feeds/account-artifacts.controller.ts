@@ -14,7 +14,7 @@ import { ApiAnswer, ApiDocument, ApiQueryParams } from '../openapi/decorators';
 import { ReleasesService } from '../releases/releases.service';
 import { ArtifactSerializer, withRedirect } from '../releases/artifact.serializer';
 import { prefersNoRedirect } from '../artifacts/artifacts.controller';
-import { DownloadUrlsService, DOWNLOAD_TTL_MAX, DOWNLOAD_TTL_MIN } from '../artifacts/download-urls.service';
+import { downloadCaller, DownloadUrlsService, DOWNLOAD_TTL_MAX, DOWNLOAD_TTL_MIN } from '../artifacts/download-urls.service';
 import { isElectronFile, parseElectronFile, parseFeedQuery } from './feed-params';
 import { FeedsService } from './feeds.service';
 
@@ -61,7 +61,7 @@ export class AccountArtifactsController {
           throw error;
         });
         if (release) {
-          const { artifact, url } = await this.artifacts.issueDownload(bearer, account.id, release, ttl);
+          const { artifact, url } = await this.artifacts.issueDownload(downloadCaller(bearer, req), account.id, release, ttl);
           this.redirect(res, prefer, url);
           return singleDocument(ArtifactSerializer, withRedirect(artifact, url));
         }
@@ -69,7 +69,7 @@ export class AccountArtifactsController {
       // an artifact by id or filename (newest visible version first): every release's in 1.1, 1.1 releases' in 1.0
       const found = await this.artifactsV11.findVisible(bearer, account.id, filename, product);
       if (found.artifact.status !== 'UPLOADED') return singleDocument(ArtifactSerializerV11, found.view);
-      const { url } = await this.artifacts.issueDownload(bearer, account.id, found.release, ttl, found.artifact);
+      const { url } = await this.artifacts.issueDownload(downloadCaller(bearer, req), account.id, found.release, ttl, found.artifact);
       this.redirect(res, prefer, url);
       return v11 ? singleDocument(ArtifactSerializerV11, withRedirectV11(found.view, url)) : singleDocument(ArtifactSerializer, withRedirect(found.artifact, url));
     } catch (error) {

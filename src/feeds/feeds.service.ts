@@ -327,7 +327,7 @@ export class FeedsService {
         files.push({ release: entry.release, artifact: entry.artifact });
       }
     }
-    return files.sort((a, b) => filePreference(a) - filePreference(b) || b.release.created.getTime() - a.release.created.getTime());
+    return files.sort((a, b) => filePreference(a) - filePreference(b) || age(b, a));
   }
 }
 
@@ -364,7 +364,15 @@ function tauriPreference(a: OfferedFile, b: OfferedFile): number {
     if (name.endsWith('.msi')) return 1;
     return 0;
   };
-  return rank(a) - rank(b) || a.release.created.getTime() - b.release.created.getTime();
+  return rank(a) - rank(b) || age(a, b);
+}
+
+/**
+ * > 0 when `a` is the newer file: the newer release (a 1.0 release is one file), then the newer
+ * artifact (the files of one 1.1 release share their release's time).
+ */
+function age(a: OfferedFile, b: OfferedFile): number {
+  return a.release.created.getTime() - b.release.created.getTime() || a.artifact.created.getTime() - b.artifact.created.getTime();
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Column, Entity } from 'typeorm';
+import { Entity, PrimaryColumn } from 'typeorm';
 import { Release } from './release.entity';
 
 /**
@@ -11,5 +11,6 @@ import { Release } from './release.entity';
 @Entity({ name: 'artifact_offers', synchronize: false })
 export class ReleaseOffer extends Release {
   /** The artifact offered. */
-  @Column({ name: 'artifact_id', type: 'uuid' }) artifactId: string;
+  // part of the key: the rows of one release share its id (TypeORM would merge them)
+  @PrimaryColumn({ name: 'artifact_id', type: 'uuid' }) artifactId: string;
 }

@@ -242,7 +242,8 @@ export class ReleasesService {
   }
 
   /** The visible release whose file has this name (the account-level artifact route). */
-  findVisibleByFilename(bearer: Bearer, accountId: string, filename: string, productRef?: string): Promise<Release> {
+  async findVisibleByFilename(bearer: Bearer, accountId: string, filename: string, productRef?: string): Promise<Release> {
+    // a rejection, not a throw: callers catch the 404 on the promise (an id is not a filename)
     if (isUuid(filename)) throw ApiError.notFound('The artifact was not found');
     return this.findVisible(bearer, accountId, filename, productRef, { filenameOnly: true });
   }

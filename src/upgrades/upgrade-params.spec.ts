@@ -27,6 +27,13 @@ describe('upgrade parameters', () => {
     expect(check.constraint).toBeUndefined();
   });
 
+  it('joins arch to the platform (API 1.1 names them apart)', () => {
+    expect(parseUpgradeCheck({ ...base, platform: 'linux', arch: 'arm64' }).platform).toBe('linux/arm64');
+    expect(parseUpgradeCheck({ ...base, arch: 'amd64' }).platform).toBe('linux/amd64');
+    expect(failure(() => parseUpgradeCheck({ ...base, arch: 'arm64' }))).toEqual({ status: 400, code: 'PARAMETER_INVALID', parameter: 'arch' });
+    expect(failure(() => parseUpgradeCheck({ ...base, platform: 'linux', arch: '' }))).toEqual({ status: 400, code: 'PARAMETER_INVALID', parameter: 'arch' });
+  });
+
   it('takes a product code in place of the id (resolved by the service)', () => {
     const check = parseUpgradeCheck({ ...base, product: 'acme-app' });
     expect(check.productCode).toBe('acme-app');

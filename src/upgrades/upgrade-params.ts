@@ -59,14 +59,22 @@ export function parseUpgradeTarget(query: Query): UpgradeTarget {
 
 /**
  * `GET /releases/actions/upgrade`: product (uuid), platform and version (strict semver) are
- * required; filetype narrows further when given. Every problem is 400 PARAMETER_INVALID naming
- * the parameter.
+ * required; filetype narrows further when given, and `arch` (API 1.1's artifacts) joins the
+ * platform (`platform=linux&arch=amd64` is `platform=linux/amd64`). Every problem is 400
+ * PARAMETER_INVALID naming the parameter.
  */
 export function parseUpgradeCheck(query: Query): UpgradeCheck {
   const product = required(query, 'product');
   const byId = isUuid(product);
   if (!byId) assertProductRef(product);
-  const platform = required(query, 'platform');
+  let platform = required(query, 'platform');
+  const arch = queryParam(query, 'arch');
+  if (arch !== undefined) {
+    if (arch.trim() === '' || arch.includes('/')) throw ApiError.invalidParameter('arch', 'must be an architecture, e.g. amd64');
+    const slash = platform.indexOf('/');
+    if (slash >= 0 && platform.slice(slash + 1) !== arch) throw ApiError.invalidParameter('arch', `is not the platform's own (${platform.slice(slash + 1)})`);
+    if (slash < 0) platform = `${platform}/${arch}`;
+  }
   const filetype = queryParam(query, 'filetype');
   if (filetype !== undefined && filetype.trim() === '') throw ApiError.invalidParameter('filetype', 'must not be empty');
   const version = required(query, 'version');

@@ -34,6 +34,7 @@ export class UpgradesController {
   @ApiQueryParams({
     'product!': 'Product id or code',
     'platform!': 'Platform, e.g. linux/amd64',
+    arch: 'Architecture, e.g. amd64 (with platform=linux: the same as platform=linux/amd64)',
     'version!': 'The version the caller runs',
     filetype: 'File type, e.g. tar.gz',
     channel: 'stable (default), rc, beta, alpha or dev: the channel and every more stable one',

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
 import { sendArtifact, servesSeveralRanges } from '../artifacts/artifact-sender';
-import { DownloadUrlsService } from '../artifacts/download-urls.service';
+import { downloadCaller, DownloadUrlsService } from '../artifacts/download-urls.service';
 import type { Bearer } from '../access/bearer';
 import { STORAGE_DRIVER } from '../storage/storage-driver';
 import type { StorageDriver } from '../storage/storage-driver';
@@ -96,8 +96,9 @@ export class V3Service {
    */
   async download(bearer: Bearer, accountId: string, releaseId: string, req: Request, res: Response): Promise<void> {
     const release = await this.downloadable(bearer, accountId, releaseId);
-    // counted as a download, unless it is a HEAD (a client probing size or name: Bearer.probe)
-    const { artifact } = await this.artifacts.issueDownload(bearer, accountId, release);
+    // counted as a download, unless it is a HEAD (a client probing size or name: Bearer.probe) or
+    // continues a download (a Range that does not start at byte 0: downloadCaller)
+    const { artifact } = await this.artifacts.issueDownload(downloadCaller(bearer, req), accountId, release);
     res.setHeader('Cache-Control', 'private, no-cache');
     if (this.storage.presignGet && !servesSeveralRanges(req, artifact)) {
       // the release was checked just now: a short-lived presigned URL, not the hour-long signed one

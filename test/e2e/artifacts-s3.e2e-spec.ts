@@ -6,6 +6,7 @@ import { S3StorageDriver, S3_PART_SIZE } from '../../src/storage/s3-storage.driv
 import { STORAGE_DRIVER } from '../../src/storage/storage-driver';
 import { startApp, TestApp } from '../support/app';
 import {
+  eventually,
   fetchBytes,
   getArtifact,
   onTestServer,
@@ -21,6 +22,7 @@ import { parseByteranges } from '../support/byteranges';
 import { createLicense, createProduct, licenseAuth, TestProduct } from '../support/catalogue.factories';
 import { api, bearer, createAccount, TestAccount } from '../support/factories';
 import { createRelease } from '../support/release.factories';
+import { createReleaseV11, v11Client } from '../support/v11.factories';
 
 const BUCKET = 'shipgate-artifacts';
 
@@ -240,6 +242,99 @@ describe('artifacts on S3 storage (s3rver)', () => {
     }
     expect(doc.included[0].attributes.status).toBe('FAILED');
     expect(doc.data.attributes.status).toBe('NOT_PUBLISHED');
+  });
+
+  describe('API 1.1: POST /artifacts hands out a presigned PUT, the sweep verifies the object', () => {
+    /** `POST /artifacts` for a 1.1 release, as the admin (307 by default: Location is the upload URL). */
+    const createArtifact = (on: TestApp, acct: TestAccount, releaseId: string, attributes: Record<string, unknown>, headers: Record<string, string> = {}) =>
+      v11Client(on, bearer(acct.adminToken))
+        .post(`/v1/accounts/${acct.id}/artifacts`, { data: { type: 'artifacts', attributes, relationships: { release: { data: { type: 'releases', id: releaseId } } } } })
+        .set(headers)
+        .redirects(0);
+    /** The artifact as the admin sees it, once its status is no longer WAITING (the sweep runs every second or so). */
+    const settled = async (on: TestApp, acct: TestAccount, id: string) => {
+      let attributes: Record<string, unknown> = {};
+      await eventually(async () => {
+        const res = await v11Client(on, bearer(acct.adminToken)).get(`/v1/accounts/${acct.id}/artifacts/${id}`).set('Prefer', 'no-redirect');
+        attributes = res.body.data.attributes;
+        return attributes.status !== 'WAITING';
+      }, 20_000);
+      return attributes;
+    };
+
+    it('uploads through the presigned URL; the sweep makes the artifact UPLOADED; a license downloads it', async () => {
+      const release = await createReleaseV11(t, account, product.id, '5.0.0');
+      const bytes = randomFile(250_000);
+      const created = await createArtifact(t, account, release.id, { filename: 'App-5.0.0.dmg', platform: 'darwin', arch: 'arm64', filesize: bytes.length, signature: 'ed-500' }, {
+        'Content-Digest': `sha-512=:${Buffer.from(sha512(bytes), 'hex').toString('base64')}:`,
+      });
+      expect(created.status).toBe(307);
+      const location = created.headers.location as string;
+      expect(location.startsWith(`http://127.0.0.1:${port}/${BUCKET}/`)).toBe(true);
+      expect(location).toMatch(/X-Amz-Signature=/);
+      expect(created.body.data.links.redirect).toBe(location);
+      expect(created.body.data.attributes.status).toBe('WAITING');
+      const id = created.body.data.id as string;
+      // nothing offered before the bytes are verified
+      const upgrade = () => api(t, licenseAuth(licenseKey)).get(`/v1/accounts/${account.id}/releases/actions/upgrade?product=${product.id}&platform=darwin/arm64&version=4.0.0`).redirects(0);
+      expect((await upgrade()).status).toBe(204);
+
+      expect((await fetch(location, { method: 'PUT', body: bytes })).status).toBe(200);
+      expect(await settled(t, account, id)).toMatchObject({ status: 'UPLOADED', filesize: bytes.length, sha256: sha256(bytes), sha512: sha512(bytes), signature: 'ed-500' });
+      const release10 = await releaseAttributes(t, account, release.id);
+      expect(release10).toMatchObject({ status: 'PUBLISHED', filename: 'App-5.0.0.dmg' });
+
+      // the license's download: 303 to a signed URL, 302 to a presigned GET, the bytes
+      const got = await v11Client(t, licenseAuth(licenseKey)).get(`/v1/accounts/${account.id}/artifacts/${id}`).redirects(0);
+      expect(got.status).toBe(303);
+      const file = await fetchBytes(await presignedBehind(got.headers.location));
+      expect(file.status).toBe(200);
+      expect(sha256(file.body)).toBe(sha256(bytes));
+      expect(file.headers.get('content-disposition')).toBe('attachment; filename="App-5.0.0.dmg"');
+      // and the update check offers it
+      const check = await upgrade();
+      expect(check.status).toBe(303);
+      expect(check.body.data.id).toBe(id);
+      expect(sha256((await fetchBytes(await presignedBehind(check.headers.location))).body)).toBe(sha256(bytes));
+    });
+
+    it('an object of another size, or another digest than declared, leaves the artifact FAILED and not offered', async () => {
+      const release = await createReleaseV11(t, account, product.id, '5.1.0');
+      const sized = await createArtifact(t, account, release.id, { filename: 'sized.tar.gz', platform: 'linux', arch: 'amd64', filesize: 5000 });
+      expect(sized.status).toBe(307);
+      expect((await fetch(sized.headers.location, { method: 'PUT', body: randomFile(10) })).status).toBe(200);
+      const digested = await createArtifact(t, account, release.id, { filename: 'digested.tar.gz', platform: 'linux', arch: 'arm64' }, {
+        'Content-Digest': `sha-256=:${Buffer.from(sha256(Buffer.from('other bytes')), 'hex').toString('base64')}:`,
+      });
+      expect((await fetch(digested.headers.location, { method: 'PUT', body: randomFile(10) })).status).toBe(200);
+      expect((await settled(t, account, sized.body.data.id)).status).toBe('FAILED');
+      expect((await settled(t, account, digested.body.data.id)).status).toBe('FAILED');
+      for (const platform of ['linux/amd64', 'linux/arm64']) {
+        const res = await api(t, licenseAuth(licenseKey)).get(`/v1/accounts/${account.id}/releases/actions/upgrade?product=${product.id}&platform=${platform}&version=5.0.0`).redirects(0);
+        expect(res.status).toBe(204);
+      }
+    });
+
+    it('an upload URL that expires unused leaves the artifact FAILED, and the release offers nothing', async () => {
+      const short = await startApp({ ...s3Env(port), UPLOAD_URL_TTL_SECONDS: '1' });
+      try {
+        const acct = await createAccount(short);
+        const prod = await createProduct(short, acct);
+        const key = (await createLicense(short, acct, prod.id)).key;
+        const release = await createReleaseV11(short, acct, prod.id, '1.0.0');
+        const created = await createArtifact(short, acct, release.id, { filename: 'late.zip', platform: 'windows' }, { Prefer: 'no-redirect' });
+        expect(created.status).toBe(201);
+        expect(created.headers.location).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/${BUCKET}/`));
+        expect(await settled(short, acct, created.body.data.id)).toMatchObject({ status: 'FAILED', sha256: null });
+        // S3 refuses the expired URL; nothing is offered, nothing downloads
+        expect((await fetch(created.headers.location, { method: 'PUT', body: randomFile(10) })).status).toBe(403);
+        const check = await api(short, licenseAuth(key)).get(`/v1/accounts/${acct.id}/releases/actions/upgrade?product=${prod.id}&platform=windows&version=0.1.0`).redirects(0);
+        expect(check.status).toBe(204);
+        expect((await v11Client(short, licenseAuth(key)).get(`/v1/accounts/${acct.id}/artifacts/${created.body.data.id}`)).status).toBe(404);
+      } finally {
+        await short.close();
+      }
+    });
   });
 
   it('reports the bucket in /health/ready, and 503 when it is missing', async () => {

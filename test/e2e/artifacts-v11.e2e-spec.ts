@@ -141,6 +141,9 @@ describe('releases with many artifacts (API 1.1)', () => {
     expect(macCheck.body.data.id).toBe(mac);
     expect((await upgrade(licenseAuth(pro.key), 'linux/amd64')).status).toBe(204);
     expect((await upgrade(licenseAuth(enterprise.key), 'linux/amd64')).status).toBe(303);
+    // the platform and arch may be sent apart, as the artifacts name them
+    const byArch = await upgrade(licenseAuth(pro.key), 'darwin&arch=arm64');
+    expect([byArch.status, byArch.body.data?.id]).toEqual([303, mac]);
     const v3 = await t.http.get(`/v3/releases/update?productId=${product.id}&platform=windows/amd64&version=0.9.0&key=${pro.key}`);
     expect(v3.status).toBe(200);
     expect(v3.body).toMatchObject({ version: '1.0.0', filename: 'App Setup 1.0.0.exe' });
@@ -153,6 +156,11 @@ describe('releases with many artifacts (API 1.1)', () => {
     };
     const winUrl = await urlOf(windows);
     const macUrl = await urlOf(mac);
+    // a 1.0 client (no Keygen-Version) finds a 1.1 release's artifact by id on the same route
+    const asV10 = await api(t, licenseAuth(enterprise.key)).get(`${root}/artifacts/${mac}`).redirects(0);
+    expect(asV10.status).toBe(303);
+    expect(asV10.headers['keygen-version']).toBe('1.0');
+    expect(new URL(asV10.headers.location).pathname).toBe(macUrl.pathname);
     const got = await t.http.get(winUrl.pathname + winUrl.search).buffer(true).parse((res, done) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -160,6 +168,16 @@ describe('releases with many artifacts (API 1.1)', () => {
     });
     expect(got.status).toBe(200);
     expect(Buffer.compare(got.body as Buffer, files.windows)).toBe(0);
+
+    // through 1.0 the release's file is its first artifact (the linux tarball): the Pro license,
+    // which may not download it, gets no URL for it (nor a download counted), Enterprise does
+    const release10Artifact = (key: string) => api(t, licenseAuth(key)).get(`${root}/releases/${release.id}/artifact`).redirects(0);
+    const downloadsBefore = (await admin.get(`${root}/releases/${release.id}`)).body.data.attributes.downloads;
+    expect((await release10Artifact(pro.key)).status).toBe(404);
+    expect((await t.http.get(`/v3/${release.id}?key=${pro.key}`)).status).toBe(404);
+    expect((await admin.get(`${root}/releases/${release.id}`)).body.data.attributes.downloads).toBe(downloadsBefore);
+    const enterprise10 = await release10Artifact(enterprise.key);
+    expect([enterprise10.status, enterprise10.body.data.id]).toEqual([303, linux]);
 
     // yank the windows installer: its URL dies at once, the mac one keeps working
     expect((await admin.delete(`${root}/artifacts/${windows}`)).status).toBe(204);

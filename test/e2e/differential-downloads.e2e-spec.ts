@@ -137,6 +137,22 @@ describe('differential downloads (electron-updater)', () => {
       ]);
     });
 
+    it("one range per request through the feed's file URL: a 303 to a signed URL each, and the update counts one download at most", async () => {
+      const signed = new URL(await signedUrl(t, published, published.installerId));
+      const url = `${proxy.url}${signed.pathname}?key=${published.licenseKey}`;
+      const downloads = async () => (await releaseAttributes(t, published.account, published.installerId)).downloads as number;
+      const before = await downloads();
+      const out = path.join(dir, 'feed-single.exe');
+      const exchanges = await recorded(proxy, () => updateDifferentially({ previous, next, url, out, multipleRanges: false, followRedirects: true }));
+      expect(fs.readFileSync(out).equals(expected)).toBe(true);
+      const redirects = exchanges.filter((e) => e.status === 303);
+      expect(redirects.length).toBeGreaterThanOrEqual(EDITS / 2);
+      // only a request whose Range starts at byte 0 is a new download (docs/updaters.md)
+      const fromStart = redirects.filter((e) => /^bytes=0-/.test(e.range ?? '')).length;
+      expect(fromStart).toBeLessThanOrEqual(1);
+      expect((await downloads()) - before).toBe(fromStart);
+    });
+
     it("updates it with one range per request too (useMultipleRangeRequest: false, the keygen provider's way)", async () => {
       const url = await signedUrl(t, published, published.installerId);
       const out = path.join(dir, 'single.exe');

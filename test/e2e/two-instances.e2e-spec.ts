@@ -12,6 +12,7 @@ import { uploadArtifact, randomFile } from '../support/artifact.factories';
 import { createEntitlement, createLicense, createProduct, licenseAuth } from '../support/catalogue.factories';
 import { api, bearer, createAccount, TestAccount } from '../support/factories';
 import { constrainRelease, createRelease } from '../support/release.factories';
+import { constrainArtifact, createArtifactV11, createReleaseV11, putToUploadUrl, v11Client, yankArtifact } from '../support/v11.factories';
 
 /**
  * Two servers on one database, each with its own in-memory catalogue: a change made through one
@@ -157,6 +158,113 @@ describe('two instances on one database', () => {
       expect(await seenOnB(() => offersOnB(null))).toBeLessThan(2000);
       await db.query(`UPDATE releases SET status = 'PUBLISHED', yanked = NULL WHERE id = $1`, [v11]);
       expect(await seenOnB(() => offersOnB('1.1.0'))).toBeLessThan(2000);
+    });
+  });
+
+  describe('API 1.1 (many artifacts): each write on A is seen by the very next read on B', () => {
+    let account: TestAccount;
+    let productId: string;
+    let license: { id: string; key: string };
+    let air: string;
+    const onB = (url: string) => url.replace(/^https?:\/\/[^/]+/, b.baseUrl);
+    const feeds = () => `/v1/accounts/${account.id}/products/${productId}/feeds`;
+    /** What B answers the license: status, and the body's gist. */
+    const electronOnB = async () => {
+      const res = await b.http.get(`${feeds()}/electron/latest.yml?key=${license.key}`);
+      return res.status === 200 ? (res.text.match(/^ {2}- url: .*$/gm) ?? []).map((l) => l.split('/').pop()) : res.status;
+    };
+    const tauriOnB = async () => {
+      const res = await b.http.get(`${feeds()}/tauri?target=linux&arch=x86_64&current_version=1.0.0&key=${license.key}`);
+      return res.status === 200 ? `${res.body.version} ${res.body.signature}` : res.status;
+    };
+    const upgradeOnB = async (platform: string) => {
+      const res = await api(b, licenseAuth(license.key)).get(`/v1/accounts/${account.id}/releases/actions/upgrade?product=${productId}&platform=${platform}&version=1.0.0`).redirects(0);
+      return res.status === 303 ? res.body.data.attributes.filename : res.status;
+    };
+    const artifactsOnB = async () => {
+      const res = await v11Client(b, licenseAuth(license.key)).get(`/v1/accounts/${account.id}/artifacts?product=${productId}`);
+      return res.body.data.map((d: { attributes: { filename: string } }) => d.attributes.filename).sort();
+    };
+
+    beforeAll(async () => {
+      account = await createAccount(a);
+      productId = (await createProduct(a, account)).id;
+      air = (await createEntitlement(a, account)).id;
+      license = await createLicense(a, account, productId);
+      // B holds the product (nothing to offer yet) and the license in memory
+      expect(await electronOnB()).toBe(404);
+      expect(await tauriOnB()).toBe(204);
+      expect(b.app.get(CatalogueService).held!.releases.peek(productId)).toBeDefined();
+    });
+
+    it('creating a release and its artifacts, uploading them, yanking one, constraining one', async () => {
+      const release = await createReleaseV11(a, account, productId, '1.1.0', { description: 'Two files' });
+      const read = await v11Client(b, licenseAuth(license.key)).get(`/v1/accounts/${account.id}/releases/${release.id}`);
+      expect([read.status, read.body.data.attributes.status]).toEqual([200, 'PUBLISHED']);
+      expect(await electronOnB()).toBe(404);
+
+      // created on A: WAITING, which B's admin sees and the license does not
+      const exe = await createArtifactV11(a, account, release.id, { filename: 'Desk-Setup-1.1.0.exe', platform: 'windows' });
+      const onBAsAdmin = await v11Client(b, bearer(account.adminToken)).get(`/v1/accounts/${account.id}/artifacts/${exe.id}`).set('Prefer', 'no-redirect');
+      expect(onBAsAdmin.body.data.attributes.status).toBe('WAITING');
+      expect(await artifactsOnB()).toEqual([]);
+      const exeBytes = randomFile(300);
+      expect(await putToUploadUrl(a, exe.uploadUrl, exeBytes)).toBe(200);
+      expect(await electronOnB()).toEqual(['Desk-Setup-1.1.0.exe']);
+      expect(await upgradeOnB('windows')).toBe('Desk-Setup-1.1.0.exe');
+      expect(await artifactsOnB()).toEqual(['Desk-Setup-1.1.0.exe']);
+
+      const tarball = await createArtifactV11(a, account, release.id, { filename: 'desk_1.1.0_amd64.AppImage.tar.gz', platform: 'linux', arch: 'amd64', signature: 'sig-1' });
+      expect(await tauriOnB()).toBe(204);
+      expect(await putToUploadUrl(a, tarball.uploadUrl, randomFile(200))).toBe(200);
+      expect(await tauriOnB()).toBe('1.1.0 sig-1');
+      const patched = await v11Client(a, bearer(account.adminToken)).patch(`/v1/accounts/${account.id}/artifacts/${tarball.id}`, { data: { type: 'artifacts', id: tarball.id, attributes: { signature: 'sig-2' } } });
+      expect(patched.status).toBe(200);
+      expect(await tauriOnB()).toBe('1.1.0 sig-2');
+
+      // download URLs B issued: the installer's (through the feed's file URL) and the bundle's (Tauri)
+      const feedUrl = (await b.http.get(`${feeds()}/electron/latest.yml?key=${license.key}`)).text.match(/^path: (.*)$/m)![1];
+      const viaFeed = await fetch(`${onB(feedUrl)}?key=${license.key}`, { redirect: 'manual' });
+      expect(viaFeed.status).toBe(303);
+      const exeUrl = onB(viaFeed.headers.get('location')!);
+      expect(Buffer.from(await (await fetch(exeUrl)).arrayBuffer()).equals(exeBytes)).toBe(true);
+      const tarballUrl = onB((await b.http.get(`${feeds()}/tauri?target=linux&arch=x86_64&current_version=1.0.0&key=${license.key}`)).body.url);
+      expect((await fetch(tarballUrl)).status).toBe(200);
+
+      // yanked on A: the URL B issued dies at once, the feed's file URL too, and B offers nothing on windows
+      await yankArtifact(a, account, exe.id);
+      expect((await fetch(exeUrl)).status).toBe(404);
+      expect((await fetch(`${onB(feedUrl)}?key=${license.key}`, { redirect: 'manual' })).status).toBe(404);
+      expect(await electronOnB()).toBe(404);
+      expect(await upgradeOnB('windows')).toBe(204);
+      expect(await tauriOnB()).toBe('1.1.0 sig-2');
+
+      // an artifact constraint attached on A: the license stops seeing the bundle on B at once
+      const [constraint] = await constrainArtifact(a, account, tarball.id, [air]);
+      expect(await tauriOnB()).toBe(204);
+      expect((await fetch(tarballUrl)).status).toBe(404);
+      expect(await artifactsOnB()).toEqual([]);
+      expect((await v11Client(b, licenseAuth(license.key)).get(`/v1/accounts/${account.id}/artifacts/${tarball.id}`).redirects(0)).status).toBe(404);
+      expect(await upgradeOnB('linux/amd64')).toBe(204);
+      // and sees it again once the license holds the entitlement (or the constraint goes)
+      expect((await api(a, bearer(account.adminToken)).post(`/v1/accounts/${account.id}/licenses/${license.id}/entitlements`, { data: [{ type: 'entitlements', id: air }] })).status).toBe(200);
+      expect(await tauriOnB()).toBe('1.1.0 sig-2');
+      expect((await fetch(tarballUrl)).status).toBe(200);
+      expect((await api(a, bearer(account.adminToken)).delete(`/v1/accounts/${account.id}/licenses/${license.id}/entitlements`).send({ data: [{ type: 'entitlements', id: air }] })).status).toBe(204);
+      expect(await tauriOnB()).toBe(204);
+      const detached = await v11Client(a, bearer(account.adminToken)).delete(`/v1/accounts/${account.id}/artifacts/${tarball.id}/constraints`).send({ data: [{ type: 'constraints', id: constraint }] });
+      expect(detached.status).toBe(204);
+      expect(await tauriOnB()).toBe('1.1.0 sig-2');
+      expect(await upgradeOnB('linux/amd64')).toBe('desk_1.1.0_amd64.AppImage.tar.gz');
+
+      // the release yanked and published again on A
+      expect((await v11Client(a, bearer(account.adminToken)).post(`/v1/accounts/${account.id}/releases/${release.id}/actions/yank`)).status).toBe(200);
+      expect(await tauriOnB()).toBe(204);
+      expect((await fetch(tarballUrl)).status).toBe(404);
+      expect((await v11Client(a, bearer(account.adminToken)).post(`/v1/accounts/${account.id}/releases/${release.id}/actions/publish`)).status).toBe(200);
+      expect(await tauriOnB()).toBe('1.1.0 sig-2');
+      // B still holds the same load of the product, changed in place
+      expect(b.app.get(CatalogueService).held!.releases.peek(productId)?.byId.has(release.id)).toBe(true);
     });
   });
 

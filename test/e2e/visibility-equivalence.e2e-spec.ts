@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import type { Bearer } from '../../src/access/bearer';
 import { CatalogueService } from '../../src/catalogue/catalogue.service';
 import { Release } from '../../src/releases/release.entity';
+import { ReleaseOffer } from '../../src/releases/release-offer.entity';
 import { ReleaseVisibilityPolicy } from '../../src/releases/release.policy';
 import type { LicenseFacts } from '../../src/access/bearer';
 import { UpgradeFinder } from '../../src/upgrades/upgrade-finder';
@@ -77,6 +78,34 @@ describe('release visibility: SQL and memory agree', () => {
       }
       licenses.push(row);
     }
+    // releases with many artifacts (API 1.1), between the 1.0 ones (1.i.1): 1-3 artifacts each on
+    // linux with or without an arch, of every status, some with constraints of their own
+    for (let i = 0; i < 60; i++) {
+      const version = `1.${i}.1`;
+      const c = semverColumns(parseStrictVersion(version)!);
+      const id = randomUUID();
+      await db.query(
+        `INSERT INTO releases (id, account_id, product_id, version, semver_major, semver_minor, semver_patch, semver_is_release, semver_pre_key,
+           channel, status, critical, created, multi_artifact)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, true, '{}', 'stable', $8, $9, $10, true)`,
+        [id, account.id, products[i % products.length], version, c.semverMajor, c.semverMinor, c.semverPatch, pick(['PUBLISHED', 'PUBLISHED', 'YANKED', 'NOT_PUBLISHED']),
+          rnd() < 0.15, new Date(now - Math.floor(rnd() * 60) * day).toISOString()],
+      );
+      for (const e of entitlements) {
+        if (rnd() < 0.15) await db.query(`INSERT INTO release_constraints (account_id, release_id, entitlement_id) VALUES ($1, $2, $3)`, [account.id, id, e]);
+      }
+      const files = 1 + Math.floor(rnd() * 3);
+      for (let j = 0; j < files; j++) {
+        const [artifact] = await db.query(
+          `INSERT INTO artifacts (account_id, release_id, filename, filetype, filesize, status, platform, arch, storage_key, sha256)
+           VALUES ($1, $2, $3, 'tar.gz', 10, $4, 'linux', $5, $6, $7) RETURNING id`,
+          [account.id, id, `eq11-${i}-${j}.tar.gz`, pick(['UPLOADED', 'UPLOADED', 'UPLOADED', 'WAITING', 'YANKED']), pick(['amd64', 'arm64', null]), `k/${i}/${j}`, '0'.repeat(64)],
+        );
+        for (const e of entitlements) {
+          if (rnd() < 0.2) await db.query(`INSERT INTO artifact_constraints (account_id, artifact_id, release_id, entitlement_id) VALUES ($1, $2, $3, $4)`, [account.id, artifact.id, id, e]);
+        }
+      }
+    }
 
     const catalogue = t.app.get(CatalogueService);
     const bearers: Bearer[] = [
@@ -91,6 +120,8 @@ describe('release visibility: SQL and memory agree', () => {
       bearers.push({ kind: 'license', accountId: account.id, license: cached!.license, facts: cached!.facts as LicenseFacts });
     }
     let visibleSomewhere = 0;
+    let offersSomewhere = 0;
+    let offersSeen = 0;
     for (const bearer of bearers) {
       const bySql = (await ReleaseVisibilityPolicy.scope(db.createQueryBuilder(Release, 'release'), bearer, 'release').getMany()).map((r) => r.id).sort();
       const viewer = await catalogue.viewer(bearer, account.id);
@@ -101,7 +132,24 @@ describe('release visibility: SQL and memory agree', () => {
       }
       expect({ bearer: bearer.kind, ids: inMemory.sort() }).toEqual({ bearer: bearer.kind, ids: bySql });
       if (bySql.length) visibleSomewhere++;
+      // the offers of 1.1 releases (one per UPLOADED artifact): the artifact's constraints count too
+      // raw rows: the view's rows share their release's id, which entities would merge
+      const offerRows: Array<{ artifact_id: string }> = await ReleaseVisibilityPolicy.scope(db.createQueryBuilder(ReleaseOffer, 'release'), bearer, 'release', 'release.artifact_id')
+        .select('release.artifact_id', 'artifact_id')
+        .getRawMany();
+      const offersBySql = offerRows.map((r) => r.artifact_id).sort();
+      const offersInMemory: string[] = [];
+      for (const productId of products) {
+        const releases = await catalogue.productReleases(account.id, productId);
+        for (const offer of releases!.byArtifact.values()) if (ReleaseVisibilityPolicy.sees(viewer!, offer)) offersInMemory.push(offer.artifact!.id);
+      }
+      expect({ bearer: bearer.kind, offers: offersInMemory.sort() }).toEqual({ bearer: bearer.kind, offers: offersBySql });
+      if (offersBySql.length) offersSomewhere++;
+      offersSeen += offersBySql.length;
     }
+    // 1.1 offers too: seen by most callers, and some hidden from some callers by an artifact's constraints
+    expect(offersSomewhere).toBeGreaterThan(bearers.length / 2);
+    expect(offersSeen).toBeLessThan(bearers.length * (await db.query(`SELECT count(*)::int AS n FROM artifact_offers WHERE account_id = $1`, [account.id]))[0].n);
     // the data is not degenerate: most callers see something, and not everything
     expect(visibleSomewhere).toBeGreaterThan(bearers.length / 2);
   });
@@ -117,18 +165,25 @@ describe('release visibility: SQL and memory agree', () => {
       );
       const catalogue = t.app.get(CatalogueService);
       let found = 0;
+      let foundOffers = 0;
       for (const row of rows) {
         const cached = await catalogue.license(account.id, row.key);
         const bearer: Bearer = { kind: 'license', accountId: account.id, license: cached!.license, facts: cached!.facts };
-        for (const current of ['1.0.0', '1.50.0', '1.200.0']) {
-          const query = { productId: row.product_id, platform: 'linux', channel: 'stable' as const, current: parseStrictVersion(current)! };
-          const a = await finder.findNext(bearer, account.id, query);
-          const b = await sqlFinder.findNext(bearer, account.id, query);
-          expect(a?.release.id ?? null).toBe(b?.release.id ?? null);
-          if (a) found++;
+        for (const platform of ['linux', 'linux/amd64', 'linux/arm64']) {
+          for (const current of ['1.0.0', '1.30.0', '1.50.0', '1.200.0']) {
+            const query = { productId: row.product_id, platform, channel: 'stable' as const, current: parseStrictVersion(current)! };
+            const a = await finder.findNext(bearer, account.id, query);
+            const b = await sqlFinder.findNext(bearer, account.id, query);
+            // the same release, the same artifact of a 1.1 release, the same policy on the way
+            const gist = (o: typeof a) => o && { id: o.release.id, artifact: o.release.multiArtifact ? o.artifact?.id : null, critical: o.critical, changelog: o.changelog.map((c) => c.version) };
+            expect({ platform, current, offer: gist(a) }).toEqual({ platform, current, offer: gist(b) });
+            if (a) found++;
+            if (a?.release.multiArtifact) foundOffers++;
+          }
         }
       }
       expect(found).toBeGreaterThan(0);
+      expect(foundOffers).toBeGreaterThan(0);
     } finally {
       await sqlApp.close();
     }
