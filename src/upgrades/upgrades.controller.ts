@@ -7,14 +7,19 @@ import type { AccountRef } from '../access/decorators';
 import type { CallerRequest } from '../access/decorators';
 import { queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
-import { singleDocument } from '../jsonapi/serializer';
+import { singleDocument, toResource } from '../jsonapi/serializer';
+import { apiVersionOf, hasArtifacts } from '../jsonapi/api-version';
+import { artifactV11, ArtifactSerializerV11, withRedirectV11 } from '../releases/artifact-view';
+import { ReleaseSerializerV11 } from '../releases/release-v11.serializer';
+import type { Artifact } from '../releases/artifact.entity';
+import type { Release } from '../releases/release.entity';
 import { jsonUtf8Type, sendSerialized } from '../jsonapi/json-bytes';
 import { ReleaseSerializer } from '../releases/release.serializer';
 import { parseUpgradeCheck, parseUpgradeTarget } from './upgrade-params';
 import { UpgradesService } from './upgrades.service';
 import { UpgradeCheckFastPath } from './upgrade-check.fast-path';
 import { NOT_WARM } from '../common/not-warm';
-import type { UpgradeAnswer } from './upgrades.service';
+import type { UpgradeAnswer, UpgradeMeta } from './upgrades.service';
 import { ApiAnswer, ApiDocument, ApiQueryParams } from '../openapi/decorators';
 
 /**
@@ -47,6 +52,7 @@ export class UpgradesController {
   async check(@Req() req: CallerRequest, @Query() query: Q, @Res() res: Response): Promise<void> {
     const { bearer, account } = req as Required<CallerRequest>;
     const check = parseUpgradeCheck(query);
+    if (hasArtifacts(apiVersionOf(req))) return sendUpgrade(res, await this.upgrades.check(bearer, account.id, check, upgradeDocumentV11));
     // a hot route: memory answers when it holds the caller and the product (UpgradeCheckFastPath)
     const warm = this.fast.check(bearer, account.id, check);
     sendUpgrade(res, warm !== NOT_WARM ? warm : await this.upgrades.check(bearer, account.id, check));
@@ -66,6 +72,15 @@ export class UpgradesController {
     const { release, meta } = await this.upgrades.fromRelease(bearer, account.id, id, target, queryParam(query, 'product'));
     return singleDocument(ReleaseSerializer, release, { meta: { ...meta } });
   }
+}
+
+/**
+ * API 1.1's 303 document: the artifact in 1.1's form with `links.redirect`, and in `meta` the
+ * versions, the policy and the release it belongs to.
+ */
+function upgradeDocumentV11(artifact: Artifact, release: Release, url: string, meta: UpgradeMeta): object {
+  const doc = singleDocument(ArtifactSerializerV11, withRedirectV11(artifactV11(artifact, release), url));
+  return { ...doc, meta: { ...meta, release: toResource(ReleaseSerializerV11, release) } };
 }
 
 /** 303 to the signed URL with the artifact document, or 204 when there is no upgrade. */

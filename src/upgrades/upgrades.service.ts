@@ -31,6 +31,12 @@ export interface UpgradeMeta {
   changelog: readonly ChangelogEntry[];
 }
 
+/**
+ * The 303 document of another API version than 1.0 (which answer() builds and memoizes): from the
+ * offered artifact, its release, the download URL and the meta.
+ */
+export type UpgradeDocument = (artifact: Artifact, release: Release, url: string, meta: UpgradeMeta) => object;
+
 /** An upgrade's answer: the signed URL (Location) and the 303 document (serialized). */
 export interface UpgradeAnswer {
   url: string;
@@ -55,13 +61,17 @@ export class UpgradesService {
    * `GET /releases/actions/upgrade`: the highest visible candidate that has an uploaded file, its
    * download URL (counted as a download) and the upgrade counted; null when there is none (204).
    */
-  async check(bearer: Bearer, accountId: string, check: UpgradeCheck): Promise<UpgradeAnswer | null> {
+  async check(bearer: Bearer, accountId: string, check: UpgradeCheck, document?: UpgradeDocument): Promise<UpgradeAnswer | null> {
     if (check.productCode !== undefined) check = { ...check, productId: await resolveProductRef(this.products, accountId, check.productCode) };
     this.recordCheck(bearer, accountId, check);
     const caller = await this.caller(bearer, accountId, check.license);
     const next = await this.finder.findNext(caller, accountId, { ...check, requireArtifact: true });
     if (!next) return null;
     const { artifact, url } = await this.artifacts.issueDownload(bearer, accountId, next.release, undefined, next.artifact);
+    if (document) {
+      this.finder.countUpgrade(bearer, accountId, next.release.id, check.version);
+      return { url, body: JSON.stringify(document(artifact, this.counters.withPending(next.release), url, upgradeMeta(check.version, next))) };
+    }
     return this.answer(bearer, accountId, check, next, artifact, url);
   }
 

@@ -139,6 +139,11 @@ describe('releases with many artifacts (API 1.1)', () => {
     const macCheck = await upgrade(licenseAuth(pro.key), 'darwin/arm64');
     expect(macCheck.status).toBe(303);
     expect(macCheck.body.data.id).toBe(mac);
+    // 1.1's document: the artifact with its platform and arch, and the release in meta
+    expect(macCheck.body.data.attributes).toMatchObject({ platform: 'darwin', arch: 'arm64', filename: 'App-1.0.0-arm64.dmg' });
+    expect(macCheck.body.data.links.redirect).toBe(macCheck.headers.location);
+    expect(macCheck.body.meta).toMatchObject({ current: '0.9.0', next: '1.0.0', release: { id: release.id, type: 'releases' } });
+    expect(macCheck.body.meta.release.attributes.status).toBe('PUBLISHED');
     expect((await upgrade(licenseAuth(pro.key), 'linux/amd64')).status).toBe(204);
     expect((await upgrade(licenseAuth(enterprise.key), 'linux/amd64')).status).toBe(303);
     // the platform and arch may be sent apart, as the artifacts name them
