@@ -6,6 +6,7 @@
 //
 //   npm run bench:publishing
 //   BENCH_RELEASES=62000 BENCH_BIG=38000 BENCH_SECONDS=5 BENCH_ROUNDS=3 npm run bench:publishing
+//   BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench:publishing   (node options for the server)
 //
 // 1. A fresh database seeded as `npm run bench` seeds it (BENCH_RELEASES over 20 products), plus
 //    one product of BENCH_BIG releases on one platform (the product under test).
@@ -105,6 +106,13 @@ async function offered(base, product, from) {
   return (await res.json()).version;
 }
 
+/** What the server's /metrics says of its JavaScript heap (where the RSS goes), in MiB. */
+async function heapFigures(base) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const value = (name) => Number(text.match(new RegExp(`^${name} ([0-9.e+]+)`, 'm'))?.[1] ?? NaN) / 2 ** 20;
+  return `heap used ${value('shipgate_nodejs_heap_size_used_bytes').toFixed(0)} of ${value('shipgate_nodejs_heap_size_total_bytes').toFixed(0)} MiB, external ${value('shipgate_nodejs_external_memory_bytes').toFixed(0)} MiB`;
+}
+
 /** One autocannon round of update checks; returns req/s and p99 (ms). */
 async function readRound(base, product, versions) {
   let i = 0;
@@ -159,7 +167,7 @@ async function main() {
     for (const p of [big, small]) await offered(shipgate.base, p, '0.0.1');
     await sleep(1000);
     const loaded = rssMib(shipgate.pid);
-    console.log(`RSS: ${idle.toFixed(0)} MiB idle, ${loaded.toFixed(0)} MiB with ${releases} releases loaded (${(((loaded - idle) * 100_000) / releases).toFixed(0)} MiB per 100,000 releases above idle)`);
+    console.log(`RSS: ${idle.toFixed(0)} MiB idle, ${loaded.toFixed(0)} MiB with ${releases} releases loaded (${(((loaded - idle) * 100_000) / releases).toFixed(0)} MiB per 100,000 releases above idle); ${await heapFigures(shipgate.base)}`);
 
     // publish latency with no read load: at 100 releases and at BIG
     let smallNext = 0;

@@ -506,16 +506,24 @@ export class CatalogueService {
     }
     const releaseOf = new Map(releases.map((r) => [r.id, r]));
     for (const a of artifacts) {
-      // the same string as its release's id, not a copy per row
-      a.releaseId = releaseOf.get(a.releaseId)?.id ?? a.releaseId;
+      // the same strings as its release's id (and filename, a 1.0 release's file), not a copy per row
+      const release = releaseOf.get(a.releaseId);
+      if (release) {
+        a.releaseId = release.id;
+        if (a.filename === release.filename) a.filename = release.filename;
+      }
       a.accountId = intern(a.accountId);
+      a.filetype = intern(a.filetype);
+      a.platform = intern(a.platform);
+      a.arch = intern(a.arch);
+      if (isEmpty(a.metadata)) a.metadata = NO_METADATA;
       if (a.updated.getTime() === a.created.getTime()) a.updated = a.created;
       a.status = intern(a.status);
       a.contentType = intern(a.contentType);
       markStable(a);
     }
     return releases.map((release) => {
-      const entitlementIds = required.get(release.id) ?? [];
+      const entitlementIds = required.get(release.id) ?? NO_ENTITLEMENTS;
       const files = artifactsOf.get(release.id) ?? [];
       if (!release.multiArtifact) return { release, entitlementIds, artifact: files[0] ?? null };
       const offers: CatalogueRelease[] = [];
@@ -553,7 +561,10 @@ function intern<T extends string | null>(value: T): T {
 /** Sort keys of a version without prerelease or build identifiers (most versions): one shared, frozen array. */
 const NO_IDENTIFIERS: string[] = Object.freeze([]) as unknown as string[];
 
-/** Metadata of the many releases that have none: one shared, frozen object. */
+/** The entitlements of the many releases without constraints: one shared, frozen array. */
+const NO_ENTITLEMENTS: readonly string[] = Object.freeze([]);
+
+/** Metadata of the many releases and artifacts that have none: one shared, frozen object. */
 const NO_METADATA: Release['metadata'] = Object.freeze({});
 
 function isEmpty(value: object): boolean {
