@@ -21,6 +21,7 @@ import { comparePrecedence, compareLineOrder, INCLUSIVE_CHANNELS } from '../rele
 import { admits, cohortOf, countsAsCustomer, UpgradeFinder, walkLine } from '../upgrades/upgrade-finder';
 import type { OfferedRelease, ReleaseLine } from '../upgrades/upgrade-finder';
 import { platformsServing } from './platforms';
+import { callerPin, pinAdmits } from '../upgrades/update-policy';
 
 /** What every feed request names besides the product: channel, rollout stand-in, the caller's version. */
 export interface FeedQuery {
@@ -50,6 +51,8 @@ export interface TauriAnswer {
   notes: string;
   pub_date: string;
   critical: boolean;
+  /** Below the app's version, whose release was yanked (the app's version comparator must allow it). */
+  rollback?: true;
 }
 
 /** Items in a Sparkle appcast at most. */
@@ -102,13 +105,14 @@ export class FeedsService {
     const latest = next ?? this.offer(view, platforms, line);
     if (!latest) return { yaml: null, upgrade };
     const critical = query.current ? (next?.critical ?? false) : latest.critical;
+    const rollback = next?.rollback ?? false;
     const files = this.filesOf(view, platforms, line, latest.release);
     if (!files.length) return { yaml: null, upgrade };
     const ids = files.map((f) => f.artifact.id).join(',');
-    return { yaml: view.releases.memos.table('electronYaml').get(`${ids}|${critical ? 1 : 0}`, () => this.electronYaml(files, critical)), upgrade };
+    return { yaml: view.releases.memos.table('electronYaml').get(`${ids}|${critical ? 1 : 0}${rollback ? 'r' : ''}`, () => this.electronYaml(files, critical, rollback)), upgrade };
   }
 
-  private electronYaml(files: OfferedFile[], critical: boolean): string {
+  private electronYaml(files: OfferedFile[], critical: boolean, rollback = false): string {
     const first = files[0].release;
     const entries = files.map((f) => ({
       url: `${this.config.publicUrl}${accountPath(f.artifact.accountId)}/artifacts/${f.artifact.id}/${encodeFilenamePath(f.artifact.filename)}`,
@@ -127,6 +131,8 @@ export class FeedsService {
     const staged = Math.min(...files.map((f) => f.release.rolloutPercentage));
     if (staged < 100) doc.stagingPercentage = staged;
     if (critical) doc.critical = true;
+    // below the app's version (its release was yanked): electron-updater takes it with allowDowngrade
+    if (rollback) doc.rollback = true;
     return dump(doc, { lineWidth: -1 });
   }
 
@@ -162,7 +168,15 @@ export class FeedsService {
     return {
       file,
       answer: JsonTemplate.of(
-        { version: r.version, signature: r.signature!, notes: r.description ?? '', pub_date: r.created.toISOString(), critical: offer.critical, url: slot(0) } satisfies TauriAnswer,
+        {
+          version: r.version,
+          signature: r.signature!,
+          notes: r.description ?? '',
+          pub_date: r.created.toISOString(),
+          critical: offer.critical,
+          ...(offer.rollback ? { rollback: true as const } : {}),
+          url: slot(0),
+        } satisfies TauriAnswer,
         1,
       ),
     };
@@ -251,7 +265,7 @@ export class FeedsService {
   // ---- shared steps ------------------------------------------------------------------------
 
   private line(view: ProductView, query: FeedQuery): Omit<ReleaseLine, 'platform'> {
-    return { productId: view.product.id, channel: query.channel, requireArtifact: true, installId: query.installId };
+    return { productId: view.product.id, channel: query.channel, requireArtifact: true, installId: query.installId, policy: view.product.policy };
   }
 
   /** The best offer across the lines of a platform group (critical: any line's offer says so). */
@@ -296,7 +310,10 @@ export class FeedsService {
   private memo<T>(view: ProductView, key: string, compute: () => T): T {
     const bearer = view.viewer.bearer;
     if (bearer.kind !== 'license' || !bearer.facts) return compute();
-    const kept = `${bearer.license.id}|${view.product.distributionStrategy}|${visibilityClass(view.viewer)}|${key}`;
+    // the pin and the product's policy change without a new load of the releases: part of the key
+    const pin = bearer.facts.versionPin;
+    const policy = view.product.policy;
+    const kept = `${bearer.license.id}|${view.product.distributionStrategy}|${visibilityClass(view.viewer)}|${key}${pin || policy ? `|${pin ?? ''}|${policy?.key ?? ''}` : ''}`;
     return view.releases.memos.table('feedPlan').get(kept, compute);
   }
 
@@ -307,10 +324,12 @@ export class FeedsService {
   private offeredTest(view: ProductView, line: Omit<ReleaseLine, 'platform'>): (entry: CatalogueRelease) => boolean {
     const channels = INCLUSIVE_CHANNELS[line.channel];
     const cohort = cohortOf(view.viewer, line);
+    const pin = callerPin(view.viewer, line.productId);
     const now = Date.now();
     return (entry) =>
       admits(line, channels, entry) &&
       ReleaseVisibilityPolicy.sees(view.viewer, entry, now) &&
+      pinAdmits(pin, entry.release) &&
       offeredTo(entry.release.id, entry.release.rolloutPercentage, cohort);
   }
 
