@@ -190,9 +190,12 @@ export class FeedsService {
   private sparkleFrom(view: ProductView, query: FeedQuery): string {
     const platforms = platformsServing(view.releases, 'darwin', undefined);
     const line = this.line(view, query);
-    if (query.current) this.countedOffer(view, platforms, line, query.current, 'darwin');
-    else if (countsAsCustomer(view.viewer.bearer)) this.finder.countCheck();
-    const items = this.appcastReleases(view, platforms, line);
+    const offer = query.current ? this.countedOffer(view, platforms, line, query.current, 'darwin') : null;
+    if (!query.current && countsAsCustomer(view.viewer.bearer)) this.finder.countCheck();
+    let items = this.appcastReleases(view, platforms, line);
+    // Sparkle chooses from the appcast itself: an app that says its version is shown nothing above
+    // what it is offered (a stepping stone holds the rest back; Sparkle never downgrades)
+    if (offer && !offer.rollback) items = items.filter((f) => comparePrecedence(f.release, offer.release) <= 0);
     const name = view.product.code ?? view.product.id;
     const rss = {
       '?xml': { '@version': '1.0', '@encoding': 'utf-8' },

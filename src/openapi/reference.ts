@@ -210,6 +210,69 @@ const TAURI_ANSWER: SchemaObject = {
   },
 };
 
+const DECISIONS = ['offered', 'platform', 'channel', 'not-published', 'yanked', 'closed', 'expired', 'constraint', 'not-newer', 'rollout', 'pin', 'stepping-stone', 'superseded', 'suspended'];
+
+const EXPLAIN_ANSWER: SchemaObject = {
+  type: 'object',
+  required: ['data', 'meta'],
+  properties: {
+    data: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['type', 'id', 'attributes'],
+        properties: {
+          type: { type: 'string', enum: ['decisions'] },
+          id: { type: 'string' },
+          attributes: {
+            type: 'object',
+            required: ['version', 'decision', 'detail'],
+            properties: {
+              version: text('3.0.0'),
+              channel: choice(CHANNELS),
+              platform: text('windows'),
+              filetype: text('exe'),
+              filename: text('Acme-Setup-3.0.0.exe'),
+              status: choice(['PUBLISHED', 'NOT_PUBLISHED', 'YANKED']),
+              decision: choice(DECISIONS, 'offered, or the rule that kept the release from this customer'),
+              detail: text('2.0.0 is required first'),
+              entitlements: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, code: { type: ['string', 'null'] } } } },
+              bucket: { type: ['integer', 'null'] },
+              percentage: { type: 'integer' },
+              pin: { type: 'string' },
+              required: { type: 'object', properties: { id: { type: 'string' }, version: { type: 'string' } } },
+            },
+          },
+          relationships: { type: 'object' },
+        },
+      },
+    },
+    meta: {
+      type: 'object',
+      properties: {
+        current: text('1.0.0'),
+        offered: { type: ['object', 'null'], properties: { release: { type: 'string' }, version: { type: 'string' } } },
+        critical: { type: 'boolean' },
+        belowMinimum: { type: 'boolean' },
+        rollback: { type: 'boolean' },
+        caller: { type: 'object' },
+      },
+    },
+  },
+};
+
+const EXPLAIN_EXAMPLE = {
+  data: [
+    {
+      type: 'decisions',
+      id: UUID,
+      attributes: { version: '3.0.0', channel: 'stable', platform: 'windows', filetype: 'exe', filename: 'Acme-Setup-3.0.0.exe', status: 'PUBLISHED', decision: 'stepping-stone', detail: '2.0.0 is required first', required: { id: UUID, version: '2.0.0' } },
+      relationships: { release: { data: { type: 'releases', id: UUID } } },
+    },
+  ],
+  meta: { current: '1.0.0', offered: { release: UUID, version: '2.0.0' }, critical: false, belowMinimum: false, rollback: false, caller: { license: UUID } },
+};
+
 const ELECTRON_YML = `version: 1.4.0
 files:
   - url: https://releases.example.com${ACCOUNT_PATH}/artifacts/${UUID}/Acme-Setup-1.4.0.exe
@@ -406,6 +469,10 @@ export const OPERATIONS: Record<string, OperationDoc> = {
 
   // update checks and feeds
   'GET /v1/accounts/{account}/releases/actions/upgrade': { summary: 'Update check: 303 to the newest release above ?version for the caller, or 204' },
+  'GET /v1/accounts/{account}/releases/actions/explain': {
+    summary: 'Why no update? (admins) The decision for a customer per release of a line, and the rule behind it',
+    responses: { '200': jsonBody(EXPLAIN_ANSWER, EXPLAIN_EXAMPLE) },
+  },
   'GET /v1/accounts/{account}/releases/{id}/upgrade': { summary: 'Update check from a release: the newest release above it for the caller' },
   'GET /v3/releases/update': { summary: 'Cryptlex-style update check: the newest release above ?version, or 204' },
   'GET /v3/releases/latest': { summary: 'Cryptlex-style: the newest release of a product for the caller' },

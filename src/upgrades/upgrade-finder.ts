@@ -182,6 +182,21 @@ function memoize(tops: MemoTable, candidate: Candidate, version: string, offer: 
 }
 
 /**
+ * The required release that holds back a caller on `current` (the lowest visible one above it),
+ * as walkLine reads it; null when there is none.
+ */
+export function steppingStoneFor(viewer: ViewerFacts, product: ProductReleases, line: ReleaseLine, current: SemVer): Release | null {
+  const entries = product.lines.get(line.platform);
+  if (!entries || product.requiredReleases === 0) return null;
+  const now = Date.now();
+  const pin = callerPin(viewer, line.productId);
+  const policy = productPolicy(line.policy);
+  const extra = pin || policy ? `|${pin?.text ?? ''}|${policy?.key ?? ''}` : '';
+  const view = product.memos.table('lineTop').get(`${visibilityClass(viewer, now)}|${policyKey(viewer, product, line)}${extra}`, () => visibleAlong(viewer, entries, line, now));
+  return steppingStone(entries, view, semverColumns(current));
+}
+
+/**
  * The first release from line index `start` down that the caller is offered (the line's filters
  * and constraint, its visibility, pin and cohort) while `above(release)` holds; as a candidate
  * kept with the class's view (so that its offers are memoized like the top's).
