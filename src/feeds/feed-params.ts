@@ -5,7 +5,8 @@ import type { Channel } from '../releases/release.entity';
 import { parseLooseVersion } from '../releases/semver';
 import { parseInstallId } from '../analytics/install-id';
 import { parseUpgradeTarget } from '../upgrades/upgrade-params';
-import type { FeedQuery, PlatformGroup } from './feeds.service';
+import type { FeedQuery, PlatformGroup, TauriBundle } from './feeds.service';
+import { TAURI_BUNDLES } from './feeds.service';
 import { normalizeArch, normalizeOs } from './platforms';
 
 /** electron-builder's channel file names: `<channel>[-mac|-linux|-linux-arm64].yml`; `latest` is stable. */
@@ -59,6 +60,15 @@ export function parseTauriQuery(query: Query, names = { target: 'target', versio
   const arch = queryParam(query, 'arch') ?? rawArch;
   return {
     group: { os, arch: arch ? normalizeArch(arch) : undefined },
-    query: { channel: parseUpgradeTarget(query).channel, installId: parseInstallId(query), current: currentVersion(query, names.version) },
+    query: { channel: parseUpgradeTarget(query).channel, installId: parseInstallId(query), current: currentVersion(query, names.version), bundleType: parseBundleType(query) },
   };
+}
+
+/** `bundle_type` (tauri-plugin-updater 2.10+): nsis, msi, deb, rpm, appimage or app; absent or empty: any. */
+function parseBundleType(query: Query): TauriBundle | undefined {
+  const raw = queryParam(query, 'bundle_type');
+  if (raw === undefined || raw === '') return undefined;
+  const bundle = raw.toLowerCase();
+  if (!(TAURI_BUNDLES as readonly string[]).includes(bundle)) throw ApiError.invalidParameter('bundle_type', `must be one of ${TAURI_BUNDLES.join(', ')}`);
+  return bundle as TauriBundle;
 }

@@ -46,6 +46,7 @@ export class FeedsController {
     'target!': 'linux, windows, darwin (or macos), or <os>-<arch>',
     arch: 'x86_64, aarch64, i686 or armv7 (and aliases)',
     current_version: 'The version the app runs',
+    bundle_type: 'How the app was installed (tauri-plugin-updater 2.10+): nsis, msi, deb, rpm, appimage or app; only files of that type are offered',
     channel: 'stable (default), rc, beta, alpha or dev',
     key: CREDENTIALS,
     installId: INSTALL_ID,
@@ -54,6 +55,17 @@ export class FeedsController {
   tauri(@Req() req: CallerRequest, @Param('product') product: string, @Query() query: Q, @Res() res: Response): Promise<void> {
     const { group, query: feed } = parseTauriQuery(query);
     return this.sendTauri(req, product, group, feed, res);
+  }
+
+  @ApiAnswer(200, "Tauri's static update JSON: version, notes, pub_date, platforms keyed <os>-<arch>[-<bundle>]", 'application/json')
+  @ApiAnswer(404, 'Nothing visible')
+  @ApiQueryParams({ channel: 'stable (default), rc, beta, alpha or dev', version: 'The version the app runs (stepping stones, rollbacks, counting)', key: CREDENTIALS, installId: INSTALL_ID })
+  @Get('products/:product/feeds/tauri/latest.json')
+  async tauriStatic(@Req() req: CallerRequest, @Param('product') product: string, @Query() query: Q, @Res() res: Response): Promise<void> {
+    const doc = await this.feeds.tauriStatic(req.bearer, req.account!.id, product, parseFeedQuery(query));
+    if (!doc) throw ApiError.notFound('No release is available on this channel');
+    res.setHeader('Cache-Control', 'private, no-cache');
+    sendSerialized(res, 200, JSON_UTF8, JSON.stringify(doc));
   }
 
   @ApiAnswer(200, "The Tauri updater's answer (Keygen's route)", 'application/json')

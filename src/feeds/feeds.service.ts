@@ -20,7 +20,7 @@ import { offeredTo } from '../releases/rollout';
 import { comparePrecedence, compareLineOrder, INCLUSIVE_CHANNELS } from '../releases/semver';
 import { admits, cohortOf, countsAsCustomer, UpgradeFinder, walkLine } from '../upgrades/upgrade-finder';
 import type { OfferedRelease, ReleaseLine } from '../upgrades/upgrade-finder';
-import { platformsServing } from './platforms';
+import { normalizeArch, platformsServing } from './platforms';
 import { callerPin, pinAdmits } from '../upgrades/update-policy';
 
 /** What every feed request names besides the product: channel, rollout stand-in, the caller's version. */
@@ -29,6 +29,8 @@ export interface FeedQuery {
   installId?: string;
   /** The version the app runs, when the feed knows it (Tauri's current_version, `?version=`). */
   current?: SemVer;
+  /** Tauri (tauri-plugin-updater 2.10+): how the app was installed; only files of that bundle type are offered. */
+  bundleType?: TauriBundle;
 }
 
 /** A platform group: an os, and an arch or every arch. */
@@ -146,7 +148,7 @@ export class FeedsService {
 
   /** Tauri's answer over a view of the product (the fast path passes the one memory holds). */
   tauriFrom(view: ProductView, group: PlatformGroup, query: FeedQuery): string | null {
-    const key = `t|${group.os}|${group.arch ?? ''}|${query.channel}|${query.installId ?? ''}|${query.current?.version ?? ''}`;
+    const key = `t|${group.os}|${group.arch ?? ''}|${query.channel}|${query.installId ?? ''}|${query.current?.version ?? ''}|${query.bundleType ?? ''}`;
     const plan = this.memo(view, key, () => this.tauriPlan(view, group, query));
     if (query.current) this.count(view, query, query.current, groupPlatform(group), plan.file?.release.id ?? null);
     if (!plan.file) return null;
@@ -161,7 +163,8 @@ export class FeedsService {
     const offer = this.offer(view, platforms, line, query.current);
     if (!offer) return { file: null };
     // the updater refuses a file without a signature: such a version is no update for Tauri (204)
-    const files = this.filesOf(view, platforms, line, offer.release).filter((f) => f.release.signature);
+    // a `.deb` install is never sent an AppImage: with a bundle type, only files of that type
+    const files = this.filesOf(view, platforms, line, offer.release).filter((f) => f.release.signature && (!query.bundleType || tauriBundleOf(f.release) === query.bundleType));
     if (!files.length) return { file: null };
     const file = files.reduce((best, f) => (tauriPreference(f, best) > 0 ? f : best));
     const r = file.release;
@@ -180,6 +183,42 @@ export class FeedsService {
         1,
       ),
     };
+  }
+
+  /**
+   * Tauri's static form (`latest.json`): the newest version the caller is offered (from `current`
+   * when the URL says it), with per platform key (`<os>-<arch>`, and `<os>-<arch>-<bundle>` per
+   * bundle type) the signed file of that version; null when there is none (404).
+   */
+  async tauriStatic(bearer: Bearer, accountId: string, product: string, query: FeedQuery): Promise<object | null> {
+    const view = await this.view(bearer, accountId, product);
+    const line = this.line(view, query);
+    const platforms = [...view.releases.lines.keys()].filter((p) => TAURI_OS.includes(p.split('/')[0]));
+    const offer = this.offer(view, platforms, line, query.current);
+    if (query.current) this.count(view, query, query.current, 'tauri', offer?.release.id ?? null);
+    else if (countsAsCustomer(view.viewer.bearer)) this.finder.countCheck();
+    if (!offer) return null;
+    const licenseId = boundLicense(view.viewer.bearer);
+    const entries: Record<string, { url: string; signature: string }> = {};
+    const best = new Map<string, OfferedFile>();
+    for (const file of this.filesOf(view, platforms, line, offer.release)) {
+      const signature = file.release.signature;
+      if (!signature) continue;
+      const [os, arch] = file.release.platform.split('/');
+      const archs = arch ? [TAURI_ARCH[normalizeArch(arch)] ?? arch] : ['x86_64', 'aarch64'];
+      const bundle = tauriBundleOf(file.release);
+      for (const a of archs) {
+        const key = `${os}-${a}`;
+        const kept = best.get(key);
+        if (!kept || tauriPreference(file, kept) > 0) best.set(key, file);
+        if (bundle && !entries[`${key}-${bundle}`]) entries[`${key}-${bundle}`] = { url: this.artifacts.downloadUrl(file.artifact, file.release, DOWNLOAD_TTL_DEFAULT, view.releases.memos, licenseId), signature };
+      }
+    }
+    if (!best.size) return null;
+    for (const [key, file] of best) entries[key] = { url: this.artifacts.downloadUrl(file.artifact, file.release, DOWNLOAD_TTL_DEFAULT, view.releases.memos, licenseId), signature: file.release.signature! };
+    const r = offer.release;
+    const platformsJson = Object.fromEntries(Object.keys(entries).sort().map((k) => [k, entries[k]]));
+    return { version: r.version, notes: r.description ?? '', pub_date: r.created.toISOString(), platforms: platformsJson };
   }
 
   /** A Sparkle appcast (RSS 2.0) of the newest visible macOS releases. */
@@ -351,6 +390,34 @@ export class FeedsService {
     }
     return files.sort((a, b) => filePreference(a) - filePreference(b) || age(b, a));
   }
+}
+
+/** How a Tauri app was installed, as tauri-plugin-updater 2.10+ sends it (`{{bundle_type}}`). */
+export const TAURI_BUNDLES = ['nsis', 'msi', 'deb', 'rpm', 'appimage', 'app'] as const;
+export type TauriBundle = (typeof TAURI_BUNDLES)[number];
+
+/** The operating systems Tauri's updater names (`{{target}}`). */
+const TAURI_OS = ['linux', 'windows', 'darwin'];
+
+/** Release arch names as Tauri's static JSON keys spell them. */
+const TAURI_ARCH: Record<string, string> = { amd64: 'x86_64', arm64: 'aarch64', '386': 'i686', arm: 'armv7' };
+
+/**
+ * A file's Tauri bundle type: `metadata.bundleType` when set, else read from its name (what
+ * `tauri build` writes: `.AppImage` / `.AppImage.tar.gz`, `.deb`, `.rpm`, `.msi` / `.msi.zip`,
+ * `-setup.exe` / `.nsis.zip`, `.app.tar.gz`); undefined for anything else.
+ */
+export function tauriBundleOf(r: Release): TauriBundle | undefined {
+  const declared = r.metadata?.bundleType;
+  if (typeof declared === 'string' && (TAURI_BUNDLES as readonly string[]).includes(declared.toLowerCase())) return declared.toLowerCase() as TauriBundle;
+  const name = (r.filename ?? '').toLowerCase();
+  if (/\.appimage(\.tar\.gz)?$/.test(name)) return 'appimage';
+  if (name.endsWith('.deb')) return 'deb';
+  if (name.endsWith('.rpm')) return 'rpm';
+  if (/\.msi(\.zip)?$/.test(name)) return 'msi';
+  if (/(\.exe|\.nsis\.zip)$/.test(name)) return 'nsis';
+  if (name.endsWith('.app.tar.gz')) return 'app';
+  return undefined;
 }
 
 /** Sparkle's build version of a release: `metadata.bundleVersion` when set, else the version. */

@@ -273,6 +273,31 @@ const EXPLAIN_EXAMPLE = {
   meta: { current: '1.0.0', offered: { release: UUID, version: '2.0.0' }, critical: false, belowMinimum: false, rollback: false, caller: { license: UUID } },
 };
 
+const TAURI_STATIC: SchemaObject = {
+  type: 'object',
+  required: ['version', 'platforms'],
+  properties: {
+    version: text('1.4.0'),
+    notes: text('Faster start'),
+    pub_date: time(),
+    platforms: {
+      type: 'object',
+      description: 'Keyed <os>-<arch> and <os>-<arch>-<bundle> (nsis, msi, deb, rpm, appimage, app)',
+      additionalProperties: { type: 'object', required: ['url', 'signature'], properties: { url: { type: 'string', format: 'uri' }, signature: { type: 'string' } } },
+    },
+  },
+};
+
+const TAURI_STATIC_EXAMPLE = {
+  version: '1.4.0',
+  notes: 'Faster start',
+  pub_date: TIME,
+  platforms: {
+    'linux-x86_64': { url: `https://releases.example.com${ACCOUNT_PATH}/artifacts/${UUID}/acme_1.4.0_amd64.AppImage?expires=1769864400&signature=3f6c`, signature: 'dW50cnVzdGVk…' },
+    'linux-x86_64-deb': { url: `https://releases.example.com${ACCOUNT_PATH}/artifacts/${UUID}/acme_1.4.0_amd64.deb?expires=1769864400&signature=9a1b`, signature: 'dW50cnVzdGVk…' },
+  },
+};
+
 const ELECTRON_YML = `version: 1.4.0
 files:
   - url: https://releases.example.com${ACCOUNT_PATH}/artifacts/${UUID}/Acme-Setup-1.4.0.exe
@@ -484,6 +509,10 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/accounts/{account}/products/{product}/feeds/tauri': {
     summary: 'Tauri updater feed: the newest release above ?version for the caller, or 204',
     responses: { '200': jsonBody(TAURI_ANSWER) },
+  },
+  'GET /v1/accounts/{account}/products/{product}/feeds/tauri/latest.json': {
+    summary: "Tauri updater's static JSON: the newest release for the caller, one entry per platform key",
+    responses: { '200': jsonBody(TAURI_STATIC, TAURI_STATIC_EXAMPLE) },
   },
   'GET /v1/accounts/{account}/engines/tauri/{product}': {
     summary: 'Tauri updater feed at Keygen\'s path',
