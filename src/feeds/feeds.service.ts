@@ -57,6 +57,22 @@ export interface TauriAnswer {
   rollback?: true;
 }
 
+/** A package of a Velopack or Squirrel feed. */
+interface PackageFile extends OfferedFile {
+  delta: boolean;
+  /** A delta's base version. */
+  base?: string;
+}
+
+/** Packages in a Velopack or Squirrel feed at most. */
+const PACKAGES_MAX = 200;
+
+/** An artifact's SHA-1 (Squirrel's checksum), as the packager wrote it into `metadata.sha1`. */
+function sha1Of(a: Artifact): string | undefined {
+  const sha1 = a.metadata?.sha1;
+  return typeof sha1 === 'string' && /^[0-9a-fA-F]{40}$/.test(sha1) ? sha1 : undefined;
+}
+
 /** Items in a Sparkle appcast at most. */
 const APPCAST_ITEMS = 20;
 
@@ -221,6 +237,77 @@ export class FeedsService {
     return { version: r.version, notes: r.description ?? '', pub_date: r.created.toISOString(), platforms: platformsJson };
   }
 
+  /**
+   * The `.nupkg` packages (Velopack, Squirrel.Windows) the caller is offered on the platforms of
+   * `os` (all when undefined), newest first: every visible version of the channel, up to what the
+   * caller is offered from `current` when it says its version (a stepping stone holds the rest
+   * back; a rollback is the newest listed). A delta is listed only when its base release (the
+   * artifact's `metadata.deltaFrom`, else the release below it on its platform) is listed too, since
+   * a client applies deltas one after another from the version it runs.
+   */
+  async packages(bearer: Bearer, accountId: string, product: string, os: string | undefined, query: FeedQuery): Promise<{ view: ProductView; files: PackageFile[] }> {
+    const view = await this.view(bearer, accountId, product);
+    const line = this.line(view, query);
+    const platforms = [...view.releases.lines.keys()].filter((p) => os === undefined || p.split('/')[0] === os).sort();
+    const offer = query.current ? this.countedOffer(view, platforms, line, query.current, os ?? 'windows') : null;
+    if (!query.current && countsAsCustomer(view.viewer.bearer)) this.finder.countCheck();
+    const isOffered = this.offeredTest(view, line);
+    const listed: PackageFile[] = [];
+    const versions = new Set<string>();
+    for (const platform of platforms) {
+      const entries = view.releases.lines.get(platform) ?? [];
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i];
+        const a = entry.artifact;
+        if (!a?.sha256 || !entry.release.filename?.toLowerCase().endsWith('.nupkg') || !isOffered(entry)) continue;
+        if (offer && comparePrecedence(entry.release, offer.release) > 0) continue;
+        const delta = entry.release.filename.toLowerCase().endsWith('-delta.nupkg');
+        // the base of a delta: declared, else the release below it on its platform (whatever its status)
+        let base: string | undefined;
+        if (delta) {
+          const declared = a.metadata?.deltaFrom;
+          base = typeof declared === 'string' ? declared : entries.slice(i + 1).find((e) => comparePrecedence(e.release, entry.release) < 0)?.release.version;
+        }
+        listed.push({ release: entry.release, artifact: a, delta, base });
+        versions.add(entry.release.version);
+      }
+    }
+    const files = listed.filter((f) => !f.delta || (f.base !== undefined && versions.has(f.base)));
+    files.sort((x, y) => compareLineOrder(y.release, x.release) || Number(x.delta) - Number(y.delta));
+    return { view, files: files.slice(0, PACKAGES_MAX) };
+  }
+
+  /** Velopack's `releases.<channel>.json` over packages(). */
+  async velopack(bearer: Bearer, accountId: string, product: string, os: string | undefined, query: FeedQuery): Promise<string> {
+    const { view, files } = await this.packages(bearer, accountId, product, os, query);
+    const licenseId = boundLicense(view.viewer.bearer);
+    const packageId = view.product.code ?? view.product.id;
+    const assets = files.map((f) => ({
+      PackageId: typeof f.artifact.metadata?.packageId === 'string' ? f.artifact.metadata.packageId : packageId,
+      Version: f.release.version,
+      Type: f.delta ? 'Delta' : 'Full',
+      FileName: this.artifacts.downloadUrl(f.artifact, f.release, DOWNLOAD_TTL_DEFAULT, view.releases.memos, licenseId),
+      SHA1: sha1Of(f.artifact) ?? '',
+      SHA256: f.artifact.sha256!,
+      Size: f.artifact.filesize ?? 0,
+      NotesMarkdown: f.release.description ?? '',
+      NotesHtml: '',
+    }));
+    return JSON.stringify({ Assets: assets });
+  }
+
+  /** Squirrel.Windows' `RELEASES`: `<SHA1> <URL> <size>` per package (a package without a SHA-1 cannot be listed). */
+  async squirrel(bearer: Bearer, accountId: string, product: string, query: FeedQuery): Promise<string> {
+    const { view, files } = await this.packages(bearer, accountId, product, 'windows', query);
+    const licenseId = boundLicense(view.viewer.bearer);
+    // Squirrel reads the lines oldest first
+    return files
+      .filter((f) => sha1Of(f.artifact))
+      .reverse()
+      .map((f) => `${sha1Of(f.artifact)!.toUpperCase()} ${this.artifacts.downloadUrl(f.artifact, f.release, DOWNLOAD_TTL_DEFAULT, view.releases.memos, licenseId)} ${f.artifact.filesize ?? 0}`)
+      .join('\n');
+  }
+
   /** A Sparkle appcast (RSS 2.0) of the newest visible macOS releases. */
   async sparkle(bearer: Bearer, accountId: string, product: string, query: FeedQuery): Promise<string> {
     return this.sparkleFrom(await this.view(bearer, accountId, product), query);
@@ -231,7 +318,8 @@ export class FeedsService {
     const line = this.line(view, query);
     const offer = query.current ? this.countedOffer(view, platforms, line, query.current, 'darwin') : null;
     if (!query.current && countsAsCustomer(view.viewer.bearer)) this.finder.countCheck();
-    let items = this.appcastReleases(view, platforms, line);
+    const { items: all, deltas } = this.appcastReleases(view, platforms, line);
+    let items = all;
     // Sparkle chooses from the appcast itself: an app that says its version is shown nothing above
     // what it is offered (a stepping stone holds the rest back; Sparkle never downgrades)
     if (offer && !offer.rollback) items = items.filter((f) => comparePrecedence(f.release, offer.release) <= 0);
@@ -247,14 +335,14 @@ export class FeedsService {
           link: `${this.config.publicUrl}${accountPath(view.releases.accountId)}/products/${view.product.id}/feeds/sparkle/appcast.xml`,
           description: `Updates of ${name}`,
           language: 'en',
-          item: items.map((f, i) => this.appcastItem(f, items.slice(i + 1), boundLicense(view.viewer.bearer))),
+          item: items.map((f, i) => this.appcastItem(f, items.slice(i + 1), boundLicense(view.viewer.bearer), deltas.get(f.release.version) ?? [], view.product.policy?.minimumVersion ?? null)),
         },
       },
     };
     return xml.build(rss) as string;
   }
 
-  private appcastItem(file: OfferedFile, older: OfferedFile[], licenseId: string | undefined): Record<string, unknown> {
+  private appcastItem(file: OfferedFile, older: OfferedFile[], licenseId: string | undefined, deltas: OfferedFile[], minimumVersion: string | null): Record<string, unknown> {
     const r = file.release;
     const item: Record<string, unknown> = {
       title: r.name ?? `Version ${r.version}`,
@@ -269,11 +357,36 @@ export class FeedsService {
     if (r.critical) {
       item['sparkle:criticalUpdate'] = '';
     } else {
-      // a critical release below this one stays critical for apps older than it (skipping it never hides it)
+      // a critical release below this one stays critical for apps older than it (skipping it never
+      // hides it); and every update is critical for apps below the product's minimum version
       const skipped = older.find((o) => o.release.critical);
-      if (skipped) {
-        item['sparkle:criticalUpdate'] = { '@sparkle:version': bundleVersion(skipped.release) };
-      }
+      const below = skipped ? bundleVersion(skipped.release) : minimumVersion;
+      if (below) item['sparkle:criticalUpdate'] = { '@sparkle:version': below };
+    }
+    // the rest of Sparkle's item elements, from the release's metadata where set
+    const m = r.metadata ?? {};
+    if (typeof m.minimumAutoupdateVersion === 'string') item['sparkle:minimumAutoupdateVersion'] = m.minimumAutoupdateVersion;
+    if (m.informationalUpdate === true) item['sparkle:informationalUpdate'] = '';
+    else if (typeof m.informationalUpdate === 'string') item['sparkle:informationalUpdate'] = { 'sparkle:belowVersion': m.informationalUpdate };
+    if (typeof m.phasedRolloutInterval === 'number' && Number.isInteger(m.phasedRolloutInterval) && m.phasedRolloutInterval > 0) item['sparkle:phasedRolloutInterval'] = String(m.phasedRolloutInterval);
+    if (typeof m.releaseNotesLink === 'string') item['sparkle:releaseNotesLink'] = m.releaseNotesLink;
+    if (typeof m.hardwareRequirements === 'string') item['sparkle:hardwareRequirements'] = m.hardwareRequirements;
+    if (deltas.length) {
+      item['sparkle:deltas'] = {
+        enclosure: deltas.map((d) => {
+          const delta: Record<string, unknown> = {
+            '@url': this.artifacts.downloadUrl(d.artifact, d.release, DOWNLOAD_TTL_DEFAULT, undefined, licenseId),
+            '@sparkle:version': bundleVersion(r),
+            '@sparkle:shortVersionString': r.version,
+            '@sparkle:deltaFrom': deltaFrom(d),
+            '@length': String(d.artifact.filesize ?? 0),
+            '@type': 'application/octet-stream',
+          };
+          const signature = d.artifact.signature ?? d.release.signature;
+          if (signature) delta['@sparkle:edSignature'] = signature;
+          return delta;
+        }),
+      };
     }
     const enclosure: Record<string, unknown> = {
       '@url': this.artifacts.downloadUrl(file.artifact, r, DOWNLOAD_TTL_DEFAULT, undefined, licenseId),
@@ -285,10 +398,15 @@ export class FeedsService {
     return item;
   }
 
-  /** The newest visible versions across the lines, one file each (as Tauri prefers), newest first. */
-  private appcastReleases(view: ProductView, platforms: readonly string[], line: Omit<ReleaseLine, 'platform'>): OfferedFile[] {
+  /**
+   * The newest visible versions across the lines, one file each (as Tauri prefers), newest first;
+   * and per version its Sparkle deltas (`.delta` files with `metadata.deltaFrom`, the bundle
+   * version they patch, listed only when that version is in the appcast too).
+   */
+  private appcastReleases(view: ProductView, platforms: readonly string[], line: Omit<ReleaseLine, 'platform'>): { items: OfferedFile[]; deltas: Map<string, OfferedFile[]> } {
     const isOffered = this.offeredTest(view, line);
     const byVersion = new Map<string, OfferedFile>();
+    const deltas = new Map<string, OfferedFile[]>();
     for (const platform of platforms) {
       const entries = view.releases.lines.get(platform) ?? [];
       let versions = 0;
@@ -296,12 +414,19 @@ export class FeedsService {
         if (versions >= APPCAST_ITEMS) break;
         if (!entry.artifact || !isOffered(entry)) continue;
         const file = { release: entry.release, artifact: entry.artifact };
+        if (isSparkleDelta(file)) {
+          if (deltaFrom(file)) deltas.set(entry.release.version, [...(deltas.get(entry.release.version) ?? []), file]);
+          continue;
+        }
         const kept = byVersion.get(entry.release.version);
         if (!kept) versions++;
         if (!kept || tauriPreference(file, kept) > 0) byVersion.set(entry.release.version, file);
       }
     }
-    return [...byVersion.values()].sort((a, b) => compareLineOrder(b.release, a.release)).slice(0, APPCAST_ITEMS);
+    const items = [...byVersion.values()].sort((a, b) => compareLineOrder(b.release, a.release)).slice(0, APPCAST_ITEMS);
+    const listed = new Set(items.map((f) => bundleVersion(f.release)));
+    for (const [version, list] of deltas) deltas.set(version, list.filter((d) => listed.has(deltaFrom(d)!)));
+    return { items, deltas };
   }
 
   // ---- shared steps ------------------------------------------------------------------------
@@ -418,6 +543,17 @@ export function tauriBundleOf(r: Release): TauriBundle | undefined {
   if (/(\.exe|\.nsis\.zip)$/.test(name)) return 'nsis';
   if (name.endsWith('.app.tar.gz')) return 'app';
   return undefined;
+}
+
+/** A Sparkle delta update file (`.delta`, as Sparkle's generate_appcast names them). */
+function isSparkleDelta(f: OfferedFile): boolean {
+  return f.release.filetype?.toLowerCase() === 'delta' || f.release.filename?.toLowerCase().endsWith('.delta');
+}
+
+/** The bundle version a Sparkle delta patches: the artifact's (else the release's) `metadata.deltaFrom`. */
+function deltaFrom(f: OfferedFile): string | undefined {
+  const from = f.artifact.metadata?.deltaFrom ?? f.release.metadata?.deltaFrom;
+  return typeof from === 'string' ? from : undefined;
 }
 
 /** Sparkle's build version of a release: `metadata.bundleVersion` when set, else the version. */

@@ -298,6 +298,47 @@ const TAURI_STATIC_EXAMPLE = {
   },
 };
 
+const VELOPACK_ASSET_EXAMPLE = {
+  PackageId: 'AcmeApp',
+  Version: '1.4.0',
+  Type: 'Full',
+  FileName: `https://releases.example.com${ACCOUNT_PATH}/artifacts/${UUID}/AcmeApp-1.4.0-full.nupkg?expires=1769864400&signature=3f6c`,
+  SHA1: '2fd4e1c67a2d28fced849ee1bb76e7391b93eb12',
+  SHA256: SHA256,
+  Size: 48213120,
+  NotesMarkdown: 'Faster start',
+  NotesHtml: '',
+};
+
+const VELOPACK_FEED: SchemaObject = {
+  type: 'object',
+  required: ['Assets'],
+  properties: {
+    Assets: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['PackageId', 'Version', 'Type', 'FileName', 'SHA1', 'SHA256', 'Size'],
+        properties: {
+          PackageId: { type: 'string' },
+          Version: { type: 'string' },
+          Type: { type: 'string', enum: ['Full', 'Delta'] },
+          FileName: { type: 'string', format: 'uri' },
+          SHA1: { type: 'string' },
+          SHA256: { type: 'string' },
+          Size: { type: 'integer', minimum: 0 },
+          NotesMarkdown: { type: 'string' },
+          NotesHtml: { type: 'string' },
+        },
+      },
+    },
+  },
+};
+
+const VELOPACK_EXAMPLE = { Assets: [VELOPACK_ASSET_EXAMPLE] };
+
+const SQUIRREL_RELEASES = `2FD4E1C67A2D28FCED849EE1BB76E7391B93EB12 https://releases.example.com${ACCOUNT_PATH}/artifacts/${UUID}/AcmeApp-1.4.0-full.nupkg?expires=1769864400&signature=3f6c 48213120`;
+
 const ELECTRON_YML = `version: 1.4.0
 files:
   - url: https://releases.example.com${ACCOUNT_PATH}/artifacts/${UUID}/Acme-Setup-1.4.0.exe
@@ -517,6 +558,22 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/accounts/{account}/engines/tauri/{product}': {
     summary: 'Tauri updater feed at Keygen\'s path',
     responses: { '200': jsonBody(TAURI_ANSWER) },
+  },
+  'GET /v1/accounts/{account}/products/{product}/feeds/velopack/{file}': {
+    summary: 'Velopack feed (releases.<channel>.json) of the .nupkg packages for the caller',
+    responses: { '200': jsonBody(VELOPACK_FEED, VELOPACK_EXAMPLE) },
+  },
+  'GET /v1/accounts/{account}/products/{product}/feeds/velopack/k/{key}/{file}': {
+    summary: 'Velopack feed with the license key in the path',
+    responses: { '200': jsonBody(VELOPACK_FEED, VELOPACK_EXAMPLE) },
+  },
+  'GET /v1/accounts/{account}/products/{product}/feeds/squirrel/RELEASES': {
+    summary: 'Squirrel.Windows RELEASES file for the caller',
+    responses: { '200': { contentType: 'text/plain', schema: { type: 'string' }, example: SQUIRREL_RELEASES } },
+  },
+  'GET /v1/accounts/{account}/products/{product}/feeds/squirrel/k/{key}/RELEASES': {
+    summary: 'Squirrel.Windows RELEASES file with the license key in the path',
+    responses: { '200': { contentType: 'text/plain', schema: { type: 'string' }, example: SQUIRREL_RELEASES } },
   },
   'GET /v1/accounts/{account}/products/{product}/feeds/sparkle/appcast.xml': {
     summary: 'Sparkle appcast of the newest macOS releases for the caller',
