@@ -207,6 +207,7 @@ const TAURI_ANSWER: SchemaObject = {
     notes: text('Faster start; fixes the export of large files'),
     pub_date: time(),
     critical: { type: 'boolean', examples: [false] },
+    rollback: { type: 'boolean', enum: [true], description: "Present when this release is below the app's, whose release was yanked" },
   },
 };
 
