@@ -211,7 +211,7 @@ export class FeedsService {
     const line = this.line(view, query);
     const platforms = [...view.releases.lines.keys()].filter((p) => TAURI_OS.includes(p.split('/')[0]));
     const offer = this.offer(view, platforms, line, query.current);
-    if (query.current) this.count(view, query, query.current, 'tauri', offer?.release.id ?? null);
+    if (query.current) this.count(view, query, query.current, offer?.release.platform ?? platforms[0] ?? 'unknown', offer?.release.id ?? null);
     else if (countsAsCustomer(view.viewer.bearer)) this.finder.countCheck();
     if (!offer) return null;
     const licenseId = boundLicense(view.viewer.bearer);
