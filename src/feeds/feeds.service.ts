@@ -365,7 +365,12 @@ export class FeedsService {
     }
     // the rest of Sparkle's item elements, from the release's metadata where set
     const m = r.metadata ?? {};
-    if (typeof m.minimumAutoupdateVersion === 'string') item['sparkle:minimumAutoupdateVersion'] = m.minimumAutoupdateVersion;
+    // a required release below this one is a stepping stone: Sparkle first offers what an app's
+    // version passes (SUAppcastDriver prefers items whose minimumAutoupdateVersion it meets), so an
+    // app below the stone is offered the stone itself, even without ?version= on the feed URL
+    const stone = older.find((o) => o.release.required);
+    const minimum = typeof m.minimumAutoupdateVersion === 'string' ? m.minimumAutoupdateVersion : stone ? bundleVersion(stone.release) : undefined;
+    if (minimum !== undefined) item['sparkle:minimumAutoupdateVersion'] = minimum;
     if (m.informationalUpdate === true) item['sparkle:informationalUpdate'] = '';
     else if (typeof m.informationalUpdate === 'string') item['sparkle:informationalUpdate'] = { 'sparkle:belowVersion': m.informationalUpdate };
     if (typeof m.phasedRolloutInterval === 'number' && Number.isInteger(m.phasedRolloutInterval) && m.phasedRolloutInterval > 0) item['sparkle:phasedRolloutInterval'] = String(m.phasedRolloutInterval);

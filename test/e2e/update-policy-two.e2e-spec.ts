@@ -149,6 +149,13 @@ describe('update policy, second part', () => {
       // Sparkle picks from the appcast itself: a caller that says its version is shown nothing above its stepping stone
       expect(await appcastVersions(product, license.key, '1.0.0')).toEqual(['2.0.0', '1.0.0']);
       expect(await appcastVersions(product, license.key, '2.0.0')).toEqual(['3.0.0', '2.0.0', '1.0.0']);
+      // without ?version=, items above the stone ask for it as their minimum autoupdate version: Sparkle
+      // offers an app below 2.0 the newest item whose minimum it meets, 2.0
+      const minimums = await bothRaw(`${feeds(product)}/sparkle/appcast.xml?key=${license.key}`, undefined, (r) => {
+        const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false }).parse(r.text);
+        return ([doc.rss.channel.item].flat() as Array<Record<string, unknown>>).map((i) => [i['sparkle:shortVersionString'], i['sparkle:minimumAutoupdateVersion'] ?? null]);
+      });
+      expect(minimums).toEqual([['3.0.0', '2.0.0'], ['2.0.0', null], ['1.0.0', null]]);
     });
 
     it('explain: 2.0 offered, 3.0 a stepping-stone naming 2.0, 1.0 not newer', async () => {
