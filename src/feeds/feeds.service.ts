@@ -256,7 +256,9 @@ export class FeedsService {
     const versions = new Set<string>();
     for (const platform of platforms) {
       const entries = view.releases.lines.get(platform) ?? [];
-      for (let i = 0; i < entries.length; i++) {
+      // newest first: a long line is read only as far as the feed lists
+      const stop = listed.length + PACKAGES_MAX;
+      for (let i = 0; i < entries.length && listed.length < stop; i++) {
         const entry = entries[i];
         const a = entry.artifact;
         if (!a?.sha256 || !entry.release.filename?.toLowerCase().endsWith('.nupkg') || !isOffered(entry)) continue;
