@@ -8,6 +8,8 @@ export interface LicenseFacts {
   expirationStrategy: ExpirationStrategy;
   suspended: boolean;
   entitlementIds: ReadonlySet<string>;
+  /** A semver range that limits what update checks offer the license (null: none). */
+  versionPin: string | null;
   /** Its visibility class (release.policy's visibilityClass), kept with the facts until its expiry window changes. */
   visibilityClass?: LicenseClass;
 }

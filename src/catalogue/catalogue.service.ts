@@ -17,6 +17,8 @@ import type { ViewerFacts } from '../access/viewer';
 import { CountersService } from '../counters/counters.service';
 import type { CounterTotals } from '../counters/counters.service';
 import { CoherentCache } from './coherent-cache';
+import { productPolicyFacts } from '../products/product-policy';
+import type { ProductPolicyFacts } from '../products/product-policy';
 import { ProductReleases } from './product-releases';
 import type { CatalogueRelease } from './product-releases';
 import { offerRelease } from './product-releases';
@@ -27,6 +29,8 @@ export interface ProductFacts {
   accountId: string;
   code: string | null;
   distributionStrategy: DistributionStrategy;
+  /** Its update policy (minimumVersion, rollbackOnYank); null when it sets none (most products). */
+  policy: ProductPolicyFacts | null;
 }
 
 /** A license as the catalogue keeps it: the entity (for the Bearer) and its entitlement ids. */
@@ -243,9 +247,9 @@ export class CatalogueService {
 
   /** A user's licenses with their entitlements (one query; users are not cached). */
   async licensesOfUser(accountId: string, userId: string): Promise<LicenseFacts[]> {
-    const rows: Array<{ id: string; product_id: string; expiry: Date | null; expiration_strategy: LicenseFacts['expirationStrategy']; suspended: boolean; entitlement_ids: string[] }> =
+    const rows: Array<{ id: string; product_id: string; expiry: Date | null; expiration_strategy: LicenseFacts['expirationStrategy']; suspended: boolean; version_pin: string | null; entitlement_ids: string[] }> =
       await this.db.query(
-        `SELECT l.id, l.product_id, l.expiry, l.expiration_strategy, l.suspended,
+        `SELECT l.id, l.product_id, l.expiry, l.expiration_strategy, l.suspended, l.version_pin,
                 ARRAY(SELECT le.entitlement_id::text FROM license_entitlements le WHERE le.license_id = l.id) AS entitlement_ids
            FROM licenses l WHERE l.account_id = $1 AND l.user_id = $2`,
         [accountId, userId],
@@ -257,6 +261,7 @@ export class CatalogueService {
       expirationStrategy: r.expiration_strategy,
       suspended: r.suspended,
       entitlementIds: new Set(r.entitlement_ids),
+      versionPin: r.version_pin,
     }));
   }
 
@@ -384,11 +389,13 @@ export class CatalogueService {
   }
 
   private async loadProducts(accountId: string): Promise<Map<string, ProductFacts>> {
-    const rows: Array<{ id: string; code: string | null; distribution_strategy: DistributionStrategy }> = await this.db.query(
-      'SELECT id, code, distribution_strategy FROM products WHERE account_id = $1',
+    const rows: Array<{ id: string; code: string | null; distribution_strategy: DistributionStrategy; minimum_version: string | null; rollback_on_yank: boolean }> = await this.db.query(
+      'SELECT id, code, distribution_strategy, minimum_version, rollback_on_yank FROM products WHERE account_id = $1',
       [accountId],
     );
-    return new Map(rows.map((r) => [r.id, { id: r.id, accountId, code: r.code, distributionStrategy: r.distribution_strategy }]));
+    return new Map(
+      rows.map((r) => [r.id, { id: r.id, accountId, code: r.code, distributionStrategy: r.distribution_strategy, policy: productPolicyFacts(r.minimum_version, r.rollback_on_yank) }]),
+    );
   }
 
   private async loadProductAccount(productId: string): Promise<{ accountId: string } | null> {
@@ -414,6 +421,7 @@ export class CatalogueService {
       expirationStrategy: license.expirationStrategy,
       suspended: license.suspended,
       entitlementIds: new Set(rows.map((r) => r.entitlement_id)),
+      versionPin: license.versionPin,
     };
     return { license, facts };
   }

@@ -35,7 +35,7 @@ export const MEMO_KINDS = {
 export type MemoKind = keyof typeof MEMO_KINDS;
 
 /** One kind's entries of one product load. */
-class MemoTable {
+export class MemoTable {
   private readonly byKey = new Map<string, unknown>();
   private byObject = new WeakMap<object, unknown>();
   private size = 0;

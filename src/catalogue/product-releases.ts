@@ -111,6 +111,8 @@ export class ProductReleases {
   readonly newestFirst: CatalogueRelease[];
   /** Rough heap bytes, for the catalogue's budget. */
   bytes = 512;
+  /** Releases marked `required` (stepping stones): update checks look for one only when there is any. */
+  requiredReleases = 0;
   /** Answers computed from this generation (MEMO_KINDS): dropped with it when the product changes. */
   memos = new Memos();
 
@@ -155,6 +157,7 @@ export class ProductReleases {
     if (e.offers) for (const offer of e.offers) this.byArtifact.set(offer.artifact!.id, offer);
     else this.byFilename.set(e.release.filename, e);
     this.bytes += estimateBytes(e) + 64;
+    if (e.release.required) this.requiredReleases++;
     return e;
   }
 
@@ -206,5 +209,6 @@ export class ProductReleases {
     const at = positionOf(this.newestFirst, e, newestOrder);
     if (this.newestFirst[at] === e) this.newestFirst.splice(at, 1);
     this.bytes -= estimateBytes(e) + 64;
+    if (r.required) this.requiredReleases--;
   }
 }

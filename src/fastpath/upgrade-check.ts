@@ -32,7 +32,8 @@ export class UpgradeCheckFromMemory implements UpgradeCheckFastPath {
     const viewer = this.warm.viewer(bearer, accountId);
     const product = viewer && this.warm.productReleases(accountId, check.productId);
     if (!viewer || product === undefined) return NOT_WARM;
-    const next = walkLine(viewer, product, { ...check, requireArtifact: true }, check.current);
+    const policy = this.warm.accountProducts(accountId)?.get(check.productId)?.policy ?? null;
+    const next = walkLine(viewer, product, { ...check, requireArtifact: true, policy }, check.current);
     this.counters.countCheck();
     this.upgrades.recordCheck(bearer, accountId, check);
     if (!next) return null;

@@ -28,7 +28,8 @@ export class V3UpdateFromMemory implements V3UpdateFastPath {
     const viewer = this.warm.viewer(bearer, accountId);
     const product = viewer && this.warm.productReleases(accountId, query.productId);
     if (!viewer || product === undefined) return NOT_WARM;
-    const next = walkLine(viewer, product, { ...query, publishedOnly: true }, query.current);
+    const policy = this.warm.accountProducts(accountId)?.get(query.productId)?.policy ?? null;
+    const next = walkLine(viewer, product, { ...query, publishedOnly: true, policy }, query.current);
     this.counters.countCheck();
     return this.v3.answerUpdate(bearer, accountId, query, next, product?.memos);
   }

@@ -1,11 +1,13 @@
 import { ApiError } from '../jsonapi/errors';
 import { queryParam } from '../jsonapi/query';
 import type { Query } from '../jsonapi/query';
+import { CHANNELS } from '../releases/release.entity';
 import type { Channel } from '../releases/release.entity';
 import { parseLooseVersion } from '../releases/semver';
 import { parseInstallId } from '../analytics/install-id';
 import { parseUpgradeTarget } from '../upgrades/upgrade-params';
-import type { FeedQuery, PlatformGroup } from './feeds.service';
+import type { FeedQuery, PlatformGroup, TauriBundle } from './feeds.service';
+import { TAURI_BUNDLES } from './feeds.service';
 import { normalizeArch, normalizeOs } from './platforms';
 
 /** electron-builder's channel file names: `<channel>[-mac|-linux|-linux-arm64].yml`; `latest` is stable. */
@@ -59,6 +61,45 @@ export function parseTauriQuery(query: Query, names = { target: 'target', versio
   const arch = queryParam(query, 'arch') ?? rawArch;
   return {
     group: { os, arch: arch ? normalizeArch(arch) : undefined },
-    query: { channel: parseUpgradeTarget(query).channel, installId: parseInstallId(query), current: currentVersion(query, names.version) },
+    query: { channel: parseUpgradeTarget(query).channel, installId: parseInstallId(query), current: currentVersion(query, names.version), bundleType: parseBundleType(query) },
   };
+}
+
+/** `bundle_type` (tauri-plugin-updater 2.10+): nsis, msi, deb, rpm, appimage or app; absent or empty: any. */
+function parseBundleType(query: Query): TauriBundle | undefined {
+  const raw = queryParam(query, 'bundle_type');
+  if (raw === undefined || raw === '') return undefined;
+  const bundle = raw.toLowerCase();
+  if (!(TAURI_BUNDLES as readonly string[]).includes(bundle)) throw ApiError.invalidParameter('bundle_type', `must be one of ${TAURI_BUNDLES.join(', ')}`);
+  return bundle as TauriBundle;
+}
+
+/** Velopack's default channels are the operating system's short name. */
+const VELOPACK_OS: Record<string, string> = { win: 'windows', windows: 'windows', osx: 'darwin', mac: 'darwin', macos: 'darwin', linux: 'linux' };
+const VELOPACK_OS_QUERY: Record<string, string> = { win: 'windows', windows: 'windows', osx: 'darwin', macos: 'darwin', linux: 'linux' };
+
+/**
+ * Velopack's `releases.<channel>.json`: a Shipgate channel (stable, rc, beta, alpha, dev; every
+ * platform, or the one `?os=` names, as Velopack's C# client sends it), or Velopack's default
+ * channel, the OS name (`win`, `osx`, `linux`: stable releases of that OS). `localVersion` is the
+ * version the app runs, `stagingId` its staging id (rollouts, as installId).
+ */
+export function parseVelopackFeed(file: string, query: Query): { os: string | undefined; query: FeedQuery } {
+  const m = /^releases\.([A-Za-z0-9_-]{1,32})\.json$/.exec(file);
+  if (!m) throw ApiError.notFound('Velopack feed files are releases.<channel>.json');
+  const name = m[1].toLowerCase();
+  let channel: Channel = 'stable';
+  let os: string | undefined;
+  if ((CHANNELS as readonly string[]).includes(name)) {
+    channel = name as Channel;
+    const asked = queryParam(query, 'os');
+    os = asked ? VELOPACK_OS_QUERY[asked.toLowerCase()] : undefined;
+  } else if (VELOPACK_OS[name]) {
+    os = VELOPACK_OS[name];
+  } else {
+    throw ApiError.notFound(`Unknown channel ${m[1]}: use stable, rc, beta, alpha, dev, or win, osx, linux`);
+  }
+  const staging = queryParam(query, 'stagingId');
+  const installId = parseInstallId(query) ?? (staging && staging.length <= 64 ? staging : undefined);
+  return { os, query: { channel, installId, current: currentVersion(query, 'localVersion') } };
 }

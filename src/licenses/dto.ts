@@ -1,4 +1,5 @@
-import { IsArray, IsDefined, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsArray, IsDefined, IsIn, IsOptional, IsString, Matches, MaxLength, ValidateBy } from 'class-validator';
+import { validRange } from 'semver';
 import { IsTimestamp } from '../jsonapi/timestamp';
 import { ApiError } from '../jsonapi/errors';
 import { documentError, resourceArray } from '../jsonapi/document';
@@ -27,6 +28,11 @@ export class UpdateLicenseDto {
   @IsIn(EXPIRATION_STRATEGIES, { message: `must be one of ${EXPIRATION_STRATEGIES.join(', ')}` })
   expirationStrategy?: ExpirationStrategy;
 
+  /** A semver range such as `~2.4` or `<3` (null: no pin). */
+  @IsOptional()
+  @ValidateBy({ name: 'isSemverRange', validator: { validate: isVersionRange, defaultMessage: () => 'must be a semver range such as ~2.4, ^2 or <3 (or null)' } })
+  versionPin?: string | null;
+
   @IsOptional()
   @IsMetadata()
   metadata?: Record<string, unknown>;
@@ -47,7 +53,12 @@ export class CreateLicenseDto extends UpdateLicenseDto {
   entitlementIds?: string[];
 }
 
-export const LICENSE_ATTRIBUTES = ['key', 'name', 'expiry', 'expirationStrategy', 'metadata'] as const;
+export const LICENSE_ATTRIBUTES = ['key', 'name', 'expiry', 'expirationStrategy', 'versionPin', 'metadata'] as const;
+
+/** A non-blank semver range of at most 255 characters (as node-semver reads ranges, strictly). */
+export function isVersionRange(value: unknown): boolean {
+  return typeof value === 'string' && value.trim() !== '' && value.length <= 255 && validRange(value) !== null;
+}
 export const LICENSE_CREATE_RELATIONSHIPS = {
   product: { type: 'products', byCode: true },
   user: { type: 'users' },

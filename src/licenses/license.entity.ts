@@ -15,6 +15,8 @@ export class License {
   @Column({ type: 'timestamptz', nullable: true }) expiry: Date | null;
   @Column({ name: 'expiration_strategy', type: 'varchar' }) expirationStrategy: ExpirationStrategy;
   @Column({ type: 'boolean' }) suspended: boolean;
+  /** A semver range: update checks offer this license only versions inside it (upgrades/update-policy.ts). */
+  @Column({ name: 'version_pin', type: 'varchar', nullable: true }) versionPin: string | null;
   @Column({ type: 'jsonb' }) metadata: Metadata;
   @CreateDateColumn({ type: 'timestamptz' }) created: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated: Date;

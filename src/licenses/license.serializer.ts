@@ -4,7 +4,7 @@ import type { License } from './license.entity';
 
 export const LicenseSerializer: ResourceDefinition<License> = {
   type: 'licenses',
-  attributeNames: ['key', 'name', 'expiry', 'expirationStrategy', 'status', 'suspended', 'metadata', 'created', 'updated'],
+  attributeNames: ['key', 'name', 'expiry', 'expirationStrategy', 'status', 'suspended', 'versionPin', 'metadata', 'created', 'updated'],
   attributes: (l) => ({
     key: l.key,
     name: l.name,
@@ -12,6 +12,7 @@ export const LicenseSerializer: ResourceDefinition<License> = {
     expirationStrategy: l.expirationStrategy,
     status: l.statusAt(),
     suspended: l.suspended,
+    versionPin: l.versionPin ?? null,
     metadata: l.metadata ?? {},
     created: iso(l.created),
     updated: iso(l.updated),

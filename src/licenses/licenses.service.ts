@@ -115,6 +115,7 @@ export class LicensesService {
         expiry: parseExpiry(dto.expiry),
         expirationStrategy: dto.expirationStrategy ?? 'RESTRICT_ACCESS',
         suspended: false,
+        versionPin: dto.versionPin ?? null,
         metadata: dto.metadata ?? {},
       });
       try {
@@ -182,6 +183,7 @@ export class LicensesService {
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.expiry !== undefined) changes.expiry = parseExpiry(dto.expiry);
     if (dto.expirationStrategy !== undefined) changes.expirationStrategy = dto.expirationStrategy;
+    if (dto.versionPin !== undefined) changes.versionPin = dto.versionPin;
     if (dto.metadata !== undefined) changes.metadata = dto.metadata as QueryDeepPartialEntity<Record<string, unknown>>;
     if (dto.userId !== undefined) changes.userId = dto.userId;
     return this.licenses.manager.transaction(async (tx) => {

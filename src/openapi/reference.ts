@@ -58,6 +58,8 @@ export const ATTRIBUTES: Record<string, Record<string, SchemaObject>> = {
     code: nullableText('acme-app', 'Unique per account; usable instead of the id in paths and filters'),
     distributionStrategy: choice(['LICENSED', 'OPEN', 'CLOSED'], 'Who may download: license holders, also anonymous callers, or only admins and the product token'),
     url: { type: ['string', 'null'], format: 'uri', examples: ['https://acme.example.com'] },
+    minimumVersion: nullableText('2.0.0', 'Update answers to installs below it are critical (and say belowMinimum)'),
+    rollbackOnYank: { type: 'boolean', examples: [false], description: 'Installs on a yanked release are offered the newest visible release below it' },
     metadata,
     ...stamps,
   },
@@ -69,6 +71,7 @@ export const ATTRIBUTES: Record<string, Record<string, SchemaObject>> = {
     expirationStrategy: choice(['RESTRICT_ACCESS', 'REVOKE_ACCESS', 'ALLOW_ACCESS'], 'What an expired license may still do'),
     status: choice(['ACTIVE', 'EXPIRED', 'SUSPENDED']),
     suspended: { type: 'boolean', examples: [false] },
+    versionPin: nullableText('~2.4', 'A semver range: update checks offer this license only versions inside it'),
     metadata,
     ...stamps,
   },
@@ -96,6 +99,7 @@ export const ATTRIBUTES: Record<string, Record<string, SchemaObject>> = {
     metadata,
     status: choice(['PUBLISHED', 'NOT_PUBLISHED', 'YANKED']),
     critical: { type: 'boolean', examples: [false], description: 'Installs older than this release must update' },
+    required: { type: 'boolean', examples: [false], description: 'A stepping stone: installs below it are offered it, not anything above it' },
     rolloutPercentage: { type: 'integer', minimum: 0, maximum: 100, examples: [100], description: 'The share of licenses offered this release' },
     downloads: count('Downloads counted', 12),
     upgrades: count('Upgrades to this release counted', 3),
@@ -203,8 +207,138 @@ const TAURI_ANSWER: SchemaObject = {
     notes: text('Faster start; fixes the export of large files'),
     pub_date: time(),
     critical: { type: 'boolean', examples: [false] },
+    rollback: { type: 'boolean', enum: [true], description: "Present when this release is below the app's, whose release was yanked" },
   },
 };
+
+const DECISIONS = ['offered', 'platform', 'channel', 'not-published', 'yanked', 'closed', 'expired', 'constraint', 'not-newer', 'rollout', 'pin', 'stepping-stone', 'superseded', 'suspended'];
+
+const EXPLAIN_ANSWER: SchemaObject = {
+  type: 'object',
+  required: ['data', 'meta'],
+  properties: {
+    data: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['type', 'id', 'attributes'],
+        properties: {
+          type: { type: 'string', enum: ['decisions'] },
+          id: { type: 'string' },
+          attributes: {
+            type: 'object',
+            required: ['version', 'decision', 'detail'],
+            properties: {
+              version: text('3.0.0'),
+              channel: choice(CHANNELS),
+              platform: text('windows'),
+              filetype: text('exe'),
+              filename: text('Acme-Setup-3.0.0.exe'),
+              status: choice(['PUBLISHED', 'NOT_PUBLISHED', 'YANKED']),
+              decision: choice(DECISIONS, 'offered, or the rule that kept the release from this customer'),
+              detail: text('2.0.0 is required first'),
+              entitlements: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, code: { type: ['string', 'null'] } } } },
+              bucket: { type: ['integer', 'null'] },
+              percentage: { type: 'integer' },
+              pin: { type: 'string' },
+              required: { type: 'object', properties: { id: { type: 'string' }, version: { type: 'string' } } },
+            },
+          },
+          relationships: { type: 'object' },
+        },
+      },
+    },
+    meta: {
+      type: 'object',
+      properties: {
+        current: text('1.0.0'),
+        offered: { type: ['object', 'null'], properties: { release: { type: 'string' }, version: { type: 'string' } } },
+        critical: { type: 'boolean' },
+        belowMinimum: { type: 'boolean' },
+        rollback: { type: 'boolean' },
+        caller: { type: 'object' },
+      },
+    },
+  },
+};
+
+const EXPLAIN_EXAMPLE = {
+  data: [
+    {
+      type: 'decisions',
+      id: UUID,
+      attributes: { version: '3.0.0', channel: 'stable', platform: 'windows', filetype: 'exe', filename: 'Acme-Setup-3.0.0.exe', status: 'PUBLISHED', decision: 'stepping-stone', detail: '2.0.0 is required first', required: { id: UUID, version: '2.0.0' } },
+      relationships: { release: { data: { type: 'releases', id: UUID } } },
+    },
+  ],
+  meta: { current: '1.0.0', offered: { release: UUID, version: '2.0.0' }, critical: false, belowMinimum: false, rollback: false, caller: { license: UUID } },
+};
+
+const TAURI_STATIC: SchemaObject = {
+  type: 'object',
+  required: ['version', 'platforms'],
+  properties: {
+    version: text('1.4.0'),
+    notes: text('Faster start'),
+    pub_date: time(),
+    platforms: {
+      type: 'object',
+      description: 'Keyed <os>-<arch> and <os>-<arch>-<bundle> (nsis, msi, deb, rpm, appimage, app)',
+      additionalProperties: { type: 'object', required: ['url', 'signature'], properties: { url: { type: 'string', format: 'uri' }, signature: { type: 'string' } } },
+    },
+  },
+};
+
+const TAURI_STATIC_EXAMPLE = {
+  version: '1.4.0',
+  notes: 'Faster start',
+  pub_date: TIME,
+  platforms: {
+    'linux-x86_64': { url: `https://releases.example.com${ACCOUNT_PATH}/artifacts/${UUID}/acme_1.4.0_amd64.AppImage?expires=1769864400&signature=3f6c`, signature: 'dW50cnVzdGVk…' },
+    'linux-x86_64-deb': { url: `https://releases.example.com${ACCOUNT_PATH}/artifacts/${UUID}/acme_1.4.0_amd64.deb?expires=1769864400&signature=9a1b`, signature: 'dW50cnVzdGVk…' },
+  },
+};
+
+const VELOPACK_ASSET_EXAMPLE = {
+  PackageId: 'AcmeApp',
+  Version: '1.4.0',
+  Type: 'Full',
+  FileName: `https://releases.example.com${ACCOUNT_PATH}/artifacts/${UUID}/AcmeApp-1.4.0-full.nupkg?expires=1769864400&signature=3f6c`,
+  SHA1: '2fd4e1c67a2d28fced849ee1bb76e7391b93eb12',
+  SHA256: SHA256,
+  Size: 48213120,
+  NotesMarkdown: 'Faster start',
+  NotesHtml: '',
+};
+
+const VELOPACK_FEED: SchemaObject = {
+  type: 'object',
+  required: ['Assets'],
+  properties: {
+    Assets: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['PackageId', 'Version', 'Type', 'FileName', 'SHA1', 'SHA256', 'Size'],
+        properties: {
+          PackageId: { type: 'string' },
+          Version: { type: 'string' },
+          Type: { type: 'string', enum: ['Full', 'Delta'] },
+          FileName: { type: 'string', format: 'uri' },
+          SHA1: { type: 'string' },
+          SHA256: { type: 'string' },
+          Size: { type: 'integer', minimum: 0 },
+          NotesMarkdown: { type: 'string' },
+          NotesHtml: { type: 'string' },
+        },
+      },
+    },
+  },
+};
+
+const VELOPACK_EXAMPLE = { Assets: [VELOPACK_ASSET_EXAMPLE] };
+
+const SQUIRREL_RELEASES = `2FD4E1C67A2D28FCED849EE1BB76E7391B93EB12 https://releases.example.com${ACCOUNT_PATH}/artifacts/${UUID}/AcmeApp-1.4.0-full.nupkg?expires=1769864400&signature=3f6c 48213120`;
 
 const ELECTRON_YML = `version: 1.4.0
 files:
@@ -402,6 +536,10 @@ export const OPERATIONS: Record<string, OperationDoc> = {
 
   // update checks and feeds
   'GET /v1/accounts/{account}/releases/actions/upgrade': { summary: 'Update check: 303 to the newest release above ?version for the caller, or 204' },
+  'GET /v1/accounts/{account}/releases/actions/explain': {
+    summary: 'Why no update? (admins) The decision for a customer per release of a line, and the rule behind it',
+    responses: { '200': jsonBody(EXPLAIN_ANSWER, EXPLAIN_EXAMPLE) },
+  },
   'GET /v1/accounts/{account}/releases/{id}/upgrade': { summary: 'Update check from a release: the newest release above it for the caller' },
   'GET /v3/releases/update': { summary: 'Cryptlex-style update check: the newest release above ?version, or 204' },
   'GET /v3/releases/latest': { summary: 'Cryptlex-style: the newest release of a product for the caller' },
@@ -414,9 +552,29 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'Tauri updater feed: the newest release above ?version for the caller, or 204',
     responses: { '200': jsonBody(TAURI_ANSWER) },
   },
+  'GET /v1/accounts/{account}/products/{product}/feeds/tauri/latest.json': {
+    summary: "Tauri updater's static JSON: the newest release for the caller, one entry per platform key",
+    responses: { '200': jsonBody(TAURI_STATIC, TAURI_STATIC_EXAMPLE) },
+  },
   'GET /v1/accounts/{account}/engines/tauri/{product}': {
     summary: 'Tauri updater feed at Keygen\'s path',
     responses: { '200': jsonBody(TAURI_ANSWER) },
+  },
+  'GET /v1/accounts/{account}/products/{product}/feeds/velopack/{file}': {
+    summary: 'Velopack feed (releases.<channel>.json) of the .nupkg packages for the caller',
+    responses: { '200': jsonBody(VELOPACK_FEED, VELOPACK_EXAMPLE) },
+  },
+  'GET /v1/accounts/{account}/products/{product}/feeds/velopack/k/{key}/{file}': {
+    summary: 'Velopack feed with the license key in the path',
+    responses: { '200': jsonBody(VELOPACK_FEED, VELOPACK_EXAMPLE) },
+  },
+  'GET /v1/accounts/{account}/products/{product}/feeds/squirrel/RELEASES': {
+    summary: 'Squirrel.Windows RELEASES file for the caller',
+    responses: { '200': { contentType: 'text/plain', schema: { type: 'string' }, example: SQUIRREL_RELEASES } },
+  },
+  'GET /v1/accounts/{account}/products/{product}/feeds/squirrel/k/{key}/RELEASES': {
+    summary: 'Squirrel.Windows RELEASES file with the license key in the path',
+    responses: { '200': { contentType: 'text/plain', schema: { type: 'string' }, example: SQUIRREL_RELEASES } },
   },
   'GET /v1/accounts/{account}/products/{product}/feeds/sparkle/appcast.xml': {
     summary: 'Sparkle appcast of the newest macOS releases for the caller',

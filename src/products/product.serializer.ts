@@ -4,12 +4,14 @@ import type { Product } from './product.entity';
 
 export const ProductSerializer: ResourceDefinition<Product> = {
   type: 'products',
-  attributeNames: ['name', 'code', 'distributionStrategy', 'url', 'metadata', 'created', 'updated'],
+  attributeNames: ['name', 'code', 'distributionStrategy', 'url', 'minimumVersion', 'rollbackOnYank', 'metadata', 'created', 'updated'],
   attributes: (p) => ({
     name: p.name,
     code: p.code,
     distributionStrategy: p.distributionStrategy,
     url: p.url,
+    minimumVersion: p.minimumVersion ?? null,
+    rollbackOnYank: p.rollbackOnYank ?? false,
     metadata: p.metadata ?? {},
     created: iso(p.created),
     updated: iso(p.updated),

@@ -88,6 +88,8 @@ export class ProductsService {
       code: dto.code ?? null,
       distributionStrategy: dto.distributionStrategy ?? 'LICENSED',
       url: dto.url ?? null,
+      minimumVersion: dto.minimumVersion ?? null,
+      rollbackOnYank: dto.rollbackOnYank ?? false,
       metadata: dto.metadata ?? {},
     });
     return this.products.manager.transaction(async (tx) => {
@@ -133,6 +135,8 @@ export class ProductsService {
     if (dto.code !== undefined) changes.code = dto.code;
     if (dto.distributionStrategy !== undefined) changes.distributionStrategy = dto.distributionStrategy;
     if (dto.url !== undefined) changes.url = dto.url;
+    if (dto.minimumVersion !== undefined) changes.minimumVersion = dto.minimumVersion;
+    if (dto.rollbackOnYank !== undefined) changes.rollbackOnYank = dto.rollbackOnYank;
     if (dto.metadata !== undefined) changes.metadata = dto.metadata as QueryDeepPartialEntity<Record<string, unknown>>;
     return this.products.manager.transaction(async (tx) => {
       if (!Object.keys(changes).length) return tx.findOneOrFail(Product, { where: { id: product.id, accountId } });

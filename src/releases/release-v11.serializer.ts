@@ -19,7 +19,7 @@ export function statusV11(status: ReleaseStatus): ReleaseStatusV11 {
 export const ReleaseSerializerV11: ResourceDefinition<Release> = {
   type: 'releases',
   attributeNames: [
-    'name', 'description', 'channel', 'version', 'tag', 'semver', 'metadata', 'status', 'critical', 'rolloutPercentage',
+    'name', 'description', 'channel', 'version', 'tag', 'semver', 'metadata', 'status', 'critical', 'required', 'rolloutPercentage',
     'downloads', 'upgrades', 'created', 'updated', 'yanked',
   ],
   attributes: (r) => ({
@@ -32,6 +32,7 @@ export const ReleaseSerializerV11: ResourceDefinition<Release> = {
     metadata: r.metadata ?? {},
     status: statusV11(r.status),
     critical: r.critical,
+    required: r.required,
     rolloutPercentage: r.rolloutPercentage,
     downloads: r.downloads,
     upgrades: r.upgrades,

@@ -39,6 +39,8 @@ export class Release {
   @Column({ type: 'varchar' }) status: ReleaseStatus;
   /** Installs older than this release must update (update answers flag it, section "Update policy" of the docs). */
   @Column({ type: 'boolean', default: false }) critical: boolean;
+  /** A stepping stone: a caller below it is offered it, not anything above it (upgrades/update-policy.ts). */
+  @Column({ type: 'boolean', default: false }) required: boolean;
   /** The share of callers (0..100) a staged release is offered to. */
   @Column({ name: 'rollout_percentage', type: 'smallint', default: 100 }) rolloutPercentage: number;
   @Column({ type: 'bigint', transformer: bigintAsNumber }) downloads: number;

@@ -70,24 +70,47 @@ export class ReleaseVisibilityPolicy {
    * each other on generated data: test/e2e/visibility-equivalence.e2e-spec.ts).
    */
   static sees(viewer: ViewerFacts, entry: ReleaseFacts, now = Date.now()): boolean {
+    return ReleaseVisibilityPolicy.denial(viewer, entry, now) === null;
+  }
+
+  /**
+   * Why the caller does not see a release (null: it does): what `sees` decides, with the rule
+   * that decided it (the "why no update?" route reads it). For a user, the denial of the first of
+   * its licenses that comes closest (an expiry over a constraint). Returns constants: no allocation.
+   */
+  static denial(viewer: ViewerFacts, entry: ReleaseFacts, now = Date.now()): VisibilityDenial | null {
     const { bearer } = viewer;
     const r = entry.release;
     switch (bearer.kind) {
       case 'admin':
-        return r.accountId === bearer.accountId;
+        return r.accountId === bearer.accountId ? null : 'product';
       case 'product':
-        return r.accountId === bearer.accountId && r.productId === bearer.productId;
+        return r.accountId === bearer.accountId && r.productId === bearer.productId ? null : 'product';
       case 'license':
-      case 'user':
-        if (r.accountId !== bearer.accountId || r.status !== 'PUBLISHED') return false;
+      case 'user': {
+        if (r.accountId !== bearer.accountId) return 'product';
+        if (r.status !== 'PUBLISHED') return r.status === 'YANKED' ? 'yanked' : 'not-published';
+        let denied: VisibilityDenial = 'product';
         // a plain loop: this runs for every release an update check walks past (no closure per call)
-        for (const l of viewer.licenses) if (licenseReaches(viewer, l, entry, bearer.kind === 'user', now)) return true;
-        return isOpen(viewer, entry);
+        for (const l of viewer.licenses) {
+          const why = licenseDenial(viewer, l, entry, bearer.kind === 'user', now);
+          if (why === null) return null;
+          if (DENIAL_RANK[why] > DENIAL_RANK[denied]) denied = why;
+        }
+        return isOpen(viewer, entry) ? null : denied;
+      }
       case 'anonymous':
-        return bearer.accountId !== null && r.accountId === bearer.accountId && r.status === 'PUBLISHED' && isOpen(viewer, entry);
+        if (bearer.accountId === null || r.accountId !== bearer.accountId) return 'product';
+        if (r.status !== 'PUBLISHED') return r.status === 'YANKED' ? 'yanked' : 'not-published';
+        return isOpen(viewer, entry) ? null : entry.entitlementIds.length ? 'constraint' : 'product';
       default:
-        return false;
+        return 'product';
     }
+  }
+
+  /** The entitlements of a release that a license lacks (what a `constraint` denial names). */
+  static missingEntitlements(l: LicenseFacts, entry: ReleaseFacts): string[] {
+    return entry.entitlementIds.filter((id) => !l.entitlementIds.has(id));
   }
 
   /** Writes (create, update, delete, yank, publish, upload, constraints): admin or the product's token. */
@@ -108,16 +131,26 @@ function isOpen(viewer: ViewerFacts, entry: ReleaseFacts): boolean {
   return entry.entitlementIds.length === 0 && viewer.strategyOf(entry.release.productId) === 'OPEN';
 }
 
+/**
+ * Why a release is out of the caller's reach (ReleaseVisibilityPolicy.denial): not PUBLISHED
+ * (`not-published`, `yanked`), the license's expiry window (`expired`), a missing entitlement
+ * (`constraint`), or the product (another product's, CLOSED, or not open to the caller: `product`).
+ */
+export type VisibilityDenial = 'not-published' | 'yanked' | 'expired' | 'constraint' | 'product';
+
+/** Which denial of a user's licenses is told (the one that came closest). */
+const DENIAL_RANK: Record<VisibilityDenial, number> = { product: 0, 'not-published': 1, yanked: 1, constraint: 2, expired: 3 };
+
 /** Memory twin of licensedSql (a user's suspended licenses reach nothing). */
-function licenseReaches(viewer: ViewerFacts, l: LicenseFacts, entry: ReleaseFacts, skipSuspended: boolean, now: number): boolean {
+function licenseDenial(viewer: ViewerFacts, l: LicenseFacts, entry: ReleaseFacts, skipSuspended: boolean, now: number): VisibilityDenial | null {
   const r = entry.release;
-  if (skipSuspended && l.suspended) return false;
-  if (l.productId !== r.productId) return false;
+  if (skipSuspended && l.suspended) return 'product';
+  if (l.productId !== r.productId) return 'product';
   const strategy = viewer.strategyOf(r.productId);
-  if (strategy !== 'LICENSED' && strategy !== 'OPEN') return false;
-  if (!inLicenseWindow(licenseWindow(l, now), r.created)) return false;
-  for (const id of entry.entitlementIds) if (!l.entitlementIds.has(id)) return false;
-  return true;
+  if (strategy !== 'LICENSED' && strategy !== 'OPEN') return 'product';
+  if (!inLicenseWindow(licenseWindow(l, now), r.created)) return 'expired';
+  for (const id of entry.entitlementIds) if (!l.entitlementIds.has(id)) return 'constraint';
+  return null;
 }
 
 /**

@@ -12,7 +12,7 @@ export const ReleaseSerializer: ResourceDefinition<Release> = {
   type: 'releases',
   attributeNames: [
     'name', 'description', 'channel', 'platform', 'filename', 'filetype', 'filesize', 'signature', 'checksum',
-    'version', 'semver', 'metadata', 'status', 'critical', 'rolloutPercentage', 'downloads', 'upgrades', 'created', 'updated', 'yanked',
+    'version', 'semver', 'metadata', 'status', 'critical', 'required', 'rolloutPercentage', 'downloads', 'upgrades', 'created', 'updated', 'yanked',
   ],
   attributes: (r) => ({
     name: r.name,
@@ -30,6 +30,7 @@ export const ReleaseSerializer: ResourceDefinition<Release> = {
     metadata: r.metadata ?? {},
     status: r.status,
     critical: r.critical,
+    required: r.required,
     rolloutPercentage: r.rolloutPercentage,
     downloads: r.downloads,
     upgrades: r.upgrades,

@@ -130,6 +130,7 @@ export class ReleasesService {
       checksum: dto.checksum ?? null,
       metadata: dto.metadata ?? {},
       critical: dto.critical ?? false,
+      required: dto.required ?? false,
       rolloutPercentage: dto.rolloutPercentage ?? 100,
       status: 'NOT_PUBLISHED',
       downloads: 0,
@@ -173,6 +174,7 @@ export class ReleasesService {
       tag: dto.tag ?? null,
       metadata: dto.metadata ?? {},
       critical: dto.critical ?? false,
+      required: dto.required ?? false,
       rolloutPercentage: dto.rolloutPercentage ?? 100,
       status: published ? 'PUBLISHED' : 'NOT_PUBLISHED',
       multiArtifact: true,
@@ -286,7 +288,9 @@ export class ReleasesService {
     // a PATCH validates with skipMissingProperties, which lets null through: these always have a value
     if (dto.critical === null) throw ApiError.attribute('critical', 'INVALID', 'must be true or false');
     if (dto.rolloutPercentage === null) throw ApiError.attribute('rolloutPercentage', 'INVALID', 'must be an integer from 0 to 100');
+    if (dto.required === null) throw ApiError.attribute('required', 'INVALID', 'must be true or false');
     if (dto.critical !== undefined) changes.critical = dto.critical;
+    if (dto.required !== undefined) changes.required = dto.required;
     if (dto.rolloutPercentage !== undefined) changes.rolloutPercentage = dto.rolloutPercentage;
     if (dto.metadata !== undefined) {
       if (dto.metadata === null) throw ApiError.attribute('metadata', 'INVALID', 'must be an object');

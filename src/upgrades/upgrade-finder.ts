@@ -9,6 +9,7 @@ import { ReleaseOffer } from '../releases/release-offer.entity';
 import type { Bearer } from '../access/bearer';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import type { CatalogueRelease, ProductReleases } from '../catalogue/product-releases';
+import type { MemoTable } from '../catalogue/memos';
 import { CountersService } from '../counters/counters.service';
 import { Release } from '../releases/release.entity';
 import type { Channel } from '../releases/release.entity';
@@ -19,6 +20,10 @@ import { compareLineOrder } from '../releases/semver';
 import { comparePrecedence, greaterThanSql, INCLUSIVE_CHANNELS, parseLooseVersion, parseStrictVersion, precedenceColumns, semverColumns } from '../releases/semver';
 import type { PrecedenceColumns } from '../releases/semver';
 import type { UpgradeConstraint } from '../releases/semver';
+import type { ProductPolicyFacts } from '../products/product-policy';
+import { belowMinimum, callerLicense, callerPin, firstNotAbove, pinAdmits, pinSql, precedenceSql, productPolicy, yankedOnLine } from './update-policy';
+import { productPolicyFacts } from '../products/product-policy';
+import type { CompiledPin } from './update-policy';
 
 export interface ReleaseLine {
   productId: string;
@@ -36,6 +41,11 @@ export interface ReleaseLine {
    * sends it to see what that install gets).
    */
   installId?: string;
+  /**
+   * The product's update policy (minimumVersion, rollbackOnYank): the catalogue's
+   * ProductFacts.policy. Undefined: the finder reads it (the SQL path, UpgradeFinder).
+   */
+  policy?: ProductPolicyFacts | null;
 }
 
 export interface UpgradeQuery extends ReleaseLine {
@@ -63,6 +73,10 @@ export interface ChangelogEntry {
 export interface OfferedRelease extends FoundRelease {
   critical: boolean;
   changelog: readonly ChangelogEntry[];
+  /** The caller's version is below the product's minimumVersion: critical whatever the releases say. */
+  belowMinimum?: true;
+  /** Offered below the caller's version, whose release was yanked (the product's rollbackOnYank). */
+  rollback?: true;
 }
 
 /** Changelog entries at most. */
@@ -84,18 +98,27 @@ export function countsAsCustomer(bearer: Bearer): boolean {
 
 /**
  * The release findNext (with `current`) or findLatest (without) answers from the product's line:
- * the line's highest release that the query and the viewer admit and that is offered to the
- * caller's rollout cohort, if it is above `current`. The visible releases at the top of the line
- * are the same for every caller of one visibility class, so they are found once per load of the
- * product and class (the walk may pass hundreds of releases the class cannot see); only the
- * cohort test of staged releases is per caller.
+ * the line's highest release that the query and the viewer admit, that is offered to the caller's
+ * rollout cohort and inside its license's pin, if it is above `current`; then the update policy
+ * from `current`: a required release on the way is offered instead (a stepping stone), and a caller
+ * on a yanked release with nothing above it is offered the newest release below it when the
+ * product rolls back. The visible releases at the top of the line are the same for every caller
+ * of one visibility class (and pin), so they are found once per load of the product and class
+ * (the walk may pass hundreds of releases the class cannot see); only the cohort test of staged
+ * releases is per caller. This is the decision every update route and feed reads (the SQL twin:
+ * UpgradeFinder.findNext; the reasons per release: explain.ts).
  */
 export function walkLine(viewer: ViewerFacts, product: ProductReleases | null, line: ReleaseLine, current?: SemVer): OfferedRelease | null {
   const entries = product?.lines.get(line.platform);
   if (!product || !entries) return null;
   const now = Date.now();
   const tops = product.memos.table('lineTop');
-  const top = tops.get(`${visibilityClass(viewer, now)}|${lineKey(viewer, product, line)}`, () => visibleTop(viewer, entries, line, now));
+  const pin = callerPin(viewer, line.productId);
+  const policy = productPolicy(line.policy);
+  const cls = visibilityClass(viewer, now);
+  // pins and policies are rare: the common key is the class and the line's filters
+  const extra = pin || policy ? `|${pin?.text ?? ''}|${policy?.key ?? ''}` : '';
+  const top = tops.get(`${cls}|${lineKey(viewer, product, line)}${extra}`, () => visibleTop(viewer, entries, line, now, pin));
   const cohort = top.length > 1 || top[0]?.found.release.rolloutPercentage < 100 ? cohortOf(viewer, line) : undefined;
   let pick: Candidate | undefined;
   for (const c of top) {
@@ -104,28 +127,121 @@ export function walkLine(viewer: ViewerFacts, product: ProductReleases | null, l
       break;
     }
   }
-  if (!pick) return null;
-  if (!current) return (pick.latest ??= { ...pick.found, critical: pick.found.release.critical, changelog: [] });
-  // the policy from `current` up to the offered release: the same for every caller of the class
-  const offers = (pick.offers ??= new Map());
-  let offer = offers.get(current.version);
-  if (offer === undefined) {
-    const from = semverColumns(current);
-    // null: the caller runs this release or a newer one (most callers, once they have updated)
-    if (comparePrecedence(pick.found.release, from) <= 0) {
-      offer = null;
-    } else {
-      offer = {
-        ...pick.found,
-        ...(policyOnTheWay(viewer, product, entries, line, pick.index, from, now) ??
-          policyInMemory(entries, tops.get(`${visibilityClass(viewer, now)}|${policyKey(viewer, product, line)}`, () => visibleAlong(viewer, entries, line, now)), pick.index, from)),
-      };
+  if (!current) return pick ? (pick.latest ??= { ...pick.found, critical: pick.found.release.critical, changelog: [] }) : null;
+  // most callers: what the top's pick offers from this version is known (null: up to date)
+  const known = pick?.offers?.get(current.version);
+  if (known !== undefined) return known;
+  const from = semverColumns(current);
+  const view = () => tops.get(`${cls}|${policyKey(viewer, product, line)}${extra}`, () => visibleAlong(viewer, entries, line, now));
+  // the top's pick answers unless a stepping stone holds it back or a rollback replaces it (those
+  // walks read the caller's cohort: their outcome is kept only on the release they find)
+  let chosen = pick;
+  let direct = true;
+  // a stepping stone: the lowest visible required release above `current` holds back what is above it
+  if (chosen && product.requiredReleases > 0) {
+    const barrier = steppingStone(entries, view(), from);
+    if (barrier && comparePrecedence(chosen.found.release, barrier) > 0) {
+      chosen = walkDown(viewer, entries, line, view(), firstNotAbove(entries, barrier), (r) => comparePrecedence(r, from) > 0, pin, now);
+      direct = false;
     }
-    // kept inside the line's top: counted with it (a full table drops both)
-    tops.count();
-    offers.set(current.version, offer);
+  }
+  let rollback = false;
+  if (!chosen || comparePrecedence(chosen.found.release, from) <= 0) {
+    chosen = undefined;
+    if (policy?.rollbackOnYank && yankedOnLine(entries, from, fileFilter(line))) {
+      chosen = walkDown(viewer, entries, line, view(), firstBelow(entries, from), () => true, pin, now);
+      rollback = true;
+      direct = false;
+    }
+    if (!chosen) {
+      // up to date: kept with the top's pick
+      if (pick && direct) memoize(tops, pick, current.version, null);
+      return null;
+    }
+  }
+  // the policy from `current` up to the offered release: the same for every caller of the class
+  let offer = chosen.offers?.get(current.version);
+  if (offer === undefined) {
+    const below = belowMinimum(policy, from);
+    if (rollback) {
+      offer = { ...chosen.found, critical: below, changelog: [], rollback: true };
+    } else {
+      offer = { ...chosen.found, ...(policyOnTheWay(viewer, product, entries, line, chosen.index, from, now) ?? policyInMemory(entries, view(), chosen.index, from)) };
+      if (below) offer.critical = true;
+    }
+    if (below) offer.belowMinimum = true;
+    memoize(tops, chosen, current.version, offer);
   }
   return offer;
+}
+
+/** Keeps what a candidate offers from a version, inside the line's top: counted with it (a full table drops both). */
+function memoize(tops: MemoTable, candidate: Candidate, version: string, offer: OfferedRelease | null): void {
+  tops.count();
+  (candidate.offers ??= new Map()).set(version, offer);
+}
+
+/**
+ * The required release that holds back a caller on `current` (the lowest visible one above it),
+ * as walkLine reads it; null when there is none.
+ */
+export function steppingStoneFor(viewer: ViewerFacts, product: ProductReleases, line: ReleaseLine, current: SemVer): Release | null {
+  const entries = product.lines.get(line.platform);
+  if (!entries || product.requiredReleases === 0) return null;
+  const now = Date.now();
+  const pin = callerPin(viewer, line.productId);
+  const policy = productPolicy(line.policy);
+  const extra = pin || policy ? `|${pin?.text ?? ''}|${policy?.key ?? ''}` : '';
+  const view = product.memos.table('lineTop').get(`${visibilityClass(viewer, now)}|${policyKey(viewer, product, line)}${extra}`, () => visibleAlong(viewer, entries, line, now));
+  return steppingStone(entries, view, semverColumns(current));
+}
+
+/**
+ * The first release from line index `start` down that the caller is offered (the line's filters
+ * and constraint, its visibility, pin and cohort) while `above(release)` holds; as a candidate
+ * kept with the class's view (so that its offers are memoized like the top's).
+ */
+function walkDown(viewer: ViewerFacts, entries: readonly CatalogueRelease[], line: ReleaseLine, view: LineView, start: number, above: (r: Release) => boolean, pin: CompiledPin | null, now: number): Candidate | undefined {
+  const channels = INCLUSIVE_CHANNELS[line.channel];
+  const cohort = cohortOf(viewer, line);
+  for (let index = start; index < entries.length; index++) {
+    const entry = entries[index];
+    const r = entry.release;
+    if (!above(r)) return undefined;
+    if (!withinConstraint(line.constraint, r) || !admits(line, channels, entry) || !ReleaseVisibilityPolicy.sees(viewer, entry, now)) continue;
+    if (!pinAdmits(pin, r) || !offeredTo(r.id, r.rolloutPercentage, cohort)) continue;
+    const kept = (view.candidates ??= new Map());
+    let candidate = kept.get(index);
+    if (!candidate) kept.set(index, (candidate = { found: { release: r, artifact: entry.artifact }, index }));
+    return candidate;
+  }
+  return undefined;
+}
+
+/** The lowest visible required release above `current` (null: none), from the class's view of the line. */
+function steppingStone(entries: readonly CatalogueRelease[], view: LineView, current: PrecedenceColumns): Release | null {
+  // view.required is ascending in line order (highest first): the last one above `current` is the lowest
+  const at = lowerBound(view.required, firstNotAbove(entries, current)) - 1;
+  return at >= 0 ? entries[view.required[at]].release : null;
+}
+
+/** The first index of the line whose precedence is below `current`. */
+function firstBelow(entries: readonly CatalogueRelease[], current: PrecedenceColumns): number {
+  let i = firstNotAbove(entries, current);
+  while (i < entries.length && comparePrecedence(entries[i].release, current) === 0) i++;
+  return i;
+}
+
+/** The line's file filter without its channels (what rollbackOnYank reads of the caller's own release). */
+function fileFilter(line: Pick<ReleaseLine, 'filetype'>): (r: Release) => boolean {
+  return (r) => (line.filetype !== undefined ? r.filetype === line.filetype : !(r.multiArtifact && isAuxiliary(r.filetype)));
+}
+
+/** The client's `constraint=` (major, and minor at least). */
+function withinConstraint(constraint: UpgradeConstraint | undefined, r: Release): boolean {
+  if (!constraint) return true;
+  if (r.semverMajor !== constraint.major) return false;
+  return constraint.minor === undefined || r.semverMinor >= constraint.minor;
 }
 
 /**
@@ -139,11 +255,8 @@ export function cohortOf(viewer: ViewerFacts, line: Pick<ReleaseLine, 'productId
   switch (bearer.kind) {
     case 'license':
       return bearer.license.id;
-    case 'user': {
-      let first: string | undefined;
-      for (const l of viewer.licenses) if (l.productId === line.productId && !l.suspended && (first === undefined || l.id < first)) first = l.id;
-      return first ?? line.installId ?? null;
-    }
+    case 'user':
+      return callerLicense(viewer, line.productId)?.id ?? line.installId ?? null;
     case 'anonymous':
       return line.installId ?? null;
     default:
@@ -199,7 +312,7 @@ export function admits(line: Pick<ReleaseLine, 'filetype' | 'publishedOnly' | 'r
  * release the filters and the viewer admit down to the first one fully rolled out, inclusive.
  * Without staged releases that is one release.
  */
-function visibleTop(viewer: ViewerFacts, entries: readonly CatalogueRelease[], line: ReleaseLine, now: number): Candidate[] {
+function visibleTop(viewer: ViewerFacts, entries: readonly CatalogueRelease[], line: ReleaseLine, now: number, pin: CompiledPin | null): Candidate[] {
   const channels = INCLUSIVE_CHANNELS[line.channel];
   const top: Candidate[] = [];
   for (let index = 0; index < entries.length; index++) {
@@ -212,6 +325,7 @@ function visibleTop(viewer: ViewerFacts, entries: readonly CatalogueRelease[], l
     }
     if (!admits(line, channels, entry)) continue;
     if (!ReleaseVisibilityPolicy.sees(viewer, entry, now)) continue;
+    if (!pinAdmits(pin, r)) continue;
     top.push({ found: { release: r, artifact: entry.artifact }, index });
     if (r.rolloutPercentage >= 100) break;
   }
@@ -229,19 +343,25 @@ interface LineView {
   visible: number[];
   /** criticalBefore[i]: critical releases among visible[0..i). */
   criticalBefore: number[];
+  /** Indices of the visible required releases (stepping stones), ascending. */
+  required: number[];
+  /** Candidates a stepping stone or a rollback offered (walkDown), by line index. */
+  candidates?: Map<number, Candidate>;
 }
 
 function visibleAlong(viewer: ViewerFacts, entries: readonly CatalogueRelease[], line: ReleaseLine, now: number): LineView {
   const channels = INCLUSIVE_CHANNELS[line.channel];
   const visible: number[] = [];
+  const required: number[] = [];
   const criticalBefore = [0];
   for (let index = 0; index < entries.length; index++) {
     const entry = entries[index];
     if (!admits(line, channels, entry) || !ReleaseVisibilityPolicy.sees(viewer, entry, now)) continue;
     visible.push(index);
+    if (entry.release.required) required.push(index);
     criticalBefore.push(criticalBefore[criticalBefore.length - 1] + (entry.release.critical ? 1 : 0));
   }
-  return { visible, criticalBefore };
+  return { visible, criticalBefore, required };
 }
 
 /** The first position in `sorted` (ascending) whose value is at least `value`. */
@@ -251,18 +371,6 @@ function lowerBound(sorted: readonly number[], value: number): number {
   while (low < high) {
     const mid = (low + high) >>> 1;
     if (sorted[mid] < value) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
-
-/** The first index of the line whose precedence is not above `current` (the line is sorted highest first). */
-function firstNotAbove(entries: readonly CatalogueRelease[], current: PrecedenceColumns): number {
-  let low = 0;
-  let high = entries.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (comparePrecedence(entries[mid].release, current) > 0) low = mid + 1;
     else high = mid;
   }
   return low;
@@ -334,16 +442,107 @@ export class UpgradeFinder {
     this.counters.countCheck();
     const fromMemory = await this.fromCatalogue(bearer, accountId, query, query.current);
     if (fromMemory !== undefined) return fromMemory;
-    const found = await this.first(await this.nextQueries(bearer, accountId, query));
-    return found ? { ...found, ...(await this.policyQuery(bearer, accountId, query, found.release)) } : null;
+    return this.nextInSql(bearer, accountId, query);
+  }
+
+  /**
+   * findNext's SQL twin of walkLine (pinned against it by test/e2e/update-policy-two.e2e-spec.ts
+   * and upgrade-finder.e2e-spec.ts): the highest offered release above `current` inside the pin,
+   * held back by the lowest visible required release above `current`, or a rollback below it.
+   */
+  async nextInSql(bearer: Bearer, accountId: string, query: UpgradeQuery): Promise<OfferedRelease | null> {
+    const policy = productPolicy(query.policy !== undefined ? query.policy : await this.policyOf(accountId, query.productId));
+    let found = await this.first(await this.nextQueries(bearer, accountId, query));
+    if (found) {
+      const barrier = await this.steppingStoneQuery(bearer, accountId, query, found.release);
+      if (barrier && comparePrecedence(found.release, barrier) > 0) {
+        const queries = await this.nextQueries(bearer, accountId, query);
+        const upTo = precedenceSql('release', '<=', barrier, 'stone');
+        queries.releases.andWhere(upTo.sql, upTo.params);
+        queries.artifacts.andWhere(upTo.sql, upTo.params);
+        found = await this.first(queries);
+      }
+    }
+    const from = semverColumns(query.current);
+    const below = belowMinimum(policy, from);
+    if (!found) {
+      if (!policy?.rollbackOnYank || !(await this.yankedQuery(accountId, query))) return null;
+      const queries = await this.lines(bearer, accountId, query);
+      const under = precedenceSql('release', '<', from, 'cur');
+      queries.releases.andWhere(under.sql, under.params);
+      queries.artifacts.andWhere(under.sql, under.params);
+      const back = await this.first(queries);
+      if (!back) return null;
+      return below ? { ...back, critical: true, changelog: [], rollback: true, belowMinimum: true } : { ...back, critical: false, changelog: [], rollback: true };
+    }
+    const offer: OfferedRelease = { ...found, ...(await this.policyQuery(bearer, accountId, query, found.release)) };
+    if (below) {
+      offer.critical = true;
+      offer.belowMinimum = true;
+    }
+    return offer;
   }
 
   /** The highest visible release of the line offered to the caller's cohort (critical: its own flag), or null. */
   async findLatest(bearer: Bearer, accountId: string, line: ReleaseLine): Promise<OfferedRelease | null> {
     const fromMemory = await this.fromCatalogue(bearer, accountId, line);
     if (fromMemory !== undefined) return fromMemory;
+    return this.latestInSql(bearer, accountId, line);
+  }
+
+  /** findLatest's SQL twin. */
+  async latestInSql(bearer: Bearer, accountId: string, line: ReleaseLine): Promise<OfferedRelease | null> {
     const found = await this.first(await this.lines(bearer, accountId, line));
     return found ? { ...found, critical: found.release.critical, changelog: [] } : null;
+  }
+
+  /** A product's update policy, read from its row (the SQL path; memory reads the catalogue's ProductFacts). */
+  private async policyOf(accountId: string, productId: string): Promise<ProductPolicyFacts | null> {
+    const rows: Array<{ minimum_version: string | null; rollback_on_yank: boolean }> = await this.db.query(
+      'SELECT minimum_version, rollback_on_yank FROM products WHERE id = $1 AND account_id = $2',
+      [productId, accountId],
+    );
+    return rows.length ? productPolicyFacts(rows[0].minimum_version, rows[0].rollback_on_yank) : null;
+  }
+
+  /** The SQL twin of steppingStone: the lowest visible required release in (current, upTo] (filters, not the constraint). */
+  private async steppingStoneQuery(bearer: Bearer, accountId: string, query: UpgradeQuery, upTo: Release): Promise<Release | null> {
+    const sources = this.filtered(bearer, accountId, { ...query, constraint: undefined });
+    const rows: Release[] = [];
+    for (const qb of [sources.releases, sources.artifacts] as SelectQueryBuilder<Release>[]) {
+      const above = greaterThanSql('release', query.current, 'cur');
+      const notBeyond = precedenceSql('release', '<=', upTo, 'upto');
+      qb.andWhere('release.required').andWhere(above.sql, above.params).andWhere(notBeyond.sql, notBeyond.params);
+      // lowest first
+      qb.orderBy();
+      for (const column of precedenceColumns('release')) qb.addOrderBy(column, 'ASC');
+      const row = await qb.limit(1).getOne();
+      if (row) rows.push(row);
+    }
+    rows.sort((a, b) => comparePrecedence(a, b));
+    return rows[0] ?? null;
+  }
+
+  /** The SQL twin of yankedOnLine: a YANKED release of the caller's version on the line's platform (and file). */
+  private async yankedQuery(accountId: string, query: UpgradeQuery): Promise<boolean> {
+    const equal = precedenceSql('release', '=', semverColumns(query.current), 'cur');
+    const of = <T extends Release>(qb: SelectQueryBuilder<T>) => {
+      qb.where('release.account_id = :accountId', { accountId })
+        .andWhere('release.product_id = :productId', { productId: query.productId })
+        .andWhere('release.platform = :platform', { platform: query.platform })
+        .andWhere(`release.status = 'YANKED'`)
+        .andWhere(equal.sql, equal.params);
+      return qb;
+    };
+    const releases = of(this.db.createQueryBuilder(Release, 'release')).andWhere('NOT release.multi_artifact');
+    const artifacts = of(this.db.createQueryBuilder(ReleaseOffer, 'release'));
+    if (query.filetype !== undefined) {
+      releases.andWhere('release.filetype = :filetype', { filetype: query.filetype });
+      artifacts.andWhere('release.filetype = :filetype', { filetype: query.filetype });
+    } else {
+      artifacts.andWhere(`release.filetype !~ :auxiliary`, { auxiliary: AUXILIARY_PATTERN });
+    }
+    return (await releases.getExists()) || (await artifacts.getExists());
   }
 
   /**
@@ -378,7 +577,8 @@ export class UpgradeFinder {
     if (!viewer) return undefined;
     const product = await this.catalogue.productReleases(accountId, line.productId);
     if (product === undefined) return undefined;
-    return walkLine(viewer, product, line, current);
+    const policy = line.policy !== undefined ? line.policy : ((await this.catalogue.accountProducts(accountId)).get(line.productId)?.policy ?? null);
+    return walkLine(viewer, product, { ...line, policy }, current);
   }
 
   /** The SQL path's queries for findNext, one per source (the 1.0 one's plan is checked at 100,000 rows by a test). */
@@ -441,16 +641,19 @@ export class UpgradeFinder {
 
   private async lines(bearer: Bearer, accountId: string, line: ReleaseLine): Promise<LineQueries> {
     const queries = this.filtered(bearer, accountId, line);
-    let cohort: string | null | undefined;
-    if (bearer.kind === 'user') {
-      const licenses = await this.catalogue.licensesOfUser(accountId, bearer.userId);
-      cohort = cohortOf({ bearer, licenses, strategyOf: () => undefined }, line);
-    } else {
-      cohort = cohortOf({ bearer, licenses: [], strategyOf: () => undefined }, line);
-    }
+    // whose license places the caller in cohorts and pins it (as walkLine reads the viewer)
+    const licenses = bearer.kind === 'user' ? await this.catalogue.licensesOfUser(accountId, bearer.userId) : bearer.kind === 'license' && bearer.facts ? [bearer.facts] : [];
+    const viewer: ViewerFacts = { bearer, licenses, strategyOf: () => undefined };
+    const cohort = cohortOf(viewer, line);
+    const pin = callerPin(viewer, line.productId);
     const offered = offeredSql('release', cohort);
     queries.releases.andWhere(offered.sql, offered.params).limit(1);
     queries.artifacts.andWhere(offered.sql, offered.params).limit(1);
+    if (pin) {
+      const inside = pinSql('release', pin);
+      queries.releases.andWhere(inside.sql, inside.params);
+      queries.artifacts.andWhere(inside.sql, inside.params);
+    }
     return queries;
   }
 

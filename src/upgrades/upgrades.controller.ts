@@ -21,6 +21,8 @@ import { UpgradeCheckFastPath } from './upgrade-check.fast-path';
 import { NOT_WARM } from '../common/not-warm';
 import type { UpgradeAnswer, UpgradeMeta } from './upgrades.service';
 import { ApiAnswer, ApiDocument, ApiQueryParams } from '../openapi/decorators';
+import { ApiError } from '../jsonapi/errors';
+import { ExplainService, parseExplainQuery } from './explain.service';
 
 /**
  * Upgrade checks. `actions/upgrade` is declared before `:id/upgrade` so that the
@@ -31,6 +33,7 @@ export class UpgradesController {
   constructor(
     private readonly fast: UpgradeCheckFastPath,
     private readonly upgrades: UpgradesService,
+    private readonly explainer: ExplainService,
   ) {}
 
   @ApiDocument(ArtifactSerializer, 'single')
@@ -56,6 +59,25 @@ export class UpgradesController {
     // a hot route: memory answers when it holds the caller and the product (UpgradeCheckFastPath)
     const warm = this.fast.check(bearer, account.id, check);
     sendUpgrade(res, warm !== NOT_WARM ? warm : await this.upgrades.check(bearer, account.id, check));
+  }
+
+  @ApiAnswer(200, 'Per release of the line (newest first, at most 50) the decision for that customer and the rule behind it; meta.offered: what every update route offers it')
+  @ApiAnswer(403, 'Not an admin token')
+  @ApiQueryParams({
+    'product!': 'Product id or code',
+    'platform!': 'Platform, e.g. windows or linux/amd64',
+    arch: 'Architecture, e.g. amd64',
+    'version!': 'The version the customer runs',
+    filetype: 'File type, e.g. exe',
+    channel: 'stable (default), rc, beta, alpha or dev',
+    license: 'The customer: a license id or key',
+    installId: 'The customer, when it has no license: its installation id',
+  })
+  @Get('actions/explain')
+  async explain(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Query() query: Q) {
+    // admins only: checked before the query is read (403 before 400)
+    if (bearer.kind !== 'admin') throw ApiError.forbidden('Only an admin may ask why a customer is offered what it is');
+    return this.explainer.explain(bearer, account.id, parseExplainQuery(query));
   }
 
   @ApiDocument(ReleaseSerializer, 'single')

@@ -7,11 +7,12 @@ import { ReleasesModule } from '../releases/releases.module';
 import { UpgradeFinder } from './upgrade-finder';
 import { UpgradesController } from './upgrades.controller';
 import { UpgradesService } from './upgrades.service';
+import { ExplainService } from './explain.service';
 
 @Module({
   imports: [ReleasesModule, ArtifactsModule, AuthModule, TypeOrmModule.forFeature([License])],
   controllers: [UpgradesController],
-  providers: [UpgradeFinder, UpgradesService],
+  providers: [UpgradeFinder, UpgradesService, ExplainService],
   exports: [UpgradeFinder, UpgradesService],
 })
 export class UpgradesModule {}

@@ -29,6 +29,10 @@ export interface UpgradeMeta {
   critical: boolean;
   /** The visible releases above `current` up to `next`, newest first (at most 50). */
   changelog: readonly ChangelogEntry[];
+  /** The caller's version is below the product's minimumVersion (present only then). */
+  belowMinimum?: true;
+  /** `next` is below `current`: the caller's release was yanked (present only then). */
+  rollback?: true;
 }
 
 /**
@@ -133,5 +137,8 @@ export class UpgradesService {
 }
 
 function upgradeMeta(current: string, next: OfferedRelease): UpgradeMeta {
-  return { current, next: next.release.version, critical: next.critical, changelog: next.changelog };
+  const meta: UpgradeMeta = { current, next: next.release.version, critical: next.critical, changelog: next.changelog };
+  if (next.belowMinimum) meta.belowMinimum = true;
+  if (next.rollback) meta.rollback = true;
+  return meta;
 }

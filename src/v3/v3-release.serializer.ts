@@ -27,6 +27,10 @@ export interface V3Release {
   critical: boolean;
   /** Update checks: the visible releases above the caller's version up to this one, newest first. */
   changelog?: readonly ChangelogEntry[];
+  /** The caller's version is below the product's minimumVersion (present only then). */
+  belowMinimum?: true;
+  /** This release is below the caller's, whose release was yanked (present only then). */
+  rollback?: true;
 }
 
 /** V3Release as a JSON schema, for the OpenAPI document (the answers of the update check and latest). */
@@ -52,6 +56,8 @@ export const V3_RELEASE_SCHEMA = {
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
     critical: { type: 'boolean', description: 'A release between the caller\'s version and this one is critical (latest: this one is)' },
+    belowMinimum: { type: 'boolean', enum: [true], description: "Present when the caller's version is below the product's minimum version" },
+    rollback: { type: 'boolean', enum: [true], description: "Present when this release is below the caller's, whose release was yanked" },
     changelog: {
       type: 'array',
       description: 'Update checks only: the releases above the caller\'s version up to this one, newest first',
@@ -73,7 +79,7 @@ export function v3DownloadUrl(publicUrl: string, releaseId: string, licenseKey?:
 }
 
 /** A release's Cryptlex answer (the fast path keeps it serialized per offered release: MEMO_KINDS.v3Update). */
-export function toV3Release(release: Release, url: string, critical: boolean, changelog?: readonly ChangelogEntry[]): V3Release {
+export function toV3Release(release: Release, url: string, critical: boolean, changelog?: readonly ChangelogEntry[], policy?: { belowMinimum?: true; rollback?: true }): V3Release {
   const b = {
       id: release.id,
       name: release.name,
@@ -113,5 +119,7 @@ export function toV3Release(release: Release, url: string, critical: boolean, ch
     updatedAt: b.updatedAt,
     critical,
     changelog,
+    ...(policy?.belowMinimum ? { belowMinimum: true as const } : {}),
+    ...(policy?.rollback ? { rollback: true as const } : {}),
   };
 }

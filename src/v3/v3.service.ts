@@ -54,7 +54,7 @@ export class V3Service {
     this.analytics.recordCheck(bearer, { accountId, productId: query.productId, platform: query.platform, channel: query.channel, version: query.current.version, installId: query.installId });
     if (!next) return null;
     this.finder.countUpgrade(bearer, accountId, next.release.id, query.current.version);
-    const build = () => JsonTemplate.of(toV3Release(next.release, slot(0), next.critical, next.changelog), 1);
+    const build = () => JsonTemplate.of(toV3Release(next.release, slot(0), next.critical, next.changelog, next), 1);
     const template = memos ? memos.table('v3Update').of(next, build) : build();
     return template.fill([this.downloadUrl(bearer, next)]);
   }

@@ -182,21 +182,22 @@ describe('answers from memory equal answers from SQL, document for document', ()
       expect([await seen(keys.plain), await seen(keys.pro), await seen(keys.air)]).toEqual([4, 5, 4]);
     });
 
-    it('update checks (the upgrade action, /v3) choose the same artifact from memory and from SQL', async () => {
+    /** Every update check of the table, asked of both servers: the same answers. */
+    async function compareUpdateChecks(): Promise<{ offered: number; answers: Set<string> }> {
       // counters and issued links differ between the two servers (each counts its own answers)
       const stable = (body: unknown) => JSON.parse(JSON.stringify(body ?? null, (k, v) => (['downloads', 'upgrades', 'redirect', 'url'].includes(k) ? undefined : v)));
       let offered = 0;
       const answers = new Set<string>();
       for (const key of Object.values(keys)) {
         for (const platform of ['linux/amd64', 'linux/arm64', 'darwin/arm64', 'windows']) {
-          for (const version of ['2.9.0', '3.0.0', '3.0.5', '3.1.0']) {
+          for (const version of ['2.9.0', '3.0.0', '3.0.5', '3.1.0', '3.2.0']) {
             for (const extra of ['', '&channel=beta', '&filetype=blockmap', '&filetype=tar.gz', '&constraint=3.0']) {
               const query = `product=${product11}&platform=${platform}&version=${version}${extra}`;
               const [a, b] = await bothAs(key, `/v1/accounts/${account.id}/releases/actions/upgrade?${query}`);
               expect({ query, body: stable(b.body) }).toEqual({ query, body: stable(a.body) });
               if (a.status === 303) {
                 offered++;
-                answers.add(`${a.body.data.attributes.filename} ${a.body.meta.critical}`);
+                answers.add(`${a.body.data.attributes.filename} ${a.body.meta.critical}${a.body.meta.rollback ? ' rollback' : ''}`);
                 expect(new URL(a.headers.location).pathname).toBe(new URL(b.headers.location).pathname);
               }
               if (extra) continue;
@@ -207,11 +208,31 @@ describe('answers from memory equal answers from SQL, document for document', ()
           }
         }
       }
+      return { offered, answers };
+    }
+
+    it('update checks (the upgrade action, /v3) choose the same artifact from memory and from SQL', async () => {
+      const { offered, answers } = await compareUpdateChecks();
       expect(offered).toBeGreaterThan(20);
       // among them: the blockmap when asked for, an AIR_GAPPED build, the 1.0 release, a critical skip
       expect([...answers].sort()).toEqual(
         expect.arrayContaining(['App Setup 3.0.0.exe.blockmap false', 'app-3.1.0-linux.tar.gz true', 'app-3.0.5-linux.tar.gz false', 'app-3.3.0-beta.1-linux.tar.gz true']),
       );
+    });
+
+    it('with the update policy (a required release, a minimum version, rollback after a yank, a pin) the same answers', async () => {
+      const admin = api(memory, bearer(account.adminToken));
+      const list = await admin.get(`/v1/accounts/${account.id}/releases?product=${product11}&limit=20`).set(V11);
+      const id = (version: string) => list.body.data.find((r: any) => r.attributes.version === version).id;
+      await admin.patch(`/v1/accounts/${account.id}/releases/${id('3.0.0')}`, { data: { type: 'releases', id: id('3.0.0'), attributes: { required: true } } }).set(V11).expect(200);
+      await admin.post(`/v1/accounts/${account.id}/releases/${id('3.2.0')}/actions/yank`).set(V11).expect(200);
+      await admin.patch(`/v1/accounts/${account.id}/products/${product11}`, { data: { type: 'products', id: product11, attributes: { minimumVersion: '3.0.5', rollbackOnYank: true } } }).expect(200);
+      const plain = (await admin.get(`/v1/accounts/${account.id}/licenses?product=${product11}&limit=50`)).body.data.find((l: any) => l.attributes.key === keys.plain);
+      await admin.patch(`/v1/accounts/${account.id}/licenses/${plain.id}`, { data: { type: 'licenses', id: plain.id, attributes: { versionPin: '<3.1' } } }).expect(200);
+      const { offered, answers } = await compareUpdateChecks();
+      expect(offered).toBeGreaterThan(20);
+      // among them: the stepping stone from 2.9, a rollback off the yanked 3.2
+      expect([...answers]).toEqual(expect.arrayContaining(['app-3.0.0-linux.tar.gz true', 'app-3.1.0-linux.tar.gz false rollback']));
     });
   });
 });

@@ -38,7 +38,8 @@ const EXPECTED: Record<string, (out: string) => void> = {
   'docs/updaters.md': (out) => {
     expect(out).toContain('rollout: 10 %');
     expect(out).toContain('rollout: 100 %, critical: true');
-    expect(out).toMatch(/this license, from 1\.9\.0: HTTP 303\n$/);
+    expect(out).toMatch(/this license, from 1\.9\.0: HTTP 303\n/);
+    expect(out).toMatch(/^why: 2\.0\.0 offered$/m);
   },
 };
 

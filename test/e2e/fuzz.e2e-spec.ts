@@ -72,7 +72,7 @@ const QUERY_KEYS = [
 const ATTRIBUTES = [
   'name', 'slug', 'email', 'password', 'currentPassword', 'role', 'code', 'distributionStrategy', 'url', 'metadata', 'key', 'expiry',
   'expirationStrategy', 'suspended', 'version', 'channel', 'platform', 'filename', 'filetype', 'filesize', 'signature', 'checksum',
-  'description', 'critical', 'rolloutPercentage', 'status', 'firstName', 'lastName',
+  'description', 'critical', 'rolloutPercentage', 'required', 'minimumVersion', 'rollbackOnYank', 'versionPin', 'status', 'firstName', 'lastName',
 ];
 const TYPES = ['accounts', 'users', 'tokens', 'products', 'entitlements', 'licenses', 'releases', 'constraints', 'artifacts', 'bogus'];
 

@@ -58,6 +58,7 @@ describe('licenses', () => {
         expirationStrategy: 'RESTRICT_ACCESS',
         status: 'ACTIVE',
         suspended: false,
+        versionPin: null,
         metadata: {},
         created: expect.any(String),
         updated: expect.any(String),

@@ -37,6 +37,8 @@ describe('products', () => {
         code: null,
         distributionStrategy: 'LICENSED',
         url: null,
+        minimumVersion: null,
+        rollbackOnYank: false,
         metadata: {},
         created: expect.any(String),
         updated: expect.any(String),

@@ -9,7 +9,7 @@ import { createRelease, publishRelease, TestRelease } from '../support/release.f
 
 const ATTRIBUTE_NAMES = [
   'name', 'description', 'channel', 'platform', 'filename', 'filetype', 'filesize', 'signature', 'checksum',
-  'version', 'semver', 'metadata', 'status', 'critical', 'rolloutPercentage', 'downloads', 'upgrades', 'created', 'updated', 'yanked',
+  'version', 'semver', 'metadata', 'status', 'critical', 'required', 'rolloutPercentage', 'downloads', 'upgrades', 'created', 'updated', 'yanked',
 ];
 
 function releaseDoc(attributes: Record<string, unknown>, productId?: string | null) {

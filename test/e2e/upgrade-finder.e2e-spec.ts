@@ -7,7 +7,9 @@ import { UpgradeFinder } from '../../src/upgrades/upgrade-finder';
 import type { UpgradeQuery } from '../../src/upgrades/upgrade-finder';
 import { startApp, TestApp } from '../support/app';
 import { createAccount, TestAccount } from '../support/factories';
-import { createProduct } from '../support/catalogue.factories';
+import { createLicense, createProduct } from '../support/catalogue.factories';
+import { CatalogueListener } from '../../src/catalogue/catalogue-listener';
+import { CatalogueService } from '../../src/catalogue/catalogue.service';
 
 /**
  * The finder against real PostgreSQL, with rows written directly in SQL (the HTTP routes are
@@ -98,6 +100,33 @@ describe.each([
 
   it('finds the latest of a line', async () => {
     const latest = await finder.findLatest(admin, account.id, { productId, platform: 'linux', channel: 'stable', filetype: 'tar.gz', publishedOnly: true });
+    expect(latest?.release.version).toBe('2.0.0');
+  });
+
+  it('applies the update policy: stepping stones, the minimum version, rollback after a yank, pins', async () => {
+    for (const [v, extra] of [['1.0.0', {}], ['2.0.0', {}], ['3.0.0', {}], ['3.1.0', { status: 'YANKED' }]] as const) {
+      const id = await insert(v, 'stable', { platform: 'policy', ...extra });
+      if (v === '2.0.0') await db.query('UPDATE releases SET required = true WHERE id = $1', [id]);
+    }
+    await db.query(`UPDATE products SET minimum_version = '2.0.0', rollback_on_yank = true WHERE id = $1`, [productId]);
+    const pinned = await createLicense(t, account, productId, { attrs: { versionPin: '<3' } });
+    await t.app.get(CatalogueListener).settle();
+    const cached = (await t.app.get(CatalogueService).license(account.id, pinned.key))!;
+    const license: Bearer = { kind: 'license', accountId: account.id, license: cached.license, facts: cached.facts };
+    const anonymous: Bearer = { kind: 'anonymous', accountId: account.id };
+    const offer = async (current: string, bearer: Bearer) => {
+      const o = await finder.findNext(bearer, account.id, { productId, platform: 'policy', channel: 'stable', current: parseStrictVersion(current)! });
+      return o && { version: o.release.version, critical: o.critical, belowMinimum: !!o.belowMinimum, rollback: !!o.rollback };
+    };
+    // 2.0 is required: a caller on 1.0 steps on it (and is below the minimum: critical)
+    expect(await offer('1.0.0', anonymous)).toEqual({ version: '2.0.0', critical: true, belowMinimum: true, rollback: false });
+    expect(await offer('2.0.0', anonymous)).toEqual({ version: '3.0.0', critical: false, belowMinimum: false, rollback: false });
+    // 3.1 was yanked: back to 3.0; pinned below 3, back to 2.0
+    expect(await offer('3.1.0', anonymous)).toEqual({ version: '3.0.0', critical: false, belowMinimum: false, rollback: true });
+    expect(await offer('3.1.0', license)).toEqual({ version: '2.0.0', critical: false, belowMinimum: false, rollback: true });
+    expect(await offer('2.0.0', license)).toBeNull();
+    expect(await offer('3.0.0', anonymous)).toBeNull();
+    const latest = await finder.findLatest(license, account.id, { productId, platform: 'policy', channel: 'stable' });
     expect(latest?.release.version).toBe('2.0.0');
   });
 

@@ -132,6 +132,27 @@ describe('release visibility: SQL and memory agree', () => {
       }
       expect({ bearer: bearer.kind, ids: inMemory.sort() }).toEqual({ bearer: bearer.kind, ids: bySql });
       if (bySql.length) visibleSomewhere++;
+      // the reasons "why no update?" tells (ReleaseVisibilityPolicy.denial, of which sees is the null
+      // case) agree with the rows: the status for an unpublished or yanked release, a constraint the
+      // caller's licenses lack (read in SQL) for `constraint`
+      if (bearer.kind === 'license' || bearer.kind === 'user') {
+        for (const productId of products) {
+          const releases = await catalogue.productReleases(account.id, productId);
+          for (const entry of releases!.byId.values()) {
+            const denial = ReleaseVisibilityPolicy.denial(viewer!, entry);
+            const r = entry.release;
+            if (r.status === 'YANKED') expect(denial === null ? 'visible' : denial).toBe(bySql.includes(r.id) ? 'visible' : 'yanked');
+            else if (r.status === 'NOT_PUBLISHED') expect(denial === null ? 'visible' : denial).toBe(bySql.includes(r.id) ? 'visible' : 'not-published');
+            if (denial === 'constraint') {
+              // every license of the release's product that could reach it lacks one of its entitlements
+              const required: Array<{ entitlement_id: string }> = await db.query('SELECT entitlement_id FROM release_constraints WHERE release_id = $1', [r.id]);
+              const reaching = viewer!.licenses.filter((l) => l.productId === r.productId && !(bearer.kind === 'user' && l.suspended));
+              expect(reaching.length).toBeGreaterThan(0);
+              for (const l of reaching) expect(required.some((c) => !l.entitlementIds.has(c.entitlement_id))).toBe(true);
+            }
+          }
+        }
+      }
       // the offers of 1.1 releases (one per UPLOADED artifact): the artifact's constraints count too
       // raw rows: the view's rows share their release's id, which entities would merge
       const offerRows: Array<{ artifact_id: string }> = await ReleaseVisibilityPolicy.scope(db.createQueryBuilder(ReleaseOffer, 'release'), bearer, 'release', 'release.artifact_id')

@@ -26,6 +26,11 @@ class ReleaseV11Mutable {
   @IsBoolean({ message: 'must be true or false' })
   critical?: boolean;
 
+  /** A stepping stone: callers below it are offered it, not anything above it. */
+  @ValidateIf((o: ReleaseV11Mutable) => o.required !== undefined)
+  @IsBoolean({ message: 'must be true or false' })
+  required?: boolean;
+
   @ValidateIf((o: ReleaseV11Mutable) => o.rolloutPercentage !== undefined)
   @IsInt({ message: 'must be an integer from 0 to 100' })
   @Min(0, { message: 'must be an integer from 0 to 100' })
@@ -57,8 +62,8 @@ export class CreateReleaseV11Dto extends ReleaseV11Mutable {
 
 export class UpdateReleaseV11Dto extends ReleaseV11Mutable {}
 
-export const CREATE_RELEASE_V11_ATTRIBUTES = ['name', 'description', 'version', 'channel', 'tag', 'status', 'metadata', 'critical', 'rolloutPercentage'] as const;
-export const UPDATE_RELEASE_V11_ATTRIBUTES = ['name', 'description', 'tag', 'metadata', 'critical', 'rolloutPercentage'] as const;
+export const CREATE_RELEASE_V11_ATTRIBUTES = ['name', 'description', 'version', 'channel', 'tag', 'status', 'metadata', 'critical', 'required', 'rolloutPercentage'] as const;
+export const UPDATE_RELEASE_V11_ATTRIBUTES = ['name', 'description', 'tag', 'metadata', 'critical', 'required', 'rolloutPercentage'] as const;
 
 const PLATFORM_PART = /^[a-z0-9][a-z0-9._+-]*$/;
 const platformPartProblem = (v: unknown) =>

@@ -54,6 +54,11 @@ class ReleaseMutableAttributes {
   @IsBoolean({ message: 'must be true or false' })
   critical?: boolean;
 
+  /** A stepping stone: callers below it are offered it, not anything above it. */
+  @ValidateIf((o: ReleaseMutableAttributes) => o.required !== undefined)
+  @IsBoolean({ message: 'must be true or false' })
+  required?: boolean;
+
   @ValidateIf((o: ReleaseMutableAttributes) => o.rolloutPercentage !== undefined)
   @IsInt({ message: 'must be an integer from 0 to 100' })
   @Min(0, { message: 'must be an integer from 0 to 100' })
@@ -91,8 +96,8 @@ export class CreateReleaseDto extends ReleaseMutableAttributes {
 export class UpdateReleaseDto extends ReleaseMutableAttributes {}
 
 export const CREATE_RELEASE_ATTRIBUTES = [
-  'name', 'description', 'version', 'channel', 'platform', 'filename', 'filetype', 'filesize', 'signature', 'checksum', 'metadata', 'critical', 'rolloutPercentage',
+  'name', 'description', 'version', 'channel', 'platform', 'filename', 'filetype', 'filesize', 'signature', 'checksum', 'metadata', 'critical', 'required', 'rolloutPercentage',
 ] as const;
 
 /** PATCH: everything else (version, channel, platform, filename, filetype, status, ...) is 400 PARAMETER_UNPERMITTED. */
-export const UPDATE_RELEASE_ATTRIBUTES = ['name', 'description', 'filesize', 'signature', 'checksum', 'metadata', 'critical', 'rolloutPercentage'] as const;
+export const UPDATE_RELEASE_ATTRIBUTES = ['name', 'description', 'filesize', 'signature', 'checksum', 'metadata', 'critical', 'required', 'rolloutPercentage'] as const;
