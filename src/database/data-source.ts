@@ -7,6 +7,7 @@ import { EventsWebhooksAnalytics1765200000000 } from './migrations/1765200000000
 import { CatalogueRowNotifications1766000000000 } from './migrations/1766000000000-CatalogueRowNotifications';
 import { ReleaseArtifacts1767000000000 } from './migrations/1767000000000-ReleaseArtifacts';
 import { WebhookFairness1767100000000 } from './migrations/1767100000000-WebhookFairness';
+import { Packages1767200000000 } from './migrations/1767200000000-Packages';
 
 /** Migrations listed explicitly (not globbed) so that the same list works from ts (tests) and dist (server). */
 export const MIGRATIONS = [
@@ -18,6 +19,7 @@ export const MIGRATIONS = [
   CatalogueRowNotifications1766000000000,
   ReleaseArtifacts1767000000000,
   WebhookFairness1767100000000,
+  Packages1767200000000,
 ];
 
 /** Limits and hardening: a request that waits longer than this for a pooled connection gets 503. */
