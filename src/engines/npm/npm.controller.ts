@@ -4,6 +4,9 @@ import type { CallerRequest } from '../../access/decorators';
 import { LicenseKeyAsBearer, Public } from '../../access/decorators';
 import { downloadCaller, DOWNLOAD_TTL_DEFAULT, DownloadUrlsService } from '../../artifacts/download-urls.service';
 import { APP_CONFIG } from '../../config/config';
+import { sendArtifact } from '../../artifacts/artifact-sender';
+import { STORAGE_DRIVER } from '../../storage/storage-driver';
+import type { StorageDriver } from '../../storage/storage-driver';
 import type { AppConfig } from '../../config/config';
 import { ApiError, ErrorCode } from '../../jsonapi/errors';
 import { ApiAnswer } from '../../openapi/decorators';
@@ -24,6 +27,7 @@ export class NpmController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly packages: PackageCatalogue,
     private readonly downloads: DownloadUrlsService,
+    @Inject(STORAGE_DRIVER) private readonly storage: StorageDriver,
   ) {}
 
   /** npm's audit, search, login and ping routes: not served by a read-only registry (npm install goes on). */
@@ -48,13 +52,13 @@ export class NpmController {
     return this.sendPackument(req, `${scope}/${name}`, res);
   }
 
-  @ApiAnswer(303, 'To the signed download URL of the tarball (counted as a download)')
+  @ApiAnswer(200, 'The tarball (counted as a download); with S3 storage a 302 to a short-lived presigned URL', 'application/octet-stream')
   @Get(':name/-/:artifactId/:filename')
   tarball(@Req() req: CallerRequest, @Param('name') name: string, @Param('artifactId') artifactId: string, @Param('filename') filename: string, @Res() res: Response): Promise<void> {
     return this.sendTarball(req, name, artifactId, filename, res);
   }
 
-  @ApiAnswer(303, 'To the signed download URL of a scoped package\'s tarball (counted as a download)')
+  @ApiAnswer(200, 'A scoped package\'s tarball (counted as a download); with S3 storage a 302 to a short-lived presigned URL', 'application/octet-stream')
   @Get(':scope/:name/-/:artifactId/:filename')
   scopedTarball(
     @Req() req: CallerRequest,
@@ -93,9 +97,13 @@ export class NpmController {
     for (const v of this.packages.versions(pv, false)) {
       const file = npmFile(v);
       if (file?.artifact.id !== artifactId || file.artifact.filename !== filename) continue;
-      const url = this.downloads.issue(downloadCaller(req.bearer, req), req.account!.id, v.release, file.artifact, DOWNLOAD_TTL_DEFAULT, pv.view.releases.memos);
+      // counted as any issued download; the URL itself is not handed out: npm would send its
+      // Bearer key along a same-host redirect, and the signed route reads Bearer as a token
+      this.downloads.issue(downloadCaller(req.bearer, req), req.account!.id, v.release, file.artifact, DOWNLOAD_TTL_DEFAULT, pv.view.releases.memos);
       res.setHeader('Cache-Control', 'no-store');
-      res.redirect(303, url);
+      // S3: its presigned URL is another host, to which npm sends no credential
+      if (this.storage.presignGet) return res.redirect(302, await this.downloads.presignedUrl(file.artifact));
+      await sendArtifact(req, res, file.artifact, this.storage);
       return;
     }
     throw ApiError.notFound('The tarball was not found');
