@@ -1,4 +1,4 @@
-import { All, Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type { CallerRequest } from '../../access/decorators';
 import { LicenseKeyAsBearer, Public } from '../../access/decorators';
@@ -32,9 +32,15 @@ export class NpmController {
 
   /** npm's audit, search, login and ping routes: not served by a read-only registry (npm install goes on). */
   @ApiAnswer(404, "npm's own routes (security advisories, audits, search, login): not served here; npm goes on without them")
-  @All('-/*rest')
+  @Get('-/*rest')
   npmRoutes(): never {
-    throw new ApiError(404, ErrorCode.NOT_FOUND, 'This registry serves packages only (no audit, search or login)');
+    throw notServed();
+  }
+
+  @ApiAnswer(404, "npm's audit routes: not served here; npm install goes on without them")
+  @Post('-/*rest')
+  npmAudit(): never {
+    throw notServed();
   }
 
   @ApiAnswer(200, 'The packument: {name, dist-tags, versions, time}, the versions the caller may install', 'application/json')
@@ -108,4 +114,9 @@ export class NpmController {
     }
     throw ApiError.notFound('The tarball was not found');
   }
+}
+
+/** What a read-only registry answers to npm's own routes: 404, on which npm goes on (audit: "no advisories"). */
+function notServed(): ApiError {
+  return new ApiError(404, ErrorCode.NOT_FOUND, 'This registry serves packages only (no audit, search or login)');
 }
