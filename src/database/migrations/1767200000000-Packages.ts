@@ -44,6 +44,10 @@ export class Packages1767200000000 implements MigrationInterface {
     await q.query(`CREATE INDEX releases_package ON releases (package_id) WHERE package_id IS NOT NULL`);
     await q.query(`DROP INDEX releases_multi_version_unique`);
     await q.query(`CREATE UNIQUE INDEX releases_multi_version_unique ON releases (product_id, version, package_id) NULLS NOT DISTINCT WHERE multi_artifact`);
+    // made again after it: PostgreSQL checks unique indexes in the order they were made, and a
+    // re-published version with its tag must still be told VERSION_TAKEN (the CLI reuses the release on it)
+    await q.query(`DROP INDEX releases_tag_unique`);
+    await q.query(`CREATE UNIQUE INDEX releases_tag_unique ON releases (product_id, tag) WHERE tag IS NOT NULL`);
     await q.query(`ALTER TABLE artifacts ADD COLUMN manifest jsonb`);
     await q.query(`CREATE OR REPLACE VIEW artifact_offers AS ${offersView(', r.package_id')}`);
     await q.query(`
