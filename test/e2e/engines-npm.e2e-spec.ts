@@ -106,6 +106,18 @@ describe('npm engine: npm install of a scoped package through .npmrc', () => {
     expect((await t.http.get(`/v1/accounts/${account.slug}/engines/npm/@acme/cli`)).status).toBe(401);
   });
 
+  it('the catalogue switched off (every answer from a fresh snapshot) answers the same packument', async () => {
+    const sql = await startApp({ CATALOGUE: 'false', PUBLIC_URL: t.config.publicUrl });
+    try {
+      const get = (app: TestApp) => app.http.get(`/v1/accounts/${account.slug}/engines/npm/@acme%2fcli`).set('Authorization', `Bearer ${license.key}`);
+      const [a, b] = [await get(t), await get(sql)];
+      expect(a.status).toBe(200);
+      expect(b.body).toEqual(a.body);
+    } finally {
+      await sql.close();
+    }
+  });
+
   it('a yanked release leaves the packument; tarball downloads are counted per artifact', async () => {
     const admin = v11Client(t, bearer(account.adminToken));
     expect((await admin.post(`/v1/accounts/${account.id}/releases/${releases['1.1.0'].id}/actions/yank`)).status).toBe(200);

@@ -189,6 +189,25 @@ describe('PyPI engine: pip against the simple index', () => {
     expect(inside.length + outside.length).toBe(12);
   }, 120_000);
 
+  it('the catalogue switched off (every answer from a fresh snapshot) answers the same pages', async () => {
+    const sql = await startApp({ CATALOGUE: 'false', PUBLIC_URL: t.config.publicUrl });
+    try {
+      for (const key of [pro.key, basic.key]) {
+        for (const accept of ['text/html', 'application/vnd.pypi.simple.v1+json']) {
+          const page = (app: TestApp) => app.http.get(`/v1/accounts/${account.slug}/engines/pypi/simple/acme-sdk/`).auth('license', key).set('Accept', accept).buffer(true).parse((res, cb) => {
+            let s = '';
+            res.on('data', (c: Buffer) => (s += c.toString()));
+            res.on('end', () => cb(null, s));
+          });
+          const [a, b] = [await page(t), await page(sql)];
+          expect({ status: b.status, body: b.body }).toEqual({ status: a.status, body: a.body });
+        }
+      }
+    } finally {
+      await sql.close();
+    }
+  }, 60_000);
+
   it('downloads through the index are counted per artifact', async () => {
     await t.app.get(CountersService).flush();
     const res = await v11Client(t, bearer(account.adminToken)).get(`/v1/accounts/${account.id}/artifacts/${releases['1.2.0'].artifacts[path.basename(wheels['1.2.0'])]}`).set('Prefer', 'no-redirect');
