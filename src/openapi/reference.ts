@@ -486,6 +486,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/accounts/{account}/packages/{id}': { summary: 'Read a package (by id or key)' },
   'PATCH /v1/accounts/{account}/packages/{id}': { summary: 'Change a package' },
   'DELETE /v1/accounts/{account}/packages/{id}': { summary: 'Delete a package (its releases stay, in no package)' },
+  'GET /v1/accounts/{account}/packages/{id}/analytics/downloads': { summary: 'Downloads of each version of a package and of each of its files' },
   'GET /v1/accounts/{account}/engines/pypi/simple': {
     summary: 'PyPI simple index: the pypi packages the caller may install from (PEP 503 HTML or PEP 691 JSON)',
     responses: { '200': { contentType: 'text/html', schema: { type: 'string' }, example: SIMPLE_INDEX } },

@@ -9,7 +9,27 @@ import { ApiError } from '../jsonapi/errors';
 import { enumParam, parseListQuery, queryParam } from '../jsonapi/query';
 import type { Query as Q } from '../jsonapi/query';
 import { created, listDocument, singleDocument, toResource } from '../jsonapi/serializer';
-import { ApiDocument, ApiJsonApiBody, ApiListQuery, ApiNoContent, ApiQueryParams } from '../openapi/decorators';
+import { ApiAnswer, ApiDocument, ApiJsonApiBody, ApiListQuery, ApiNoContent, ApiQueryParams } from '../openapi/decorators';
+
+const DOWNLOADS_SCHEMA = {
+  type: 'object',
+  properties: {
+    data: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          version: { type: 'string' },
+          channel: { type: 'string' },
+          status: { type: 'string' },
+          downloads: { type: 'integer' },
+          files: { type: 'array', items: { type: 'object', properties: { filename: { type: 'string' }, downloads: { type: 'integer' } } } },
+        },
+      },
+    },
+    meta: { type: 'object', properties: { package: { type: 'string' }, downloads: { type: 'integer' } } },
+  },
+};
 import { assertProductRef } from '../products/product-ref';
 import { CreatePackageDto, PACKAGE_ATTRIBUTES, UpdatePackageDto } from './dto';
 import { PACKAGE_ENGINES } from './package.entity';
@@ -54,6 +74,12 @@ export class PackagesController {
   @Public()
   async show(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string) {
     return singleDocument(PackageSerializer, await this.packages.findVisible(bearer, account.id, id));
+  }
+
+  @ApiAnswer(200, "Downloads of each version of the package and of each of its files (admins and the product's token)", 'application/vnd.api+json', DOWNLOADS_SCHEMA)
+  @Get(':id/analytics/downloads')
+  downloads(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('id') id: string) {
+    return this.packages.downloads(bearer, account.id, id);
   }
 
   @ApiJsonApiBody(updateBody)

@@ -14,6 +14,12 @@ import { CreatePackageDto, UpdatePackageDto } from './dto';
 import { Package } from './package.entity';
 import type { PackageEngine } from './package.entity';
 
+/** A package's downloads per version and file (PackagesService.downloads). */
+export interface PackageDownloads {
+  data: Array<{ version: string; channel: string; status: string; downloads: number; files: Array<{ filename: string; downloads: number }> }>;
+  meta: { package: string; downloads: number };
+}
+
 export const PACKAGE_SORT = { created: ['package.created'], name: ['package.name'], key: ['package.key'] };
 
 export interface PackageFilters {
@@ -130,6 +136,33 @@ export class PackagesService {
       }
     }
     return this.db.manager.findOneOrFail(Package, { where: { id: pkg.id, accountId: pkg.accountId } });
+  }
+
+  /**
+   * Downloads of a package's versions and of each of their files, as the counters last wrote them
+   * (a flush every few seconds): what `GET /packages/:id/analytics/downloads` shows, highest
+   * version first. Admins and the product's token.
+   */
+  async downloads(bearer: Bearer, accountId: string, ref: string): Promise<PackageDownloads> {
+    const pkg = await this.findVisible(bearer, accountId, ref);
+    if (!PackagePolicy.canWrite(bearer, pkg.productId)) throw ApiError.forbidden('Package analytics are for admins and the product\'s token');
+    const rows: Array<{ id: string; version: string; channel: string; status: string; downloads: string; files: Array<{ filename: string; downloads: number }> }> = await this.db.query(
+      `SELECT r.id, r.version, r.channel, r.status, r.downloads,
+              COALESCE((SELECT json_agg(json_build_object('filename', a.filename, 'downloads', a.downloads) ORDER BY a.filename)
+                          FROM artifacts a WHERE a.release_id = r.id AND a.account_id = r.account_id), '[]') AS files
+         FROM releases r
+        WHERE r.account_id = $1 AND r.package_id = $2
+        ORDER BY r.semver_major DESC, r.semver_minor DESC, r.semver_patch DESC, r.semver_is_release DESC, r.semver_pre_key DESC, r.created DESC`,
+      [accountId, pkg.id],
+    );
+    const data = rows.map((r) => ({
+      version: r.version,
+      channel: r.channel,
+      status: r.status === 'NOT_PUBLISHED' ? 'DRAFT' : r.status,
+      downloads: Number(r.downloads),
+      files: r.files.map((f) => ({ filename: f.filename, downloads: Number(f.downloads) })),
+    }));
+    return { data, meta: { package: pkg.key, downloads: data.reduce((n, v) => n + v.downloads, 0) } };
   }
 
   /** The package goes; its releases stay, in no package. */

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { freeLoopbackPort } from '../../src/database/embedded-postgres';
+import { CountersService } from '../../src/counters/counters.service';
 import { startApp, TestApp } from '../support/app';
 import { createEntitlement, createLicense, createProduct, createProductToken } from '../support/catalogue.factories';
 import type { TestLicense } from '../support/catalogue.factories';
@@ -196,6 +197,24 @@ describe('packages and the raw engine', () => {
       expect((await curl(url('latest'), license.key)).body.toString()).toBe(files['1.0.0'].toString());
       expect((await t.http.get(`/v1/accounts/${account.slug}/engines/raw/acme-app/@acme-tools/1.1.0/acme.tar.gz`).auth('license', license.key)).status).toBe(404);
     }, 60_000);
+  });
+
+  describe('analytics per package', () => {
+    it("downloads per version and per file, for admins and the product's token; customers 403", async () => {
+      await t.app.get(CountersService).flush();
+      const res = await admin().get(`${root()}/packages/acme-tools/analytics/downloads`);
+      expect(res.status).toBe(200);
+      expect(res.body.meta.package).toBe('acme-tools');
+      const byVersion = Object.fromEntries(res.body.data.map((v: { version: string; downloads: number; files: unknown[] }) => [v.version, v]));
+      expect(Object.keys(byVersion)).toEqual(['1.2.0-beta.1', '1.1.0', '1.0.0']);
+      // latest (1.1.0), the beta and lts (1.0.0); after 1.1.0's constraint, latest is 1.0.0 again
+      expect(byVersion['1.1.0'].downloads).toBe(1);
+      expect(byVersion['1.0.0'].downloads).toBe(2);
+      expect(byVersion['1.0.0'].files).toEqual([{ filename: 'acme.tar.gz', downloads: 2 }]);
+      expect(res.body.meta.downloads).toBe(4);
+      expect((await v11Client(t, bearer(productToken)).get(`${root()}/packages/acme-tools/analytics/downloads`)).status).toBe(200);
+      expect((await v11Client(t, `License ${license.key}`).get(`${root()}/packages/acme-tools/analytics/downloads`)).status).toBe(403);
+    });
   });
 
   describe('shipgate publish --package', () => {
