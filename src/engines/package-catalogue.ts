@@ -15,9 +15,17 @@ import { offeredTo } from '../releases/rollout';
 import { compareLineOrder } from '../releases/semver';
 import { cohortOf, countsAsCustomer } from '../upgrades/upgrade-finder';
 
+/** What an engine serves: a package, or (raw without `@package`) the product's releases in no package (`id` null). */
+export type PackageSubject = Pick<Package, 'key' | 'productId' | 'updated'> & { id: string | null };
+
+/** The product's releases that belong to no package, as a subject of the raw engine. */
+export function releasesInNoPackage(productId: string): PackageSubject {
+  return { id: null, key: '', productId, updated: new Date(0) };
+}
+
 /** A package and the caller's view of its product (the catalogue's, memory when warm). */
 export interface PackageView {
-  pkg: Package;
+  pkg: PackageSubject;
   view: ProductView;
 }
 
@@ -67,7 +75,7 @@ export class PackageCatalogue {
   }
 
   /** The caller's view of the package's product, or null when it may not read that product. */
-  async viewOf(bearer: Bearer, accountId: string, pkg: Package): Promise<PackageView | null> {
+  async viewOf(bearer: Bearer, accountId: string, pkg: PackageSubject): Promise<PackageView | null> {
     const view = await this.catalogue.productView(bearer, accountId, pkg.productId);
     if (!view || !mayReadProduct(view.viewer, view.product)) return null;
     return { pkg, view };
@@ -121,7 +129,7 @@ export class PackageCatalogue {
   /** The package's releases in this load of its product, highest precedence first (kept per load). */
   private entriesOf(pv: PackageView): CatalogueRelease[] {
     const releases = pv.view.releases;
-    return releases.memos.table('packageReleases').get(pv.pkg.id, () => {
+    return releases.memos.table('packageReleases').get(pv.pkg.id ?? '', () => {
       const mine: CatalogueRelease[] = [];
       for (const e of releases.byId.values()) if (e.release.packageId === pv.pkg.id) mine.push(e);
       return mine.sort((a, b) => compareLineOrder(b.release, a.release));

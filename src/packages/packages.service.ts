@@ -12,6 +12,7 @@ import { ProductDirectory, resolveProductRef } from '../products/product-ref';
 import { Product } from '../products/product.entity';
 import { CreatePackageDto, UpdatePackageDto } from './dto';
 import { Package } from './package.entity';
+import { PackageErrorCode } from './package-errors';
 import type { PackageEngine } from './package.entity';
 
 /** A package's downloads per version and file (PackagesService.downloads). */
@@ -71,7 +72,7 @@ export function findPackageRef(m: EntityManager, accountId: string, ref: string)
 }
 
 function keyTaken(error: unknown): never {
-  if (uniqueViolation(error) !== null) throw ApiError.attribute('key', 'TAKEN', 'is already taken by another package of this account');
+  if (uniqueViolation(error) !== null) throw ApiError.attribute('key', 'TAKEN', 'is already taken by another package of this account (names are compared as pip compares them: acme_sdk is acme-sdk)');
   throw error;
 }
 
@@ -165,8 +166,20 @@ export class PackagesService {
     return { data, meta: { package: pkg.key, downloads: data.reduce((n, v) => n + v.downloads, 0) } };
   }
 
-  /** The package goes; its releases stay, in no package. */
+  /**
+   * The package goes; its releases stay, in no package. Refused (422 PACKAGE_HAS_RELEASES) when one
+   * of its versions is also a version of the product outside any package: the two would clash.
+   */
   async remove(pkg: Package): Promise<void> {
-    await this.db.manager.delete(Package, { id: pkg.id, accountId: pkg.accountId });
+    try {
+      await this.db.manager.delete(Package, { id: pkg.id, accountId: pkg.accountId });
+    } catch (error) {
+      if (uniqueViolation(error) !== 'releases_multi_version_unique') throw error;
+      throw new ApiError(
+        422,
+        PackageErrorCode.PACKAGE_HAS_RELEASES,
+        'A version of this package is also a version of the product outside any package: delete or move one of the two releases first',
+      );
+    }
   }
 }

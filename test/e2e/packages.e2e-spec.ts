@@ -61,6 +61,10 @@ describe('packages and the raw engine', () => {
       const taken = await admin().post(`${root()}/packages`, { data: { type: 'packages', attributes: { name: 'x', key: 'acme-sdk' }, relationships: { product: { data: { type: 'products', id: productId } } } } });
       expect(taken.status).toBe(422);
       expect(taken.body.errors[0]).toMatchObject({ code: 'KEY_TAKEN', source: { pointer: '/data/attributes/key' } });
+      // compared as pip compares names
+      const normal = await admin().post(`${root()}/packages`, { data: { type: 'packages', attributes: { name: 'x', key: 'Acme_SDK' }, relationships: { product: { data: { type: 'products', id: productId } } } } });
+      expect(normal.status).toBe(422);
+      expect(normal.body.errors[0].code).toBe('KEY_TAKEN');
       const bad = await admin().post(`${root()}/packages`, { data: { type: 'packages', attributes: { name: 'x', key: '../etc' }, relationships: { product: { data: { type: 'products', id: productId } } } } });
       expect(bad.status).toBe(422);
       expect(bad.body.errors[0]).toMatchObject({ code: 'KEY_INVALID', source: { pointer: '/data/attributes/key' } });
@@ -135,7 +139,20 @@ describe('packages and the raw engine', () => {
       expect((await admin().get(`${root()}/releases?package=acme-sdk`)).body.data).toEqual([]);
     });
 
-    it('deleting a package keeps its releases (in no package)', async () => {
+    it('deleting a package whose version the product also has outside any package is 422, not a clash', async () => {
+    const pkg = await createPackage(t, account, productId, { key: 'clashing' });
+    await publishPackageRelease(t, account, productId, pkg.id, '8.8.8', []);
+    const outside = await admin().post(`${root()}/releases`, {
+      data: { type: 'releases', attributes: { version: '8.8.8', channel: 'stable' }, relationships: { product: { data: { type: 'products', id: productId } } } },
+    });
+    expect(outside.status).toBe(201);
+    const res = await admin().delete(`${root()}/packages/${pkg.id}`);
+    expect(res.status).toBe(422);
+    expect(res.body.errors[0].code).toBe('PACKAGE_HAS_RELEASES');
+    expect((await admin().get(`${root()}/packages/clashing`)).status).toBe(200);
+  });
+
+  it('deleting a package keeps its releases (in no package)', async () => {
       const pkg = await createPackage(t, account, productId, { key: 'short-lived' });
       const r = await publishPackageRelease(t, account, productId, pkg.id, '9.9.9', []);
       expect((await admin().delete(`${root()}/packages/${pkg.id}`)).status).toBe(204);

@@ -40,6 +40,8 @@ export class Packages1767200000000 implements MigrationInterface {
         CONSTRAINT packages_engine_check CHECK (engine IS NULL OR engine IN ('pypi', 'npm', 'raw', 'tauri'))
       )`);
     await q.query(`CREATE INDEX packages_product ON packages (product_id)`);
+    // keys are compared as pip compares names (PEP 503): acme_sdk and Acme.SDK are acme-sdk
+    await q.query(`CREATE UNIQUE INDEX packages_key_normal_unique ON packages (account_id, lower(regexp_replace(key, '[-_.]+', '-', 'g')))`);
     await q.query(`ALTER TABLE releases ADD COLUMN package_id uuid REFERENCES packages(id) ON DELETE SET NULL`);
     await q.query(`CREATE INDEX releases_package ON releases (package_id) WHERE package_id IS NOT NULL`);
     await q.query(`DROP INDEX releases_multi_version_unique`);

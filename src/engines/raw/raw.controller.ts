@@ -7,7 +7,7 @@ import { CatalogueService, productByIdOrCode } from '../../catalogue/catalogue.s
 import { ApiError } from '../../jsonapi/errors';
 import { ApiAnswer } from '../../openapi/decorators';
 import type { Package } from '../../packages/package.entity';
-import { PackageCatalogue, packageNotFound } from '../package-catalogue';
+import { PackageCatalogue, packageNotFound, releasesInNoPackage } from '../package-catalogue';
 import type { PackageVersion } from '../package-catalogue';
 
 /**
@@ -56,8 +56,7 @@ export class RawController {
       pkg = (await this.packages.packages(accountId)).byKey.get(packageKey) ?? null;
       if (!pkg || pkg.productId !== facts.id) throw packageNotFound(req.bearer);
     }
-    // the product's releases in no package: a package of no key and no id of its own
-    const subject = pkg ?? ({ id: null, productId: facts.id, updated: new Date(0) } as unknown as Package);
+    const subject = pkg ?? releasesInNoPackage(facts.id);
     const pv = await this.packages.viewOf(req.bearer, accountId, subject);
     if (!pv) throw packageNotFound(req.bearer);
     const versions = this.packages.versions(pv, false);
