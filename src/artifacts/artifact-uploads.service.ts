@@ -212,7 +212,7 @@ export class ArtifactUploadsService {
       if (filesize !== null && filesize !== staged.size) throw this.filesizeMismatch(filesize, staged.size);
       await staged.commit();
       // an npm tarball's package.json, read once here so that the npm engine never opens files
-      const manifest = target && hasManifest(target.filename) ? await this.readManifest(staged.key) : null;
+      const manifest = target && hasManifest(target.filename, release) ? await this.readManifest(staged.key) : null;
       previousKey = await this.db.transaction((m) => this.publish(m, release, artifactId, staged, contentType, manifest));
     } catch (error) {
       await staged.discard().catch((e) => this.logger.warn(`discarding upload ${key} failed: ${(e as Error)?.message}`));

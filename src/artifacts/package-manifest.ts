@@ -12,9 +12,12 @@ export interface TarballManifest {
   sha1: string;
 }
 
-/** Whether an artifact's file is read for a manifest at upload (npm pack writes `.tgz`). */
-export function hasManifest(filename: string): boolean {
-  return filename.toLowerCase().endsWith('.tgz');
+/**
+ * Whether an artifact's file is read for a manifest at upload: a `.tgz` (what npm pack writes) of
+ * a release in a package (other tarballs are not read again after they are stored).
+ */
+export function hasManifest(filename: string, release: { packageId: string | null }): boolean {
+  return release.packageId !== null && filename.toLowerCase().endsWith('.tgz');
 }
 
 /**

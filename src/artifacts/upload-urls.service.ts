@@ -260,7 +260,7 @@ export class UploadUrlsService implements OnModuleInit, OnModuleDestroy {
         await this.storedFiles.deleteObject(key);
         return;
       }
-      const manifest = release.multiArtifact && hasManifest(artifact.filename) ? await readTarballManifest(await this.storage.read(key)).catch(() => null) : null;
+      const manifest = release.multiArtifact && hasManifest(artifact.filename, release) ? await readTarballManifest(await this.storage.read(key)).catch(() => null) : null;
       const previous = await this.db.transaction(async (m) => {
         // still this upload (not replaced by a newer URL, nor published by another instance)?
         await m.query('SELECT 1 FROM releases WHERE id = $1 AND account_id = $2 FOR UPDATE', [release.id, release.accountId]);
