@@ -216,6 +216,45 @@ describe('packages and the raw engine', () => {
     }, 60_000);
   });
 
+  it('an OPEN product\'s package needs no credential; a licensed one asks for it', async () => {
+    const openProduct = (await createProduct(t, account, { code: 'open-app', distributionStrategy: 'OPEN' })).id;
+    const pkg = await createPackage(t, account, openProduct, { key: 'open-sdk', engine: 'pypi' });
+    const file = path.join(fs.mkdtempSync(path.join(work, 'open-')), 'open_sdk-1.0.0-py3-none-any.whl');
+    fs.writeFileSync(file, 'not really a wheel');
+    await publishPackageRelease(t, account, openProduct, pkg.id, '1.0.0', [{ file }]);
+    const page = await t.http.get(`/v1/accounts/${account.slug}/engines/pypi/simple/open-sdk/`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('open_sdk-1.0.0-py3-none-any.whl');
+    const index = await t.http.get(`/v1/accounts/${account.slug}/engines/pypi/simple/`);
+    expect(index.text).toContain('href="open-sdk/"');
+    expect(index.text).not.toContain('acme-sdk');
+    const href = /href="([^"#]+)#sha256=/.exec(page.text)![1];
+    expect((await t.http.get(href).redirects(0)).status).toBe(303);
+  });
+
+  it('engine routes answer odd names and ids with 4xx, never 500', async () => {
+    const a = `/v1/accounts/${account.slug}/engines`;
+    const odd = ['x'.repeat(2000), '%E2%82%AC', '..%2F..%2Fetc', '%40', '@', '-', 'null', '%20', 'ACME_sdk', '00000000-0000-0000-0000-000000000000'];
+    for (const name of odd) {
+      for (const path of [
+        `${a}/pypi/simple/${name}/`,
+        `/v1/accounts/${account.id}/engines/pypi/files/acme-sdk/${name}/${name}`,
+        `${a}/npm/${name}`,
+        `${a}/npm/@acme/${name}`,
+        `${a}/npm/${name}/-/${name}/${name}`,
+        `${a}/raw/${name}/latest/${name}`,
+        `${a}/raw/acme-app/@${name}/${name}/x.tar.gz`,
+      ]) {
+        for (const auth of [undefined, `License ${license.key}`, `Bearer ${account.adminToken}`]) {
+          const req = t.http.get(path);
+          if (auth) req.set('Authorization', auth);
+          const res = await req;
+          expect({ path: path.slice(0, 120), status: res.status < 500 }).toEqual({ path: path.slice(0, 120), status: true });
+        }
+      }
+    }
+  }, 60_000);
+
   describe('analytics per package', () => {
     it("downloads per version and per file, for admins and the product's token; customers 403", async () => {
       await t.app.get(CountersService).flush();
