@@ -65,6 +65,10 @@ describe('npm engine: npm install of a scoped package through .npmrc', () => {
     expect(lock.packages['node_modules/@acme/cli'].integrity).toMatch(/^sha512-/);
     const { stdout } = await run('node', ['-e', "console.log(require('@acme/cli'))"], { cwd: dir });
     expect(stdout.trim()).toBe('1.1.0');
+    // npm's audit asked this registry and was answered 404 (npm's own debug log of the run)
+    const logs = path.join(dir, '.cache', '_logs');
+    const log = fs.readdirSync(logs).map((f) => fs.readFileSync(path.join(logs, f), 'utf8')).join('\n');
+    expect(log).toMatch(/POST 404 http:\/\/127\.0\.0\.1:\d+\/v1\/accounts\/[^/]+\/engines\/npm\/-\/npm\/v1\/security\/(advisories\/bulk|audits\/quick)/);
   }, 120_000);
 
   it('npm install @acme/cli@beta installs the beta channel\'s version', async () => {
