@@ -12,6 +12,9 @@ import { ProductDirectory, resolveProductRef } from '../products/product-ref';
 import { Product } from '../products/product.entity';
 import { CreatePackageDto, UpdatePackageDto } from './dto';
 import { Package } from './package.entity';
+import { PackageSerializer } from './package.serializer';
+import { EventsService } from '../events/events.service';
+import { toResource } from '../jsonapi/serializer';
 import { PackageErrorCode } from './package-errors';
 import type { PackageEngine } from './package.entity';
 
@@ -81,6 +84,7 @@ export class PackagesService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly directory: ProductDirectory,
+    private readonly events: EventsService,
   ) {}
 
   async create(bearer: Bearer, accountId: string, dto: CreatePackageDto): Promise<Package> {
@@ -89,13 +93,17 @@ export class PackagesService {
     if (!product) throw ApiError.relationship('product', 'NOT_FOUND', `products ${dto.productId.slice(0, 64)} was not found`);
     if (!PackagePolicy.canWrite(bearer, product.id)) throw ApiError.forbidden('Packages are created by admins and the product\'s token');
     const values: QueryDeepPartialEntity<Package> = { accountId, productId: product.id, name: dto.name, key: dto.key, engine: dto.engine ?? null, metadata: dto.metadata ?? {} };
-    let id: string;
-    try {
-      id = ((await this.db.manager.insert(Package, values)).identifiers[0] as { id: string }).id;
-    } catch (error) {
-      keyTaken(error);
-    }
-    return this.db.manager.findOneOrFail(Package, { where: { id, accountId } });
+    return this.db.transaction(async (m) => {
+      let id: string;
+      try {
+        id = ((await m.insert(Package, values)).identifiers[0] as { id: string }).id;
+      } catch (error) {
+        keyTaken(error);
+      }
+      const stored = await m.findOneOrFail(Package, { where: { id, accountId } });
+      await this.events.record(m, accountId, 'package.created', toResource(PackageSerializer, stored));
+      return stored;
+    });
   }
 
   async list(bearer: Bearer, accountId: string, query: ListQuery, filters: PackageFilters): Promise<PageResult<Package>> {
@@ -129,14 +137,17 @@ export class PackagesService {
     if (dto.key !== undefined) changes.key = dto.key;
     if (dto.engine !== undefined) changes.engine = dto.engine;
     if (dto.metadata !== undefined) changes.metadata = dto.metadata as QueryDeepPartialEntity<Record<string, unknown>>;
-    if (Object.keys(changes).length) {
+    if (!Object.keys(changes).length) return this.db.manager.findOneOrFail(Package, { where: { id: pkg.id, accountId: pkg.accountId } });
+    return this.db.transaction(async (m) => {
       try {
-        await this.db.manager.update(Package, { id: pkg.id, accountId: pkg.accountId }, changes);
+        await m.update(Package, { id: pkg.id, accountId: pkg.accountId }, changes);
       } catch (error) {
         keyTaken(error);
       }
-    }
-    return this.db.manager.findOneOrFail(Package, { where: { id: pkg.id, accountId: pkg.accountId } });
+      const changed = await m.findOneOrFail(Package, { where: { id: pkg.id, accountId: pkg.accountId } });
+      await this.events.record(m, pkg.accountId, 'package.updated', toResource(PackageSerializer, changed));
+      return changed;
+    });
   }
 
   /**
@@ -172,7 +183,10 @@ export class PackagesService {
    */
   async remove(pkg: Package): Promise<void> {
     try {
-      await this.db.manager.delete(Package, { id: pkg.id, accountId: pkg.accountId });
+      await this.db.transaction(async (m) => {
+        await m.delete(Package, { id: pkg.id, accountId: pkg.accountId });
+        await this.events.record(m, pkg.accountId, 'package.deleted', toResource(PackageSerializer, pkg));
+      });
     } catch (error) {
       if (uniqueViolation(error) !== 'releases_multi_version_unique') throw error;
       throw new ApiError(

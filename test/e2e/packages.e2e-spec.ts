@@ -140,22 +140,25 @@ describe('packages and the raw engine', () => {
     });
 
     it('deleting a package whose version the product also has outside any package is 422, not a clash', async () => {
-    const pkg = await createPackage(t, account, productId, { key: 'clashing' });
-    await publishPackageRelease(t, account, productId, pkg.id, '8.8.8', []);
-    const outside = await admin().post(`${root()}/releases`, {
-      data: { type: 'releases', attributes: { version: '8.8.8', channel: 'stable' }, relationships: { product: { data: { type: 'products', id: productId } } } },
+      const pkg = await createPackage(t, account, productId, { key: 'clashing' });
+      await publishPackageRelease(t, account, productId, pkg.id, '8.8.8', []);
+      const outside = await admin().post(`${root()}/releases`, {
+        data: { type: 'releases', attributes: { version: '8.8.8', channel: 'stable' }, relationships: { product: { data: { type: 'products', id: productId } } } },
+      });
+      expect(outside.status).toBe(201);
+      const res = await admin().delete(`${root()}/packages/${pkg.id}`);
+      expect(res.status).toBe(422);
+      expect(res.body.errors[0].code).toBe('PACKAGE_HAS_RELEASES');
+      expect((await admin().get(`${root()}/packages/clashing`)).status).toBe(200);
     });
-    expect(outside.status).toBe(201);
-    const res = await admin().delete(`${root()}/packages/${pkg.id}`);
-    expect(res.status).toBe(422);
-    expect(res.body.errors[0].code).toBe('PACKAGE_HAS_RELEASES');
-    expect((await admin().get(`${root()}/packages/clashing`)).status).toBe(200);
-  });
 
-  it('deleting a package keeps its releases (in no package)', async () => {
+    it('deleting a package keeps its releases (in no package); created, changed and deleted are events', async () => {
       const pkg = await createPackage(t, account, productId, { key: 'short-lived' });
       const r = await publishPackageRelease(t, account, productId, pkg.id, '9.9.9', []);
+      expect((await admin().patch(`${root()}/packages/${pkg.id}`, { data: { type: 'packages', id: pkg.id, attributes: { name: 'Short-lived' } } })).status).toBe(200);
       expect((await admin().delete(`${root()}/packages/${pkg.id}`)).status).toBe(204);
+      const events = (await admin().get(`${root()}/events?resource=${pkg.id}`)).body.data.map((e: { attributes: { event: string } }) => e.attributes.event);
+      expect(events.sort()).toEqual(['package.created', 'package.deleted', 'package.updated']);
       const release = await admin().get(`${root()}/releases/${r.id}`);
       expect(release.status).toBe(200);
       expect(release.body.data.relationships.package.data).toBeNull();
