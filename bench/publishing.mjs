@@ -131,7 +131,7 @@ async function main() {
   let shipgate;
   try {
     const env = { DATABASE_URL: database.url, DATA_DIR: dataDir, ROOT_TOKEN, LOG_LEVEL: 'warn', SIGNING_SECRET: 'bench-signing-secret-0123456789abcdef0123', ...LIFTED_LIMITS };
-    shipgate = await startProcess(path.join(repo, 'dist/src/main.js'), env, '/health/ready', [], fs.openSync(path.join(dataDir, 'shipgate.log'), 'a'));
+    shipgate = await startProcess(path.join(repo, 'dist/src/main.js'), env, '/health/ready', (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), fs.openSync(path.join(dataDir, 'shipgate.log'), 'a'));
     const db = new pg.Client({ connectionString: database.url });
     db.on('error', () => undefined);
     await db.connect();

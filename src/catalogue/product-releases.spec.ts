@@ -29,6 +29,7 @@ function entry(rnd: () => number, id = randomUUID()): CatalogueRelease {
     signature: null,
     checksum: null,
     metadata: {},
+    critical: rnd() < 0.2,
     // few distinct times: ties are broken by id, as in SQL
     created: new Date(1_700_000_000_000 + Math.floor(rnd() * 5) * 1000),
     ...semverColumns(parseStrictVersion(version)!),
@@ -40,8 +41,11 @@ function entry(rnd: () => number, id = randomUUID()): CatalogueRelease {
 function shape(p: ProductReleases): unknown {
   const lines: Record<string, string[]> = {};
   for (const [platform, line] of p.lines) lines[platform] = line.map((e) => e.release.id);
+  const criticals: Record<string, string[]> = {};
+  for (const [platform, line] of p.criticals) criticals[platform] = line.map((e) => e.release.id);
   return {
     lines,
+    criticals,
     newest: p.newestFirst.map((e) => e.release.id),
     ids: [...p.byId.keys()].sort(),
     filenames: [...p.byFilename.keys()].sort(),

@@ -1,6 +1,7 @@
 import type { Artifact } from '../releases/artifact.entity';
 import type { Release } from '../releases/release.entity';
-import { compareLineOrder } from '../releases/semver';
+import { compareLineOrder, comparePrecedence } from '../releases/semver';
+import type { PrecedenceColumns } from '../releases/semver';
 import { Memos } from './memos';
 
 /**
@@ -84,6 +85,11 @@ function positionOf(sorted: readonly CatalogueRelease[], entry: CatalogueRelease
   return low;
 }
 
+/** Puts `entry` in its place in `sorted` (line order). */
+function insertSorted(sorted: CatalogueRelease[], entry: CatalogueRelease): void {
+  sorted.splice(positionOf(sorted, entry, lineOrder), 0, entry);
+}
+
 let loads = 0;
 
 /**
@@ -104,6 +110,8 @@ export class ProductReleases {
   /** The offers of 1.1 releases by artifact id. */
   readonly byArtifact = new Map<string, CatalogueRelease>();
   readonly lines = new Map<string, CatalogueRelease[]>();
+  /** Per platform, the line's critical entries in line order (few): what an offer's critical flag reads. */
+  readonly criticals = new Map<string, CatalogueRelease[]>();
   /** Newest first (the default order of release lists). */
   readonly newestFirst: CatalogueRelease[];
   /** Rough heap bytes, for the catalogue's budget. */
@@ -117,7 +125,11 @@ export class ProductReleases {
     entries: CatalogueRelease[],
   ) {
     for (const e of entries) for (const offer of lineEntries(this.index(e))) this.lineOf(offer).push(offer);
-    for (const line of this.lines.values()) line.sort(lineOrder);
+    for (const [platform, line] of this.lines) {
+      line.sort(lineOrder);
+      const critical = line.filter((e) => e.release.critical);
+      if (critical.length) this.criticals.set(platform, critical);
+    }
     this.newestFirst = [...entries].sort(newestOrder);
   }
 
@@ -133,7 +145,8 @@ export class ProductReleases {
     for (const entry of fresh) {
       for (const offer of lineEntries(this.index(entry))) {
         const line = this.lineOf(offer);
-        line.splice(positionOf(line, offer, lineOrder), 0, offer);
+        insertSorted(line, offer);
+        if (offer.release.critical) insertSorted(this.criticalsOf(offer), offer);
       }
       this.newestFirst.splice(positionOf(this.newestFirst, entry, newestOrder), 0, entry);
     }
@@ -148,6 +161,26 @@ export class ProductReleases {
     else this.byFilename.set(e.release.filename, e);
     this.bytes += estimateBytes(e) + 64;
     return e;
+  }
+
+  /**
+   * Whether a critical entry of `platform`'s line from `offered` (inclusive) down to the first one
+   * whose precedence is not above `current` passes `visible`: O(log n) plus the critical entries
+   * on the way, not the line.
+   */
+  criticalOnTheWay(platform: string, offered: CatalogueRelease, current: PrecedenceColumns, visible: (e: CatalogueRelease) => boolean): boolean {
+    const critical = this.criticals.get(platform);
+    if (!critical) return false;
+    for (let i = positionOf(critical, offered, lineOrder); i < critical.length && comparePrecedence(critical[i].release, current) > 0; i++) {
+      if (visible(critical[i])) return true;
+    }
+    return false;
+  }
+
+  private criticalsOf(e: CatalogueRelease): CatalogueRelease[] {
+    let critical = this.criticals.get(e.release.platform);
+    if (!critical) this.criticals.set(e.release.platform, (critical = []));
+    return critical;
   }
 
   private lineOf(e: CatalogueRelease): CatalogueRelease[] {
@@ -168,6 +201,12 @@ export class ProductReleases {
       const at = positionOf(line, offer, lineOrder);
       if (line[at] === offer) line.splice(at, 1);
       if (!line.length) this.lines.delete(platform);
+      const critical = this.criticals.get(platform);
+      if (critical && offer.release.critical) {
+        const c = positionOf(critical, offer, lineOrder);
+        if (critical[c] === offer) critical.splice(c, 1);
+        if (!critical.length) this.criticals.delete(platform);
+      }
     }
     const at = positionOf(this.newestFirst, e, newestOrder);
     if (this.newestFirst[at] === e) this.newestFirst.splice(at, 1);

@@ -2,13 +2,14 @@ import type { Provider } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { LocalStorageDriver } from './local-storage.driver';
-import { S3StorageDriver } from './s3-storage.driver';
 import { STORAGE_DRIVER, StorageDriver } from './storage-driver';
 
 /** Builds the driver named by STORAGE_DRIVER. */
 export async function createStorageDriver(config: AppConfig): Promise<StorageDriver> {
   if (config.storageDriver === 's3') {
     if (!config.s3) throw new Error('S3 storage selected without S3 configuration');
+    // the AWS SDK is loaded only by servers that store in S3 (about 20 MiB of heap otherwise idle)
+    const { S3StorageDriver } = await import('./s3-storage.driver');
     return new S3StorageDriver(config.s3);
   }
   const local = new LocalStorageDriver(config.dataDir, config.uploadIdleTimeoutMs);

@@ -115,8 +115,11 @@ export function walkLine(viewer: ViewerFacts, product: ProductReleases | null, l
     if (comparePrecedence(pick.found.release, from) <= 0) {
       offer = null;
     } else {
-      const view = tops.get(`${visibilityClass(viewer, now)}|${policyKey(viewer, product, line)}`, () => visibleAlong(viewer, entries, line, now));
-      offer = { ...pick.found, ...policyInMemory(entries, view, pick.index, from) };
+      offer = {
+        ...pick.found,
+        ...(policyOnTheWay(viewer, product, entries, line, pick.index, from, now) ??
+          policyInMemory(entries, tops.get(`${visibilityClass(viewer, now)}|${policyKey(viewer, product, line)}`, () => visibleAlong(viewer, entries, line, now)), pick.index, from)),
+      };
     }
     // kept inside the line's top: counted with it (a full table drops both)
     tops.count();
@@ -263,6 +266,32 @@ function firstNotAbove(entries: readonly CatalogueRelease[], current: Precedence
     else high = mid;
   }
   return low;
+}
+
+/** Releases an offer's changelog walk passes before it leaves the work to a class's whole view (visibleAlong). */
+const WALK_MAX = 4096;
+
+/**
+ * An offer's policy read along the line from the offered release down to `current`, with no
+ * whole-line view: the critical flag from the line's few critical releases on the way
+ * (ProductReleases.criticalOnTheWay), the changelog by walking until CHANGELOG_MAX versions are
+ * found. After a publish (a new generation) that is all a caller's first check recomputes, so its
+ * cost does not grow with the line. Undefined when the walk passes WALK_MAX releases the class
+ * cannot see: then a view of the class's visible releases (visibleAlong, kept per generation) answers.
+ */
+function policyOnTheWay(viewer: ViewerFacts, product: ProductReleases, entries: readonly CatalogueRelease[], line: ReleaseLine, offered: number, current: PrecedenceColumns, now: number): Pick<OfferedRelease, 'critical' | 'changelog'> | undefined {
+  const channels = INCLUSIVE_CHANNELS[line.channel];
+  const visible = (e: CatalogueRelease): boolean => admits(line, channels, e) && ReleaseVisibilityPolicy.sees(viewer, e, now);
+  const to = firstNotAbove(entries, current);
+  const changelog: ChangelogEntry[] = [];
+  for (let i = offered, walked = 0; i < to && changelog.length < CHANGELOG_MAX; i++) {
+    if (++walked > WALK_MAX) return undefined;
+    const e = entries[i];
+    if (!visible(e)) continue;
+    // one entry per version (a version may have several files on a platform)
+    if (changelog[changelog.length - 1]?.version !== e.release.version) changelog.push(changelogEntry(e.release));
+  }
+  return { critical: product.criticalOnTheWay(line.platform, entries[offered], current, visible), changelog };
 }
 
 /**
