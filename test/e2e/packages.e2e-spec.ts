@@ -8,7 +8,7 @@ import { startApp, TestApp } from '../support/app';
 import { createEntitlement, createLicense, createProduct, createProductToken } from '../support/catalogue.factories';
 import type { TestLicense } from '../support/catalogue.factories';
 import { bearer, createAccount, TestAccount } from '../support/factories';
-import { buildWheel, createPackage, publishPackageRelease, run, tempDir } from '../support/package.factories';
+import { buildWheel, createPackage, npmPack, publishPackageRelease, run, tempDir } from '../support/package.factories';
 import { constrainRelease } from '../support/release.factories';
 import { v11Client } from '../support/v11.factories';
 
@@ -310,6 +310,23 @@ describe('packages and the raw engine', () => {
         ),
       );
       expect(again).toBe(0);
+    }, 60_000);
+
+    it('publishes an npm tarball to a scoped package: its package.json is read at upload and the packument lists it', async () => {
+      const tarball = await npmPack(fs.mkdtempSync(path.join(work, 'npm-')), '@acme/cli', '5.0.0');
+      const result = await new Promise<number>((resolve) =>
+        execFile(
+          process.execPath,
+          [CLI, 'publish', tarball, '--package', '@acme/cli', '--version', '5.0.0'],
+          { env: { PATH: process.env.PATH ?? '', HOME: work, SHIPGATE_URL: t.baseUrl, SHIPGATE_ACCOUNT: account.slug, SHIPGATE_TOKEN: productToken } },
+          (error) => resolve(error ? 1 : 0),
+        ),
+      );
+      expect(result).toBe(0);
+      const doc = (await t.http.get(`/v1/accounts/${account.slug}/engines/npm/@acme/cli`).set('Authorization', `Bearer ${license.key}`)).body;
+      expect(doc['dist-tags'].latest).toBe('5.0.0');
+      expect(doc.versions['5.0.0']).toMatchObject({ name: '@acme/cli', version: '5.0.0', main: 'index.js', description: '@acme/cli for tests' });
+      expect(doc.versions['5.0.0'].dist.integrity).toBe(`sha512-${createHash('sha512').update(fs.readFileSync(tarball)).digest('base64')}`);
     }, 60_000);
   });
 });
