@@ -10,7 +10,7 @@ const LAYERS = {
   infrastructure: ['config', 'database', 'jsonapi', 'common', 'openapi', 'queue', 'storage', 'types'],
   access: ['access'],
   domain: [
-    'accounts', 'users', 'tokens', 'products', 'entitlements', 'licenses', 'releases', 'artifacts',
+    'accounts', 'users', 'tokens', 'products', 'packages', 'entitlements', 'licenses', 'releases', 'artifacts',
     'constraints', 'counters', 'analytics', 'events', 'webhooks', 'ratelimit', 'health',
   ],
   catalogue: ['catalogue'],
@@ -18,7 +18,7 @@ const LAYERS = {
   // hits, the uploads, the webhook outcomes and the pool, and its route uses access/'s decorators.
   // Only the app files import it (the logger, the request observer, the registry), so it sits
   // with the use cases rather than on the ground floor.
-  useCases: ['upgrades', 'feeds', 'v3', 'auth', 'observability'],
+  useCases: ['upgrades', 'feeds', 'engines', 'v3', 'auth', 'observability'],
   fastpath: ['fastpath'],
   cli: ['cli'],
 };

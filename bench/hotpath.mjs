@@ -7,7 +7,9 @@
 //    seeded by SQL: 4 accounts, 5 products each (LICENSED, OPEN, CLOSED), 5 platforms, channels,
 //    constraints, yanked and unpublished releases, uploaded artifacts, 300 licenses per account;
 //    and per account a product of API 1.1 releases with 3 artifacts each (BENCH_MULTI_RELEASES,
-//    2,000; BENCH_ARTIFACTS=0 leaves it out), measured as `update 3 artifacts` and `upgrade 3 artifacts`.
+//    2,000; BENCH_ARTIFACTS=0 leaves it out), measured as `update 3 artifacts` and `upgrade 3 artifacts`;
+//    in it a PyPI and an npm package of 200 versions each (BENCH_PACKAGE_VERSIONS; BENCH_PACKAGES=0
+//    leaves them out), measured as `pypi page` (the simple index page) and `npm packument`.
 // 2. Three servers: Shipgate (dist/src/main.js), the same with CATALOGUE=false (the SQL path, used
 //    to know the right answers), and an empty NestJS express app answering the same paths with
 //    the same shapes: status, response headers and body (bench/empty-app.mjs).
@@ -36,7 +38,7 @@
 // The table gives, per route, the req/s medians of the three, after / before, each build against
 // the empty route, each build's p99 against the empty route's p99 and the wrong answers of each;
 // then "slowest route: X at N.NN x before" (the 10 % rule holds when N.NN >= 0.90).
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -81,6 +83,65 @@ const ARTIFACT_PLATFORMS = [
   ['darwin', 'arm64', 'dmg'],
   ['windows', 'amd64', 'exe'],
 ];
+/** Versions of each package (a PyPI one and an npm one, in the 1.1 product of every account). */
+const PACKAGE_VERSIONS = Number(process.env.BENCH_PACKAGE_VERSIONS ?? 200);
+/** The packages' keys: the npm one scoped, as a vendor's CLI would be. */
+export const BENCH_PACKAGES = { pypi: 'pkg-sdk', npm: '@pk/cli' };
+
+/**
+ * Two packages of the 1.1 product, PACKAGE_VERSIONS versions each (one in 33 yanked, one in 40
+ * staged to 30 %, one in 10 asking for an entitlement): a PyPI package of one wheel per version and
+ * an npm package of one tarball per version (its package.json already read, as at upload).
+ */
+async function seedPackages(db, account, productId, entitlements, base) {
+  let releases = 0;
+  for (const [engine, key] of Object.entries(BENCH_PACKAGES)) {
+    const created = await db.query(`INSERT INTO packages (account_id, product_id, name, key, engine) VALUES ($1, $2, $3, $3, $4) RETURNING id`, [account.id, productId, key, engine]);
+    const packageId = created.rows[0].id;
+    const cols = { id: [], version: [], major: [], minor: [], patch: [], created: [], status: [], rollout: [] };
+    for (let i = 0; i < PACKAGE_VERSIONS; i++) {
+      const version = `${1 + Math.floor(i / 100)}.${Math.floor(i / 5) % 20}.${i % 5}`;
+      const c = semverColumns(parseStrictVersion(version));
+      cols.id.push(randomUUID());
+      cols.version.push(version);
+      cols.major.push(c.semverMajor);
+      cols.minor.push(c.semverMinor);
+      cols.patch.push(c.semverPatch);
+      cols.created.push(new Date(base + i * 60_000).toISOString());
+      cols.status.push(i % 33 === 0 ? 'YANKED' : 'PUBLISHED');
+      cols.rollout.push(i % 40 === 39 ? 30 : 100);
+    }
+    await db.query(
+      `INSERT INTO releases (id, account_id, product_id, package_id, version, semver_major, semver_minor, semver_patch, semver_is_release, semver_pre_key,
+         channel, status, created, updated, yanked, rollout_percentage, multi_artifact)
+       SELECT u.id, $1, $2, $3, u.version, u.major, u.minor, u.patch, true, '{}', 'stable', u.status, u.created, u.created,
+              CASE WHEN u.status = 'YANKED' THEN u.created END, u.rollout, true
+         FROM unnest($4::uuid[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::timestamptz[], $10::text[], $11::smallint[])
+           AS u(id, version, major, minor, patch, created, status, rollout)`,
+      [account.id, productId, packageId, cols.id, cols.version, cols.major, cols.minor, cols.patch, cols.created, cols.status, cols.rollout],
+    );
+    await db.query(
+      engine === 'pypi'
+        ? `INSERT INTO artifacts (account_id, release_id, filename, filetype, filesize, content_type, sha256, sha512, status, storage_key, metadata, created)
+           SELECT $1::uuid, r.id, 'pkg_sdk-' || r.version || '-py3-none-any.whl', 'whl', 1024, 'application/octet-stream', repeat('a', 64), repeat('b', 128),
+                  'UPLOADED', $1::text || '/' || r.id || '/whl', '{"requiresPython": ">=3.8"}', r.created
+             FROM releases r WHERE r.package_id = $2`
+        : `INSERT INTO artifacts (account_id, release_id, filename, filetype, filesize, content_type, sha256, sha512, status, storage_key, manifest, created)
+           SELECT $1::uuid, r.id, 'cli-' || r.version || '.tgz', 'tgz', 1024, 'application/gzip', repeat('a', 64), repeat('b', 128),
+                  'UPLOADED', $1::text || '/' || r.id || '/tgz',
+                  jsonb_build_object('packageJson', jsonb_build_object('name', '@pk/cli', 'version', r.version, 'main', 'index.js', 'license', 'MIT'), 'sha1', repeat('c', 40)), r.created
+             FROM releases r WHERE r.package_id = $2`,
+      [account.id, packageId],
+    );
+    await db.query(
+      `INSERT INTO release_constraints (account_id, release_id, entitlement_id) SELECT $1, r.id, $3 FROM releases r WHERE r.package_id = $2 AND r.semver_patch = 3 AND r.semver_minor % 2 = 0`,
+      [account.id, packageId, entitlements[0]],
+    );
+    releases += PACKAGE_VERSIONS;
+  }
+  return releases;
+}
+
 /** 1.1 releases per account of the product whose releases have 3 artifacts each. */
 const MULTI_RELEASES = Number(process.env.BENCH_MULTI_RELEASES ?? 2000);
 
@@ -240,6 +301,11 @@ export async function seed(db, accounts, options = {}) {
     }
     const multi = options.artifacts ? await seedMultiArtifactProduct(db, account, entitlements, base, rnd) : undefined;
     if (multi) total += MULTI_RELEASES;
+    // packages need API 1.1's artifacts (and a build with packages: BENCH_PACKAGES=0 leaves them out)
+    if (multi && options.packages !== false) {
+      total += await seedPackages(db, account, multi.productId, entitlements, base);
+      multi.packages = true;
+    }
     world.push({ account, products, entitlements, licenses, multi });
   }
   return { world, total, perLine };
@@ -254,6 +320,7 @@ export function requestMix(world) {
   const rnd = random(7);
   const routes = { update: [], upgrade: [], list: [], electron: [], tauri: [] };
   if (world.some((w) => w.multi)) Object.assign(routes, { 'update 3 artifacts': [], 'upgrade 3 artifacts': [] });
+  if (world.some((w) => w.multi?.packages)) Object.assign(routes, { 'pypi page': [], 'npm packument': [] });
   for (let i = 0; i < 300; i++) {
     const m = world[i % world.length].multi;
     if (m) {
@@ -265,6 +332,12 @@ export function requestMix(world) {
         path: `/v1/accounts/${world[i % world.length].account.slug}/releases/actions/upgrade?product=${m.productId}&platform=${os}/${arch}&version=${version}`,
         headers: { authorization: `License ${license.key}` },
       });
+      if (m.packages) {
+        // as pip and npm send them: Basic license:<key>, and the key as npm's Bearer _authToken
+        const engines = `/v1/accounts/${world[i % world.length].account.slug}/engines`;
+        routes['pypi page'].push({ path: `${engines}/pypi/simple/${BENCH_PACKAGES.pypi}/`, headers: { authorization: `Basic ${Buffer.from(`license:${license.key}`).toString('base64')}` } });
+        routes['npm packument'].push({ path: `${engines}/npm/${BENCH_PACKAGES.npm}`, headers: { authorization: `Bearer ${license.key}` } });
+      }
     }
     const w = world[i % world.length];
     const license = pick(w.licenses, Math.floor(rnd() * w.licenses.length));
@@ -310,6 +383,13 @@ export function cannedPath(path) {
 export function fingerprint(name, status, body, headers) {
   // `update 3 artifacts` is an update check too
   const route = name.split(' ')[0];
+  if (route === 'pypi') return `${status} ${status === 200 ? createHash('sha256').update(body).digest('hex') : ''}`;
+  if (route === 'npm') {
+    if (status !== 200) return `${status}`;
+    // each server has its own origin (PUBLIC_URL): the versions, their integrity and the tags
+    const j = JSON.parse(body);
+    return `${status} ${JSON.stringify(j['dist-tags'])} ${Object.entries(j.versions).map(([v, m]) => `${v}:${m.dist.integrity}`).join(',')}`;
+  }
   if (route === 'update') {
     if (status !== 200) return `${status}`;
     const j = JSON.parse(body);
@@ -448,7 +528,7 @@ async function main() {
 
     const accounts = await createAccounts(shipgate.base);
     const seeded = Date.now();
-    const { world, total, perLine } = await seed(db, accounts, { artifacts: process.env.BENCH_ARTIFACTS !== '0' });
+    const { world, total, perLine } = await seed(db, accounts, { artifacts: process.env.BENCH_ARTIFACTS !== '0', packages: process.env.BENCH_PACKAGES !== '0' });
     await db.query('ANALYZE');
     console.log(`seeded ${total} releases (${perLine} per product line) in ${((Date.now() - seeded) / 1000).toFixed(1)} s`);
 

@@ -17,6 +17,8 @@ import { ArtifactsModule } from './artifacts/artifacts.module';
 import { EntitlementsModule } from './entitlements/entitlements.module';
 import { LicensesModule } from './licenses/licenses.module';
 import { ProductsModule } from './products/products.module';
+import { PackagesModule } from './packages/packages.module';
+import { EnginesModule } from './engines/engines.module';
 import { ReleasesModule } from './releases/releases.module';
 import { TokensModule } from './tokens/tokens.module';
 import { UpgradesModule } from './upgrades/upgrades.module';
@@ -52,12 +54,14 @@ export class AppModule {
         V3Module,
         UpgradesModule,
         FeedsModule,
+        EnginesModule,
         ReleasesModule,
         ConstraintsModule,
         AccountsModule,
         UsersModule,
         TokensModule,
         ProductsModule,
+        PackagesModule,
         EntitlementsModule,
         LicensesModule,
         ArtifactsModule,

@@ -42,6 +42,14 @@ export interface AccountLocator {
 /** The routes' account comes from this provider (looked up in the app) instead of `:account`. */
 export const AccountFrom = (locator: Type<AccountLocator>) => SetMetadata(ACCOUNT_LOCATOR, locator);
 
+export const KEY_AS_BEARER = 'shipgate:key-as-bearer';
+
+/**
+ * On this route a Bearer credential that is not a token Shipgate issued is read as a license key
+ * (npm sends whatever `_authToken` holds as `Authorization: Bearer`). Other routes never do this.
+ */
+export const LicenseKeyAsBearer = () => SetMetadata(KEY_AS_BEARER, true);
+
 export const NOT_RATE_LIMITED = 'shipgate:not-rate-limited';
 
 /** The route is outside the rate limits (signed download URLs, health checks). */

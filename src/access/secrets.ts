@@ -5,6 +5,11 @@ export function tokenDigest(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
 }
 
+/** Whether a secret has the shape of a token newTokenSecret issued (`<kind>-<64 hex digits>`). */
+export function isIssuedTokenShape(secret: string): boolean {
+  return /^[a-z]+-[0-9a-f]{64}$/.test(secret);
+}
+
 export function newTokenSecret(prefix: string): string {
   return `${prefix}-${randomBytes(32).toString('hex')}`;
 }

@@ -21,6 +21,8 @@ import type { ExpectedDigest } from './content-digest';
 import { STORAGE_DRIVER } from '../storage/storage-driver';
 import type { StagedObject, StorageDriver } from '../storage/storage-driver';
 import { findWritableRelease } from './visible-release';
+import { hasManifest, readTarballManifest } from './package-manifest';
+import type { TarballManifest } from './package-manifest';
 
 /**
  * Watches for the client going away (or going silent) before the body's last byte, so that such
@@ -209,7 +211,9 @@ export class ArtifactUploadsService {
       }
       if (filesize !== null && filesize !== staged.size) throw this.filesizeMismatch(filesize, staged.size);
       await staged.commit();
-      previousKey = await this.db.transaction((m) => this.publish(m, release, artifactId, staged, contentType));
+      // an npm tarball's package.json, read once here so that the npm engine never opens files
+      const manifest = target && hasManifest(target.filename, release) ? await this.readManifest(staged.key) : null;
+      previousKey = await this.db.transaction((m) => this.publish(m, release, artifactId, staged, contentType, manifest));
     } catch (error) {
       await staged.discard().catch((e) => this.logger.warn(`discarding upload ${key} failed: ${(e as Error)?.message}`));
       throw error;
@@ -221,7 +225,24 @@ export class ArtifactUploadsService {
   }
 
   /** Inside the upload's transaction: returns the storage key the new bytes replace. */
-  async publish(m: EntityManager, release: Release, artifactId: string, staged: Pick<StagedObject, 'key' | 'size' | 'sha256' | 'sha512'>, contentType: string): Promise<string | null> {
+  /** The manifest of a stored tarball (null: not an npm tarball, or unreadable). */
+  private async readManifest(key: string): Promise<TarballManifest | null> {
+    try {
+      return await readTarballManifest(await this.storage.read(key));
+    } catch (error) {
+      this.logger.warn(`reading the manifest of ${key} failed: ${(error as Error)?.message}`);
+      return null;
+    }
+  }
+
+  async publish(
+    m: EntityManager,
+    release: Release,
+    artifactId: string,
+    staged: Pick<StagedObject, 'key' | 'size' | 'sha256' | 'sha512'>,
+    contentType: string,
+    manifest: TarballManifest | null = null,
+  ): Promise<string | null> {
     const { accountId, id: releaseId } = release;
     // the release row lock serialises concurrent uploads, removals and status changes of this release
     const locked = await m
@@ -230,7 +251,7 @@ export class ArtifactUploadsService {
       .where('release.id = :releaseId AND release.account_id = :accountId', { releaseId, accountId })
       .getOne();
     if (!locked) throw ApiError.notFound('The release was not found');
-    if (locked.multiArtifact) return this.publishArtifact(m, locked, artifactId, staged, contentType);
+    if (locked.multiArtifact) return this.publishArtifact(m, locked, artifactId, staged, contentType, manifest);
     if (locked.filesize !== null && locked.filesize !== staged.size) throw this.filesizeMismatch(locked.filesize, staged.size);
     if (locked.filesize === null) await m.update(Release, { id: releaseId, accountId }, { filesize: staged.size });
 
@@ -265,7 +286,14 @@ export class ArtifactUploadsService {
    * which is then UPLOADED; the release's status is its own (a published release offers the
    * artifact from now on). Returns the storage key the new bytes replace.
    */
-  private async publishArtifact(m: EntityManager, release: Release, artifactId: string, staged: Pick<StagedObject, 'key' | 'size' | 'sha256' | 'sha512'>, contentType: string): Promise<string | null> {
+  private async publishArtifact(
+    m: EntityManager,
+    release: Release,
+    artifactId: string,
+    staged: Pick<StagedObject, 'key' | 'size' | 'sha256' | 'sha512'>,
+    contentType: string,
+    manifest: TarballManifest | null,
+  ): Promise<string | null> {
     const { accountId } = release;
     const current = await m.findOne(Artifact, { where: { accountId, id: artifactId, releaseId: release.id } });
     if (!current || current.status === 'YANKED') throw ApiError.notFound('The artifact was not found');
@@ -283,6 +311,7 @@ export class ArtifactUploadsService {
         uploadExpires: null,
         uploadKey: null,
         uploadDigest: null,
+        manifest: manifest as never,
         updated: new Date(),
       },
     );

@@ -23,6 +23,7 @@ import type { ExpectedDigest } from './content-digest';
 import { DownloadSigner } from './download-signer';
 import { DigestMeter, STORAGE_DRIVER } from '../storage/storage-driver';
 import type { StorageDriver } from '../storage/storage-driver';
+import { hasManifest, readTarballManifest } from './package-manifest';
 import { findVisibleRelease } from './visible-release';
 
 /** `sha256:<hex>,sha512:<hex>`: the declared digests as the artifact row keeps them. */
@@ -259,12 +260,13 @@ export class UploadUrlsService implements OnModuleInit, OnModuleDestroy {
         await this.storedFiles.deleteObject(key);
         return;
       }
+      const manifest = release.multiArtifact && hasManifest(artifact.filename, release) ? await readTarballManifest(await this.storage.read(key)).catch(() => null) : null;
       const previous = await this.db.transaction(async (m) => {
         // still this upload (not replaced by a newer URL, nor published by another instance)?
         await m.query('SELECT 1 FROM releases WHERE id = $1 AND account_id = $2 FOR UPDATE', [release.id, release.accountId]);
         const current = await m.findOne(Artifact, { where: { id: artifact.id, accountId: artifact.accountId } });
         if (current?.uploadKey !== key) return undefined;
-        return this.uploads.publish(m, release, artifact.id, measured, artifact.contentType ?? 'application/octet-stream');
+        return this.uploads.publish(m, release, artifact.id, measured, artifact.contentType ?? 'application/octet-stream', manifest);
       });
       if (previous) await this.storedFiles.deleteObject(previous);
     }

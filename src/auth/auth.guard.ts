@@ -7,7 +7,8 @@ import { asProbe } from '../access/bearer';
 import type { Bearer } from '../access/bearer';
 import { extractCredential } from '../access/credentials';
 import type { Credential } from '../access/credentials';
-import { ACCOUNT_LOCATOR, IS_PUBLIC, OWN_CREDENTIAL } from '../access/decorators';
+import { ACCOUNT_LOCATOR, IS_PUBLIC, KEY_AS_BEARER, OWN_CREDENTIAL } from '../access/decorators';
+import { isIssuedTokenShape } from '../access/secrets';
 import type { AccountLocator, AuthenticatedRequest } from '../access/decorators';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
 import { AuthService } from './auth.service';
@@ -38,6 +39,8 @@ interface RouteAuth {
   isPublic: boolean;
   /** The route checks a credential of its own (`@ChecksOwnCredential()`): the guard stays out. */
   ownCredential: boolean;
+  /** `@LicenseKeyAsBearer()`: a Bearer secret that is no issued token is a license key (npm's engine). */
+  keyAsBearer: boolean;
   locator?: AccountLocator;
 }
 
@@ -67,7 +70,8 @@ export class AuthGuard implements CanActivate {
     const res = context.getArgByIndex<Response>(1);
     const route = this.route(context);
     if (route.ownCredential) return true;
-    const credential = req.credential ?? extractCredential(req);
+    let credential = req.credential ?? extractCredential(req);
+    if (route.keyAsBearer && credential.kind === 'token' && !isIssuedTokenShape(credential.secret)) credential = { kind: 'license', key: credential.secret };
     // a license key or no credential, with the account and the key in memory: no lookup to await
     const accountParam = req.params?.account as string | undefined;
     const product = accountParam === undefined ? route.locator?.productOf?.(req) : undefined;
@@ -133,6 +137,7 @@ export class AuthGuard implements CanActivate {
       route = {
         isPublic: isPublic === true,
         ownCredential: isPublic === OWN_CREDENTIAL,
+        keyAsBearer: this.reflector.getAllAndOverride<boolean>(KEY_AS_BEARER, targets) === true,
         locator: locator ? this.moduleRef.get(locator, { strict: false }) : undefined,
       };
       this.routes.set(handler, route);

@@ -13,6 +13,7 @@ import { KEPT_RESOURCES } from './kept-resources';
 import { License } from '../licenses/license.entity';
 import type { DistributionStrategy } from '../access/strategies';
 import { Release } from '../releases/release.entity';
+import { Package } from '../packages/package.entity';
 import type { ViewerFacts } from '../access/viewer';
 import { CountersService } from '../counters/counters.service';
 import type { CounterTotals } from '../counters/counters.service';
@@ -31,6 +32,21 @@ export interface ProductFacts {
   distributionStrategy: DistributionStrategy;
   /** Its update policy (minimumVersion, rollbackOnYank); null when it sets none (most products). */
   policy: ProductPolicyFacts | null;
+}
+
+/**
+ * An account's packages (docs/packages.md), as the engines look them up: by id, by key, and by
+ * the PEP 503 normal form of the key (pip's names: `Acme_SDK` is `acme-sdk`).
+ */
+export interface AccountPackages {
+  readonly byId: ReadonlyMap<string, Package>;
+  readonly byKey: ReadonlyMap<string, Package>;
+  readonly byNormalName: ReadonlyMap<string, Package>;
+}
+
+/** PEP 503's normal form of a package name: lowercase, runs of `-`, `_`, `.` as one `-`. */
+export function normalizePackageName(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, '-');
 }
 
 /** A license as the catalogue keeps it: the entity (for the Bearer) and its entitlement ids. */
@@ -56,6 +72,7 @@ export interface HeldCatalogue {
   readonly productAccounts: CoherentCache<{ accountId: string }>;
   readonly licenses: CoherentCache<CachedLicense>;
   readonly releases: CoherentCache<ProductReleases>;
+  readonly packages: CoherentCache<AccountPackages>;
 }
 
 /** A product of the account by id (any case) or by code. */
@@ -94,6 +111,7 @@ export class CatalogueService {
   private readonly productAccounts: CoherentCache<{ accountId: string }>;
   private readonly licenses: CoherentCache<CachedLicense>;
   private readonly releases: CoherentCache<ProductReleases>;
+  private readonly packages: CoherentCache<AccountPackages>;
   private readonly memory: HeldCatalogue;
   /**
    * license id -> its cache key; release id -> the load of its product that holds it (to apply
@@ -138,7 +156,8 @@ export class CatalogueService {
         for (const id of p.byId.keys()) if (this.releaseProducts.get(id) === p) this.releaseProducts.delete(id);
       },
     });
-    this.memory = { accounts: this.accounts, products: this.products, productAccounts: this.productAccounts, licenses: this.licenses, releases: this.releases };
+    this.packages = new CoherentCache({ max: MAX_ACCOUNTS, ttlMs, onLookup, load: (accountId) => this.loadPackages(accountId) });
+    this.memory = { accounts: this.accounts, products: this.products, productAccounts: this.productAccounts, licenses: this.licenses, releases: this.releases, packages: this.packages };
   }
 
   /** Whether answers may come from memory: enabled and kept coherent by a connected listener. */
@@ -176,6 +195,11 @@ export class CatalogueService {
   /** The account's products by id. */
   async accountProducts(accountId: string): Promise<Map<string, ProductFacts>> {
     return (await (this.serving ? this.products.get(accountId) : this.loadProducts(accountId))) ?? new Map();
+  }
+
+  /** The account's packages (memory when it holds them, else one query). */
+  async accountPackages(accountId: string): Promise<AccountPackages> {
+    return (await (this.serving ? this.packages.get(accountId) : this.loadPackages(accountId))) ?? NO_PACKAGES;
   }
 
   /** The account of a product, across accounts (for `/v3`, whose URLs name no account); null: unknown. */
@@ -316,6 +340,9 @@ export class CatalogueService {
         if (key) this.licenses.invalidate(key);
         return;
       }
+      case 'k':
+        this.packages.invalidate(accountId);
+        return;
       case 'r':
         // many rows in one statement: the product is read again whole when next asked for
         this.releases.invalidate(id);
@@ -379,6 +406,7 @@ export class CatalogueService {
     this.productAccounts.clear();
     this.licenses.clear();
     this.releases.clear();
+    this.packages.clear();
   }
 
   // ---- loaders ----------------------------------------------------------------------------
@@ -396,6 +424,15 @@ export class CatalogueService {
     return new Map(
       rows.map((r) => [r.id, { id: r.id, accountId, code: r.code, distributionStrategy: r.distribution_strategy, policy: productPolicyFacts(r.minimum_version, r.rollback_on_yank) }]),
     );
+  }
+
+  private async loadPackages(accountId: string): Promise<AccountPackages> {
+    const rows = await this.db.manager.find(Package, { where: { accountId } });
+    return {
+      byId: new Map(rows.map((p) => [p.id, p])),
+      byKey: new Map(rows.map((p) => [p.key, p])),
+      byNormalName: new Map(rows.map((p) => [normalizePackageName(p.key), p])),
+    };
   }
 
   private async loadProductAccount(productId: string): Promise<{ accountId: string } | null> {
@@ -548,6 +585,7 @@ export class CatalogueService {
 }
 
 export const NO_LICENSES: readonly LicenseFacts[] = [];
+const NO_PACKAGES: AccountPackages = { byId: new Map(), byKey: new Map(), byNormalName: new Map() };
 
 /**
  * Strings that thousands of kept rows repeat (account and product ids, channels, platforms, file

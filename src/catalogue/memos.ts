@@ -30,6 +30,10 @@ export const MEMO_KINDS = {
   feedPlan: { max: 8192, counters: false },
   /** A download URL per artifact, for the second it expires at (the signature is the same within it). */
   downloadUrl: { max: 8192, counters: false },
+  /** A package's releases in this product load, highest precedence first (engines). */
+  packageReleases: { max: 256, counters: false },
+  /** An engine's answer (a PyPI page, an npm packument) per package, format, visibility class and rollout cohort. */
+  engineAnswer: { max: 8192, counters: false },
 } as const;
 
 export type MemoKind = keyof typeof MEMO_KINDS;

@@ -50,8 +50,13 @@ function estimateBytes(entry: CatalogueRelease): number {
   const metadata = Object.keys(r.metadata).length ? JSON.stringify(r.metadata).length * 3 : 0;
   const artifact = entry.artifact ? 900 + entry.artifact.filename.length * 2 : 0;
   let offers = 0;
-  for (const o of entry.offers ?? []) offers += 1400 + (o.artifact?.filename.length ?? 0) * 2 + o.entitlementIds.length * 120;
+  for (const o of entry.offers ?? []) offers += 1400 + (o.artifact?.filename.length ?? 0) * 2 + o.entitlementIds.length * 120 + manifestBytes(o.artifact);
   return 1400 + strings * 2 + metadata + artifact + offers + entry.entitlementIds.length * 120;
+}
+
+/** An npm tarball's package.json kept with its artifact (artifacts.manifest), roughly. */
+function manifestBytes(a: Artifact | null): number {
+  return a?.manifest ? JSON.stringify(a.manifest).length * 3 : 0;
 }
 
 /** Line order: highest precedence first (then build metadata, the newest row, the id, the offered artifact's id). */

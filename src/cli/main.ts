@@ -101,7 +101,8 @@ program
   .command('publish')
   .description('publish files: one file makes a release of one file (API 1.0); several files (or --artifacts) make one release of many artifacts (API 1.1). Progress bars, idempotent re-runs')
   .argument('<files...>', 'the file(s) to publish; with several, each may name its own platform: dist/App.exe@windows/amd64')
-  .requiredOption('--product <product>', 'product id or code')
+  .option('--product <product>', 'product id or code (required unless --package names it)')
+  .option('--package <key>', 'a package key or id (e.g. acme-sdk, @acme/cli): the release is a version of that package (implies --artifacts)')
   .requiredOption('--version <version>', 'semver version, e.g. 1.2.0 or 1.3.0-beta.1')
   .option('--platform <platform>', 'platform, e.g. linux/amd64, darwin/arm64, windows (required for one file)')
   .addOption(enumOption('--channel <channel>', 'release channel', CHANNELS).default('stable'))
@@ -121,7 +122,7 @@ program
   .option('--json', 'print the release as JSON')
   .action(
     run(async (files: string[], opts, cmd: Command) => {
-      if (files.length > 1 || opts.artifacts) {
+      if (files.length > 1 || opts.artifacts || opts.package !== undefined) {
         const oneFileOnly = (['filename', 'filetype', 'signature', 'checksum', 'yankPrevious'] as const).filter((k) => opts[k] !== undefined);
         if (oneFileOnly.length) throw usageError(`${oneFileOnly.map(flag).join(', ')}: only for one file (a release of one file); a release of many artifacts names each file by its own name`);
         await publishArtifacts(client(cmd), files, opts, output);
@@ -130,6 +131,7 @@ program
       const manyOnly = (['arch', 'tag', 'draft', 'concurrency'] as const).filter((k) => opts[k] !== undefined);
       if (manyOnly.length) throw usageError(`${manyOnly.map(flag).join(', ')}: only for a release of many artifacts (several files, or --artifacts)`);
       if (opts.platform === undefined) throw usageError("required option '--platform <platform>' not specified");
+      if (opts.product === undefined) throw usageError("required option '--product <product>' not specified");
       await publish(client(cmd), files[0], opts, output);
     }),
   );

@@ -5,6 +5,7 @@ import type { ApiDocument, Resource } from './client';
 import { checkVersion, contentDigest, digestFile, parseMetadata, resolveProduct } from './commands';
 import type { Output } from './commands';
 import { uploadProgressGroup } from './progress';
+import { wheelRequiresPython } from './wheel-metadata';
 import type { ProgressGroup } from './progress';
 
 /**
@@ -17,7 +18,10 @@ import type { ProgressGroup } from './progress';
  */
 
 export interface PublishArtifactsOptions {
-  product: string;
+  /** Product id or code; may be left out with `package` (the package's product). */
+  product?: string;
+  /** A package's key or id: the release is that package's version (docs/packages.md). */
+  package?: string;
   version: string;
   channel: string;
   platform?: string;
@@ -113,20 +117,25 @@ const artifactsOf = (client: ShipgateClient, releaseId: string) => all(client, `
  * exists (a lookup by version would also find 1.0 releases, which take no artifacts), and two CI
  * jobs publishing the same version at once end up with one release.
  */
-async function releaseFor(client: ShipgateClient, productId: string, o: PublishArtifactsOptions, output: Output): Promise<Resource> {
+async function releaseFor(client: ShipgateClient, productId: string, packageId: string | null, o: PublishArtifactsOptions, output: Output): Promise<Resource> {
   const attributes: Record<string, unknown> = { version: o.version, channel: o.channel, status: o.draft ? 'DRAFT' : 'PUBLISHED' };
+  const relationships: Record<string, unknown> = { product: { data: { type: 'products', id: productId } } };
+  if (packageId) relationships.package = { data: { type: 'packages', id: packageId } };
   for (const k of ['name', 'description', 'tag'] as const) if (o[k] !== undefined) attributes[k] = o[k];
   const metadata = parseMetadata(o.metadata);
   if (metadata !== undefined) attributes.metadata = metadata;
   try {
-    const created = (await client.post('/releases', { data: { type: 'releases', attributes, relationships: { product: { data: { type: 'products', id: productId } } } } })).body
-      .data as Resource;
+    const created = (await client.post('/releases', { data: { type: 'releases', attributes, relationships } })).body.data as Resource;
     output.info(`created release ${created.id} (${o.version}, ${created.attributes.status})`);
     return created;
   } catch (error) {
     if (!(error instanceof ShipgateError && error.code === 'VERSION_TAKEN')) throw error;
   }
-  const found = (await client.get(`/releases/${encodeURIComponent(o.version)}?product=${productId}`)).body.data as Resource;
+  // a version is unique per product and package: the package's own release of it
+  const found = packageId
+    ? ((await client.get(`/releases?product=${productId}&package=${packageId}&version=${encodeURIComponent(o.version)}&limit=1`)).body.data as Resource[])[0]
+    : ((await client.get(`/releases/${encodeURIComponent(o.version)}?product=${productId}`)).body.data as Resource);
+  if (!found) throw new ShipgateError(`version ${o.version} is taken by a release of another package of this product`);
   output.info(`reusing release ${found.id} (${found.attributes.version}, ${found.attributes.status})`);
   return found;
 }
@@ -176,8 +185,8 @@ export async function publishArtifacts(
   let release: Resource | undefined;
   if (readable.length) {
     const client = connection.withApiVersion('1.1');
-    const productId = await resolveProduct(client, o.product);
-    release = await releaseFor(client, productId, o, output);
+    const target = await productAndPackage(client, o);
+    release = await releaseFor(client, target.productId, target.packageId, o, output);
     const releaseId = release.id;
     const existing = new Map((await artifactsOf(client, releaseId)).map((a) => [String(a.attributes.filename), a]));
     const bars = uploadProgressGroup(Math.max(...readable.map((f) => f.filename.length)) + 'upload '.length);
@@ -196,6 +205,9 @@ export async function publishArtifacts(
         const attributes: Record<string, unknown> = { filename: f.filename, filesize: digest.size };
         if (f.platform !== undefined) attributes.platform = f.platform;
         if (f.arch !== undefined) attributes.arch = f.arch;
+        // a wheel's Requires-Python, which the PyPI engine shows pip (data-requires-python)
+        const requiresPython = f.filename.endsWith('.whl') ? wheelRequiresPython(f.file) : null;
+        if (requiresPython) attributes.metadata = { requiresPython };
         const created = await client.request('POST', '/artifacts', {
           headers: { Prefer: 'no-redirect' },
           body: { data: { type: 'artifacts', attributes, relationships: { release: { data: { type: 'releases', id: releaseId } } } } },
@@ -235,6 +247,18 @@ export async function publishArtifacts(
   const summary = release ? `${failed.length} of ${files.length} files not published to release ${o.version}: ${names}` : `no file can be read (${names}): nothing was published`;
   // the exit code of the first file's failure, in the command line's order
   throw new ShipgateError(summary, errors[0].status, errors[0].code, errors[0].exitCode);
+}
+
+/** The product (and package) a release goes to: `--package` names its product unless `--product` does too (then they must agree). */
+async function productAndPackage(client: ShipgateClient, o: PublishArtifactsOptions): Promise<{ productId: string; packageId: string | null }> {
+  if (o.package === undefined) {
+    if (o.product === undefined) throw usageError('give --product (or --package)');
+    return { productId: await resolveProduct(client, o.product), packageId: null };
+  }
+  const pkg = (await client.get(`/packages/${encodeURIComponent(o.package)}`)).body.data as Resource;
+  const productId = (pkg.relationships?.product as { data: { id: string } }).data.id;
+  if (o.product !== undefined && (await resolveProduct(client, o.product)) !== productId) throw usageError(`package ${o.package} belongs to another product than ${o.product}`);
+  return { productId, packageId: pkg.id };
 }
 
 function cannotRead(file: string, error: unknown): ShipgateError {

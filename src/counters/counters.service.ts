@@ -274,9 +274,10 @@ export class CountersService implements PendingCounts, OnApplicationBootstrap, O
                   RETURNING r.id, r.account_id, r.product_id, r.version, r.platform, r.channel, r.downloads, r.upgrades, v.d, v.u),
                 daily AS (
                   INSERT INTO analytics_daily (account_id, product_id, day, version, platform, channel, downloads, upgrades)
-                  SELECT account_id, product_id, (now() AT TIME ZONE 'UTC')::date, version, platform, channel, sum(d), sum(u)
-                    FROM changed GROUP BY account_id, product_id, version, platform, channel
-                   ORDER BY product_id, version, platform, channel
+                  -- a 1.1 release whose artifacts name no platform (a wheel, an npm tarball) has none: ''
+                  SELECT account_id, product_id, (now() AT TIME ZONE 'UTC')::date, version, COALESCE(platform, ''), channel, sum(d), sum(u)
+                    FROM changed GROUP BY account_id, product_id, version, COALESCE(platform, ''), channel
+                   ORDER BY product_id, version, COALESCE(platform, ''), channel
                   ON CONFLICT (product_id, day, version, platform, channel) DO UPDATE
                      SET downloads = analytics_daily.downloads + EXCLUDED.downloads, upgrades = analytics_daily.upgrades + EXCLUDED.upgrades),
                 notified AS (

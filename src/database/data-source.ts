@@ -7,6 +7,7 @@ import { EventsWebhooksAnalytics1765200000000 } from './migrations/1765200000000
 import { CatalogueRowNotifications1766000000000 } from './migrations/1766000000000-CatalogueRowNotifications';
 import { ReleaseArtifacts1767000000000 } from './migrations/1767000000000-ReleaseArtifacts';
 import { WebhookFairness1767100000000 } from './migrations/1767100000000-WebhookFairness';
+import { Packages1767200000000 } from './migrations/1767200000000-Packages';
 import { UpdatePolicyTwo1767300000000 } from './migrations/1767300000000-UpdatePolicyTwo';
 
 /** Migrations listed explicitly (not globbed) so that the same list works from ts (tests) and dist (server). */
@@ -19,6 +20,7 @@ export const MIGRATIONS = [
   CatalogueRowNotifications1766000000000,
   ReleaseArtifacts1767000000000,
   WebhookFairness1767100000000,
+  Packages1767200000000,
   UpdatePolicyTwo1767300000000,
 ];
 

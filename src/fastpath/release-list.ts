@@ -35,6 +35,8 @@ export class ReleaseListFromMemory implements ReleaseListFastPath {
     if (bearer.kind !== 'license' && bearer.kind !== 'anonymous') return NOT_WARM;
     if (query.include.size || !query.sort.every((s) => MEMORY_SORTABLE.has(s.field))) return NOT_WARM;
     if (filters.product !== undefined && !isUuid(filters.product)) return NOT_WARM;
+    // a package key is resolved by the service
+    if (filters.package !== undefined && !isUuid(filters.package)) return NOT_WARM;
     const viewer = this.warm.viewer(bearer, accountId);
     if (!viewer) return NOT_WARM;
     let productIds: string[];

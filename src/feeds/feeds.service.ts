@@ -633,8 +633,12 @@ export function productNotFound(bearer: Bearer): ApiError {
  * product: admins and its token only).
  */
 export function mayReadFeed(view: ProductView): boolean {
-  const { bearer, licenses } = view.viewer;
-  const product = view.product;
+  return mayReadProduct(view.viewer, view.product);
+}
+
+/** mayReadFeed's rule over the caller's facts and the product alone (the package engines ask it too). */
+export function mayReadProduct(viewer: ProductView['viewer'], product: ProductView['product']): boolean {
+  const { bearer, licenses } = viewer;
   switch (bearer.kind) {
     case 'admin':
       return true;

@@ -63,6 +63,13 @@ export const ATTRIBUTES: Record<string, Record<string, SchemaObject>> = {
     metadata,
     ...stamps,
   },
+  packages: {
+    name: text('Acme SDK'),
+    key: text('acme-sdk', 'Unique per account: the name package managers use (acme-sdk, @acme/cli)'),
+    engine: { type: ['string', 'null'], enum: ['pypi', 'npm', 'raw', 'tauri', null], examples: ['pypi'], description: 'The package manager it is served to (docs/packages.md), or null' },
+    metadata,
+    ...stamps,
+  },
   entitlements: { name: text('Pro features'), code: text('PRO', 'Unique per account, case-insensitive'), metadata, ...stamps },
   licenses: {
     key: text(LICENSE_KEY, 'The customer\'s key; generated when not given'),
@@ -366,6 +373,56 @@ const APPCAST = `<?xml version="1.0" encoding="utf-8"?>
 
 const FILE_BYTES: BodyDoc = { contentType: 'application/octet-stream', schema: { type: 'string', contentMediaType: 'application/octet-stream' }, example: '<the file\'s bytes>' };
 
+const SIMPLE_PROJECT = `<!DOCTYPE html>
+<html>
+  <head>
+    <meta name="pypi:repository-version" content="1.0">
+    <title>Links for acme-sdk</title>
+  </head>
+  <body>
+    <h1>Links for acme-sdk</h1>
+    <a href="${ACCOUNT_PATH}/engines/pypi/files/acme-sdk/${UUID}/acme_sdk-1.2.0-py3-none-any.whl#sha256=${SHA256}" data-requires-python="&gt;=3.8">acme_sdk-1.2.0-py3-none-any.whl</a><br/>
+  </body>
+</html>
+`;
+
+const SIMPLE_INDEX = `<!DOCTYPE html>
+<html>
+  <head>
+    <meta name="pypi:repository-version" content="1.0">
+    <title>Simple index</title>
+  </head>
+  <body>
+    <a href="acme-sdk/">acme-sdk</a><br/>
+  </body>
+</html>
+`;
+
+const PACKUMENT: SchemaObject = {
+  type: 'object',
+  required: ['name', 'dist-tags', 'versions', 'time'],
+  properties: {
+    name: text('@acme/cli'),
+    'dist-tags': { type: 'object', additionalProperties: { type: 'string' }, examples: [{ latest: '1.1.0', beta: '2.0.0-beta.1' }] },
+    versions: {
+      type: 'object',
+      description: "Each version: the tarball's package.json and `dist`",
+      additionalProperties: { type: 'object', properties: { name: { type: 'string' }, version: { type: 'string' }, dist: { type: 'object', properties: { tarball: { type: 'string' }, integrity: { type: 'string' }, shasum: { type: 'string' } } } } },
+      examples: [
+        {
+          '1.1.0': {
+            name: '@acme/cli',
+            version: '1.1.0',
+            main: 'index.js',
+            dist: { tarball: `https://releases.example.com${ACCOUNT_PATH}/engines/npm/@acme/cli/-/${UUID}/acme-cli-1.1.0.tgz`, integrity: `sha512-${Buffer.from(SHA512, 'hex').toString('base64')}`, shasum: 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3' },
+          },
+        },
+      ],
+    },
+    time: { type: 'object', additionalProperties: { type: 'string' }, examples: [{ created: TIME, modified: TIME, '1.1.0': TIME }] },
+  },
+};
+
 const HEALTH: SchemaObject = { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok'] } }, additionalProperties: { type: 'string', enum: ['ok'] } };
 
 const VALIDATE_KEY_ANSWER: SchemaObject = {
@@ -580,6 +637,31 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'Sparkle appcast of the newest macOS releases for the caller',
     responses: { '200': { contentType: 'application/rss+xml', schema: { type: 'string' }, example: APPCAST } },
   },
+
+  // packages and their engines (docs/packages.md)
+  'POST /v1/accounts/{account}/packages': { summary: 'Create a package of a product (admin, or the product\'s token)' },
+  'GET /v1/accounts/{account}/packages': { summary: 'List packages (filters: product, engine)' },
+  'GET /v1/accounts/{account}/packages/{id}': { summary: 'Read a package (by id or key)' },
+  'PATCH /v1/accounts/{account}/packages/{id}': { summary: 'Change a package' },
+  'DELETE /v1/accounts/{account}/packages/{id}': { summary: 'Delete a package (its releases stay, in no package)' },
+  'GET /v1/accounts/{account}/packages/{id}/analytics/downloads': { summary: 'Downloads of each version of a package and of each of its files' },
+  'GET /v1/accounts/{account}/engines/pypi/simple': {
+    summary: 'PyPI simple index: the pypi packages the caller may install from (PEP 503 HTML or PEP 691 JSON)',
+    responses: { '200': { contentType: 'text/html', schema: { type: 'string' }, example: SIMPLE_INDEX } },
+  },
+  'GET /v1/accounts/{account}/engines/pypi/simple/{name}': {
+    summary: 'PyPI project page: every file the caller may install, with #sha256, data-requires-python and data-yanked',
+    responses: { '200': { contentType: 'text/html', schema: { type: 'string' }, example: SIMPLE_PROJECT } },
+  },
+  'GET /v1/accounts/{account}/engines/pypi/files/{name}/{artifactId}/{filename}': { summary: 'A file of a PyPI project page: 303 to its signed download URL (counted)' },
+  'GET /v1/accounts/{account}/engines/npm/{name}': { summary: 'npm packument of a package (scoped as @scope%2fname)', responses: { '200': jsonBody(PACKUMENT) } },
+  'GET /v1/accounts/{account}/engines/npm/{scope}/{name}': { summary: 'npm packument of a scoped package (@scope/name)', responses: { '200': jsonBody(PACKUMENT) } },
+  'GET /v1/accounts/{account}/engines/npm/{name}/-/{artifactId}/{filename}': { summary: 'npm tarball of a package version (counted as a download)', responses: { '200': FILE_BYTES } },
+  'GET /v1/accounts/{account}/engines/npm/{scope}/{name}/-/{artifactId}/{filename}': { summary: 'npm tarball of a scoped package version (counted as a download)', responses: { '200': FILE_BYTES } },
+  'GET /v1/accounts/{account}/engines/npm/-/{rest}': { summary: "npm's own routes (search, ping): 404, a read-only registry does not serve them" },
+  'POST /v1/accounts/{account}/engines/npm/-/{rest}': { summary: "npm's audit routes (security advisories, quick audit): 404, npm install goes on without them" },
+  'GET /v1/accounts/{account}/engines/raw/{product}/{release}/{filename}': { summary: 'A product\'s file by version, tag or latest: 303 to its signed download URL (counted)' },
+  'GET /v1/accounts/{account}/engines/raw/{product}/{package}/{release}/{filename}': { summary: 'A package\'s file (package as @key) by version, tag or latest: 303 to its signed download URL (counted)' },
 
   // events, webhooks, analytics
   'GET /v1/accounts/{account}/events': { summary: 'List events (filters: type, resource, since; cursor pages)' },

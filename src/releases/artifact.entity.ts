@@ -31,6 +31,8 @@ export class Artifact {
   @Column({ name: 'upload_key', type: 'varchar', nullable: true }) uploadKey: string | null;
   /** The Content-Digest declared when the upload URL was asked for, checked when the bytes arrive. */
   @Column({ name: 'upload_digest', type: 'varchar', nullable: true }) uploadDigest: string | null;
+  /** What was read from the file once at upload (an npm tarball's package.json); never shown as an attribute. */
+  @Column({ type: 'jsonb', nullable: true }) manifest: Record<string, unknown> | null;
   @CreateDateColumn({ type: 'timestamptz' }) created: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated: Date;
 }

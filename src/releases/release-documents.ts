@@ -21,12 +21,13 @@ export const createReleaseBodyV11 = new JsonApiBodyPipe({
   type: 'releases',
   dto: CreateReleaseV11Dto,
   attributes: CREATE_RELEASE_V11_ATTRIBUTES,
-  relationships: { product: { type: 'products', byCode: true } },
+  relationships: { product: { type: 'products', byCode: true }, package: { type: 'packages', byCode: true } },
 });
 export const updateReleaseBodyV11 = new JsonApiBodyPipe({
   type: 'releases',
   dto: UpdateReleaseV11Dto,
   attributes: UPDATE_RELEASE_V11_ATTRIBUTES,
+  relationships: { package: { type: 'packages', byCode: true } },
   partial: true,
   serverOwned: ['downloads', 'upgrades'],
 });

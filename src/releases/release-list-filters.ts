@@ -3,6 +3,7 @@ import { ApiError } from '../jsonapi/errors';
 import { booleanParam, enumParam, queryParam } from '../jsonapi/query';
 import type { Query } from '../jsonapi/query';
 import { assertProductRef } from '../products/product-ref';
+import { isUuid } from '../jsonapi/ids';
 import { CHANNELS, RELEASE_STATUSES } from './release.entity';
 import type { Release } from './release.entity';
 import { INCLUSIVE_CHANNELS, parseStrictVersion } from './semver';
@@ -10,6 +11,8 @@ import { INCLUSIVE_CHANNELS, parseStrictVersion } from './semver';
 /** Filters of GET /releases, validated: bad values are 400 PARAMETER_INVALID. */
 export interface ReleaseFilters {
   product?: string;
+  /** A package id (a key is resolved by the service). */
+  package?: string;
   platform?: string;
   channel?: (typeof CHANNELS)[number];
   filetype?: string;
@@ -29,8 +32,11 @@ export function parseReleaseFilters(query: Query): ReleaseFilters {
     if (value === '') throw ApiError.invalidParameter(name, 'must not be empty');
     return value;
   };
+  const pkg = queryParam(query, 'package');
+  if (pkg !== undefined && (pkg.trim() === '' || pkg.length > 255)) throw ApiError.invalidParameter('package', 'must be a package id or key');
   return {
     product,
+    package: pkg === undefined ? undefined : isUuid(pkg) ? pkg.toLowerCase() : pkg,
     platform: nonEmpty('platform'),
     channel: enumParam(query, 'channel', CHANNELS),
     filetype: nonEmpty('filetype'),
@@ -57,6 +63,10 @@ export const RELEASE_LIST_FILTERS: { [K in keyof SetFilters]: ListFilter<K> } = 
   product: {
     sql: (r, value) => ({ sql: `${r}.product_id = :fProduct`, params: { fProduct: value } }),
     matches: (release, value) => release.productId === value,
+  },
+  package: {
+    sql: (r, value) => ({ sql: `${r}.package_id = :fPackage`, params: { fPackage: value } }),
+    matches: (release, value) => release.packageId === value,
   },
   platform: {
     sql: (r, value) => ({ sql: `${r}.platform = :fPlatform`, params: { fPlatform: value } }),

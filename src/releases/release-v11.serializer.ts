@@ -47,6 +47,7 @@ export const ReleaseSerializerV11: ResourceDefinition<Release> = {
       product: { links: { related: `${self}/product` }, data: { type: 'products', id: r.productId } },
       constraints: { links: { related: `${self}/constraints` } },
       artifacts: { links: { related: `${self}/artifacts` } },
+      package: { data: r.packageId ? { type: 'packages', id: r.packageId } : null },
     };
   },
   self: releasePath,

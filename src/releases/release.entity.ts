@@ -50,6 +50,8 @@ export class Release {
   @Column({ name: 'multi_artifact', type: 'boolean', default: false }) multiArtifact: boolean;
   /** A name for the release, unique per product, accepted wherever its id is (1.1). */
   @Column({ type: 'varchar', nullable: true }) tag: string | null;
+  /** The package the release belongs to, if any (docs/packages.md). */
+  @Column({ name: 'package_id', type: 'uuid', nullable: true }) packageId: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) created: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated: Date;
 }

@@ -34,7 +34,8 @@ import { ReleaseStatusService } from './release-status.service';
 import { parseStrictVersion, precedenceColumns, semverColumns } from './semver';
 import { whereListFilters } from './release-list-filters';
 import type { ReleaseFilters } from './release-list-filters';
-import { ProductDirectory, resolveProductRef } from '../products/product-ref';
+import { NO_PRODUCT_ID, ProductDirectory, resolveProductRef } from '../products/product-ref';
+import { findPackageRef } from '../packages/packages.service';
 
 /** `sort=` fields of GET /releases -> the SQL they order by. */
 export const RELEASE_SORT: SortColumns = {
@@ -163,6 +164,7 @@ export class ReleasesService {
     if (!ReleaseVisibilityPolicy.canWriteProduct(bearer, accountId, product.id)) throw ApiError.forbidden();
     const version = parseStrictVersion(dto.version)!;
     const published = dto.status === 'PUBLISHED';
+    const packageId = dto.packageId ? await this.packageOf(accountId, product.id, dto.packageId) : null;
     const values: QueryDeepPartialEntity<Release> = {
       accountId,
       productId: product.id,
@@ -172,6 +174,7 @@ export class ReleasesService {
       ...semverColumns(version),
       channel: dto.channel,
       tag: dto.tag ?? null,
+      packageId,
       metadata: dto.metadata ?? {},
       critical: dto.critical ?? false,
       required: dto.required ?? false,
@@ -197,8 +200,19 @@ export class ReleasesService {
     });
   }
 
+  /** The id of a package of the release's product, by id or key (else 422 at the relationship). */
+  private async packageOf(accountId: string, productId: string, ref: string): Promise<string> {
+    const found = await findPackageRef(this.db.manager, accountId, ref);
+    if (!found || found.productId !== productId) throw ApiError.relationship('package', 'NOT_FOUND', `packages ${ref.slice(0, 64)} is not a package of the release's product`);
+    return found.id;
+  }
+
   async list(bearer: Bearer, accountId: string, query: ListQuery, filters: ReleaseFilters): Promise<PageResult<Release>> {
     if (filters.product !== undefined) filters = { ...filters, product: await resolveProductRef(this.directory, accountId, filters.product) };
+    if (filters.package !== undefined && !isUuid(filters.package)) {
+      // a key; an unknown one matches nothing, as an unknown id does
+      filters = { ...filters, package: (await findPackageRef(this.db.manager, accountId, filters.package))?.id ?? NO_PRODUCT_ID };
+    }
     const qb = whereListFilters(this.visible(bearer, accountId), filters);
     const page = await paginate(qb, query.page, query.sort, RELEASE_SORT);
     return { ...page, items: page.items.map((r) => this.counters.withPending(r)) };
@@ -280,6 +294,7 @@ export class ReleasesService {
   async update(release: Release, dto: UpdateReleaseDto | UpdateReleaseV11Dto): Promise<Release> {
     const changes: QueryDeepPartialEntity<Release> = {};
     if ('tag' in dto && dto.tag !== undefined) changes.tag = dto.tag;
+    if ('packageId' in dto && dto.packageId !== undefined) changes.packageId = dto.packageId === null ? null : await this.packageOf(release.accountId, release.productId, dto.packageId);
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.description !== undefined) changes.description = dto.description;
     if ('filesize' in dto && dto.filesize !== undefined) changes.filesize = dto.filesize;
@@ -414,6 +429,6 @@ function takenError(error: unknown): unknown {
   if (constraint === null) return error;
   if (constraint === 'releases_filename_unique') return ApiError.attribute('filename', 'TAKEN', 'is already taken by another release of this product');
   if (constraint === 'releases_tag_unique') return ApiError.attribute('tag', 'TAKEN', 'is already taken by another release of this product');
-  if (constraint === 'releases_multi_version_unique') return ApiError.attribute('version', 'TAKEN', 'is already taken by another release of this product');
+  if (constraint === 'releases_multi_version_unique') return ApiError.attribute('version', 'TAKEN', 'is already taken by another release of this product and package');
   return ApiError.attribute('version', 'TAKEN', 'is already taken for this product, platform, channel and filetype');
 }

@@ -35,6 +35,12 @@ const EXPECTED: Record<string, (out: string) => void> = {
     expect(out).toContain('circuit: closed, consecutive failures: 0, next probe: null');
   },
   'docs/integrations.md': (out) => expect(out).toContain('"valid":true'),
+  'docs/packages.md': (out) => {
+    expect(out).toContain('package acme-sdk (pypi)');
+    expect(out).toMatch(/^ {2}artifacts 1$/m);
+    expect(out).toContain('acme-sdk 1.2.0 installed');
+    expect(out.match(/^Acme tools 1\.1\.0$/gm)).toHaveLength(2);
+  },
   'docs/updaters.md': (out) => {
     expect(out).toContain('rollout: 10 %');
     expect(out).toContain('rollout: 100 %, critical: true');

@@ -19,6 +19,8 @@ describe('release list filters: SQL and memory agree', () => {
   let db: DataSource;
   let account: TestAccount;
   const products: string[] = [];
+  /** Packages of the first product (and an id no package has). */
+  const packages: string[] = [];
   const rnd = (() => {
     let s = 20261203;
     return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
@@ -31,6 +33,7 @@ describe('release list filters: SQL and memory agree', () => {
   /** Each filter with every value it can take here (and a value nothing has). */
   const values: { [K in keyof Required<ReleaseFilters>]: Array<Required<ReleaseFilters>[K]> } = {
     product: products,
+    package: packages,
     platform: [...PLATFORMS, 'none'],
     channel: [...CHANNELS],
     filetype: [...FILETYPES, 'none'],
@@ -60,6 +63,11 @@ describe('release list filters: SQL and memory agree', () => {
       const [row] = await db.query(`INSERT INTO products (account_id, name, distribution_strategy) VALUES ($1, 'P', $2) RETURNING id`, [account.id, strategy]);
       products.push(row.id);
     }
+    for (const key of ['lf-sdk', 'lf-cli']) {
+      const [row] = await db.query(`INSERT INTO packages (account_id, product_id, name, key) VALUES ($1, $2, $3, $3) RETURNING id`, [account.id, products[0], key]);
+      packages.push(row.id);
+    }
+    packages.push(randomUUID());
     const now = Date.now();
     for (let i = 0; i < 160; i++) {
       const version = pick(VERSIONS);
@@ -68,11 +76,12 @@ describe('release list filters: SQL and memory agree', () => {
       const yanked = status === 'YANKED' || rnd() < 0.1 ? new Date(now - i * 1000).toISOString() : null;
       await db.query(
         `INSERT INTO releases (id, account_id, product_id, version, semver_major, semver_minor, semver_patch, semver_is_release, semver_pre_key,
-           channel, platform, filename, filetype, status, yanked, created)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, true, '{}', $8, $9, $10, $11, $12, $13, $14)
+           channel, platform, filename, filetype, status, yanked, created, package_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, true, '{}', $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT DO NOTHING`,
         [randomUUID(), account.id, products[i % products.length], version, c.semverMajor, c.semverMinor, c.semverPatch, pick(CHANNELS), pick(PLATFORMS),
-          `lf-${i}.bin`, pick(FILETYPES), status, yanked, new Date(now - i * 60_000).toISOString()],
+          `lf-${i}.bin`, pick(FILETYPES), status, yanked, new Date(now - i * 60_000).toISOString(),
+          i % products.length === 0 ? pick([null, packages[0], packages[1]]) : null],
       );
     }
   });

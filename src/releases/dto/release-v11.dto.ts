@@ -58,9 +58,15 @@ export class CreateReleaseV11Dto extends ReleaseV11Mutable {
   /** From `relationships.product`. */
   @IsString({ message: 'is required' })
   productId: string;
+
+  /** From `relationships.package` (an id or a key): the package the release belongs to. */
+  @IsOptional() @IsString() packageId?: string | null;
 }
 
-export class UpdateReleaseV11Dto extends ReleaseV11Mutable {}
+export class UpdateReleaseV11Dto extends ReleaseV11Mutable {
+  /** From `relationships.package`: moves the release into a package (null: out of any). */
+  @IsOptional() @IsString() packageId?: string | null;
+}
 
 export const CREATE_RELEASE_V11_ATTRIBUTES = ['name', 'description', 'version', 'channel', 'tag', 'status', 'metadata', 'critical', 'required', 'rolloutPercentage'] as const;
 export const UPDATE_RELEASE_V11_ATTRIBUTES = ['name', 'description', 'tag', 'metadata', 'critical', 'required', 'rolloutPercentage'] as const;
