@@ -1,0 +1,24 @@
+// The admin console and the customer portal (docs/console.md): two HTML entries sharing one
+// source tree, built by the root `npm run build` into dist/console, which the server serves at
+// /admin and /portal/:account with the hashed assets under /console/.
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+
+export default defineConfig({
+  root: here('.'),
+  base: '/console/',
+  publicDir: false,
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  build: {
+    outDir: here('../dist/console'),
+    emptyOutDir: true,
+    target: 'es2022',
+    // no inline <script> or data: module in the pages: the CSP allows scripts from this origin only
+    modulePreload: { polyfill: false },
+    assetsInlineLimit: 0,
+    reportCompressedSize: false,
+    rollupOptions: { input: { admin: here('admin.html'), portal: here('portal.html') } },
+  },
+});
