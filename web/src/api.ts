@@ -63,7 +63,9 @@ export async function call<T = Doc>(path: string, options: CallOptions = {}): Pr
   if (options.body !== undefined) headers['Content-Type'] = 'application/vnd.api+json';
   let res: Response;
   try {
-    res = await fetch(path, { method: options.method ?? 'GET', headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), cache: 'no-store' });
+    // credentials 'omit': no cookie is involved, and a 401 with WWW-Authenticate (a failed sign-in)
+    // must come back to the page rather than open the browser's own password prompt
+    res = await fetch(path, { method: options.method ?? 'GET', headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), cache: 'no-store', credentials: 'omit' });
   } catch {
     throw new ApiFailure(0, 'NETWORK', 'The server did not answer; check your connection and try again.');
   }

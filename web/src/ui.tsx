@@ -2,7 +2,8 @@
 // confirmation dialog, switches and tables. Plain elements with labels, so keyboards and screen
 // readers get the browser's own behaviour.
 import type { ComponentChildren, JSX } from 'preact';
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { cloneElement } from 'preact';
+import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 import { message } from './api';
 
 const listeners = new Set<() => void>();
@@ -112,13 +113,20 @@ export function Show<T>({ loaded, children }: { loaded: Loaded<T>; children: (da
   return <>{children(loaded.data)}</>;
 }
 
+/** A labelled control; the hint is its description (not part of its name). */
 export function Field(props: { label: string; hint?: string; children: JSX.Element }) {
+  const id = useId();
+  const control = cloneElement(props.children, { id, 'aria-describedby': props.hint ? `${id}-hint` : undefined });
   return (
-    <label class="field">
-      <span>{props.label}</span>
-      {props.children}
-      {props.hint && <small class="muted">{props.hint}</small>}
-    </label>
+    <div class="field">
+      <label for={id}>{props.label}</label>
+      {control}
+      {props.hint && (
+        <small class="muted" id={`${id}-hint`}>
+          {props.hint}
+        </small>
+      )}
+    </div>
   );
 }
 

@@ -274,6 +274,9 @@ export function EventList({ resource }: { resource?: string }) {
 function Policy({ release, reload }: { release: Resource; reload: () => void }) {
   const a = release.attributes;
   const [rollout, setRollout] = useState<number>(a.rolloutPercentage ?? 100);
+  // shown at once, saved in the background (the component is remade from the saved release)
+  const [critical, setCritical] = useState<boolean>(!!a.critical);
+  const [required, setRequired] = useState<boolean>(!!a.required);
   const save = useAction();
   const patch = (attributes: Record<string, unknown>) => save.run(() => api(`/releases/${release.id}`, { method: 'PATCH', body: { data: { type: 'releases', id: release.id, attributes } } })).then(reload);
   return (
@@ -291,8 +294,24 @@ function Policy({ release, reload }: { release: Resource; reload: () => void }) 
         />
       </Field>
       <div class="row">
-        <Switch label="Critical" checked={!!a.critical} disabled={save.busy} onChange={(on) => patch({ critical: on })} />
-        <Switch label="Required (stepping stone)" checked={!!a.required} disabled={save.busy} onChange={(on) => patch({ required: on })} />
+        <Switch
+          label="Critical"
+          checked={critical}
+          disabled={save.busy}
+          onChange={(on) => {
+            setCritical(on);
+            patch({ critical: on });
+          }}
+        />
+        <Switch
+          label="Required (stepping stone)"
+          checked={required}
+          disabled={save.busy}
+          onChange={(on) => {
+            setRequired(on);
+            patch({ required: on });
+          }}
+        />
         {save.busy && <span class="muted">Saving…</span>}
       </div>
       <ErrorBox error={save.error} />
