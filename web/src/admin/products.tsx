@@ -72,7 +72,7 @@ export function Products() {
           <input name="name" required />
         </Field>
         <Field label="Code (optional)">
-          <input name="code" pattern="[A-Za-z0-9._-]+" />
+          <input name="code" pattern="[A-Za-z0-9._\-]+" />
         </Field>
         <Field label="Distribution">
           <select name="strategy">
@@ -120,11 +120,10 @@ function ReleasesTable({ product, query }: { product: string; query: URLSearchPa
         platform: filters.platform,
         version: filters.version,
         'page[size]': 25,
-        'page[cursor]': cursor,
         'fields[releases]': 'version,channel,status,tag,name,downloads,upgrades,rolloutPercentage,critical,created',
-      })}`,
+      })}&page[cursor]=${encodeURIComponent(cursor)}`,
     );
-    return { doc, ms: Math.round(performance.now() - started) };
+    return { doc, ms: Math.round(performance.now() - started), number: cursors.length + 1 };
   }, [product, key, cursor]);
   const apply = (e: Event) => {
     e.preventDefault();
@@ -163,11 +162,11 @@ function ReleasesTable({ product, query }: { product: string; query: URLSearchPa
         </div>
       </form>
       <Show loaded={page}>
-        {({ doc, ms }) => (
+        {({ doc, ms, number }) => (
           <>
             <p class="muted" role="status" data-testid="releases-count">
               {doc.meta?.countEstimated ? 'About ' : ''}
-              {doc.meta?.count ?? many(doc).length} releases · page {cursors.length + 1} · {ms} ms
+              {doc.meta?.count ?? many(doc).length} releases · page {number} · {ms} ms
             </p>
             {many(doc).length === 0 ? (
               <Empty>No release matches.</Empty>
@@ -260,7 +259,7 @@ function NewRelease({ product }: { product: string }) {
             <input name="name" />
           </Field>
           <Field label="Tag (optional)">
-            <input name="tag" pattern="[A-Za-z0-9._-]+" />
+            <input name="tag" pattern="[A-Za-z0-9._\-]+" />
           </Field>
         </div>
         <Field label="Changelog (optional)">

@@ -169,7 +169,7 @@ function Portal() {
         {!key && (
           <form class="panel row" onSubmit={signIn} aria-label="Sign in with a license key">
             <Field label="License key">
-              <input name="key" required autocomplete="off" spellcheck={false} size={40} />
+              <input name="key" required autocomplete="off" spellcheck={false} class="key-input" />
             </Field>
             <button class="primary" disabled={busy}>
               {busy ? 'Checking…' : 'Show my downloads'}
