@@ -11,6 +11,8 @@ export default defineConfig({
   base: '/console/',
   publicDir: false,
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  // `npx vite -c web/vite.config.mjs`: a dev server with hot reload, the API proxied to a running Shipgate
+  server: { proxy: { '/v1': process.env.SHIPGATE_URL ?? 'http://localhost:3000' } },
   build: {
     outDir: here('../dist/console'),
     emptyOutDir: true,

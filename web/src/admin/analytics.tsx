@@ -6,7 +6,7 @@ import 'uplot/dist/uPlot.min.css';
 import uPlot from 'uplot';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { one } from '../api';
-import { Empty, ErrorBox, Field, Link, Show, useLoad } from '../ui';
+import { Empty, Field, Link, Show, useLoad } from '../ui';
 import { api, q } from './session';
 
 interface VersionsInUse {
@@ -121,13 +121,19 @@ export function Analytics({ product }: { product: string }) {
             t.upgrades += row.upgrades;
             byDay.set(row.day, t);
           }
-          const daysSorted = [...byDay.keys()].sort();
-          if (!daysSorted.length) return <Empty>No downloads in this window yet.</Empty>;
+          if (!byDay.size) return <Empty>No downloads in this window yet.</Empty>;
+          // every day of the window, the quiet ones at zero
+          const today = Date.parse(new Date().toISOString().slice(0, 10));
+          const daysSorted = Array.from({ length: days }, (_, i) => new Date(today - (days - 1 - i) * 86_400_000).toISOString().slice(0, 10));
+          for (const d of daysSorted) if (!byDay.has(d)) byDay.set(d, { downloads: 0, upgrades: 0 });
           const xs = daysSorted.map((d) => Date.parse(`${d}T00:00:00Z`) / 1000);
           return (
             <>
               <Plot
-                label={`Downloads per day: ${daysSorted.map((d) => `${d} ${byDay.get(d)!.downloads}`).join(', ')}`}
+                label={`Downloads per day: ${daysSorted
+                  .filter((d) => byDay.get(d)!.downloads || byDay.get(d)!.upgrades)
+                  .map((d) => `${d} ${byDay.get(d)!.downloads} downloads, ${byDay.get(d)!.upgrades} upgrades`)
+                  .join('; ')}`}
                 data={[xs, daysSorted.map((d) => byDay.get(d)!.downloads), daysSorted.map((d) => byDay.get(d)!.upgrades)]}
                 options={{
                   series: [{}, { label: 'downloads', stroke: '#0a58ca', width: 2, points: { show: true } }, { label: 'upgrades', stroke: '#b42318', width: 2, points: { show: true } }],
@@ -140,7 +146,6 @@ export function Analytics({ product }: { product: string }) {
           );
         }}
       </Show>
-      <ErrorBox error={null} />
     </>
   );
 }
