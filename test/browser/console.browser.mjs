@@ -212,6 +212,7 @@ try {
     await p.waitForTimeout(150);
     const phone = path.join(SHOTS, `${name}-390.png`);
     await p.screenshot({ path: phone, fullPage: true });
+    await scan(`${name} at 390 px`, p);
     const overflow = await p.evaluate(() => document.documentElement.scrollWidth - innerWidth);
     const wide = await p.evaluate(() =>
       [...document.querySelectorAll('body *')]
@@ -327,6 +328,15 @@ try {
   await confirm('Yank');
   await statusIs('YANKED');
   step('published 2.0.0, uploaded its file, yanked it after confirming');
+  await page.getByRole('link', { name: 'Releases', exact: true }).click();
+  await heading('Acme App');
+  const filters = page.getByRole('form', { name: 'Filter releases' });
+  await filters.getByLabel('Status').selectOption('YANKED');
+  await filters.getByRole('button', { name: 'Apply filters' }).click();
+  const onlyYanked = async () => (await page.locator('#releases tbody tr td:first-child a').allTextContents()).join(',') === '2.0.0';
+  check(await until(onlyYanked), `the status filter shows ${(await page.locator('#releases tbody tr td:first-child a').allTextContents()).join(',')}`);
+  check(page.url().includes('status=YANKED'), 'the filter is not in the address (not shareable)');
+  step('the status filter narrows the table to the yanked release');
 
   // ---- entitlements and licenses ----
   await page.getByRole('link', { name: 'Licenses', exact: true }).click();
@@ -460,6 +470,7 @@ try {
   await portalPage.goto(`${origin}/portal/acme`);
   await portalPage.getByRole('heading', { name: 'Acme Viewer (free)' }).waitFor();
   check(!(await portalPage.getByText('Acme App').count()), 'the portal shows a LICENSED product without a key');
+  check(!(await portalPage.getByText('Acme Labs').count()), 'the portal shows a CLOSED product');
   await shoot('11-portal-open', portalPage);
   step('the portal lists the OPEN product without signing in');
 

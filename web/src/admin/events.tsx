@@ -23,7 +23,7 @@ export function Events() {
         }}
       >
         <Field label="Event names" hint="Comma-separated, e.g. release.published,release.yanked">
-          <input name="type" value={type} />
+          <input name="type" defaultValue={type} />
         </Field>
         <button>Filter</button>
       </form>

@@ -55,10 +55,10 @@ export function Explain({ query }: { query: URLSearchParams }) {
       <p class="muted">What a customer is offered on one release line, newest releases first, and the rule that decides each one.</p>
       <form class="panel grid" onSubmit={submit} aria-label="Explain the update decision">
         <Field label="License (id or key)">
-          <input name="license" required value={query.get('license') ?? ''} />
+          <input name="license" required defaultValue={query.get('license') ?? ''} />
         </Field>
         <Field label="Product (id or code)">
-          <input name="product" required value={query.get('product') ?? ''} />
+          <input name="product" required defaultValue={query.get('product') ?? ''} />
         </Field>
         <Field label="Current version">
           <input name="version" required placeholder="1.0.0" />

@@ -251,7 +251,7 @@ function Pin({ license }: { license: Resource }) {
       }}
     >
       <Field label="Version pin" hint="A semver range such as ~2.4 or <3; empty: no pin">
-        <input name="pin" value={license.attributes.versionPin ?? ''} />
+        <input name="pin" defaultValue={license.attributes.versionPin ?? ''} />
       </Field>
       <button>Save pin</button>
       {saved && (

@@ -134,28 +134,32 @@ function ReleasesTable({ product, query }: { product: string; query: URLSearchPa
   return (
     <section aria-labelledby="releases-h">
       <h2 id="releases-h">Releases</h2>
-      <form class="filters panel" onSubmit={apply} aria-label="Filter releases">
+      <form key={key} class="filters panel" onSubmit={apply} aria-label="Filter releases">
         <Field label="Channel">
-          <select name="channel" value={filters.channel}>
+          <select name="channel">
             <option value="">Any</option>
             {CHANNELS.map((c) => (
-              <option value={c}>{c} (and more stable)</option>
+              <option value={c} selected={filters.channel === c}>
+                {c} (and more stable)
+              </option>
             ))}
           </select>
         </Field>
         <Field label="Status">
-          <select name="status" value={filters.status}>
+          <select name="status">
             <option value="">Any</option>
-            <option value="DRAFT">Draft</option>
-            <option value="PUBLISHED">Published</option>
-            <option value="YANKED">Yanked</option>
+            {['DRAFT', 'PUBLISHED', 'YANKED'].map((s) => (
+              <option value={s} selected={filters.status === s}>
+                {s[0] + s.slice(1).toLowerCase()}
+              </option>
+            ))}
           </select>
         </Field>
         <Field label="Platform">
-          <input name="platform" value={filters.platform} placeholder="e.g. linux" />
+          <input name="platform" defaultValue={filters.platform} placeholder="e.g. linux" />
         </Field>
         <Field label="Version">
-          <input name="version" type="search" value={filters.version} placeholder="e.g. 1.4.0" />
+          <input name="version" type="search" defaultValue={filters.version} placeholder="e.g. 1.4.0" />
         </Field>
         <div class="field">
           <button>Apply filters</button>

@@ -345,7 +345,7 @@ function Changelog({ release, reload }: { release: Resource; reload: () => void 
       }}
     >
       <Field label="Changelog">
-        <textarea name="description" value={release.attributes.description ?? ''} />
+        <textarea name="description" defaultValue={release.attributes.description ?? ''} />
       </Field>
       <ErrorBox error={save.error} />
       <div class="row">

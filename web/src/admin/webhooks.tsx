@@ -128,7 +128,7 @@ export function Webhooks() {
           <input name="url" type="url" required placeholder="https://example.com/hooks/shipgate" />
         </Field>
         <Field label="Events" hint="Comma-separated names, or * for all">
-          <input name="events" value="*" />
+          <input name="events" defaultValue="*" />
         </Field>
         <div class="field">
           <button class="primary" disabled={create.busy}>

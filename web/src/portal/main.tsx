@@ -4,7 +4,7 @@
 import '../styles.css';
 import { render } from 'preact';
 import { useState } from 'preact/hooks';
-import { bytes, call, message, one, related, when } from '../api';
+import { bytes, call, message, one, related, relative, when } from '../api';
 import type { Credential, Doc, Resource } from '../api';
 import { Empty, ErrorBox, Field, Loading, useLoad } from '../ui';
 
@@ -16,18 +16,19 @@ interface Catalogue {
   products: Map<string, Resource>;
   releases: Resource[];
   artifacts: Map<string, Resource[]>;
+  next: string | null;
 }
 
-async function load(credential: Credential): Promise<Catalogue> {
-  const releases = await call<Doc<Resource[]>>(`${base}/releases?include=product&page[size]=100&sort=-created`, { credential });
-  const artifacts = await call<Doc<Resource[]>>(`${base}/artifacts?page[size]=100`, { credential });
+/** One page of releases, newest first, with their products and the files this caller may download (the API filters them). */
+async function load(credential: Credential, link: string | null): Promise<Catalogue> {
+  const doc = await call<Doc<Resource[]>>(link ?? `${base}/releases?include=product,artifacts&sort=-created&page[size]=25&page[cursor]=`, { credential });
   const byRelease = new Map<string, Resource[]>();
-  for (const a of artifacts.data) {
+  for (const a of (doc.included ?? []).filter((r) => r.type === 'artifacts')) {
     const r = related(a, 'release');
     if (r) byRelease.set(r, [...(byRelease.get(r) ?? []), a]);
   }
-  const products = new Map((releases.included ?? []).filter((r) => r.type === 'products').map((p) => [p.id, p]));
-  return { products, releases: releases.data, artifacts: byRelease };
+  const products = new Map((doc.included ?? []).filter((r) => r.type === 'products').map((p) => [p.id, p]));
+  return { products, releases: doc.data, artifacts: byRelease, next: doc.links?.next ? relative(doc.links.next) : null };
 }
 
 function Download({ artifact, credential }: { artifact: Resource; credential: Credential }) {
@@ -73,10 +74,21 @@ function Download({ artifact, credential }: { artifact: Resource; credential: Cr
 }
 
 function Releases({ credential }: { credential: Credential }) {
-  const catalogue = useLoad(() => load(credential), [credential && JSON.stringify(credential)]);
+  const [links, setLinks] = useState<string[]>([]);
+  const catalogue = useLoad(async () => {
+    // the first page, then each "older releases" page, merged
+    const pages = [await load(credential, null)];
+    for (const link of links) pages.push(await load(credential, link));
+    return {
+      products: new Map(pages.flatMap((p) => [...p.products])),
+      releases: pages.flatMap((p) => p.releases),
+      artifacts: new Map(pages.flatMap((p) => [...p.artifacts])),
+      next: pages[pages.length - 1].next,
+    };
+  }, [credential && JSON.stringify(credential), links.join(' ')]);
   if (catalogue.error) return <ErrorBox error={catalogue.error} />;
   if (!catalogue.data) return <Loading what="Loading downloads" />;
-  const { products, releases, artifacts } = catalogue.data;
+  const { products, releases, artifacts, next } = catalogue.data;
   if (!releases.length) return <Empty>{credential ? 'Nothing to download with this key yet.' : 'No public downloads. Sign in with your license key to see yours.'}</Empty>;
   const groups = new Map<string, Resource[]>();
   for (const r of releases) {
@@ -115,6 +127,11 @@ function Releases({ credential }: { credential: Credential }) {
           })}
         </section>
       ))}
+      {next && (
+        <button type="button" disabled={catalogue.loading} onClick={() => setLinks([...links, next])}>
+          Older releases
+        </button>
+      )}
     </>
   );
 }
