@@ -15,7 +15,9 @@ export default defineConfig({
   server: { proxy: { '/v1': process.env.SHIPGATE_URL ?? 'http://localhost:3000' } },
   build: {
     outDir: here('../dist/console'),
-    emptyOutDir: true,
+    // kept, not emptied: a server already running (or a test in another worker) may be serving the
+    // current files while a build runs; asset names are content hashes, so a rebuild rewrites the same names
+    emptyOutDir: false,
     target: 'es2022',
     // no inline <script> or data: module in the pages: the CSP allows scripts from this origin only
     modulePreload: { polyfill: false },

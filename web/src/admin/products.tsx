@@ -158,7 +158,7 @@ function ReleasesTable({ product, query }: { product: string; query: URLSearchPa
         <Field label="Platform">
           <input name="platform" defaultValue={filters.platform} placeholder="e.g. linux" />
         </Field>
-        <Field label="Version">
+        <Field label="Version (exact)">
           <input name="version" type="search" defaultValue={filters.version} placeholder="e.g. 1.4.0" />
         </Field>
         <div class="field">
@@ -248,7 +248,7 @@ function NewRelease({ product }: { product: string }) {
     <section aria-labelledby="new-release-h">
       <h2 id="new-release-h">New release</h2>
       <form class="panel" onSubmit={submit} aria-label="New release">
-        <div class="grid filters">
+        <div class="grid">
           <Field label="Version" hint="Semver, e.g. 1.4.0 or 2.0.0-beta.1">
             <input name="version" required />
           </Field>
