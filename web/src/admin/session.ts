@@ -1,5 +1,5 @@
 // The admin's session: account and token in this tab's sessionStorage (never a cookie).
-import { call } from '../api';
+import { ApiFailure, call } from '../api';
 import type { CallOptions, Doc } from '../api';
 
 export interface Session {
@@ -33,12 +33,25 @@ export function setSession(s: Session | null): void {
 /** A call under the signed-in account with the admin's token. */
 export function api<T = Doc>(path: string, options: Omit<CallOptions, 'credential'> = {}): Promise<T> {
   const s = session();
-  return call<T>(`/v1/accounts/${encodeURIComponent(s.account)}${path}`, { ...options, credential: { token: s.token } });
+  return signedOut(call<T>(`/v1/accounts/${encodeURIComponent(s.account)}${path}`, { ...options, credential: { token: s.token } }));
 }
 
 /** A call to a link the API returned (next page, related). */
 export function follow<T = Doc>(link: string): Promise<T> {
-  return call<T>(link, { credential: { token: session().token } });
+  return signedOut(call<T>(link, { credential: { token: session().token } }));
+}
+
+/** A token that stopped working (revoked, expired) ends the session: the next render shows the sign-in. */
+async function signedOut<T>(answer: Promise<T>): Promise<T> {
+  try {
+    return await answer;
+  } catch (error) {
+    if (error instanceof ApiFailure && error.code === 'TOKEN_INVALID') {
+      setSession(null);
+      dispatchEvent(new PopStateEvent('popstate'));
+    }
+    throw error;
+  }
 }
 
 export const q = (params: Record<string, string | number | undefined | null | false>) => {
