@@ -338,6 +338,12 @@ try {
   check(await until(onlyYanked), `the status filter shows ${(await page.locator('#releases tbody tr td:first-child a').allTextContents()).join(',')}`);
   check(page.url().includes('status=YANKED'), 'the filter is not in the address (not shareable)');
   step('the status filter narrows the table to the yanked release');
+  await page.locator('#releases').getByRole('link', { name: '2.0.0', exact: true }).click();
+  await heading('Version 2.0.0');
+  await page.getByRole('button', { name: 'Back to draft', exact: true }).click();
+  await page.locator('dialog[open]').getByRole('button', { name: 'Move to draft' }).click();
+  await statusIs('DRAFT');
+  step('moved the yanked 2.0.0 back to draft after confirming');
 
   // ---- entitlements and licenses ----
   await page.getByRole('link', { name: 'Licenses', exact: true }).click();
@@ -485,13 +491,13 @@ try {
   await portalPage.getByRole('heading', { name: 'Acme App' }).waitFor();
   await portalPage.locator('.artifact strong', { hasText: 'acme-1.0.0-linux-amd64.tar.gz' }).waitFor();
   check(!(await portalPage.locator('.artifact strong', { hasText: 'acme-1.1.0-pro-linux-amd64.tar.gz' }).count()), 'a key without the PRO entitlement sees the constrained file');
-  check(!(await portalPage.locator('.artifact strong', { hasText: 'acme-2.0.0-linux-amd64.tar.gz' }).count()), 'the portal shows a yanked release\'s file');
+  check(!(await portalPage.locator('.artifact strong', { hasText: 'acme-2.0.0-linux-amd64.tar.gz' }).count()), 'the portal shows the file of 2.0.0 (a draft)');
   check(await portalPage.getByText(sha).count() > 0, 'the portal does not show the checksum');
   const [download] = await Promise.all([portalPage.waitForEvent('download'), portalPage.getByRole('button', { name: 'Download acme-1.0.0-linux-amd64.tar.gz' }).click()]);
   const got = fs.readFileSync(await download.path());
   check(download.suggestedFilename() === 'acme-1.0.0-linux-amd64.tar.gz', `the download is named ${download.suggestedFilename()}`);
   check(got.equals(v1Bytes), `the downloaded bytes differ (${got.length} bytes, expected ${v1Bytes.length})`);
-  step(`with the basic key: downloaded ${got.length} bytes, identical to the dropped file; the PRO-only file and the yanked release are not listed`);
+  step(`with the basic key: downloaded ${got.length} bytes, identical to the dropped file; the PRO-only file and 2.0.0 (yanked, then back to draft) are not listed`);
   await shoot('12-portal-key', portalPage);
 
   await portalPage.getByRole('button', { name: 'Sign out' }).click();

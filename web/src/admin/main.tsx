@@ -91,7 +91,7 @@ function Layout({ path, children }: { path: string; children: ComponentChildren 
             </Link>
           ))}
         </nav>
-        <span class="muted-light">{session().account}</span>
+        <span>{session().account}</span>
         <button
           type="button"
           onClick={() => {
