@@ -54,7 +54,7 @@ export function serveConsole(app: INestApplication, config: Pick<AppConfig, 'pub
   const pages = { admin: shell('admin.html'), portal: shell('portal.html') };
   const handler = (req: Request, res: Response, next: NextFunction) => {
     const url = req.url;
-    if (!PREFIXES.some((p) => url.startsWith(p)) && url !== '/portal') return next();
+    if (!PREFIXES.some((p) => url.startsWith(p))) return next();
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     res.setHeader('Content-Security-Policy', policy);
     if (url.startsWith('/console/')) {
@@ -66,7 +66,8 @@ export function serveConsole(app: INestApplication, config: Pick<AppConfig, 'pub
         else next();
       });
     }
-    const page = url.startsWith('/admin') ? (url === '/admin' || url[6] === '/' || url[6] === '?' ? pages.admin : null) : pages.portal;
+    // /admin, /admin/..., /admin?...; /portal/<account>... (not /administrator, not /portal/ alone)
+    const page = url.startsWith('/admin') ? (url.length === 6 || url[6] === '/' || url[6] === '?' ? pages.admin : null) : /^\/portal\/[^/?]/.test(url) ? pages.portal : null;
     if (!page) return next();
     res.status(dir ? 200 : 503);
     res.setHeader('Content-Type', dir ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8');

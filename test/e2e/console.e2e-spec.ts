@@ -46,6 +46,7 @@ describe('serving the console and the portal', () => {
     expect((await t.http.get('/administrator')).body.errors[0].code).toBe('NOT_FOUND');
     expect((await t.http.get('/health')).body).toEqual({ status: 'ok' });
     expect((await t.http.post('/admin')).status).toBe(404);
+    expect((await t.http.get('/portal/')).status).toBe(404);
   });
 
   it('lets the pages reach PUBLIC_URL and the S3 endpoint that upload URLs point at, nothing else', () => {
