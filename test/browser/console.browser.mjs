@@ -372,6 +372,9 @@ try {
   await page.getByLabel('Attach entitlement').selectOption({ label: 'Pro features (PRO)' });
   await page.getByRole('button', { name: 'Attach', exact: true }).click();
   await page.getByRole('button', { name: 'Detach Pro features' }).waitFor();
+  check(!(await page.getByText(proKey).count()), 'the license page shows the key without being asked');
+  await page.getByRole('button', { name: 'Reveal key' }).click();
+  await page.getByText(proKey).waitFor();
   await shoot('06-license');
   await page.getByRole('link', { name: 'Licenses', exact: true }).first().click();
   await page.locator('#licenses').getByRole('link', { name: 'Former customer', exact: true }).click();

@@ -264,6 +264,18 @@ function Pin({ license }: { license: Resource }) {
   );
 }
 
+/** The key stays hidden on the license's page until asked for (it was shown at creation). */
+function RevealKey({ value }: { value: string }) {
+  const [shown, setShown] = useState(false);
+  return shown ? (
+    <code>{value}</code>
+  ) : (
+    <button type="button" onClick={() => setShown(true)}>
+      Reveal key
+    </button>
+  );
+}
+
 export function LicensePage({ id }: { id: string }) {
   const license = useLoad(() => api(`/licenses/${id}`), [id]);
   const action = useAction();
@@ -284,7 +296,7 @@ export function LicensePage({ id }: { id: string }) {
             <dl class="facts panel">
               <dt>Key</dt>
               <dd>
-                <code>{a.key}</code>
+                <RevealKey value={a.key} />
               </dd>
               <dt>Expiry</dt>
               <dd>{when(a.expiry)}</dd>
