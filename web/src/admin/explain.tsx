@@ -1,7 +1,6 @@
 // "Why no update?": what the update policy decides for one customer on one release line, and the
 // rule behind each decision (GET /releases/actions/explain, admins only).
 import { useState } from 'preact/hooks';
-import { many } from '../api';
 import { Badge, Empty, ErrorBox, Field, Loading } from '../ui';
 import { api, q } from './session';
 import { CHANNELS } from './products';
@@ -16,11 +15,23 @@ interface Decision {
 /** Reads one row of the answer, whether it comes as a resource or as a plain object. */
 function decisionOf(row: any): Decision {
   const a = row?.attributes ?? row ?? {};
-  return { ...a, version: a.version ?? row?.version, decision: a.decision ?? a.result ?? a.outcome };
+  const key = ['decision', 'result', 'outcome', 'reason', 'rule'].find((k) => typeof a[k] === 'string');
+  const { [key ?? 'decision']: decision, ...rest } = a;
+  return { ...rest, version: a.version ?? row?.version, decision };
+}
+
+/** The list of decisions: the document's data, or the first list inside it or its meta. */
+function rowsOf(doc: any): any[] {
+  if (Array.isArray(doc?.data)) return doc.data;
+  for (const holder of [doc?.data?.attributes, doc?.data, doc?.meta]) {
+    const list = holder && Object.values(holder).find(Array.isArray);
+    if (list) return list as any[];
+  }
+  return [];
 }
 
 function detailOf(d: Decision): string {
-  const skip = new Set(['version', 'decision', 'result', 'outcome', 'release', 'created', 'updated']);
+  const skip = new Set(['version', 'decision', 'created', 'updated']);
   return Object.entries(d)
     .filter(([k, v]) => !skip.has(k) && v !== null && v !== undefined && v !== '')
     .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
@@ -41,7 +52,7 @@ export function Explain({ query }: { query: URLSearchParams }) {
       const doc = await api(
         `/releases/actions/explain${q({ product: get('product'), platform: get('platform'), arch: get('arch'), filetype: get('filetype'), version: get('version'), channel: get('channel'), license: get('license') })}`,
       );
-      setAnswer({ rows: (Array.isArray(doc.data) ? many(doc) : []).map(decisionOf), meta: doc.meta });
+      setAnswer({ rows: rowsOf(doc).map(decisionOf), meta: doc.meta });
     } catch (err) {
       setAnswer(null);
       setError(err instanceof Error ? err.message : String(err));
