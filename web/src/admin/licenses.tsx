@@ -119,6 +119,7 @@ export function Licenses() {
   const [pages, setPages] = useState<string[]>([]);
   const link = pages[pages.length - 1];
   const list = useLoad(() => (link ? follow<Doc<Resource[]>>(link) : api<Doc<Resource[]>>('/licenses?page[size]=25&page[cursor]=')), [link]);
+  const products = useLoad(() => api('/products?page[size]=100').then((d) => new Map(many(d).map((p) => [p.id, p.attributes.name as string]))), []);
   return (
     <>
       <h1>Licenses</h1>
@@ -134,6 +135,7 @@ export function Licenses() {
                   <thead>
                     <tr>
                       <th>Name</th>
+                      <th>Product</th>
                       <th>Status</th>
                       <th class="hide-narrow">Expiry</th>
                       <th class="hide-narrow">Created</th>
@@ -145,6 +147,7 @@ export function Licenses() {
                         <td>
                           <Link href={`/admin/licenses/${l.id}`}>{l.attributes.name || l.id.slice(0, 8)}</Link>
                         </td>
+                        <td>{products.data?.get(related(l, 'product') ?? '') ?? '—'}</td>
                         <td>
                           <Badge value={l.attributes.status} />
                         </td>

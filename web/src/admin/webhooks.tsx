@@ -94,7 +94,7 @@ export function Webhooks() {
           many(doc).length === 0 ? (
             <Empty>No endpoints yet.</Empty>
           ) : (
-            <div class="cards">
+            <div class="stack">
               {many(doc).map((e) => (
                 <Endpoint key={e.id} endpoint={e} reload={list.reload} />
               ))}
