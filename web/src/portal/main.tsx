@@ -100,7 +100,7 @@ function Releases({ credential }: { credential: Credential }) {
       {[...groups].map(([productId, list]) => (
         <section class="product" aria-labelledby={`p-${productId}`}>
           <h2 id={`p-${productId}`}>{products.get(productId)?.attributes.name ?? 'Product'}</h2>
-          {list.map((r) => {
+          {list.map((r, i) => {
             const files = artifacts.get(r.id) ?? [];
             return (
               <article class="release" aria-labelledby={`r-${r.id}`}>
@@ -108,7 +108,7 @@ function Releases({ credential }: { credential: Credential }) {
                   {r.attributes.name || r.attributes.version} <span class="muted">· {r.attributes.channel} · {when(r.attributes.created)}</span>
                 </h3>
                 {r.attributes.description && (
-                  <details>
+                  <details open={i === 0}>
                     <summary>Changelog</summary>
                     <div class="changelog">{r.attributes.description}</div>
                   </details>
