@@ -7,7 +7,7 @@
 
 // Folders per layer, lowest first. `npm test` runs the check first (pretest).
 const LAYERS = {
-  infrastructure: ['config', 'database', 'jsonapi', 'common', 'openapi', 'queue', 'storage', 'types'],
+  infrastructure: ['config', 'database', 'jsonapi', 'common', 'openapi', 'queue', 'storage', 'types', 'console'],
   access: ['access'],
   domain: [
     'accounts', 'users', 'tokens', 'products', 'packages', 'entitlements', 'licenses', 'releases', 'artifacts',

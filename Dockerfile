@@ -7,6 +7,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ormconfig.ts ./
 COPY src ./src
+# the admin console and the customer portal, built into dist/console by npm run build
+COPY web ./web
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
  # ~60 MB of PostgreSQL binaries that only serve DATABASE_URL-less development starts

@@ -16,6 +16,7 @@ import { createLogger, PinoNestLogger } from './observability/logger';
 import { Metrics } from './observability/metrics';
 import { requestObserver } from './observability/request-log';
 import { buildOpenApiDocument, serveOpenApi } from './openapi/openapi';
+import { serveConsole } from './console/console';
 
 export interface AppOptions {
   /** The process's logger (main.ts makes one before the database starts); made from the config when absent. */
@@ -55,6 +56,7 @@ export async function createApp(config: AppConfig & { databaseUrl: string }, opt
   }
   // before init: Nest's 404 handler goes last, after every route
   serveOpenApi(app, buildOpenApiDocument(app, config.publicUrl));
+  serveConsole(app, config);
   await app.init();
   return app;
 }
