@@ -245,7 +245,10 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnModuleDe
       const endpoint = endpoints[0];
       if (!endpoint) return;
       const attempts = d.attempts + 1;
-      const wait = result.ok ? undefined : retrySchedule[attempts - 1];
+      // an attempt at the endpoint's former url says nothing about the new one: a failure there is retried at once
+      const moved = endpoint.url !== d.url;
+      const scheduled = result.ok ? undefined : retrySchedule[attempts - 1];
+      const wait = moved && scheduled !== undefined ? 0 : scheduled;
       const status = result.ok ? 'DELIVERED' : wait === undefined ? 'FAILED' : 'PENDING';
       // (TypeORM answers an UPDATE with [rows, affected])
       const [, affected]: [unknown, number] = await m.query(
@@ -261,8 +264,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnModuleDe
       if (!affected) return;
       this.outcomes[status === 'DELIVERED' ? 'delivered' : status === 'FAILED' ? 'failed' : 'retrying']++;
 
-      // an attempt at the endpoint's former url says nothing about the new one
-      if (endpoint.url !== d.url) return;
+      if (moved) return;
       const after = afterAttempt({ circuit: endpoint.circuit, failures: endpoint.consecutive_failures }, result.ok, d.probe, { threshold: circuitThreshold, probeSeconds: circuitProbeSeconds });
       if (after.openForSeconds !== null) {
         await this.open(m, d.endpointId, after.failures, after.openForSeconds);
