@@ -316,6 +316,12 @@ try {
   check(await until(both), `slider/switch did not reach the API: ${JSON.stringify(await releaseNow())}`);
   await page.getByRole('switch', { name: 'Critical' }).and(page.locator(':checked')).waitFor();
   step('moved the rollout slider to 0 % and back to 100 %, switched critical on');
+  // the stepping-stone switch reaches the API, and back off
+  await page.getByRole('switch', { name: 'Required (stepping stone)' }).check();
+  check(await until(async () => (await releaseNow()).required === true), `the required switch did not reach the API: ${JSON.stringify(await releaseNow())}`);
+  await page.getByRole('switch', { name: 'Required (stepping stone)' }).uncheck();
+  check(await until(async () => (await releaseNow()).required === false), `switching required off did not reach the API: ${JSON.stringify(await releaseNow())}`);
+  step('switched required (stepping stone) on and off again');
   await shoot('04-release');
 
   // a failing action shows the API's detail: publishing an empty draft
@@ -375,6 +381,13 @@ try {
   check(!(await page.getByText(proKey).count()), 'the license page shows the key without being asked');
   await page.getByRole('button', { name: 'Reveal key' }).click();
   await page.getByText(proKey).waitFor();
+  // a version pin, saved and read back by the API; the explain page below shows its effect
+  await page.getByRole('textbox', { name: 'Version pin' }).fill('<1.1');
+  await page.getByRole('button', { name: 'Save pin' }).click();
+  await page.getByText('Saved').waitFor();
+  const proLicense = (await api('GET', `/v1/accounts/acme/licenses?limit=100`, { token: adminToken })).json.data.find((l) => l.attributes.name === 'Pro customer');
+  check(proLicense.attributes.versionPin === '<1.1', `the pin did not reach the API: ${JSON.stringify(proLicense.attributes.versionPin)}`);
+  step('pinned the Pro customer to <1.1');
   await shoot('06-license');
   await page.getByRole('link', { name: 'Licenses', exact: true }).first().click();
   await page.locator('#licenses').getByRole('link', { name: 'Former customer', exact: true }).click();
@@ -446,9 +459,20 @@ try {
   step(`the versions chart shows the versions of real update checks: ${(await page.locator('#versions-chart figcaption').textContent()).trim()}`);
   await shoot('09-analytics');
 
-  // the "why no update?" page (its answers are tested once the explain route exists)
+  // "why no update?" for the pinned Pro customer on 1.0.0: 1.1.0 is outside its pin
   await page.getByRole('link', { name: 'Why no update?', exact: true }).click();
   await heading('Why no update?');
+  const explainForm = page.getByRole('form', { name: 'Explain the update decision' });
+  await explainForm.getByLabel('License (id or key)').fill(proLicense.id);
+  await explainForm.getByLabel('Product (id or code)').fill(appId);
+  await explainForm.getByLabel('Current version').fill('1.0.0');
+  await explainForm.getByLabel('Platform').fill('linux');
+  await explainForm.getByLabel('Arch').fill('amd64');
+  await explainForm.getByRole('button', { name: 'Explain' }).click();
+  const pinnedRow = page.locator('#explain tbody tr', { hasText: '1.1.0' });
+  await pinnedRow.waitFor();
+  check((await pinnedRow.textContent()).includes('pin'), `explain does not say the pin holds 1.1.0 back: ${await pinnedRow.textContent()}`);
+  step(`explain for the pinned license: ${(await pinnedRow.textContent()).trim()}`);
   await shoot('10-explain');
 
   // ---- the product with 100,000 releases: first page and next page ----

@@ -12,22 +12,9 @@ interface Decision {
   [k: string]: unknown;
 }
 
-/** Reads one row of the answer, whether it comes as a resource or as a plain object. */
-function decisionOf(row: any): Decision {
-  const a = row?.attributes ?? row ?? {};
-  const key = ['decision', 'result', 'outcome', 'reason', 'rule'].find((k) => typeof a[k] === 'string');
-  const { [key ?? 'decision']: decision, ...rest } = a;
-  return { ...rest, version: a.version ?? row?.version, decision };
-}
-
-/** The list of decisions: the document's data, or the first list inside it or its meta. */
-function rowsOf(doc: any): any[] {
-  if (Array.isArray(doc?.data)) return doc.data;
-  for (const holder of [doc?.data?.attributes, doc?.data, doc?.meta]) {
-    const list = holder && Object.values(holder).find(Array.isArray);
-    if (list) return list as any[];
-  }
-  return [];
+/** A decision of the answer: `data` is one `decisions` resource per release, newest first. */
+function decisionOf(row: { attributes: Decision }): Decision {
+  return row.attributes;
 }
 
 function detailOf(d: Decision): string {
@@ -52,7 +39,7 @@ export function Explain({ query }: { query: URLSearchParams }) {
       const doc = await api(
         `/releases/actions/explain${q({ product: get('product'), platform: get('platform'), arch: get('arch'), filetype: get('filetype'), version: get('version'), channel: get('channel'), license: get('license') })}`,
       );
-      setAnswer({ rows: rowsOf(doc).map(decisionOf), meta: doc.meta });
+      setAnswer({ rows: (doc.data as Array<{ attributes: Decision }>).map(decisionOf), meta: doc.meta });
     } catch (err) {
       setAnswer(null);
       setError(err instanceof Error ? err.message : String(err));
