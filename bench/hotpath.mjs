@@ -89,6 +89,26 @@ const PACKAGE_VERSIONS = Number(process.env.BENCH_PACKAGE_VERSIONS ?? 200);
 export const BENCH_PACKAGES = { pypi: 'pkg-sdk', npm: '@pk/cli' };
 
 /**
+ * Columns of `count` 1.1 releases for an unnest() insert: versions 1.0.0 upwards (five patches per
+ * minor, 20 minors per major), a minute apart from `base`, one in 33 yanked.
+ */
+function versionRows(count, base) {
+  const cols = { id: [], version: [], major: [], minor: [], patch: [], created: [], status: [] };
+  for (let i = 0; i < count; i++) {
+    const version = `${1 + Math.floor(i / 100)}.${Math.floor(i / 5) % 20}.${i % 5}`;
+    const c = semverColumns(parseStrictVersion(version));
+    cols.id.push(randomUUID());
+    cols.version.push(version);
+    cols.major.push(c.semverMajor);
+    cols.minor.push(c.semverMinor);
+    cols.patch.push(c.semverPatch);
+    cols.created.push(new Date(base + i * 60_000).toISOString());
+    cols.status.push(i % 33 === 0 ? 'YANKED' : 'PUBLISHED');
+  }
+  return cols;
+}
+
+/**
  * Two packages of the 1.1 product, PACKAGE_VERSIONS versions each (one in 33 yanked, one in 40
  * staged to 30 %, one in 10 asking for an entitlement): a PyPI package of one wheel per version and
  * an npm package of one tarball per version (its package.json already read, as at upload).
@@ -98,19 +118,8 @@ async function seedPackages(db, account, productId, entitlements, base) {
   for (const [engine, key] of Object.entries(BENCH_PACKAGES)) {
     const created = await db.query(`INSERT INTO packages (account_id, product_id, name, key, engine) VALUES ($1, $2, $3, $3, $4) RETURNING id`, [account.id, productId, key, engine]);
     const packageId = created.rows[0].id;
-    const cols = { id: [], version: [], major: [], minor: [], patch: [], created: [], status: [], rollout: [] };
-    for (let i = 0; i < PACKAGE_VERSIONS; i++) {
-      const version = `${1 + Math.floor(i / 100)}.${Math.floor(i / 5) % 20}.${i % 5}`;
-      const c = semverColumns(parseStrictVersion(version));
-      cols.id.push(randomUUID());
-      cols.version.push(version);
-      cols.major.push(c.semverMajor);
-      cols.minor.push(c.semverMinor);
-      cols.patch.push(c.semverPatch);
-      cols.created.push(new Date(base + i * 60_000).toISOString());
-      cols.status.push(i % 33 === 0 ? 'YANKED' : 'PUBLISHED');
-      cols.rollout.push(i % 40 === 39 ? 30 : 100);
-    }
+    const cols = { ...versionRows(PACKAGE_VERSIONS, base), rollout: [] };
+    for (let i = 0; i < PACKAGE_VERSIONS; i++) cols.rollout.push(i % 40 === 39 ? 30 : 100);
     await db.query(
       `INSERT INTO releases (id, account_id, product_id, package_id, version, semver_major, semver_minor, semver_patch, semver_is_release, semver_pre_key,
          channel, status, created, updated, yanked, rollout_percentage, multi_artifact)
@@ -152,19 +161,8 @@ const MULTI_RELEASES = Number(process.env.BENCH_MULTI_RELEASES ?? 2000);
 async function seedMultiArtifactProduct(db, account, entitlements, base, rnd) {
   const rows = await db.query(`INSERT INTO products (account_id, name, code, distribution_strategy) VALUES ($1, 'Artifacts', 'p-artifacts', 'LICENSED') RETURNING id`, [account.id]);
   const productId = rows.rows[0].id;
-  const cols = { id: [], version: [], major: [], minor: [], patch: [], created: [], critical: [], status: [] };
-  for (let i = 0; i < MULTI_RELEASES; i++) {
-    const version = `${1 + Math.floor(i / 100)}.${Math.floor(i / 5) % 20}.${i % 5}`;
-    const c = semverColumns(parseStrictVersion(version));
-    cols.id.push(randomUUID());
-    cols.version.push(version);
-    cols.major.push(c.semverMajor);
-    cols.minor.push(c.semverMinor);
-    cols.patch.push(c.semverPatch);
-    cols.created.push(new Date(base + i * 60_000).toISOString());
-    cols.critical.push(i % 17 === 4);
-    cols.status.push(i % 33 === 0 ? 'YANKED' : 'PUBLISHED');
-  }
+  const cols = { ...versionRows(MULTI_RELEASES, base), critical: [] };
+  for (let i = 0; i < MULTI_RELEASES; i++) cols.critical.push(i % 17 === 4);
   await db.query(
     `INSERT INTO releases (id, account_id, product_id, version, semver_major, semver_minor, semver_patch, semver_is_release, semver_pre_key,
        channel, status, created, updated, critical, multi_artifact)
