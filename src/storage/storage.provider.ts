@@ -8,7 +8,7 @@ import { STORAGE_DRIVER, StorageDriver } from './storage-driver';
 export async function createStorageDriver(config: AppConfig): Promise<StorageDriver> {
   if (config.storageDriver === 's3') {
     if (!config.s3) throw new Error('S3 storage selected without S3 configuration');
-    // the AWS SDK is loaded only by servers that store in S3 (about 20 MiB of heap otherwise idle)
+    // the AWS SDK is loaded only by servers that store in S3 (about 20 MiB of RSS otherwise)
     const { S3StorageDriver } = await import('./s3-storage.driver');
     return new S3StorageDriver(config.s3);
   }
