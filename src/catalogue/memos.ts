@@ -99,3 +99,28 @@ export class Memos {
     return MEMO_KINDS[kind].counters ? table.at(countersVersion) : table;
   }
 }
+
+/**
+ * Kinds that depend on no product's releases: each value is a pure function of its key, so an
+ * entry never goes stale and the only clearing rule is the bound (a full table is emptied).
+ */
+export const PROCESS_MEMO_KINDS = {
+  /** A license's `versionPin` compiled to precedence comparisons, per pin text. */
+  compiledPin: { max: 4096 },
+  /**
+   * A product's policy compiled for the decision (its minimum version as precedence columns),
+   * per policy facts object: the catalogue replaces facts when a product changes, never edits them.
+   */
+  productPolicy: { max: 4096 },
+} as const;
+
+export type ProcessMemoKind = keyof typeof PROCESS_MEMO_KINDS;
+
+const PROCESS_TABLES = new Map<ProcessMemoKind, MemoTable>();
+
+/** The process-wide table of a kind in PROCESS_MEMO_KINDS, made on first use. */
+export function processMemo(kind: ProcessMemoKind): MemoTable {
+  let table = PROCESS_TABLES.get(kind);
+  if (!table) PROCESS_TABLES.set(kind, (table = new MemoTable(PROCESS_MEMO_KINDS[kind].max)));
+  return table;
+}

@@ -1,6 +1,7 @@
 import { Range } from 'semver';
 import type { LicenseFacts } from '../access/bearer';
 import type { ViewerFacts } from '../access/viewer';
+import { processMemo } from '../catalogue/memos';
 import type { CatalogueRelease } from '../catalogue/product-releases';
 import type { ProductPolicyFacts } from '../products/product-policy';
 import type { Release } from '../releases/release.entity';
@@ -58,14 +59,13 @@ export interface CompiledPin {
   readonly alternatives: readonly (readonly PinComparator[])[];
 }
 
-const PINS = new Map<string, CompiledPin | null>();
-const PINS_MAX = 4096;
-
-/** The compiled pin (kept per text); null when the text is not a semver range (the API refuses such pins). */
+/** The compiled pin (kept per text: catalogue/memos.ts); null when the text is not a semver range (the API refuses such pins). */
 export function compilePin(text: string): CompiledPin | null {
-  let pin = PINS.get(text);
-  if (pin !== undefined) return pin;
-  pin = null;
+  return processMemo('compiledPin').get(text, () => compile(text));
+}
+
+function compile(text: string): CompiledPin | null {
+  let pin: CompiledPin | null = null;
   try {
     const range = new Range(text, { includePrerelease: true });
     pin = {
@@ -79,8 +79,6 @@ export function compilePin(text: string): CompiledPin | null {
   } catch {
     pin = null;
   }
-  if (PINS.size >= PINS_MAX) PINS.clear();
-  PINS.set(text, pin);
   return pin;
 }
 
@@ -173,18 +171,13 @@ export interface ProductPolicy {
   readonly key: string;
 }
 
-const POLICIES = new WeakMap<ProductPolicyFacts, ProductPolicy>();
-
-/** The product's policy, compiled once per facts object (the catalogue replaces facts, never changes them). */
+/** The product's policy, compiled once per facts object (kept in catalogue/memos.ts: the catalogue replaces facts, never changes them). */
 export function productPolicy(facts: ProductPolicyFacts | null | undefined): ProductPolicy | null {
   if (!facts) return null;
-  let policy = POLICIES.get(facts);
-  if (!policy) {
+  return processMemo('productPolicy').of(facts, (): ProductPolicy => {
     const minimum = facts.minimumVersion === null ? null : parseStrictVersion(facts.minimumVersion);
-    policy = { minimum: minimum ? semverColumns(minimum) : null, minimumVersion: facts.minimumVersion, rollbackOnYank: facts.rollbackOnYank, key: facts.key };
-    POLICIES.set(facts, policy);
-  }
-  return policy;
+    return { minimum: minimum ? semverColumns(minimum) : null, minimumVersion: facts.minimumVersion, rollbackOnYank: facts.rollbackOnYank, key: facts.key };
+  });
 }
 
 /** Whether the caller's version is below the product's minimum (its update answers are critical). */
