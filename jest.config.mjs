@@ -10,7 +10,7 @@ export default {
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   // test files run in parallel workers, each worker on a database of its own (see test/support/global-setup.mjs)
-  maxWorkers: 2,
+  maxWorkers: 3,
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   setupFiles: ['<rootDir>/test/support/worker-database.mjs'],
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',

@@ -13,7 +13,7 @@ function random(seed: number): () => number {
 const PLATFORMS = ['linux', 'darwin', 'windows/amd64'];
 const VERSIONS = ['1.0.0', '1.0.1', '1.1.0', '1.1.0-beta.1', '1.1.0-beta.2', '2.0.0', '2.0.0+build.7', '2.0.0+build.9', '10.0.0-rc.1'];
 
-function entry(rnd: () => number, id = randomUUID()): CatalogueRelease {
+function entry(rnd: () => number, id: string = randomUUID()): CatalogueRelease {
   const version = VERSIONS[Math.floor(rnd() * VERSIONS.length)];
   const platform = PLATFORMS[Math.floor(rnd() * PLATFORMS.length)];
   const release = {

@@ -11,6 +11,9 @@ import { constrainRelease } from '../support/release.factories';
 import { createReleaseV11, uploadArtifactV11 } from '../support/v11.factories';
 
 const ajv = new Ajv({ strict: false });
+/** A JSON answer, read as the loose shape these assertions walk. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const json = (res: Response): Promise<any> => res.json();
 addFormats(ajv);
 
 /**
@@ -135,13 +138,13 @@ describe('feeds: Tauri bundle types, Velopack, Squirrel, Sparkle complete', () =
     it('a request with bundle_type=deb gets the .deb, never the AppImage; appimage the AppImage; a type without a file 204', async () => {
       const deb = await tauri('target=linux&arch=x86_64&current_version=1.0.0&bundle_type=deb');
       expect(deb.status).toBe(200);
-      const debBody = await deb.json();
+      const debBody = await json(deb);
       expect([debBody.version, new URL(debBody.url).pathname.endsWith('app_1.1.0_amd64.deb'), debBody.signature]).toEqual(['1.1.0', true, 'sig-deb-1.1.0']);
-      const image = await (await tauri('target=linux&arch=x86_64&current_version=1.0.0&bundle_type=appimage')).json();
+      const image = await json(await tauri('target=linux&arch=x86_64&current_version=1.0.0&bundle_type=appimage'));
       expect(new URL(image.url).pathname.endsWith('app_1.1.0_amd64.AppImage')).toBe(true);
-      const msi = await (await tauri('target=windows&arch=x86_64&current_version=1.0.0&bundle_type=msi')).json();
+      const msi = await json(await tauri('target=windows&arch=x86_64&current_version=1.0.0&bundle_type=msi'));
       expect(new URL(msi.url).pathname.endsWith('app_1.1.0_x64_en-US.msi')).toBe(true);
-      const nsis = await (await tauri('target=windows&arch=x86_64&current_version=1.0.0&bundle_type=nsis')).json();
+      const nsis = await json(await tauri('target=windows&arch=x86_64&current_version=1.0.0&bundle_type=nsis'));
       expect(new URL(nsis.url).pathname.endsWith('app_1.1.0_x64-setup.exe')).toBe(true);
       expect((await tauri('target=linux&arch=x86_64&current_version=1.0.0&bundle_type=rpm')).status).toBe(204);
       // the file downloads
@@ -149,13 +152,13 @@ describe('feeds: Tauri bundle types, Velopack, Squirrel, Sparkle complete', () =
       expect(Buffer.from(await file.arrayBuffer()).equals(bytes.get('app_1.1.0_amd64.deb')!)).toBe(true);
       const bad = await tauri('target=linux&arch=x86_64&current_version=1.0.0&bundle_type=snap');
       expect(bad.status).toBe(400);
-      expect((await bad.json()).errors[0]).toMatchObject({ code: 'PARAMETER_INVALID', source: { parameter: 'bundle_type' } });
+      expect((await json(bad)).errors[0]).toMatchObject({ code: 'PARAMETER_INVALID', source: { parameter: 'bundle_type' } });
     });
 
     it('latest.json has one entry per platform key, each the signed file of the newest version', async () => {
       const res = await get(`/products/${product.id}/feeds/tauri/latest.json?key=${license.key}`);
       expect(res.status).toBe(200);
-      const doc = await res.json();
+      const doc = await json(res);
       expect(ajv.validate(TAURI_STATIC, doc)).toBe(true);
       expect(doc.version).toBe('1.1.0');
       expect(Object.keys(doc.platforms)).toEqual([
@@ -208,7 +211,7 @@ describe('feeds: Tauri bundle types, Velopack, Squirrel, Sparkle complete', () =
 
     const velopack = async (file: string, query = '') => {
       const res = await get(`/products/${product.id}/feeds/velopack/k/${license.key}/${file}${query}`);
-      return { status: res.status, body: res.status === 200 ? await res.json() : await res.text() };
+      return { status: res.status, body: res.status === 200 ? await json(res) : await res.text() };
     };
 
     /** Velopack's own choice (UpdateManager.check_for_updates): the highest Full above the local version, and the deltas up to it. */

@@ -5,6 +5,7 @@ import addFormats from 'ajv-formats';
 import { CancellationToken, HttpExecutor } from 'builder-util-runtime';
 import { GenericProvider } from 'electron-updater/out/providers/GenericProvider';
 import { KeygenProvider } from 'electron-updater/out/providers/KeygenProvider';
+// @ts-expect-error newBaseUrl is marked @internal in electron-updater's typings; KeygenProvider builds its base URL with it
 import { newBaseUrl } from 'electron-updater/out/util';
 import { XMLParser } from 'fast-xml-parser';
 import { load } from 'js-yaml';

@@ -251,7 +251,7 @@ describe('readiness', () => {
         ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
       }
       expect(ready.status).toBe(503);
-      expect((await ready.json()).errors[0]).toMatchObject({ status: '503', code: 'DATABASE_UNAVAILABLE' });
+      expect(((await ready.json()) as { errors: unknown[] }).errors[0]).toMatchObject({ status: '503', code: 'DATABASE_UNAVAILABLE' });
       expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
       server.child.kill('SIGTERM');
       await exited(server.child);
