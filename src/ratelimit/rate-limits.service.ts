@@ -120,12 +120,12 @@ export class RateLimitsService implements OnModuleDestroy {
 
   /** Counts a request without a credential against its network; 429 beyond the limit. */
   anonymousRequest(req: Request, res: Response): Promise<void> {
-    return this.consumeNow(this.anonymous, this.clientNetwork(req), res, 'Too many requests without credentials from this address');
+    return this.consume(this.anonymous, this.clientNetwork(req), res, 'Too many requests without credentials from this address');
   }
 
   /** Counts a request against its (valid) credential; 429 beyond the limit. */
   credentialRequest(credentialId: string, res: Response): Promise<void> {
-    return this.consumeNow(this.credential, credentialId, res, 'Too many requests with this credential');
+    return this.consume(this.credential, credentialId, res, 'Too many requests with this credential');
   }
 
   /**
@@ -210,26 +210,19 @@ export class RateLimitsService implements OnModuleDestroy {
     }
   }
 
-  private async consume(limit: Limit, key: string, res: Response | undefined, detail: string): Promise<void> {
-    if (!this.enabled) return;
-    let state: RateLimiterRes;
-    try {
-      state = await limit.limiter.consume(key);
-    } catch (error) {
-      if (isOverLimit(error)) throw tooMany(limit, error, detail);
-      return; // the store failed (the insurance limiter failed too): let the request through
-    }
-    if (res) setHeaders(res, limit, state);
-  }
-
-  /** consume, as one chained promise (the requests of every caller pass here): no async frames. */
-  private consumeNow(limit: Limit, key: string, res: Response, detail: string): Promise<void> {
+  /**
+   * Counts one request against `key`: 429 beyond the limit, the RateLimit headers on `res`
+   * otherwise. One chained promise, no async frame (every limited request passes here). A store
+   * that fails (and its insurance limiter too) lets the request through.
+   */
+  private consume(limit: Limit, key: string, res: Response | undefined, detail: string): Promise<void> {
     if (!this.enabled) return Promise.resolve();
     return limit.limiter.consume(key).then(
-      (state) => setHeaders(res, limit, state),
+      (state) => {
+        if (res) setHeaders(res, limit, state);
+      },
       (error: unknown) => {
         if (isOverLimit(error)) throw tooMany(limit, error, detail);
-        // the store failed (the insurance limiter failed too): let the request through
       },
     );
   }
