@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { SelectQueryBuilder } from 'typeorm';
 import * as semver from 'semver';
 import type { Bearer } from '../access/bearer';
 import { CountersService } from '../counters/counters.service';
@@ -10,6 +11,7 @@ import { enumParam, intParam, queryParam } from '../jsonapi/query';
 import type { Query } from '../jsonapi/query';
 import { CHANNELS, Release } from '../releases/release.entity';
 import type { Channel } from '../releases/release.entity';
+import { releaseOnPlatformSql } from '../releases/release-list-filters';
 import { INCLUSIVE_CHANNELS, precedenceColumns } from '../releases/semver';
 import { AnalyticsRecorder } from './analytics-recorder';
 
@@ -30,10 +32,32 @@ export interface VersionsInUse {
   meta: { latest: string | null; onLatestShare: number; installs: number; checks: number; days: number };
 }
 
+/** One UTC day of the adoption series. */
+export interface AdoptionDay {
+  day: string;
+  /** The highest version PUBLISHED (not yanked) at the end of the day (now, for today); null when none. */
+  latest: string | null;
+  /** Installs that checked that day. */
+  installs: number;
+  /** Of those, the installs whose last check of the day reported `latest`. */
+  onLatest: number;
+  /** onLatest / installs (4 decimals); null on a day without checks. */
+  share: number | null;
+}
+
+export interface AdoptionSeries {
+  data: AdoptionDay[];
+  meta: { days: number };
+}
+
 export interface DownloadsByDay {
   data: Array<{ day: string; version: string; downloads: number; upgrades: number }>;
   meta: { downloads: number; upgrades: number; days: number };
 }
+
+const DAY_MS = 86_400_000;
+/** Releases read at a time by latestByDay. */
+const LATEST_CHUNK = 200;
 
 /** Shares are given to 4 decimal places. */
 const share = (part: number, whole: number) => (whole ? Math.round((part / whole) * 10_000) / 10_000 : 0);
@@ -108,6 +132,40 @@ export class AnalyticsService {
     return { data, meta: { latest, onLatestShare: share(onLatest, total), installs: total, checks: Number(checks[0].checks), days: f.days } };
   }
 
+  /**
+   * Share on latest over time: for each UTC day of the window, oldest first, the installs that
+   * checked that day (by their last check of the day: analytics_day_installs), the release that
+   * was latest at the end of the day (release_publications) and how many of them ran it.
+   */
+  async adoption(bearer: Bearer, accountId: string, rawProductId: string, f: AnalyticsFilters): Promise<AdoptionSeries> {
+    const productId = await this.product(bearer, accountId, rawProductId);
+    const params: unknown[] = [productId, accountId, f.days];
+    let where = '';
+    if (f.platform !== undefined) where += ` AND platform = $${params.push(f.platform)}`;
+    if (f.channel !== undefined) where += ` AND channel = $${params.push(f.channel)}`;
+    // every day of the window, a day without checks as a row without a version
+    const rows: Array<{ day: string; version: string | null; installs: number }> = await this.db.query(
+      `SELECT to_char(d.day, 'YYYY-MM-DD') AS day, c.version, coalesce(c.installs, 0)::int AS installs
+         FROM generate_series((now() AT TIME ZONE 'UTC')::date - ($3::int - 1), (now() AT TIME ZONE 'UTC')::date, interval '1 day') AS d(day)
+         LEFT JOIN (SELECT i.day, i.version, sum(i.installs) AS installs FROM analytics_day_installs i
+                     WHERE i.product_id = $1 AND i.account_id = $2 AND i.day > (now() AT TIME ZONE 'UTC')::date - $3::int${where}
+                     GROUP BY i.day, i.version HAVING sum(i.installs) > 0) c ON c.day = d.day::date
+        ORDER BY d.day`,
+      params,
+    );
+    const days = [...new Set(rows.map((r) => r.day))];
+    const latest = await this.latestByDay(accountId, productId, f, days);
+    const byDay = new Map(days.map((day, i) => [day, { day, latest: latest[i], installs: 0, onLatest: 0, share: null as number | null }]));
+    for (const r of rows) {
+      if (r.version === null) continue;
+      const d = byDay.get(r.day)!;
+      d.installs += r.installs;
+      if (d.latest !== null && semver.valid(r.version) && semver.eq(r.version, d.latest)) d.onLatest += r.installs;
+    }
+    const data = [...byDay.values()].map((d) => ({ ...d, share: d.installs ? share(d.onLatest, d.installs) : null }));
+    return { data, meta: { days: f.days } };
+  }
+
   /** Downloads and upgrades per day and per version (of the release downloaded or upgraded to), newest day first. */
   async downloads(bearer: Bearer, accountId: string, rawProductId: string, f: AnalyticsFilters): Promise<DownloadsByDay> {
     const productId = await this.product(bearer, accountId, rawProductId);
@@ -133,17 +191,56 @@ export class AnalyticsService {
     };
   }
 
-  /** The highest PUBLISHED version of the product on the platform (any, when none given) and channel (stable by default, inclusive). */
-  private async latest(accountId: string, productId: string, f: AnalyticsFilters): Promise<string | null> {
+  /** The product's releases on the channel (stable by default, inclusive) and platform (any, when none given; as the release list's filter), highest precedence first. */
+  private candidates(accountId: string, productId: string, f: AnalyticsFilters): SelectQueryBuilder<Release> {
     const qb = this.db
       .createQueryBuilder(Release, 'release')
       .select('release.version', 'version')
       .where('release.account_id = :accountId AND release.product_id = :productId', { accountId, productId })
-      .andWhere(`release.status = 'PUBLISHED'`)
       .andWhere('release.channel IN (:...channels)', { channels: INCLUSIVE_CHANNELS[f.channel ?? 'stable'] });
-    if (f.platform !== undefined) qb.andWhere('release.platform = :platform', { platform: f.platform });
+    if (f.platform !== undefined) qb.andWhere(releaseOnPlatformSql('release', 'platform'), { platform: f.platform });
     for (const column of precedenceColumns('release')) qb.addOrderBy(column, 'DESC');
-    const row = await qb.limit(1).getRawOne<{ version: string }>();
+    return qb;
+  }
+
+  /** The highest PUBLISHED version of the product on the platform and channel now. */
+  private async latest(accountId: string, productId: string, f: AnalyticsFilters): Promise<string | null> {
+    const row = await this.candidates(accountId, productId, f).andWhere(`release.status = 'PUBLISHED'`).limit(1).getRawOne<{ version: string }>();
     return row?.version ?? null;
+  }
+
+  /**
+   * The latest version at the end of each of `days` (UTC dates, oldest first; for today, now):
+   * the highest precedence among the releases that were PUBLISHED then (release_publications).
+   * Walks the releases published during the window from the highest precedence down, a chunk at
+   * a time, and stops once every day has its latest: usually within the first chunk.
+   */
+  private async latestByDay(accountId: string, productId: string, f: AnalyticsFilters, days: string[]): Promise<Array<string | null>> {
+    const ends = days.map((d) => Date.parse(`${d}T00:00:00Z`) + DAY_MS);
+    const latest: Array<string | null> = days.map(() => null);
+    if (!days.length) return latest;
+    let open = days.length;
+    const qb = this.candidates(accountId, productId, f)
+      .innerJoin('release_publications', 'pub', 'pub.release_id = release.id AND pub.account_id = release.account_id')
+      .addSelect(`json_agg(json_build_array(floor(extract(epoch FROM pub.started) * 1000), floor(extract(epoch FROM pub.ended) * 1000)))`, 'spans')
+      .andWhere('pub.started < :lastEnd AND (pub.ended IS NULL OR pub.ended >= :firstEnd)', { lastEnd: new Date(ends[ends.length - 1]), firstEnd: new Date(ends[0]) })
+      .groupBy('release.id')
+      .addOrderBy('release.id', 'DESC');
+    for (let offset = 0; open > 0; offset += LATEST_CHUNK) {
+      const rows = await qb.offset(offset).limit(LATEST_CHUNK).getRawMany<{ version: string; spans: Array<[number, number | null]> }>();
+      for (const row of rows) {
+        for (let d = 0; d < days.length && open > 0; d++) {
+          if (latest[d] !== null) continue;
+          const end = ends[d];
+          if (row.spans.some(([started, ended]) => started < end && (ended === null || ended >= end))) {
+            latest[d] = row.version;
+            open--;
+          }
+        }
+        if (!open) break;
+      }
+      if (rows.length < LATEST_CHUNK) break;
+    }
+    return latest;
   }
 }
