@@ -14,6 +14,8 @@ import type { Channel } from '../releases/release.entity';
 import { releaseOnPlatformSql } from '../releases/release-list-filters';
 import { INCLUSIVE_CHANNELS, precedenceColumns } from '../releases/semver';
 import { AnalyticsRecorder } from './analytics-recorder';
+import { latestAtEnds } from './latest-by-day';
+import type { PublishedSpan } from './latest-by-day';
 
 export interface AnalyticsFilters {
   days: number;
@@ -56,8 +58,6 @@ export interface DownloadsByDay {
 }
 
 const DAY_MS = 86_400_000;
-/** Releases read at a time by latestByDay. */
-const LATEST_CHUNK = 200;
 
 /** Shares are given to 4 decimal places. */
 const share = (part: number, whole: number) => (whole ? Math.round((part / whole) * 10_000) / 10_000 : 0);
@@ -191,56 +191,56 @@ export class AnalyticsService {
     };
   }
 
-  /** The product's releases on the channel (stable by default, inclusive) and platform (any, when none given; as the release list's filter), highest precedence first. */
+  /** The product's releases on the channel (stable by default, inclusive) and platform (any, when none given; as the release list's filter). */
   private candidates(accountId: string, productId: string, f: AnalyticsFilters): SelectQueryBuilder<Release> {
     const qb = this.db
       .createQueryBuilder(Release, 'release')
-      .select('release.version', 'version')
       .where('release.account_id = :accountId AND release.product_id = :productId', { accountId, productId })
       .andWhere('release.channel IN (:...channels)', { channels: INCLUSIVE_CHANNELS[f.channel ?? 'stable'] });
     if (f.platform !== undefined) qb.andWhere(releaseOnPlatformSql('release', 'platform'), { platform: f.platform });
-    for (const column of precedenceColumns('release')) qb.addOrderBy(column, 'DESC');
     return qb;
   }
 
   /** The highest PUBLISHED version of the product on the platform and channel now. */
   private async latest(accountId: string, productId: string, f: AnalyticsFilters): Promise<string | null> {
-    const row = await this.candidates(accountId, productId, f).andWhere(`release.status = 'PUBLISHED'`).limit(1).getRawOne<{ version: string }>();
+    const qb = this.candidates(accountId, productId, f).select('release.version', 'version').andWhere(`release.status = 'PUBLISHED'`);
+    for (const column of precedenceColumns('release')) qb.addOrderBy(column, 'DESC');
+    const row = await qb.limit(1).getRawOne<{ version: string }>();
     return row?.version ?? null;
   }
 
   /**
    * The latest version at the end of each of `days` (UTC dates, oldest first; for today, now):
-   * the highest precedence among the releases that were PUBLISHED then (release_publications).
-   * Walks the releases published during the window from the highest precedence down, a chunk at
-   * a time, and stops once every day has its latest: usually within the first chunk.
+   * the highest version among the releases that were PUBLISHED then (release_publications), from
+   * the publications that reach into the window, in one read (latestAtEnds).
    */
   private async latestByDay(accountId: string, productId: string, f: AnalyticsFilters, days: string[]): Promise<Array<string | null>> {
     const ends = days.map((d) => Date.parse(`${d}T00:00:00Z`) + DAY_MS);
-    const latest: Array<string | null> = days.map(() => null);
-    if (!days.length) return latest;
-    let open = days.length;
-    const qb = this.candidates(accountId, productId, f)
+    if (!ends.length) return [];
+    const rows = await this.candidates(accountId, productId, f)
       .innerJoin('release_publications', 'pub', 'pub.release_id = release.id AND pub.account_id = release.account_id')
-      .addSelect(`json_agg(json_build_array(floor(extract(epoch FROM pub.started) * 1000), floor(extract(epoch FROM pub.ended) * 1000)))`, 'spans')
       .andWhere('pub.started < :lastEnd AND (pub.ended IS NULL OR pub.ended >= :firstEnd)', { lastEnd: new Date(ends[ends.length - 1]), firstEnd: new Date(ends[0]) })
-      .groupBy('release.id')
-      .addOrderBy('release.id', 'DESC');
-    for (let offset = 0; open > 0; offset += LATEST_CHUNK) {
-      const rows = await qb.offset(offset).limit(LATEST_CHUNK).getRawMany<{ version: string; spans: Array<[number, number | null]> }>();
-      for (const row of rows) {
-        for (let d = 0; d < days.length && open > 0; d++) {
-          if (latest[d] !== null) continue;
-          const end = ends[d];
-          if (row.spans.some(([started, ended]) => started < end && (ended === null || ended >= end))) {
-            latest[d] = row.version;
-            open--;
-          }
-        }
-        if (!open) break;
-      }
-      if (rows.length < LATEST_CHUNK) break;
-    }
-    return latest;
+      .select('release.version', 'version')
+      .addSelect('release.semver_major', 'major')
+      .addSelect('release.semver_minor', 'minor')
+      .addSelect('release.semver_patch', 'patch')
+      .addSelect('release.semver_is_release', 'isRelease')
+      .addSelect('release.semver_pre_key', 'preKey')
+      .addSelect('release.semver_build_key', 'buildKey')
+      .addSelect('floor(extract(epoch FROM pub.started) * 1000)', 'started')
+      .addSelect('floor(extract(epoch FROM pub.ended) * 1000)', 'ended')
+      .getRawMany<{ version: string; major: string; minor: string; patch: string; isRelease: boolean; preKey: string[]; buildKey: string[]; started: string; ended: string | null }>();
+    const spans: PublishedSpan[] = rows.map((r) => ({
+      version: r.version,
+      semverMajor: Number(r.major),
+      semverMinor: Number(r.minor),
+      semverPatch: Number(r.patch),
+      semverIsRelease: r.isRelease,
+      semverPreKey: r.preKey,
+      semverBuildKey: r.buildKey,
+      started: Number(r.started),
+      ended: r.ended === null ? null : Number(r.ended),
+    }));
+    return latestAtEnds(spans, ends);
   }
 }
