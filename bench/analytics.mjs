@@ -9,9 +9,11 @@
 //    3 platforms, 2 channels, versions skewed towards the newest) go through the real
 //    AnalyticsRecorder.recordCheck in this process, flushed every 100,000 checks as the server's
 //    timer would; the cost per check and per flush is reported. Thirty earlier days of daily
-//    rollups are added by SQL, so that the windows read a month of rows.
-// 3. The server answers GET /analytics/versions (several filters) and /analytics/downloads
-//    BENCH_QUERIES times each; the median and p95 latency are reported (target: under 50 ms).
+//    rollups and per-day installs are added by SQL, so that the windows read a month of rows, and
+//    the 40 releases are published one a day (their publications moved back by SQL).
+// 3. The server answers GET /analytics/versions (several filters), /analytics/adoption and
+//    /analytics/downloads BENCH_QUERIES times each; the median and p95 latency are reported
+//    (target: under 50 ms).
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -117,10 +119,24 @@ async function main() {
          FROM generate_series(1, 30) d, unnest($3::varchar[]) v, unnest(ARRAY['linux/amd64', 'darwin/arm64', 'windows']) p, unnest(ARRAY['stable', 'beta']) c`,
       [accountId, productId, versions],
     );
+    await db.query(
+      `INSERT INTO analytics_day_installs (account_id, product_id, day, version, platform, channel, installs)
+       SELECT $1, $2, (now() AT TIME ZONE 'UTC')::date - d, v, p, c, 100 + d
+         FROM generate_series(1, 30) d, unnest($3::varchar[]) v, unnest(ARRAY['linux/amd64', 'darwin/arm64', 'windows']) p, unnest(ARRAY['stable', 'beta']) c`,
+      [accountId, productId, versions],
+    );
+    // the releases published one a day, the newest today (the adoption series' latest moves daily)
+    await db.query(`UPDATE releases SET status = 'PUBLISHED' WHERE product_id = $1`, [productId]);
+    await db.query(
+      `UPDATE release_publications p SET started = now() - (40 - r.semver_minor) * interval '1 day' FROM releases r WHERE r.id = p.release_id AND r.product_id = $1`,
+      [productId],
+    );
     await db.query('VACUUM ANALYZE analytics_installs');
+    await db.query('VACUUM ANALYZE analytics_day_installs');
     await db.query('VACUUM ANALYZE analytics_daily');
     const [{ n: installRows }] = await db.query('SELECT count(*)::int AS n FROM analytics_installs');
     const [{ n: dailyRows }] = await db.query('SELECT count(*)::int AS n FROM analytics_daily');
+    const [{ n: dayInstallRows }] = await db.query('SELECT count(*)::int AS n FROM analytics_day_installs');
     const [{ n: checksRecorded }] = await db.query(`SELECT sum(checks)::bigint AS n FROM analytics_daily WHERE day = (now() AT TIME ZONE 'UTC')::date`);
 
     // 3. the routes
@@ -128,6 +144,8 @@ async function main() {
       `/v1/accounts/${accountId}/products/${productId}/analytics/versions`,
       `/v1/accounts/${accountId}/products/${productId}/analytics/versions?days=7&platform=windows`,
       `/v1/accounts/${accountId}/products/${productId}/analytics/versions?days=365&channel=beta`,
+      `/v1/accounts/${accountId}/products/${productId}/analytics/adoption?days=30`,
+      `/v1/accounts/${accountId}/products/${productId}/analytics/adoption?days=365&platform=windows`,
       `/v1/accounts/${accountId}/products/${productId}/analytics/downloads?days=30`,
     ];
     const results = [];
@@ -149,7 +167,7 @@ async function main() {
       checks: CHECKS,
       checksRecordedToday: Number(checksRecorded),
       installs: INSTALLS,
-      rows: { analytics_installs: installRows, analytics_daily: dailyRows },
+      rows: { analytics_installs: installRows, analytics_daily: dailyRows, analytics_day_installs: dayInstallRows },
       recordCheckNsPerCheck: Number(recordNs / BigInt(CHECKS)),
       flushMsPer100kChecks: Math.round(flushMs / flushes),
       routes: results,

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { Bearer } from '../access/bearer';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
@@ -38,6 +38,21 @@ interface ProductTally {
   installs: Map<string, InstallTally>;
 }
 
+/**
+ * An install's last check of a day that ended before the flush (the install checked again after
+ * midnight UTC): written before its tally, so that the day keeps it in analytics_day_installs.
+ */
+interface DayEnd {
+  accountId: string;
+  productId: string;
+  /** `l:`, `u:` or `i:` and the id, as analytics_installs keys it. */
+  identity: string;
+  version: string;
+  platform: string;
+  channel: string;
+  lastSeen: number;
+}
+
 /** Checks that no longer match their install's tally (it reported another version, or a day passed). */
 interface SpilledChecks {
   accountId: string;
@@ -50,6 +65,8 @@ interface SpilledChecks {
 }
 
 const DAY_MS = 86_400_000;
+/** The prefix of each kind of install in analytics_installs.identity. */
+const PREFIX = { licenses: 'l:', users: 'u:', installs: 'i:' } as const;
 /** Advisory-lock key that serialises analytics flushes across instances. */
 const ANALYTICS_FLUSH_LOCK_KEY = 7_305_218_463;
 /** Longest version or platform kept (the columns' width). */
@@ -61,8 +78,17 @@ const MAX_TEXT = 255;
  * seen in the current interval), and every ANALYTICS_FLUSH_MS the tallies are written in one
  * transaction: the last version each install reported (`analytics_installs`, one row per license,
  * user or installId and product), those installs counted by the day of their last check and
- * version (`analytics_last_seen`, moved in step: the versions table reads these few rows), and
- * daily check counts per version (`analytics_daily`).
+ * version (`analytics_last_seen`, moved in step: the versions table reads these few rows), the
+ * installs that checked on each day by the version of their last check that day
+ * (`analytics_day_installs`, moved in step too: the adoption series reads it), and daily check
+ * counts per version (`analytics_daily`).
+ *
+ * An install counts once per day: its first check of a day adds it to that day, a later check of
+ * the same day with another version, platform or channel moves it within the day. Instances
+ * flush one at a time, and a flush never moves an install back to an older check; so a check that
+ * reaches the database after a newer check of the same install (one instance flushed a later
+ * check first) is not counted for its day if that day is older: a few seconds of checks at
+ * midnight, at worst, when one install checks through several instances.
  *
  * Only customers' checks are recorded: a license, a user token (counted per user), or an
  * anonymous caller that sends `installId`; admins and product tokens are internal.
@@ -73,6 +99,8 @@ export class AnalyticsRecorder implements OnApplicationBootstrap, OnModuleDestro
   private pending = new Map<string, ProductTally>();
   /** Spilled checks added up per product, day, version, platform and channel (see spill). */
   private spilled = new Map<string, SpilledChecks>();
+  /** Installs' last checks of a day that ended since the last flush, oldest first (see DayEnd). */
+  private dayEnds: DayEnd[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | null = null;
   private failing = false;
@@ -132,6 +160,8 @@ export class AnalyticsRecorder implements OnApplicationBootstrap, OnModuleDestro
     }
     if (tally.version !== check.version || tally.platform !== check.platform || tally.channel !== check.channel || tally.day !== day) {
       spill(this.spilled, { accountId: product.accountId, productId: check.productId, day: tally.day, version: tally.version, platform: tally.platform, channel: tally.channel, checks: tally.checks });
+      // midnight passed since its last check (rare: at most once a day per install)
+      if (tally.day !== day) this.dayEnds.push(dayEndOf(product.accountId, check.productId, PREFIX[kind] + id, tally));
       tally.version = check.version;
       tally.platform = check.platform;
       tally.channel = check.channel;
@@ -145,7 +175,7 @@ export class AnalyticsRecorder implements OnApplicationBootstrap, OnModuleDestro
   /** Writes what was recorded so far (waits for a flush already running first). */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (!this.pending.size && !this.spilled.size) return;
+    if (!this.pending.size && !this.spilled.size && !this.dayEnds.length) return;
     this.flushing = this.write().finally(() => (this.flushing = null));
     await this.flushing;
   }
@@ -153,20 +183,17 @@ export class AnalyticsRecorder implements OnApplicationBootstrap, OnModuleDestro
   private async write(): Promise<void> {
     const pending = this.pending;
     const spilled = this.spilled;
+    const dayEnds = this.dayEnds;
     this.pending = new Map();
     this.spilled = new Map();
+    this.dayEnds = [];
 
-    const installs = { account: [] as string[], product: [] as string[], identity: [] as string[], version: [] as string[], platform: [] as string[], channel: [] as string[], seen: [] as Date[] };
+    // each install's days in order: the days that ended since the last flush, then its tally
+    const visits: DayEnd[] = [...dayEnds];
     for (const [productId, product] of pending) {
-      for (const [prefix, tallies] of [['l:', product.licenses], ['u:', product.users], ['i:', product.installs]] as const) {
-        for (const [id, t] of tallies) {
-          installs.account.push(product.accountId);
-          installs.product.push(productId);
-          installs.identity.push(prefix + id);
-          installs.version.push(t.version.slice(0, MAX_TEXT));
-          installs.platform.push(t.platform.slice(0, MAX_TEXT));
-          installs.channel.push(t.channel);
-          installs.seen.push(new Date(t.lastSeen));
+      for (const kind of KINDS) {
+        for (const [id, t] of product[kind]) {
+          visits.push(dayEndOf(product.accountId, productId, PREFIX[kind] + id, t));
           spill(spilled, { accountId: product.accountId, productId, day: t.day, version: t.version, platform: t.platform, channel: t.channel, checks: t.checks });
         }
       }
@@ -176,35 +203,10 @@ export class AnalyticsRecorder implements OnApplicationBootstrap, OnModuleDestro
     try {
       await this.db.transaction(async (m) => {
         // instances flush one at a time: each statement then sees the rows the previous flush wrote,
-        // so that the last-seen buckets move exactly with the install rows
+        // so that the last-seen and per-day buckets move exactly with the install rows
         await m.query('SELECT pg_advisory_xact_lock($1)', [ANALYTICS_FLUSH_LOCK_KEY]);
-        await m.query(
-          `WITH i AS (
-             SELECT i.* FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::timestamptz[])
-                    AS i(account_id, product_id, identity, version, platform, channel, last_seen)
-               JOIN products p ON p.id = i.product_id AND p.account_id = i.account_id),
-           old AS (
-             SELECT a.product_id, a.identity, a.version, a.platform, a.channel, a.last_seen
-               FROM analytics_installs a JOIN i ON a.product_id = i.product_id AND a.identity = i.identity),
-           up AS (
-             INSERT INTO analytics_installs (account_id, product_id, identity, version, platform, channel, last_seen)
-             SELECT * FROM i ORDER BY product_id, identity
-             ON CONFLICT (product_id, identity) DO UPDATE
-                SET version = EXCLUDED.version, platform = EXCLUDED.platform, channel = EXCLUDED.channel, last_seen = EXCLUDED.last_seen
-              WHERE analytics_installs.last_seen <= EXCLUDED.last_seen
-             RETURNING account_id, product_id, identity, version, platform, channel, last_seen),
-           moves AS (
-             SELECT account_id, product_id, (last_seen AT TIME ZONE 'UTC')::date AS day, version, platform, channel, 1 AS n FROM up
-             UNION ALL
-             SELECT up.account_id, old.product_id, (old.last_seen AT TIME ZONE 'UTC')::date, old.version, old.platform, old.channel, -1
-               FROM old JOIN up ON up.product_id = old.product_id AND up.identity = old.identity)
-           INSERT INTO analytics_last_seen (account_id, product_id, day, version, platform, channel, installs)
-           SELECT account_id, product_id, day, version, platform, channel, sum(n) FROM moves
-            GROUP BY account_id, product_id, day, version, platform, channel HAVING sum(n) <> 0
-            ORDER BY product_id, day, version, platform, channel
-           ON CONFLICT (product_id, day, version, platform, channel) DO UPDATE SET installs = analytics_last_seen.installs + EXCLUDED.installs`,
-          [installs.account, installs.product, installs.identity, installs.version, installs.platform, installs.channel, installs.seen],
-        );
+        // an install is written once per statement: one round per visit (almost always one round)
+        for (const round of rounds(visits)) await writeInstalls(m, round);
         await m.query(
           `INSERT INTO analytics_daily (account_id, product_id, day, version, platform, channel, checks)
            SELECT c.account_id, c.product_id, date '1970-01-01' + c.day, c.version, c.platform, c.channel, c.checks
@@ -226,17 +228,109 @@ export class AnalyticsRecorder implements OnApplicationBootstrap, OnModuleDestro
       if (this.failing) this.logger.log('analytics written again');
       this.failing = false;
     } catch (error) {
-      // keep the daily counts for the next flush (install rows are superseded by newer checks anyway)
-      for (const r of rows) spill(this.spilled, r);
-      for (const [productId, product] of pending) {
-        if (this.pending.has(productId)) continue;
-        for (const tallies of [product.licenses, product.users, product.installs]) for (const t of tallies.values()) t.checks = 0;
-        this.pending.set(productId, product);
-      }
+      this.keepForRetry(pending, dayEnds, rows);
       if (!this.failing) this.logger.warn(`writing analytics failed, will retry: ${(error as Error).message}`);
       this.failing = true;
     }
   }
+
+  /**
+   * What a failed flush held goes back for the next one: the daily counts, the days that ended,
+   * and each install's tally unless it has checked since (then that tally supersedes it, and the
+   * old one's day, when older, is kept as a day that ended).
+   */
+  private keepForRetry(pending: Map<string, ProductTally>, dayEnds: DayEnd[], rows: SpilledChecks[]): void {
+    for (const r of rows) spill(this.spilled, r);
+    const ended: DayEnd[] = [...dayEnds];
+    for (const [productId, product] of pending) {
+      let now = this.pending.get(productId);
+      if (!now) {
+        now = { accountId: product.accountId, licenses: new Map(), users: new Map(), installs: new Map() };
+        this.pending.set(productId, now);
+      }
+      for (const kind of KINDS) {
+        for (const [id, t] of product[kind]) {
+          // its checks are in the daily counts put back above
+          t.checks = 0;
+          const newer = now[kind].get(id);
+          if (!newer) now[kind].set(id, t);
+          else if (newer.day !== t.day) ended.push(dayEndOf(product.accountId, productId, PREFIX[kind] + id, t));
+        }
+      }
+    }
+    this.dayEnds = [...ended, ...this.dayEnds];
+  }
+}
+
+const KINDS = ['licenses', 'users', 'installs'] as const;
+
+function dayEndOf(accountId: string, productId: string, identity: string, t: InstallTally): DayEnd {
+  return { accountId, productId, identity, version: t.version, platform: t.platform, channel: t.channel, lastSeen: t.lastSeen };
+}
+
+/** Splits visits into rounds in which each install appears once, its visits in order across rounds. */
+function rounds(visits: DayEnd[]): DayEnd[][] {
+  const out: DayEnd[][] = [];
+  const seen = new Map<string, number>();
+  for (const v of visits) {
+    const key = `${v.productId}\u0000${v.identity}`;
+    const n = seen.get(key) ?? 0;
+    seen.set(key, n + 1);
+    (out[n] ??= []).push(v);
+  }
+  return out;
+}
+
+/**
+ * Writes installs' checks (one per install) to analytics_installs, and moves analytics_last_seen
+ * and analytics_day_installs with them in the same statement: the install leaves the bucket of its
+ * previous last check and joins the new one; for the per-day table it leaves its previous row only
+ * when that was on the same day (another version, platform or channel the same day), and a first
+ * check of a day adds it to that day. A check older than the install's row changes nothing.
+ */
+async function writeInstalls(m: EntityManager, visits: DayEnd[]): Promise<void> {
+  await m.query(
+    `WITH i AS (
+       SELECT i.* FROM unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::timestamptz[])
+              AS i(account_id, product_id, identity, version, platform, channel, last_seen)
+         JOIN products p ON p.id = i.product_id AND p.account_id = i.account_id),
+     old AS (
+       SELECT a.product_id, a.identity, a.version, a.platform, a.channel, a.last_seen
+         FROM analytics_installs a JOIN i ON a.product_id = i.product_id AND a.identity = i.identity),
+     up AS (
+       INSERT INTO analytics_installs (account_id, product_id, identity, version, platform, channel, last_seen)
+       SELECT * FROM i ORDER BY product_id, identity
+       ON CONFLICT (product_id, identity) DO UPDATE
+          SET version = EXCLUDED.version, platform = EXCLUDED.platform, channel = EXCLUDED.channel, last_seen = EXCLUDED.last_seen
+        WHERE analytics_installs.last_seen <= EXCLUDED.last_seen
+       RETURNING account_id, product_id, identity, version, platform, channel, last_seen),
+     moves AS (
+       SELECT account_id, product_id, (last_seen AT TIME ZONE 'UTC')::date AS day, version, platform, channel, 1 AS n, true AS within_day FROM up
+       UNION ALL
+       SELECT up.account_id, old.product_id, (old.last_seen AT TIME ZONE 'UTC')::date, old.version, old.platform, old.channel, -1,
+              (old.last_seen AT TIME ZONE 'UTC')::date = (up.last_seen AT TIME ZONE 'UTC')::date
+         FROM old JOIN up ON up.product_id = old.product_id AND up.identity = old.identity),
+     last_seen AS (
+       INSERT INTO analytics_last_seen (account_id, product_id, day, version, platform, channel, installs)
+       SELECT account_id, product_id, day, version, platform, channel, sum(n) FROM moves
+        GROUP BY account_id, product_id, day, version, platform, channel HAVING sum(n) <> 0
+        ORDER BY product_id, day, version, platform, channel
+       ON CONFLICT (product_id, day, version, platform, channel) DO UPDATE SET installs = analytics_last_seen.installs + EXCLUDED.installs)
+     INSERT INTO analytics_day_installs (account_id, product_id, day, version, platform, channel, installs)
+     SELECT account_id, product_id, day, version, platform, channel, sum(n) FROM moves WHERE within_day
+      GROUP BY account_id, product_id, day, version, platform, channel HAVING sum(n) <> 0
+      ORDER BY product_id, day, version, platform, channel
+     ON CONFLICT (product_id, day, version, platform, channel) DO UPDATE SET installs = analytics_day_installs.installs + EXCLUDED.installs`,
+    [
+      visits.map((v) => v.accountId),
+      visits.map((v) => v.productId),
+      visits.map((v) => v.identity),
+      visits.map((v) => v.version.slice(0, MAX_TEXT)),
+      visits.map((v) => v.platform.slice(0, MAX_TEXT)),
+      visits.map((v) => v.channel),
+      visits.map((v) => new Date(v.lastSeen)),
+    ],
+  );
 }
 
 /**

@@ -40,6 +40,26 @@ const DOWNLOADS_SCHEMA = {
   },
 };
 
+const ADOPTION_SCHEMA = {
+  type: 'object',
+  properties: {
+    data: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          day: { type: 'string', format: 'date' },
+          latest: { type: ['string', 'null'] },
+          installs: { type: 'integer' },
+          onLatest: { type: 'integer' },
+          share: { type: ['number', 'null'] },
+        },
+      },
+    },
+    meta: { type: 'object', properties: { days: { type: 'integer' } } },
+  },
+};
+
 /** Adoption analytics of a product (admins). */
 @Controller('v1/accounts/:account/products/:product/analytics')
 export class AnalyticsController {
@@ -50,6 +70,18 @@ export class AnalyticsController {
   @Get('versions')
   versions(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('product') product: string, @Query() query: Q) {
     return this.analytics.versions(bearer, account.id, product, parseAnalyticsFilters(query));
+  }
+
+  @ApiAnswer(
+    200,
+    'Share on latest over time: per UTC day of the window (oldest first), the installs that checked that day, the version that was latest at the end of the day (published, not yanked; on the channel and the more stable ones; on the platform as the release list filters it), the installs whose last check of the day reported it, and their share (null on a day without checks)',
+    'application/vnd.api+json',
+    ADOPTION_SCHEMA,
+  )
+  @ApiQueryParams(FILTERS)
+  @Get('adoption')
+  adoption(@CurrentBearer() bearer: Bearer, @CurrentAccount() account: AccountRef, @Param('product') product: string, @Query() query: Q) {
+    return this.analytics.adoption(bearer, account.id, product, parseAnalyticsFilters(query));
   }
 
   @ApiAnswer(200, 'Downloads and upgrades per day and per version', 'application/vnd.api+json', DOWNLOADS_SCHEMA)

@@ -579,7 +579,8 @@ export class CatalogueService {
         markStable(offer);
         offers.push({ release: offer, entitlementIds: own ? [...entitlementIds, ...own] : entitlementIds, artifact: a });
       }
-      return { release, entitlementIds, artifact: files.find((a) => a.status !== 'YANKED') ?? null, offers };
+      const live = files.filter((a) => a.status !== 'YANKED');
+      return { release, entitlementIds, artifact: live[0] ?? null, offers, liveArtifacts: live.length ? live : NO_ARTIFACTS };
     });
   }
 }
@@ -606,6 +607,9 @@ function intern<T extends string | null>(value: T): T {
 
 /** Sort keys of a version without prerelease or build identifiers (most versions): one shared, frozen array. */
 const NO_IDENTIFIERS: string[] = Object.freeze([]) as unknown as string[];
+
+/** The artifacts of the 1.1 releases that have none (drafts being prepared): one shared, frozen array. */
+const NO_ARTIFACTS: readonly Artifact[] = Object.freeze([]);
 
 /** The entitlements of the many releases without constraints: one shared, frozen array. */
 const NO_ENTITLEMENTS: readonly string[] = Object.freeze([]);

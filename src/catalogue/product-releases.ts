@@ -18,6 +18,12 @@ export interface CatalogueRelease {
   readonly artifact: Artifact | null;
   /** A 1.1 release's offers (undefined on a 1.0 release and on an offer). */
   readonly offers?: readonly CatalogueRelease[];
+  /**
+   * A 1.1 release's artifacts that are not yanked, whatever their upload status, oldest first
+   * (undefined on a 1.0 release and on an offer): what the list's `platform` filter reads
+   * (`ListedRelease`).
+   */
+  readonly liveArtifacts?: readonly Artifact[];
 }
 
 /** The entries of a release in release lines: a 1.0 release itself, a 1.1 release's offers. */
@@ -51,6 +57,8 @@ function estimateBytes(entry: CatalogueRelease): number {
   const artifact = entry.artifact ? 900 + entry.artifact.filename.length * 2 : 0;
   let offers = 0;
   for (const o of entry.offers ?? []) offers += 1400 + (o.artifact?.filename.length ?? 0) * 2 + o.entitlementIds.length * 120 + manifestBytes(o.artifact);
+  // the uploaded ones and the first are counted above; the others (waiting, failed) are kept for them alone
+  for (const a of entry.liveArtifacts ?? []) offers += 8 + (a.status === 'UPLOADED' || a === entry.artifact ? 0 : 900 + a.filename.length * 2);
   return 1400 + strings * 2 + metadata + artifact + offers + entry.entitlementIds.length * 120;
 }
 

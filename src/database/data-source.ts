@@ -9,6 +9,7 @@ import { ReleaseArtifacts1767000000000 } from './migrations/1767000000000-Releas
 import { WebhookFairness1767100000000 } from './migrations/1767100000000-WebhookFairness';
 import { Packages1767200000000 } from './migrations/1767200000000-Packages';
 import { UpdatePolicyTwo1767300000000 } from './migrations/1767300000000-UpdatePolicyTwo';
+import { AdoptionHistory1767400000000 } from './migrations/1767400000000-AdoptionHistory';
 
 /** Migrations listed explicitly (not globbed) so that the same list works from ts (tests) and dist (server). */
 export const MIGRATIONS = [
@@ -22,6 +23,7 @@ export const MIGRATIONS = [
   WebhookFairness1767100000000,
   Packages1767200000000,
   UpdatePolicyTwo1767300000000,
+  AdoptionHistory1767400000000,
 ];
 
 /** Limits and hardening: a request that waits longer than this for a pooled connection gets 503. */

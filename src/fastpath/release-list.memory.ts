@@ -16,7 +16,7 @@ export function visibleSorted(entries: Iterable<CatalogueRelease>, viewer: Viewe
   const now = Date.now();
   const out: CatalogueRelease[] = [];
   for (const e of entries) {
-    if (!matches(e.release)) continue;
+    if (!matches(e)) continue;
     if (!ReleaseVisibilityPolicy.sees(viewer, e, now)) continue;
     out.push(e);
   }

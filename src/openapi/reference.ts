@@ -677,6 +677,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/accounts/{account}/webhook-deliveries/{id}': { summary: 'Read a webhook delivery' },
   'POST /v1/accounts/{account}/webhook-deliveries/{id}/actions/retry': { summary: 'Attempt a delivery again now' },
   'GET /v1/accounts/{account}/products/{product}/analytics/versions': { summary: 'Adoption: installs per version and the share on the latest release' },
+  'GET /v1/accounts/{account}/products/{product}/analytics/adoption': { summary: 'Adoption over time: per day, the installs that checked, the latest release then and the share on it' },
   'GET /v1/accounts/{account}/products/{product}/analytics/downloads': { summary: 'Downloads and upgrades per day and version' },
 };
 

@@ -4,6 +4,7 @@ import { booleanParam, enumParam, queryParam } from '../jsonapi/query';
 import type { Query } from '../jsonapi/query';
 import { assertProductRef } from '../products/product-ref';
 import { isUuid } from '../jsonapi/ids';
+import type { Artifact } from './artifact.entity';
 import { CHANNELS, RELEASE_STATUSES } from './release.entity';
 import type { Release } from './release.entity';
 import { INCLUSIVE_CHANNELS, parseStrictVersion } from './semver';
@@ -48,10 +49,40 @@ export function parseReleaseFilters(query: Query): ReleaseFilters {
 
 type SetFilters = Required<ReleaseFilters>;
 
+/**
+ * What the filters read of a loaded release: its row and, on a 1.1 release (many artifacts), its
+ * artifacts that are not yanked (any upload status), as the catalogue keeps them.
+ */
+export interface ListedRelease {
+  readonly release: Release;
+  /** Absent on a 1.0 release, whose one file has the release's own platform. */
+  readonly liveArtifacts?: readonly Pick<Artifact, 'platform' | 'arch'>[];
+}
+
 /** One filter of GET /releases: a condition over a releases alias, and the same test on a loaded release. */
 interface ListFilter<K extends keyof SetFilters> {
   sql(r: string, value: SetFilters[K]): { sql: string; params?: Record<string, unknown> };
-  matches(release: Release, value: SetFilters[K]): boolean;
+  matches(entry: ListedRelease, value: SetFilters[K]): boolean;
+}
+
+/** An artifact is on `platform` when its platform is it, or its `platform/arch` is (as a 1.1 release's own platform reads). */
+export function artifactOnPlatform(a: Pick<Artifact, 'platform' | 'arch'>, platform: string): boolean {
+  if (a.platform === null) return false;
+  if (a.platform === platform) return true;
+  return a.arch !== null && platform.length === a.platform.length + 1 + a.arch.length && platform === `${a.platform}/${a.arch}`;
+}
+
+/**
+ * SQL for "release `r` is on `:param`": its own platform (a 1.0 release's; a 1.1 release's first
+ * artifact's, `os/arch`), or for a 1.1 release any artifact not yanked whose platform or
+ * `platform/arch` is it (artifactOnPlatform). 1.0 releases never reach the artifacts.
+ */
+export function releaseOnPlatformSql(r: string, param: string): string {
+  return (
+    `(${r}.platform = :${param} OR (${r}.multi_artifact AND EXISTS (` +
+    `SELECT 1 FROM artifacts ${param}_a WHERE ${param}_a.release_id = ${r}.id AND ${param}_a.account_id = ${r}.account_id AND ${param}_a.status <> 'YANKED' ` +
+    `AND (${param}_a.platform = :${param} OR ${param}_a.platform || '/' || ${param}_a.arch = :${param}))))`
+  );
 }
 
 /**
@@ -62,36 +93,37 @@ interface ListFilter<K extends keyof SetFilters> {
 export const RELEASE_LIST_FILTERS: { [K in keyof SetFilters]: ListFilter<K> } = {
   product: {
     sql: (r, value) => ({ sql: `${r}.product_id = :fProduct`, params: { fProduct: value } }),
-    matches: (release, value) => release.productId === value,
+    matches: ({ release }, value) => release.productId === value,
   },
   package: {
     sql: (r, value) => ({ sql: `${r}.package_id = :fPackage`, params: { fPackage: value } }),
-    matches: (release, value) => release.packageId === value,
+    matches: ({ release }, value) => release.packageId === value,
   },
+  // a 1.1 release is on every platform one of its artifacts (not yanked) is on
   platform: {
-    sql: (r, value) => ({ sql: `${r}.platform = :fPlatform`, params: { fPlatform: value } }),
-    matches: (release, value) => release.platform === value,
+    sql: (r, value) => ({ sql: releaseOnPlatformSql(r, 'fPlatform'), params: { fPlatform: value } }),
+    matches: ({ release, liveArtifacts }, value) => release.platform === value || (liveArtifacts !== undefined && liveArtifacts.some((a) => artifactOnPlatform(a, value))),
   },
   // a channel takes in the more stable ones (rc lists stable and rc releases)
   channel: {
     sql: (r, value) => ({ sql: `${r}.channel IN (:...fChannels)`, params: { fChannels: INCLUSIVE_CHANNELS[value] } }),
-    matches: (release, value) => INCLUSIVE_CHANNELS[value].includes(release.channel),
+    matches: ({ release }, value) => INCLUSIVE_CHANNELS[value].includes(release.channel),
   },
   filetype: {
     sql: (r, value) => ({ sql: `${r}.filetype = :fFiletype`, params: { fFiletype: value } }),
-    matches: (release, value) => release.filetype === value,
+    matches: ({ release }, value) => release.filetype === value,
   },
   version: {
     sql: (r, value) => ({ sql: `${r}.version = :fVersion`, params: { fVersion: value } }),
-    matches: (release, value) => release.version === value,
+    matches: ({ release }, value) => release.version === value,
   },
   status: {
     sql: (r, value) => ({ sql: `${r}.status = :fStatus`, params: { fStatus: value } }),
-    matches: (release, value) => release.status === value,
+    matches: ({ release }, value) => release.status === value,
   },
   yanked: {
     sql: (r, value) => ({ sql: value ? `${r}.yanked IS NOT NULL` : `${r}.yanked IS NULL` }),
-    matches: (release, value) => (release.yanked !== null) === value,
+    matches: ({ release }, value) => (release.yanked !== null) === value,
   },
 };
 
@@ -114,11 +146,11 @@ export function whereListFilters<T extends ObjectLiteral>(qb: SelectQueryBuilder
   return qb;
 }
 
-/** The same filters as whereListFilters, as a test of one loaded release. */
-export function listFilterPredicate(filters: ReleaseFilters): (release: Release) => boolean {
+/** The same filters as whereListFilters, as a test of one loaded release (with its artifacts). */
+export function listFilterPredicate(filters: ReleaseFilters): (entry: ListedRelease) => boolean {
   const set = setFilters(filters);
-  return (release) => {
-    for (const { filter, value } of set) if (!filter.matches(release, value)) return false;
+  return (entry) => {
+    for (const { filter, value } of set) if (!filter.matches(entry, value)) return false;
     return true;
   };
 }

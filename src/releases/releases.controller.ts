@@ -51,6 +51,17 @@ export class ReleasesController {
 
   @ApiDocument(ReleaseSerializer, 'list')
   @ApiListQuery({ sort: LIST.sort, include: LIST.include })
+  @ApiQueryParams({
+    product: 'Product id or code',
+    package: 'Package id or key',
+    platform:
+      'Releases on this platform (`os` or `os/arch`): a release whose own platform it is, or a release with many artifacts (API 1.1) that has an artifact, not yanked, on it',
+    channel: 'Releases of this channel and the more stable ones',
+    filetype: 'Releases of this file type',
+    version: 'Releases of exactly this version',
+    status: 'NOT_PUBLISHED, PUBLISHED or YANKED',
+    yanked: 'true: yanked releases only; false: never yanked ones',
+  })
   @Get()
   @Public()
   async list(@Req() req: CallerRequest, @Query() query: Q, @Res() res: Response): Promise<void> {

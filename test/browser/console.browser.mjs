@@ -2,7 +2,9 @@
 // Chromium (Debian's chromium package), against the real server on a fresh PostgreSQL database.
 // It signs in, creates a product and releases, publishes by dropping a file (the upload finishes,
 // the release shows PUBLISHED), moves the rollout slider, yanks with confirmation, constrains a
-// release, manages licenses and webhooks, sees the versions chart filled by real update checks,
+// release, filters the releases table by platform (a release with many files found by its second
+// file's platform), manages licenses and webhooks, sees the versions chart and today's point of
+// the share-on-latest series filled by real update checks,
 // downloads from the portal with a key (bytes compared) and checks that a key without the
 // entitlement does not see the constrained file. It times the first page of a product with 100,000
 // releases, checks the first page's script budget, runs axe-core on every page and writes a
@@ -408,6 +410,30 @@ try {
   await page.locator('[data-upload="done"]').waitFor({ timeout: 30_000 });
   await statusIs('PUBLISHED');
   step('1.1.0 requires the PRO entitlement, its file uploaded and published');
+  // a second file, for another platform: the releases table's platform filter finds 1.1.0 by it
+  // (a release with many artifacts shows its first file's platform, linux/amd64, as its own)
+  await drop([{ name: 'acme-1.1.0-pro-setup.exe', bytes: Buffer.from('pro windows build\n') }]);
+  await page.locator('li.upload[data-upload="done"]', { hasText: 'acme-1.1.0-pro-setup.exe' }).waitFor({ timeout: 30_000 });
+  await page.locator('#artifacts').getByText('windows/amd64').waitFor();
+  await page.getByRole('link', { name: 'Releases', exact: true }).click();
+  await heading('Acme App');
+  const shownVersions = async () => (await page.locator('#releases tbody tr td:first-child a').allTextContents()).map((v) => v.trim());
+  async function filterByPlatform(platform) {
+    const form = page.getByRole('form', { name: 'Filter releases' });
+    await form.getByLabel('Platform', { exact: true }).fill(platform);
+    await form.getByRole('button', { name: 'Apply filters' }).click();
+  }
+  await filterByPlatform('windows');
+  check(await until(async () => (await shownVersions()).join(',') === '1.1.0'), `the platform filter "windows" shows ${(await shownVersions()).join(',')} (expected 1.1.0, by its second file)`);
+  check(page.url().includes('platform=windows'), 'the platform filter is not in the address');
+  await filterByPlatform('linux');
+  check(
+    await until(async () => (await shownVersions()).sort().join(',') === '1.0.0,1.1.0,2.0.0'),
+    `the platform filter "linux" shows ${(await shownVersions()).join(',')} (expected 1.0.0, 1.1.0 and 2.0.0, whose files are linux/amd64)`,
+  );
+  await filterByPlatform('darwin');
+  await page.getByText('No release matches.').waitFor();
+  step('the platform filter finds releases with many files by any of their files: windows -> 1.1.0, linux -> 1.0.0, 1.1.0, 2.0.0, darwin -> none');
 
   // ---- webhooks: an endpoint, its delivery log, a retry ----
   await page.getByRole('link', { name: 'Webhooks', exact: true }).click();
@@ -449,7 +475,9 @@ try {
   // ---- update checks by two customers, then the analytics charts ----
   const check1 = await api('GET', `/v1/accounts/acme/releases/actions/upgrade?product=${appId}&platform=linux&arch=amd64&version=1.0.0`, { license: basicKey });
   const check2 = await api('GET', `/v1/accounts/acme/releases/actions/upgrade?product=${appId}&platform=linux&arch=amd64&version=0.9.0`, { license: proKey });
-  check([200, 204, 303].includes(check1.status) && [200, 204, 303].includes(check2.status), `update checks answered ${check1.status} and ${check2.status}`);
+  // an install without a key that already runs 1.1.0, the latest published release
+  const check3 = await api('GET', `/v1/accounts/acme/releases/actions/upgrade?product=${appId}&platform=linux&arch=amd64&version=1.1.0&installId=browser-test-install`);
+  check([check1, check2, check3].every((c) => [200, 204, 303].includes(c.status)), `update checks answered ${check1.status}, ${check2.status} and ${check3.status}`);
   await new Promise((r) => setTimeout(r, 1000)); // the analytics flush (ANALYTICS_FLUSH_MS=200)
   await page.goto(`${origin}/admin/products/${appId}/analytics`);
   await heading('Analytics');
@@ -457,6 +485,16 @@ try {
   await page.locator('#versions-chart .bar[data-version="0.9.0"]').waitFor();
   await page.locator('.uplot canvas').first().waitFor();
   step(`the versions chart shows the versions of real update checks: ${(await page.locator('#versions-chart figcaption').textContent()).trim()}`);
+  // the share on latest, day by day: today's point is the three installs that checked, one of them on 1.1.0
+  const today = new Date().toISOString().slice(0, 10);
+  await page.locator('#adoption-chart .uplot canvas').waitFor({ timeout: 15_000 });
+  const todayRow = page.locator(`#adoption-table tr[data-day="${today}"] td`);
+  await todayRow.first().waitFor({ state: 'attached' });
+  const cells = (await todayRow.allTextContents()).map((c) => c.trim());
+  check(JSON.stringify(cells) === JSON.stringify([today, '1.1.0', '3', '1', '33%']), `today's point of the share-on-latest series is ${JSON.stringify(cells)}, expected [${today}, 1.1.0, 3, 1, 33%]`);
+  const adoptionLabel = await page.locator('#adoption-chart [role=img]').getAttribute('aria-label');
+  check(adoptionLabel.includes(`${today} 33% of 3 on 1.1.0`), `the series' text alternative does not give today's point: ${adoptionLabel}`);
+  step(`the share-on-latest series plots today's real checks: ${cells.join(' | ')}`);
   await shoot('09-analytics');
 
   // "why no update?" for the pinned Pro customer on 1.0.0: 1.1.0 is outside its pin

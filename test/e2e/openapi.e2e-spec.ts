@@ -185,6 +185,7 @@ describe('the OpenAPI document', () => {
         ['/v1/accounts/{account}/webhook-deliveries', `${a}/webhook-deliveries`],
         ['/v1/accounts/{account}/me', `${a}/me`],
         ['/v1/accounts/{account}/products/{product}/analytics/versions', `${a}/products/${product.id}/analytics/versions`],
+        ['/v1/accounts/{account}/products/{product}/analytics/adoption', `${a}/products/${product.id}/analytics/adoption?days=3`],
         ['/health/ready', '/health/ready'],
       ];
       const failures: string[] = [];

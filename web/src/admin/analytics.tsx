@@ -1,10 +1,10 @@
-// A product's adoption as charts: versions in use (bars), share of installs on the latest
-// release by look-back window, downloads and upgrades per day (uPlot). Loaded on demand, so the
-// console's first page does not carry the chart library. Each chart has a table beside it for
-// screen readers.
+// A product's adoption as charts: versions in use (bars), the share of installs on the latest
+// release day by day (the API's adoption series), downloads and upgrades per day (uPlot). Loaded
+// on demand, so the console's first page does not carry the chart library. Each chart has a
+// text alternative: a label with its values, and a table of the days for the series.
 import 'uplot/dist/uPlot.min.css';
 import uPlot from 'uplot';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { one } from '../api';
 import { Empty, Field, Link, Show, useLoad } from '../ui';
 import { api, q } from './session';
@@ -14,12 +14,17 @@ interface VersionsInUse {
   meta: { latest: string | null; onLatestShare: number; installs?: number; checks: number; days?: number };
 }
 
+interface AdoptionSeries {
+  data: { day: string; latest: string | null; installs: number; onLatest: number; share: number | null }[];
+  meta: { days: number };
+}
+
 interface DownloadsByDay {
   data: { day: string; version: string; downloads: number; upgrades: number }[];
   meta: { downloads: number; upgrades: number };
 }
 
-const WINDOWS = [1, 3, 7, 14, 30, 60, 90];
+const epochSeconds = (day: string) => Date.parse(`${day}T00:00:00Z`) / 1000;
 const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 && x > 0 ? 1 : 0)}%`;
 
 function Plot({ options, data, label }: { options: Omit<uPlot.Options, 'width' | 'height'>; data: uPlot.AlignedData; label: string }) {
@@ -61,15 +66,63 @@ function VersionsChart({ answer }: { answer: VersionsInUse }) {
   );
 }
 
+/** Share on latest per day: a gap on a day without checks (no share to show), the latest release of each day in the table. */
+function AdoptionChart({ answer }: { answer: AdoptionSeries }) {
+  const checked = answer.data.filter((d) => d.installs > 0);
+  const data = useMemo<uPlot.AlignedData>(() => [answer.data.map((d) => epochSeconds(d.day)), answer.data.map((d) => (d.share === null ? null : d.share * 100))], [answer]);
+  if (!checked.length) return <Empty>No update checks in this window yet: the series fills as installs check for updates.</Empty>;
+  return (
+    <figure class="chart" id="adoption-chart">
+      <Plot
+        label={`Share on the latest release by day: ${checked.map((d) => `${d.day} ${pct(d.share!)} of ${d.installs} on ${d.latest ?? 'none'}`).join('; ')}`}
+        data={data}
+        options={{
+          scales: { y: { range: [0, 100] } },
+          axes: [{}, { label: '% on latest' }],
+          series: [{}, { label: 'on latest %', stroke: '#0a58ca', width: 2, spanGaps: false, points: { show: true }, value: (_u, v) => (v === null ? '—' : `${v.toFixed(1)}%`) }],
+        }}
+      />
+      <figcaption class="muted">
+        {checked.length} of {answer.data.length} days with update checks; latest today: {answer.data[answer.data.length - 1]?.latest ?? '—'}
+      </figcaption>
+      <details>
+        <summary>The days as a table</summary>
+        <div class="table-wrap">
+          <table id="adoption-table">
+            <caption class="visually-hidden">Installs that checked each day, the latest release then and the share on it</caption>
+            <thead>
+              <tr>
+                <th>Day</th>
+                <th>Latest</th>
+                <th class="num">Installs</th>
+                <th class="num">On latest</th>
+                <th class="num">Share</th>
+              </tr>
+            </thead>
+            <tbody>
+              {checked.map((d) => (
+                <tr key={d.day} data-day={d.day}>
+                  <td>{d.day}</td>
+                  <td>{d.latest ?? '—'}</td>
+                  <td class="num">{d.installs}</td>
+                  <td class="num">{d.onLatest}</td>
+                  <td class="num">{pct(d.share!)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </details>
+    </figure>
+  );
+}
+
 export function Analytics({ product }: { product: string }) {
   const [days, setDays] = useState(30);
   const [channel, setChannel] = useState('');
   const name = useLoad(() => api(`/products/${product}`).then((d) => one(d).attributes.name as string), [product]);
   const versions = useLoad(() => api<VersionsInUse>(`/products/${product}/analytics/versions${q({ days, channel })}`), [product, days, channel]);
-  const share = useLoad(
-    () => Promise.all(WINDOWS.map((w) => api<VersionsInUse>(`/products/${product}/analytics/versions${q({ days: w, channel })}`).then((a) => a.meta.onLatestShare))),
-    [product, channel],
-  );
+  const adoption = useLoad(() => api<AdoptionSeries>(`/products/${product}/analytics/adoption${q({ days, channel })}`), [product, days, channel]);
   const downloads = useLoad(() => api<DownloadsByDay>(`/products/${product}/analytics/downloads${q({ days })}`), [product, days]);
   return (
     <>
@@ -96,21 +149,9 @@ export function Analytics({ product }: { product: string }) {
       </div>
       <h2>Versions in use</h2>
       <Show loaded={versions}>{(a) => <VersionsChart answer={a} />}</Show>
-      <h2>Share on the latest release</h2>
-      <p class="muted">Of the installs that checked in the last N days, the share already on the latest release.</p>
-      <Show loaded={share}>
-        {(values) => (
-          <Plot
-            label={`Share on latest by window: ${WINDOWS.map((w, i) => `${w} days ${pct(values[i])}`).join(', ')}`}
-            data={[WINDOWS, values.map((v) => v * 100)]}
-            options={{
-              scales: { x: { time: false }, y: { range: [0, 100] } },
-              axes: [{ label: 'days looked back' }, { label: '% on latest' }],
-              series: [{ label: 'days' }, { label: 'on latest %', stroke: '#0a58ca', width: 2, points: { show: true } }],
-            }}
-          />
-        )}
-      </Show>
+      <h2>Share on the latest release, day by day</h2>
+      <p class="muted">Of the installs that checked for updates on each day, the share running the release that was the latest one that day.</p>
+      <Show loaded={adoption}>{(a) => <AdoptionChart answer={a} />}</Show>
       <h2>Downloads per day</h2>
       <Show loaded={downloads}>
         {(a) => {
