@@ -42,9 +42,17 @@ export function parseReleaseFilters(query: Query): ReleaseFilters {
     channel: enumParam(query, 'channel', CHANNELS),
     filetype: nonEmpty('filetype'),
     version,
-    status: enumParam(query, 'status', RELEASE_STATUSES),
+    // 1.1 calls NOT_PUBLISHED `DRAFT`; either name filters for it, whatever version the client speaks
+    status: draftIsNotPublished(enumParam(query, 'status', STATUS_NAMES)),
     yanked: booleanParam(query, 'yanked'),
   };
+}
+
+/** The status filter's values: 1.0's names and 1.1's `DRAFT`. */
+const STATUS_NAMES = [...RELEASE_STATUSES, 'DRAFT'] as const;
+
+function draftIsNotPublished(status: (typeof STATUS_NAMES)[number] | undefined): ReleaseFilters['status'] {
+  return status === 'DRAFT' ? 'NOT_PUBLISHED' : status;
 }
 
 type SetFilters = Required<ReleaseFilters>;

@@ -17,8 +17,9 @@ interface Upload {
 /** Guesses an artifact's platform from its filename (editable before dropping). */
 function platformOf(filename: string, fallback: string): string {
   const f = filename.toLowerCase();
-  if (/\.(exe|msi|nupkg)$/.test(f) || f.includes('win')) return 'windows';
+  // darwin before windows: "darwin" contains "win"
   if (/\.(dmg|pkg)$/.test(f) || f.includes('darwin') || f.includes('mac')) return 'darwin';
+  if (/\.(exe|msi|nupkg)$/.test(f) || /(^|[^a-z])win/.test(f)) return 'windows';
   if (/\.(deb|rpm|appimage)$/.test(f) || f.includes('linux')) return 'linux';
   return fallback;
 }
