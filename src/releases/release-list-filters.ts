@@ -64,7 +64,7 @@ type SetFilters = Required<ReleaseFilters>;
 export interface ListedRelease {
   readonly release: Release;
   /** Absent on a 1.0 release, whose one file has the release's own platform. */
-  readonly liveArtifacts?: readonly Pick<Artifact, 'platform' | 'arch'>[];
+  readonly liveArtifacts?: readonly Pick<Artifact, 'platform' | 'arch' | 'filetype'>[];
 }
 
 /** One filter of GET /releases: a condition over a releases alias, and the same test on a loaded release. */
@@ -93,6 +93,15 @@ export function releaseOnPlatformSql(r: string, param: string): string {
   );
 }
 
+/** SQL for "release `r` has a file of type `:param`": its own filetype, or for a 1.1 release any artifact not yanked of that type. */
+export function releaseHasFiletypeSql(r: string, param: string): string {
+  return (
+    `(${r}.filetype = :${param} OR (${r}.multi_artifact AND EXISTS (` +
+    `SELECT 1 FROM artifacts ${param}_a WHERE ${param}_a.release_id = ${r}.id AND ${param}_a.account_id = ${r}.account_id AND ${param}_a.status <> 'YANKED' ` +
+    `AND ${param}_a.filetype = :${param})))`
+  );
+}
+
 /**
  * Every filter of GET /releases, described once: the SQL list (whereListFilters) and the
  * catalogue's memory list (listFilterPredicate) both read this table, and a spec runs the two on the
@@ -117,9 +126,10 @@ export const RELEASE_LIST_FILTERS: { [K in keyof SetFilters]: ListFilter<K> } = 
     sql: (r, value) => ({ sql: `${r}.channel IN (:...fChannels)`, params: { fChannels: INCLUSIVE_CHANNELS[value] } }),
     matches: ({ release }, value) => INCLUSIVE_CHANNELS[value].includes(release.channel),
   },
+  // likewise a 1.1 release has every filetype of its artifacts (not yanked)
   filetype: {
-    sql: (r, value) => ({ sql: `${r}.filetype = :fFiletype`, params: { fFiletype: value } }),
-    matches: ({ release }, value) => release.filetype === value,
+    sql: (r, value) => ({ sql: releaseHasFiletypeSql(r, 'fFiletype'), params: { fFiletype: value } }),
+    matches: ({ release, liveArtifacts }, value) => release.filetype === value || (liveArtifacts !== undefined && liveArtifacts.some((a) => a.filetype === value)),
   },
   version: {
     sql: (r, value) => ({ sql: `${r}.version = :fVersion`, params: { fVersion: value } }),

@@ -36,7 +36,7 @@ describe('release list filters: SQL and memory agree', () => {
   const FILETYPES = ['zip', 'dmg'];
   const VERSIONS = ['1.0.0', '1.1.0', '1.2.0', '2.0.0'];
   /** 1.1 releases: their artifacts, by release id (platform, arch, status). */
-  const artifactsOf = new Map<string, Array<{ id: string; platform: string; arch: string | null; status: string }>>();
+  const artifactsOf = new Map<string, Array<{ id: string; platform: string; arch: string | null; filetype: string; status: string }>>();
   let twoPlatforms: { release: string; win32: string };
 
   /** Each filter with every value it can take here (and a value nothing has). */
@@ -105,15 +105,15 @@ describe('release list filters: SQL and memory agree', () => {
         [account.id, products[i % products.length], version, c.semverMajor, c.semverMinor, c.semverPatch, pick(CHANNELS), pick(RELEASE_STATUSES),
           rnd() < 0.1 ? new Date(now - i * 1000).toISOString() : null, new Date(now - (i + 0.5) * 60_000).toISOString()],
       );
-      const files: Array<{ id: string; platform: string; arch: string | null; status: string }> = [];
+      const files: Array<{ id: string; platform: string; arch: string | null; filetype: string; status: string }> = [];
       for (let k = Math.floor(rnd() * 4); k > 0; k--) {
-        const [platform, arch, status] = [pick(PLATFORMS), pick(ARCHES), pick(ARTIFACT_STATUSES)];
+        const [platform, arch, filetype, status] = [pick(PLATFORMS), pick(ARCHES), pick(FILETYPES), pick(ARTIFACT_STATUSES)];
         const [a] = await db.query(
           `INSERT INTO artifacts (account_id, release_id, filename, filetype, platform, arch, status, created)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-          [account.id, row.id, `lf11-${i}-${k}.bin`, pick(FILETYPES), platform, arch, status, new Date(now - k * 1000).toISOString()],
+          [account.id, row.id, `lf11-${i}-${k}.bin`, filetype, platform, arch, status, new Date(now - k * 1000).toISOString()],
         );
-        files.push({ id: a.id, platform, arch, status });
+        files.push({ id: a.id, platform, arch, filetype, status });
       }
       artifactsOf.set(row.id, files);
     }
@@ -130,7 +130,7 @@ describe('release list filters: SQL and memory agree', () => {
         `INSERT INTO artifacts (account_id, release_id, filename, filetype, platform, arch, status, created) VALUES ($1, $2, $3, 'zip', $4, 'amd64', 'UPLOADED', $5) RETURNING id`,
         [account.id, fixed.id, `fixed-${platform}.zip`, platform, new Date(now - 10_000 + k * 1000).toISOString()],
       );
-      files.push({ id: a.id as string, platform, arch: 'amd64', status: 'UPLOADED' });
+      files.push({ id: a.id as string, platform, arch: 'amd64', filetype: 'zip', status: 'UPLOADED' });
     }
     artifactsOf.set(fixed.id, files);
     twoPlatforms = { release: fixed.id, win32: files[1].id };
@@ -178,6 +178,21 @@ describe('release list filters: SQL and memory agree', () => {
     // a 1.1 release without any artifact left is on no platform
     const bare = [...artifactsOf.entries()].filter(([, files]) => files.every((a) => a.status === 'YANKED')).map(([id]) => id);
     expect(bare.length).toBeGreaterThan(0);
+  });
+
+  it('filetype picks a 1.1 release by any artifact that is not yanked, not only its first', async () => {
+    let laterArtifactOnly = 0;
+    for (const filetype of FILETYPES) {
+      const byHand = [...artifactsOf.entries()]
+        .filter(([, files]) => files.some((a) => a.status !== 'YANKED' && a.filetype === filetype))
+        .map(([id]) => id)
+        .sort();
+      const qb = db.createQueryBuilder(Release, 'release').where('release.account_id = :account AND release.multi_artifact', { account: account.id });
+      const rows = await whereListFilters(qb, { filetype }).getMany();
+      expect({ filetype, ids: rows.map((r) => r.id).sort() }).toEqual({ filetype, ids: byHand });
+      laterArtifactOnly += rows.filter((r) => r.filetype !== filetype).length;
+    }
+    expect(laterArtifactOnly).toBeGreaterThan(3);
   });
 
   it('through HTTP: lists from memory equal lists from SQL for every filter', async () => {
