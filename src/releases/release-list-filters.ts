@@ -22,7 +22,8 @@ export interface ReleaseFilters {
   yanked?: boolean;
 }
 
-export function parseReleaseFilters(query: Query): ReleaseFilters {
+/** `artifacts`: the client speaks 1.1 or later, where NOT_PUBLISHED is called `DRAFT` (and either name filters for it). */
+export function parseReleaseFilters(query: Query, artifacts = false): ReleaseFilters {
   const product = queryParam(query, 'product');
   // a product id or code; a code is resolved by the service (resolveProductRef)
   if (product !== undefined) assertProductRef(product);
@@ -42,16 +43,15 @@ export function parseReleaseFilters(query: Query): ReleaseFilters {
     channel: enumParam(query, 'channel', CHANNELS),
     filetype: nonEmpty('filetype'),
     version,
-    // 1.1 calls NOT_PUBLISHED `DRAFT`; either name filters for it, whatever version the client speaks
-    status: draftIsNotPublished(enumParam(query, 'status', STATUS_NAMES)),
+    status: artifacts ? draftIsNotPublished(enumParam(query, 'status', STATUS_NAMES_V11)) : enumParam(query, 'status', RELEASE_STATUSES),
     yanked: booleanParam(query, 'yanked'),
   };
 }
 
-/** The status filter's values: 1.0's names and 1.1's `DRAFT`. */
-const STATUS_NAMES = [...RELEASE_STATUSES, 'DRAFT'] as const;
+/** The status filter's values in 1.1: its own `DRAFT`, and 1.0's names (a client moving over keeps working). */
+const STATUS_NAMES_V11 = ['DRAFT', ...RELEASE_STATUSES] as const;
 
-function draftIsNotPublished(status: (typeof STATUS_NAMES)[number] | undefined): ReleaseFilters['status'] {
+function draftIsNotPublished(status: (typeof STATUS_NAMES_V11)[number] | undefined): ReleaseFilters['status'] {
   return status === 'DRAFT' ? 'NOT_PUBLISHED' : status;
 }
 

@@ -59,7 +59,7 @@ export class ReleasesController {
     channel: 'Releases of this channel and the more stable ones',
     filetype: 'Releases of this file type',
     version: 'Releases of exactly this version',
-    status: 'NOT_PUBLISHED, PUBLISHED or YANKED',
+    status: 'NOT_PUBLISHED, PUBLISHED or YANKED (1.1: DRAFT, PUBLISHED or YANKED; NOT_PUBLISHED still works)',
     yanked: 'true: yanked releases only; false: never yanked ones',
   })
   @Get()
@@ -68,7 +68,7 @@ export class ReleasesController {
     const { bearer, account } = req as Required<CallerRequest>;
     const dialect = releaseDialect(req);
     const q = parseListQuery(query, dialect.artifacts ? LIST_V11 : LIST);
-    const filters = parseReleaseFilters(query);
+    const filters = parseReleaseFilters(query, dialect.artifacts);
     // a hot route: memory answers a customer's page when it holds the caller and the products (ReleaseListFastPath)
     const warm = dialect.artifacts ? NOT_WARM : this.fast.page(bearer, account.id, { query: q, filters, raw: query, path: res.req.path, url: res.req.url });
     if (warm !== NOT_WARM) return sendSerialized(res, 200, jsonUtf8Type(res), warm);

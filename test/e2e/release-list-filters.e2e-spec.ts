@@ -215,12 +215,13 @@ describe('release list filters: SQL and memory agree', () => {
       const ids = async (app: TestApp) => ((await api(app).get(path)).body.data as Array<{ id: string }>).map((r) => r.id);
       expect(await ids(t)).toContain(twoPlatforms.release);
       expect(await ids(sql)).toContain(twoPlatforms.release);
-      // 1.1's name for NOT_PUBLISHED filters alike (the console offers "Draft"), from memory and SQL
+      // 1.1's name for NOT_PUBLISHED filters alike (the console offers "Draft"); 1.0 knows no DRAFT
       const drafts = `/v1/accounts/${account.id}/releases?page[size]=100&status=`;
-      const admin = (app: TestApp, status: string) => api(app, bearer(account.adminToken)).get(`${drafts}${status}`);
+      const admin = (app: TestApp, status: string) => api(app, bearer(account.adminToken)).get(`${drafts}${status}`).set('Keygen-Version', '1.1');
       const notPublished = (await admin(t, 'NOT_PUBLISHED')).body.data.map((r: { id: string }) => r.id);
       expect(notPublished.length).toBeGreaterThan(0);
       for (const app of [t, sql]) expect((await admin(app, 'DRAFT')).body.data.map((r: { id: string }) => r.id)).toEqual(notPublished);
+      expect((await api(t, bearer(account.adminToken)).get(`${drafts}DRAFT`)).body.errors[0]).toMatchObject({ code: 'PARAMETER_INVALID', source: { parameter: 'status' } });
       expect((await admin(t, 'DRAFTED')).body.errors[0]).toMatchObject({ code: 'PARAMETER_INVALID', source: { parameter: 'status' } });
       await db.query(`UPDATE artifacts SET status = 'YANKED' WHERE id = $1`, [twoPlatforms.win32]);
       artifactsOf.get(twoPlatforms.release)!.find((a) => a.id === twoPlatforms.win32)!.status = 'YANKED';

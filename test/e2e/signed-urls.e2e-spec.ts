@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner.js';
+import { CatalogueListener } from '../../src/catalogue/catalogue-listener';
 import { startApp, TestApp } from '../support/app';
 import { fetchBytes, getArtifact, onTestServer, putArtifact, randomFile, uploadArtifact } from '../support/artifact.factories';
 import { createEntitlement, createLicense, createProduct, licenseAuth } from '../support/catalogue.factories';
@@ -111,6 +112,9 @@ describe('signed URLs', () => {
       const license = await createLicense(a, account, productId);
       const url = await urlFor(license.key, await releaseWithFile());
       expect(await statusOn(b, url)).toBe(200); // warms B
+      // every change committed so far is applied on both instances (a write whose catalogue
+      // acknowledgement timed out on a loaded machine would otherwise be applied, with its reads, below)
+      await b.app.get(CatalogueListener).settle();
       const reads: string[] = [];
       const original = PostgresQueryRunner.prototype.query;
       PostgresQueryRunner.prototype.query = function (this: PostgresQueryRunner, ...args: Parameters<typeof original>) {

@@ -112,7 +112,9 @@ describe('webhook fairness and the circuit breaker', () => {
 
     // the receiver recovers; the probe (PROBE_SECONDS after opening) finds it, and everything follows
     healed = true;
-    hung.forEach((answer) => answer(204));
+    // an attempt still hanging began before the circuit opened: it fails (as its timeout would), so
+    // that the probe, not a late success of that attempt, is what closes the circuit
+    hung.forEach((answer) => answer(503));
     const attemptsWhenOpened = receiver.arrivals.filter((r) => r.path === '/hang').length;
     await waitFor(async () => (await circuitOf(a, tenantA, hangId)).circuit === 'closed', 20_000, "tenant A's circuit to close");
     const firstAfter = receiver.arrivals.filter((r) => r.path === '/hang')[attemptsWhenOpened];
