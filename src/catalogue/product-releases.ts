@@ -2,12 +2,13 @@ import type { Artifact } from '../releases/artifact.entity';
 import type { Release } from '../releases/release.entity';
 import { compareLineOrder, comparePrecedence } from '../releases/semver';
 import type { PrecedenceColumns } from '../releases/semver';
+import { createdMs } from './kept-rows';
 import { Memos } from './memos';
 
 /**
  * A release as the catalogue keeps it: the row, the entitlements its constraints require, its
  * file. A 1.1 release (many artifacts) also has `offers`: one entry per UPLOADED artifact, whose
- * `release` shows that artifact's platform and file (offerRelease) and whose entitlements are the
+ * `release` shows that artifact's platform and file (KeptOffer) and whose entitlements are the
  * release's and the artifact's; release lines hold the offers, as the artifact_offers view does.
  */
 export interface CatalogueRelease {
@@ -23,22 +24,6 @@ export interface CatalogueRelease {
 /** The entries of a release in release lines: a 1.0 release itself, a 1.1 release's offers. */
 function lineEntries(e: CatalogueRelease): readonly CatalogueRelease[] {
   return e.offers ?? [e];
-}
-
-/**
- * A 1.1 release as one of its artifacts offers it (a row of the artifact_offers view): the
- * release's own row underneath (counters, status and policy are the release's), the artifact's
- * platform (`os/arch`), file, signature and checksum (its sha256 when it has none) on top.
- */
-export function offerRelease(release: Release, a: Artifact): Release {
-  const offer = Object.create(release) as Release;
-  offer.platform = a.arch ? `${a.platform}/${a.arch}` : (a.platform as string);
-  offer.filename = a.filename;
-  offer.filetype = a.filetype;
-  offer.filesize = a.filesize;
-  offer.signature = a.signature;
-  offer.checksum = a.checksum ?? a.sha256;
-  return offer;
 }
 
 /** Rough heap bytes of one kept release, for the memory budget (measured: see README, Performance). */
@@ -70,7 +55,7 @@ function lineOrder(a: CatalogueRelease, b: CatalogueRelease): number {
 
 /** Newest first, then the highest id (the default order of release lists). */
 function newestOrder(a: CatalogueRelease, b: CatalogueRelease): number {
-  return b.release.created.getTime() - a.release.created.getTime() || (a.release.id < b.release.id ? 1 : a.release.id > b.release.id ? -1 : 0);
+  return createdMs(b.release) - createdMs(a.release) || (a.release.id < b.release.id ? 1 : a.release.id > b.release.id ? -1 : 0);
 }
 
 /** The index at which `entry` sits (or would sit) in `sorted`, by binary search: O(log n). */
