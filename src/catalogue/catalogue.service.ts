@@ -22,6 +22,7 @@ import { ProductReleases } from './product-releases';
 import type { CatalogueRelease } from './product-releases';
 import { ARTIFACT_COLUMNS, KeptArtifact, KeptOffer, KeptRelease, RELEASE_COLUMNS } from './kept-rows';
 import type { ArtifactRow, ReleaseRow } from './kept-rows';
+import { eachRow } from './streamed-rows';
 
 /** What the hot path needs of a product. */
 export interface ProductFacts {
@@ -569,10 +570,6 @@ const NO_ENTITLEMENTS: readonly string[] = Object.freeze([]);
 /** Release rows per query of a whole-product load. */
 const LOAD_CHUNK = 2000;
 
-/** Runs a query on the manager's connection and hands each row to `each`. */
-async function eachRow<T>(m: EntityManager, sql: string, params: unknown[], each: (row: T) => void): Promise<void> {
-  for (const row of (await m.query(sql, params)) as T[]) each(row);
-}
 
 export function accountCacheKey(idOrSlug: string): string {
   return isUuid(idOrSlug) ? `id:${idOrSlug.toLowerCase()}` : `slug:${idOrSlug.toLowerCase()}`;
