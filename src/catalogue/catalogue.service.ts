@@ -529,7 +529,7 @@ export class CatalogueService {
       eachRow<ArtifactRow>(m, `SELECT ${ARTIFACT_COLUMNS} FROM artifacts x WHERE x.release_id = ANY($1) AND x.account_id = $2 ORDER BY x.created, x.id`, rowParams, (row) => {
         const release = releases.get(row.release_id);
         const a = new KeptArtifact(row, release);
-        if (release && a.status === 'UPLOADED' && release.artifactSha256 === null) release.artifactSha256 = a.sha256;
+        if (release && a.status === 'UPLOADED' && release.uploaded === null) release.uploaded = a;
         const list = artifactsOf.get(a.releaseId);
         if (list) list.push(a);
         else artifactsOf.set(a.releaseId, [a]);

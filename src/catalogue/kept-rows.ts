@@ -7,7 +7,8 @@ import type { Channel, Release, ReleaseStatus } from '../releases/release.entity
  * of a row counts (docs/operations.md, memory). A kept row reads like its entity (the same
  * properties, so every reader and serializer takes either) but holds fewer objects: times as
  * milliseconds (a Date is made when one is read), repeated strings shared, the fields most rows
- * leave empty in one shared object, and the release's artifact SHA-256 the artifact's own string.
+ * leave empty in one shared object, an artifact's digests as bytes, and a release's or an offer's
+ * view of its artifact read through to the artifact.
  * Built from raw rows (`SELECT` in the columns below), never saved: writes go through SQL.
  */
 
@@ -160,6 +161,13 @@ function releaseRest(row: ReleaseRow): ReleaseRest {
   return { name: row.name, description: row.description, semverPrerelease: row.semver_prerelease, semverBuild: row.semver_build, semverBuildKey: buildKey, metadata, yanked: row.yanked, tag: row.tag };
 }
 
+/** KeptRelease's flags: four booleans, then the rollout percentage (0-100). */
+const IS_RELEASE = 1;
+const CRITICAL = 2;
+const REQUIRED = 4;
+const MULTI_ARTIFACT = 8;
+const ROLLOUT_SHIFT = 4;
+
 /**
  * A release row as the catalogue keeps it (see the top of this file). Its counters move (the
  * flushed totals); nothing else of it ever changes: a changed row is read again.
@@ -172,7 +180,6 @@ export class KeptRelease implements Release {
   semverMajor: number;
   semverMinor: number;
   semverPatch: number;
-  semverIsRelease: boolean;
   semverPreKey: string[];
   channel: Channel;
   platform: string;
@@ -181,19 +188,17 @@ export class KeptRelease implements Release {
   filesize: number | null;
   signature: string | null;
   checksum: string | null;
-  /** The SHA-256 of its first uploaded artifact (the artifact's own string): set by the loader. */
-  artifactSha256: string | null = null;
+  /** Its first uploaded artifact (created, id), whose SHA-256 is the release's artifactSha256: set by the loader. */
+  uploaded: KeptArtifact | null = null;
   status: ReleaseStatus;
-  critical: boolean;
-  required: boolean;
-  rolloutPercentage: number;
   downloads: number;
   upgrades: number;
-  multiArtifact: boolean;
   packageId: string | null;
   /** `created` and `updated` in milliseconds. */
   createdAt: number;
   updatedAt: number;
+  /** semverIsRelease, critical, required and multiArtifact as bits, rolloutPercentage above them. */
+  private readonly flags: number;
   private readonly rest: ReleaseRest;
 
   constructor(row: ReleaseRow) {
@@ -204,7 +209,6 @@ export class KeptRelease implements Release {
     this.semverMajor = Number(row.semver_major);
     this.semverMinor = Number(row.semver_minor);
     this.semverPatch = Number(row.semver_patch);
-    this.semverIsRelease = row.semver_is_release;
     this.semverPreKey = row.semver_pre_key.length ? row.semver_pre_key : NO_IDENTIFIERS;
     this.channel = intern(row.channel);
     this.platform = intern(row.platform);
@@ -214,15 +218,13 @@ export class KeptRelease implements Release {
     this.signature = row.signature;
     this.checksum = row.checksum;
     this.status = intern(row.status);
-    this.critical = row.critical;
-    this.required = row.required;
-    this.rolloutPercentage = row.rollout_percentage;
     this.downloads = Number(row.downloads);
     this.upgrades = Number(row.upgrades);
-    this.multiArtifact = row.multi_artifact;
     this.packageId = intern(row.package_id);
     this.createdAt = row.created.getTime();
     this.updatedAt = row.updated.getTime();
+    this.flags =
+      (row.semver_is_release ? IS_RELEASE : 0) | (row.critical ? CRITICAL : 0) | (row.required ? REQUIRED : 0) | (row.multi_artifact ? MULTI_ARTIFACT : 0) | (row.rollout_percentage << ROLLOUT_SHIFT);
     this.rest = releaseRest(row);
   }
 
@@ -232,6 +234,30 @@ export class KeptRelease implements Release {
 
   get updated(): Date {
     return new Date(this.updatedAt);
+  }
+
+  get artifactSha256(): string | null {
+    return this.uploaded === null ? null : this.uploaded.sha256;
+  }
+
+  get semverIsRelease(): boolean {
+    return (this.flags & IS_RELEASE) !== 0;
+  }
+
+  get critical(): boolean {
+    return (this.flags & CRITICAL) !== 0;
+  }
+
+  get required(): boolean {
+    return (this.flags & REQUIRED) !== 0;
+  }
+
+  get multiArtifact(): boolean {
+    return (this.flags & MULTI_ARTIFACT) !== 0;
+  }
+
+  get rolloutPercentage(): number {
+    return this.flags >> ROLLOUT_SHIFT;
   }
 
   get name(): string | null {
@@ -267,6 +293,26 @@ export class KeptRelease implements Release {
   }
 }
 
+/** An artifact's digests as read (hex), when they are not both lowercase hex of their length. */
+interface Digests {
+  readonly sha256: string | null;
+  readonly sha512: string | null;
+}
+
+const NO_DIGESTS: Digests = Object.freeze({ sha256: null, sha512: null });
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const SHA512_HEX = /^[0-9a-f]{128}$/;
+
+/**
+ * An artifact's SHA-256 and SHA-512 as their 96 bytes in one Latin-1 string (112 bytes of heap
+ * instead of 224 for the two hex strings) when both are lowercase hex, as uploads write them; else
+ * as read. Read back as hex when asked for (answers that show them are built once and kept).
+ */
+function packDigests(sha256: string | null, sha512: string | null): string | Digests {
+  if (sha256 !== null && sha512 !== null && SHA256_HEX.test(sha256) && SHA512_HEX.test(sha512)) return Buffer.from(sha256 + sha512, 'hex').toString('latin1');
+  return sha256 === null && sha512 === null ? NO_DIGESTS : { sha256, sha512 };
+}
+
 /** The fields of an artifact that most rows leave empty. */
 interface ArtifactRest {
   readonly metadata: Metadata;
@@ -293,8 +339,6 @@ export class KeptArtifact implements Artifact {
   filetype: string;
   filesize: number | null;
   contentType: string | null;
-  sha256: string | null;
-  sha512: string | null;
   status: ArtifactStatus;
   platform: string | null;
   arch: string | null;
@@ -305,6 +349,7 @@ export class KeptArtifact implements Artifact {
   /** `created` and `updated` in milliseconds. */
   createdAt: number;
   updatedAt: number;
+  private readonly digests: string | Digests;
   private readonly rest: ArtifactRest;
 
   /** `release`: the kept release it belongs to, whose id (and filename, when the same) it shares. */
@@ -316,8 +361,6 @@ export class KeptArtifact implements Artifact {
     this.filetype = intern(row.filetype);
     this.filesize = int(row.filesize);
     this.contentType = intern(row.content_type);
-    this.sha256 = row.sha256;
-    this.sha512 = row.sha512;
     this.status = intern(row.status);
     this.platform = intern(row.platform);
     this.arch = intern(row.arch);
@@ -327,6 +370,7 @@ export class KeptArtifact implements Artifact {
     this.storageKey = row.storage_key;
     this.createdAt = row.created.getTime();
     this.updatedAt = row.updated.getTime();
+    this.digests = packDigests(row.sha256, row.sha512);
     this.rest = artifactRest(row);
   }
 
@@ -336,6 +380,21 @@ export class KeptArtifact implements Artifact {
 
   get updated(): Date {
     return new Date(this.updatedAt);
+  }
+
+  /** Whether its digests are kept as bytes (estimateBytes). */
+  get digestsPacked(): boolean {
+    return typeof this.digests === 'string';
+  }
+
+  get sha256(): string | null {
+    const d = this.digests;
+    return typeof d === 'string' ? Buffer.from(d, 'latin1').toString('hex', 0, 32) : d.sha256;
+  }
+
+  get sha512(): string | null {
+    const d = this.digests;
+    return typeof d === 'string' ? Buffer.from(d, 'latin1').toString('hex', 32, 96) : d.sha512;
   }
 
   get metadata(): Metadata {
@@ -367,23 +426,34 @@ export class KeptArtifact implements Artifact {
  * would give every release a hidden class of its own and each of its offers several.
  */
 export class KeptOffer implements Release {
+  /** `os/arch` of its artifact (`os` when it names no arch). */
   platform: string;
-  filename: string;
-  filetype: string;
-  filesize: number | null;
-  signature: string | null;
-  checksum: string | null;
 
   constructor(
     readonly release: KeptRelease,
-    a: KeptArtifact,
+    readonly artifact: KeptArtifact,
   ) {
-    this.platform = a.arch ? intern(`${a.platform}/${a.arch}`) : (a.platform as string);
-    this.filename = a.filename;
-    this.filetype = a.filetype;
-    this.filesize = a.filesize;
-    this.signature = a.signature;
-    this.checksum = a.checksum ?? a.sha256;
+    this.platform = artifact.arch ? intern(`${artifact.platform}/${artifact.arch}`) : (artifact.platform as string);
+  }
+
+  get filename(): string {
+    return this.artifact.filename;
+  }
+
+  get filetype(): string {
+    return this.artifact.filetype;
+  }
+
+  get filesize(): number | null {
+    return this.artifact.filesize;
+  }
+
+  get signature(): string | null {
+    return this.artifact.signature;
+  }
+
+  get checksum(): string | null {
+    return this.artifact.checksum ?? this.artifact.sha256;
   }
 
   get id(): string {

@@ -2,7 +2,7 @@ import type { Artifact } from '../releases/artifact.entity';
 import type { Release } from '../releases/release.entity';
 import { compareLineOrder, comparePrecedence } from '../releases/semver';
 import type { PrecedenceColumns } from '../releases/semver';
-import { createdMs } from './kept-rows';
+import { createdMs, KeptArtifact } from './kept-rows';
 import { Memos } from './memos';
 
 /**
@@ -29,8 +29,8 @@ function lineEntries(e: CatalogueRelease): readonly CatalogueRelease[] {
 /**
  * Heap bytes of one kept release (kept-rows.ts), for the memory budget: its row and entry with
  * their places in the maps and lines, its strings, its artifacts and offers. Fitted to heap
- * snapshots of `npm run bench:publishing`'s catalogue (docs/operations.md): about 1.25 KiB for a
- * 1.0 release with its file, 3.3 KiB for a 1.1 release with three artifacts.
+ * snapshots of `npm run bench:publishing`'s catalogue (docs/operations.md): about 1.1 KiB for a
+ * 1.0 release with its file, 2.8 KiB for a 1.1 release with three artifacts.
  */
 function estimateBytes(entry: CatalogueRelease): number {
   const r = entry.release;
@@ -47,18 +47,21 @@ function estimateBytes(entry: CatalogueRelease): number {
 }
 
 /** A kept release: its row (with its times), id and entry, and its places in the maps and arrays of its product and the catalogue. */
-const RELEASE_BYTES = 540;
+const RELEASE_BYTES = 508;
 /** A release's fields that most leave empty, when it has some (kept-rows.ts). */
 const REST_BYTES = 88;
 /** An offer of a 1.1 release: the offer, its entry, its places in byArtifact and its line. */
-const OFFER_BYTES = 180;
+const OFFER_BYTES = 150;
 /** A kept artifact: its row (with its times) and id. */
 const ARTIFACT_BYTES = 264;
+/** An artifact's SHA-256 and SHA-512 kept as bytes (kept-rows.ts). */
+const DIGEST_BYTES = 112;
 
 /** A kept artifact and its strings (its filename, when its release's, counts once). */
 function artifactBytes(a: Artifact, release: Release): number {
   const filename = a.filename === release.filename ? 0 : text(a.filename);
-  return ARTIFACT_BYTES + filename + text(a.sha256) + text(a.sha512) + text(a.storageKey) + text(a.signature) + text(a.checksum) + json(a.metadata) + json(a.manifest);
+  const digests = a instanceof KeptArtifact && a.digestsPacked ? DIGEST_BYTES : text(a.sha256) + text(a.sha512);
+  return ARTIFACT_BYTES + filename + digests + text(a.storageKey) + text(a.signature) + text(a.checksum) + json(a.metadata) + json(a.manifest);
 }
 
 /** A string as V8 keeps one of Latin-1 text: a 16-byte header, a byte per character, 8-byte aligned. */
