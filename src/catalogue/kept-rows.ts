@@ -194,9 +194,9 @@ export class KeptRelease implements Release {
   downloads: number;
   upgrades: number;
   packageId: string | null;
-  /** `created` and `updated` in milliseconds. */
+  /** `created` in milliseconds; `updated` too when it is another time (null: the same). */
   createdAt: number;
-  updatedAt: number;
+  private readonly updatedAt: number | null;
   /** semverIsRelease, critical, required and multiArtifact as bits, rolloutPercentage above them. */
   private readonly flags: number;
   private readonly rest: ReleaseRest;
@@ -222,7 +222,7 @@ export class KeptRelease implements Release {
     this.upgrades = Number(row.upgrades);
     this.packageId = intern(row.package_id);
     this.createdAt = row.created.getTime();
-    this.updatedAt = row.updated.getTime();
+    this.updatedAt = row.updated.getTime() === this.createdAt ? null : row.updated.getTime();
     this.flags =
       (row.semver_is_release ? IS_RELEASE : 0) | (row.critical ? CRITICAL : 0) | (row.required ? REQUIRED : 0) | (row.multi_artifact ? MULTI_ARTIFACT : 0) | (row.rollout_percentage << ROLLOUT_SHIFT);
     this.rest = releaseRest(row);
@@ -233,7 +233,7 @@ export class KeptRelease implements Release {
   }
 
   get updated(): Date {
-    return new Date(this.updatedAt);
+    return new Date(this.updatedAt ?? this.createdAt);
   }
 
   get artifactSha256(): string | null {
@@ -346,9 +346,9 @@ export class KeptArtifact implements Artifact {
   checksum: string | null;
   downloads: number;
   storageKey: string | null;
-  /** `created` and `updated` in milliseconds. */
+  /** `created` in milliseconds; `updated` too when it is another time (null: the same). */
   createdAt: number;
-  updatedAt: number;
+  private readonly updatedAt: number | null;
   private readonly digests: string | Digests;
   private readonly rest: ArtifactRest;
 
@@ -369,7 +369,7 @@ export class KeptArtifact implements Artifact {
     this.downloads = Number(row.downloads);
     this.storageKey = row.storage_key;
     this.createdAt = row.created.getTime();
-    this.updatedAt = row.updated.getTime();
+    this.updatedAt = row.updated.getTime() === this.createdAt ? null : row.updated.getTime();
     this.digests = packDigests(row.sha256, row.sha512);
     this.rest = artifactRest(row);
   }
@@ -379,7 +379,7 @@ export class KeptArtifact implements Artifact {
   }
 
   get updated(): Date {
-    return new Date(this.updatedAt);
+    return new Date(this.updatedAt ?? this.createdAt);
   }
 
   /** Whether its digests are kept as bytes (estimateBytes). */
