@@ -1,18 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In, MoreThan } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 import { Account } from '../accounts/account.entity';
-import { Artifact } from '../releases/artifact.entity';
 import type { Bearer, LicenseFacts } from '../access/bearer';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { isUuid } from '../jsonapi/ids';
-import { keepResourcesWith, markStable } from '../jsonapi/serializer';
+import { keepResourcesWith } from '../jsonapi/serializer';
 import { KEPT_RESOURCES } from './kept-resources';
 import { License } from '../licenses/license.entity';
 import type { DistributionStrategy } from '../access/strategies';
-import { Release } from '../releases/release.entity';
 import { Package } from '../packages/package.entity';
 import type { ViewerFacts } from '../access/viewer';
 import { CountersService } from '../counters/counters.service';
@@ -22,7 +20,9 @@ import { productPolicyFacts } from '../products/product-policy';
 import type { ProductPolicyFacts } from '../products/product-policy';
 import { ProductReleases } from './product-releases';
 import type { CatalogueRelease } from './product-releases';
-import { offerRelease } from './product-releases';
+import { ARTIFACT_COLUMNS, KeptArtifact, KeptOffer, KeptRelease, RELEASE_COLUMNS } from './kept-rows';
+import type { ArtifactRow, ReleaseRow } from './kept-rows';
+import { eachRow } from './streamed-rows';
 
 /** What the hot path needs of a product. */
 export interface ProductFacts {
@@ -469,176 +469,112 @@ export class CatalogueService {
       const product: Array<{ account_id: string }> = await m.query('SELECT account_id FROM products WHERE id = $1', [productId]);
       if (!product.length) return null;
       const accountId = product[0].account_id;
-      const loaded = new ProductReleases(accountId, productId, await this.readEntries(m, accountId, productId));
+      const loaded = new ProductReleases(accountId, productId, await this.readProduct(m, accountId, productId));
       return loaded;
     });
   }
 
   /**
    * Every release of a product, LOAD_CHUNK rows per query (keyset on id, inside the load's
-   * snapshot), yielding to the event loop between chunks: a load of a large product, which runs
-   * only when a product is first asked for or as the TTL's safety net, never holds up the requests
-   * of other products for long.
+   * snapshot) each with its artifacts and constraints, yielding to the event loop between chunks:
+   * a load of a large product, which runs only when a product is first asked for or as the TTL's
+   * safety net, never holds up the requests of other products for long.
    */
-  private async readInChunks(m: EntityManager, accountId: string, productId: string): Promise<Release[]> {
-    const releases: Release[] = [];
+  private async readProduct(m: EntityManager, accountId: string, productId: string): Promise<CatalogueRelease[]> {
+    const entries: CatalogueRelease[] = [];
     for (let after: string | null = null; ; ) {
-      const chunk: Release[] = await m.find(Release, {
-        where: after === null ? { productId, accountId } : { productId, accountId, id: MoreThan(after) },
-        order: { id: 'ASC' },
-        take: LOAD_CHUNK,
-      });
-      for (const r of chunk) releases.push(r);
-      if (chunk.length < LOAD_CHUNK) return releases;
-      after = chunk[chunk.length - 1].id;
+      const chunk = await this.readRows(
+        m,
+        accountId,
+        `r.product_id = $1 AND r.account_id = $2${after === null ? '' : ' AND r.id > $3'} ORDER BY r.id LIMIT ${LOAD_CHUNK}`,
+        after === null ? [productId, accountId] : [productId, accountId, after],
+      );
+      for (const e of chunk) entries.push(e);
+      if (chunk.length < LOAD_CHUNK) return entries;
+      after = chunk[chunk.length - 1].release.id;
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
+  /** The releases of `ids` (the ones a change notification names), as the catalogue keeps them. */
+  private readEntries(m: EntityManager, accountId: string, productId: string, ids: readonly string[]): Promise<CatalogueRelease[]> {
+    return this.readRows(m, accountId, 'r.product_id = $1 AND r.account_id = $2 AND r.id = ANY($3)', [productId, accountId, [...ids]]);
+  }
+
   /**
-   * A product's releases with their constraints and artifacts, as the catalogue keeps them: all of
-   * them, or those of `releaseIds` (the ones a change notification names).
+   * The releases `where` selects (a condition on `releases r`, then its ORDER BY and LIMIT) with
+   * their constraints and artifacts, as the catalogue keeps them (kept-rows.ts), in that order.
    */
-  private async readEntries(m: EntityManager, accountId: string, productId: string, releaseIds?: readonly string[]): Promise<CatalogueRelease[]> {
-    const some = releaseIds !== undefined;
-    const releases = some ? await m.find(Release, { where: { productId, accountId, id: In([...releaseIds]) } }) : await this.readInChunks(m, accountId, productId);
-    if (!releases.length) return [];
-    const ids = some ? releases.map((r) => r.id) : undefined;
-    // both queued at once on the connection: one wait, not two
-    const [artifacts, constraints] = await Promise.all([
-      m
-        .createQueryBuilder(Artifact, 'a')
-        .innerJoin(Release, 'r', 'r.id = a.release_id')
-        .where(some ? 'a.release_id = ANY(:ids) AND a.account_id = :accountId' : 'r.product_id = :productId AND a.account_id = :accountId', { ids, productId, accountId })
-        .getMany(),
-      (some
-        ? m.query('SELECT release_id, entitlement_id FROM release_constraints WHERE release_id = ANY($1) AND account_id = $2', [ids, accountId])
-        : m.query(
-            `SELECT rc.release_id, rc.entitlement_id FROM release_constraints rc JOIN releases r ON r.id = rc.release_id
-              WHERE r.product_id = $1 AND rc.account_id = $2`,
-            [productId, accountId],
-          )) as Promise<Array<{ release_id: string; entitlement_id: string }>>,
-    ]);
-    const artifactConstraints = await ((some
-        ? m.query('SELECT artifact_id, entitlement_id FROM artifact_constraints WHERE release_id = ANY($1) AND account_id = $2', [ids, accountId])
-        : m.query(
-            `SELECT ac.artifact_id, ac.entitlement_id FROM artifact_constraints ac JOIN releases r ON r.id = ac.release_id
-              WHERE r.product_id = $1 AND ac.account_id = $2`,
-            [productId, accountId],
-          )) as Promise<Array<{ artifact_id: string; entitlement_id: string }>>);
-    // oldest first: a 1.1 release's first artifact is what 1.0 shows of it
-    artifacts.sort((a, b) => a.created.getTime() - b.created.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const artifactsOf = new Map<string, Artifact[]>();
-    for (const a of artifacts) {
-      const list = artifactsOf.get(a.releaseId);
-      if (list) list.push(a);
-      else artifactsOf.set(a.releaseId, [a]);
-    }
-    const required = new Map<string, string[]>();
-    for (const c of constraints) required.set(c.release_id, [...(required.get(c.release_id) ?? []), c.entitlement_id]);
-    const artifactRequired = new Map<string, string[]>();
-    for (const c of artifactConstraints) artifactRequired.set(c.artifact_id, [...(artifactRequired.get(c.artifact_id) ?? []), c.entitlement_id]);
-    for (const r of releases) {
-      compact(r);
+  private async readRows(m: EntityManager, accountId: string, where: string, params: unknown[]): Promise<CatalogueRelease[]> {
+    const releases = new Map<string, KeptRelease>();
+    await eachRow<ReleaseRow>(m, `SELECT ${RELEASE_COLUMNS} FROM releases r WHERE ${where}`, params, (row) => {
+      const release = new KeptRelease(row);
       // a flush that landed while this snapshot was read is not in it
-      const flushed = this.counters.recentTotals(r.id);
+      const flushed = this.counters.recentTotals(release.id);
       if (flushed) {
-        r.downloads = Math.max(r.downloads, flushed.downloads);
-        r.upgrades = Math.max(r.upgrades, flushed.upgrades);
+        release.downloads = Math.max(release.downloads, flushed.downloads);
+        release.upgrades = Math.max(release.upgrades, flushed.upgrades);
       }
-      // never changed in place but for their counters: their wire form is built once
-      markStable(r);
-    }
-    const releaseOf = new Map(releases.map((r) => [r.id, r]));
-    for (const a of artifacts) {
-      // the same strings as its release's id (and filename, a 1.0 release's file), not a copy per row
-      const release = releaseOf.get(a.releaseId);
-      if (release) {
-        a.releaseId = release.id;
-        if (a.filename === release.filename) a.filename = release.filename;
-      }
-      a.accountId = intern(a.accountId);
-      a.filetype = intern(a.filetype);
-      a.platform = intern(a.platform);
-      a.arch = intern(a.arch);
-      if (isEmpty(a.metadata)) a.metadata = NO_METADATA;
-      if (a.updated.getTime() === a.created.getTime()) a.updated = a.created;
-      a.status = intern(a.status);
-      a.contentType = intern(a.contentType);
-      markStable(a);
-    }
-    return releases.map((release) => {
+      releases.set(release.id, release);
+    });
+    if (!releases.size) return [];
+    const rowParams = [[...releases.keys()], accountId];
+    const artifactsOf = new Map<string, KeptArtifact[]>();
+    const required = new Map<string, string[]>();
+    const artifactRequired = new Map<string, string[]>();
+    // both queued at once on the connection: one wait, not two
+    await Promise.all([
+      // oldest first (created, id: the artifact_offers view's order): a release's first artifact is
+      // what 1.0 shows of a 1.1 release, its first uploaded one's SHA-256 the release's artifactSha256
+      eachRow<ArtifactRow>(m, `SELECT ${ARTIFACT_COLUMNS} FROM artifacts x WHERE x.release_id = ANY($1) AND x.account_id = $2 ORDER BY x.created, x.id`, rowParams, (row) => {
+        const release = releases.get(row.release_id);
+        const a = new KeptArtifact(row, release);
+        if (release && a.status === 'UPLOADED' && release.uploaded === null) release.uploaded = a;
+        const list = artifactsOf.get(a.releaseId);
+        if (list) list.push(a);
+        else artifactsOf.set(a.releaseId, [a]);
+      }),
+      eachRow<{ release_id: string; entitlement_id: string }>(m, 'SELECT release_id, entitlement_id FROM release_constraints WHERE release_id = ANY($1) AND account_id = $2', rowParams, (c) => {
+        required.set(c.release_id, [...(required.get(c.release_id) ?? []), c.entitlement_id]);
+      }),
+    ]);
+    await eachRow<{ artifact_id: string; entitlement_id: string }>(m, 'SELECT artifact_id, entitlement_id FROM artifact_constraints WHERE release_id = ANY($1) AND account_id = $2', rowParams, (c) => {
+      artifactRequired.set(c.artifact_id, [...(artifactRequired.get(c.artifact_id) ?? []), c.entitlement_id]);
+    });
+    const entries: CatalogueRelease[] = [];
+    for (const release of releases.values()) {
       const entitlementIds = required.get(release.id) ?? NO_ENTITLEMENTS;
       const files = artifactsOf.get(release.id) ?? [];
-      if (!release.multiArtifact) return { release, entitlementIds, artifact: files[0] ?? null };
+      if (!release.multiArtifact) {
+        entries.push({ release, entitlementIds, artifact: files[0] ?? null });
+        continue;
+      }
       const offers: CatalogueRelease[] = [];
       for (const a of files) {
         if (a.status !== 'UPLOADED') continue;
         const own = artifactRequired.get(a.id);
-        const offer = offerRelease(release, a);
-        markStable(offer);
-        offers.push({ release: offer, entitlementIds: own ? [...entitlementIds, ...own] : entitlementIds, artifact: a });
+        offers.push({ release: new KeptOffer(release, a), entitlementIds: own ? [...entitlementIds, ...own] : entitlementIds, artifact: a });
       }
+      // a 1.1 release's artifacts that are not yanked: the list filters read their platforms and file types
       const live = files.filter((a) => a.status !== 'YANKED');
-      return { release, entitlementIds, artifact: live[0] ?? null, offers, liveArtifacts: live.length ? live : NO_ARTIFACTS };
-    });
+      entries.push({ release, entitlementIds, artifact: live[0] ?? null, offers, liveArtifacts: live.length ? live : NO_ARTIFACTS });
+    }
+    return entries;
   }
 }
 
 export const NO_LICENSES: readonly LicenseFacts[] = [];
 const NO_PACKAGES: AccountPackages = { byId: new Map(), byKey: new Map(), byNormalName: new Map() };
 
-/**
- * Strings that thousands of kept rows repeat (account and product ids, channels, platforms, file
- * types, statuses): one copy each, instead of one per row as the driver reads them. Bounded: past
- * INTERNED it starts afresh (rows keep the copies they have).
- */
-const interned = new Map<string, string>();
-const INTERNED = 10_000;
-
-function intern<T extends string | null>(value: T): T {
-  if (value === null) return value;
-  const kept = interned.get(value);
-  if (kept !== undefined) return kept as T;
-  if (interned.size >= INTERNED) interned.clear();
-  interned.set(value, value);
-  return value;
-}
-
-/** Sort keys of a version without prerelease or build identifiers (most versions): one shared, frozen array. */
-const NO_IDENTIFIERS: string[] = Object.freeze([]) as unknown as string[];
-
 /** The artifacts of the 1.1 releases that have none (drafts being prepared): one shared, frozen array. */
-const NO_ARTIFACTS: readonly Artifact[] = Object.freeze([]);
+const NO_ARTIFACTS: readonly KeptArtifact[] = Object.freeze([]);
 
 /** The entitlements of the many releases without constraints: one shared, frozen array. */
 const NO_ENTITLEMENTS: readonly string[] = Object.freeze([]);
 
-/** Metadata of the many releases and artifacts that have none: one shared, frozen object. */
-const NO_METADATA: Release['metadata'] = Object.freeze({});
-
-function isEmpty(value: object): boolean {
-  for (const _ in value) return false;
-  return true;
-}
-
-/** A release row as the catalogue keeps it: repeated strings, empty key arrays and metadata, and equal times shared. */
-function compact(r: Release): void {
-  r.accountId = intern(r.accountId);
-  r.productId = intern(r.productId);
-  r.channel = intern(r.channel);
-  r.platform = intern(r.platform);
-  r.filetype = intern(r.filetype);
-  r.status = intern(r.status);
-  if (isEmpty(r.metadata)) r.metadata = NO_METADATA;
-  // rows are never changed in place: equal times can be one Date
-  if (r.updated.getTime() === r.created.getTime()) r.updated = r.created;
-  if (!r.semverPreKey.length) r.semverPreKey = NO_IDENTIFIERS;
-  if (!r.semverBuildKey.length) r.semverBuildKey = NO_IDENTIFIERS;
-}
-
 /** Release rows per query of a whole-product load. */
 const LOAD_CHUNK = 2000;
+
 
 export function accountCacheKey(idOrSlug: string): string {
   return isUuid(idOrSlug) ? `id:${idOrSlug.toLowerCase()}` : `slug:${idOrSlug.toLowerCase()}`;

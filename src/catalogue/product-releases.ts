@@ -2,12 +2,13 @@ import type { Artifact } from '../releases/artifact.entity';
 import type { Release } from '../releases/release.entity';
 import { compareLineOrder, comparePrecedence } from '../releases/semver';
 import type { PrecedenceColumns } from '../releases/semver';
+import { createdMs, KeptArtifact } from './kept-rows';
 import { Memos } from './memos';
 
 /**
  * A release as the catalogue keeps it: the row, the entitlements its constraints require, its
  * file. A 1.1 release (many artifacts) also has `offers`: one entry per UPLOADED artifact, whose
- * `release` shows that artifact's platform and file (offerRelease) and whose entitlements are the
+ * `release` shows that artifact's platform and file (KeptOffer) and whose entitlements are the
  * release's and the artifact's; release lines hold the offers, as the artifact_offers view does.
  */
 export interface CatalogueRelease {
@@ -32,39 +33,69 @@ function lineEntries(e: CatalogueRelease): readonly CatalogueRelease[] {
 }
 
 /**
- * A 1.1 release as one of its artifacts offers it (a row of the artifact_offers view): the
- * release's own row underneath (counters, status and policy are the release's), the artifact's
- * platform (`os/arch`), file, signature and checksum (its sha256 when it has none) on top.
+ * Heap bytes of one kept release (kept-rows.ts), for the memory budget: its row and entry with
+ * their places in the maps and lines, its strings, its artifacts and offers. Fitted to heap
+ * snapshots of `npm run bench:publishing`'s catalogue (docs/operations.md): about 1.1 KiB for a
+ * 1.0 release with its file, 2.8 KiB for a 1.1 release with three artifacts.
  */
-export function offerRelease(release: Release, a: Artifact): Release {
-  const offer = Object.create(release) as Release;
-  offer.platform = a.arch ? `${a.platform}/${a.arch}` : (a.platform as string);
-  offer.filename = a.filename;
-  offer.filetype = a.filetype;
-  offer.filesize = a.filesize;
-  offer.signature = a.signature;
-  offer.checksum = a.checksum ?? a.sha256;
-  return offer;
-}
-
-/** Rough heap bytes of one kept release, for the memory budget (measured: see README, Performance). */
 function estimateBytes(entry: CatalogueRelease): number {
   const r = entry.release;
-  let strings = r.version.length + (r.platform?.length ?? 0) + (r.filename?.length ?? 0) + (r.filetype?.length ?? 0);
-  strings += (r.name?.length ?? 0) + (r.description?.length ?? 0) + (r.signature?.length ?? 0) + (r.checksum?.length ?? 0);
-  strings += r.semverPreKey.join('').length + r.semverBuildKey.join('').length;
-  const metadata = Object.keys(r.metadata).length ? JSON.stringify(r.metadata).length * 3 : 0;
-  const artifact = entry.artifact ? 900 + entry.artifact.filename.length * 2 : 0;
-  let offers = 0;
-  for (const o of entry.offers ?? []) offers += 1400 + (o.artifact?.filename.length ?? 0) * 2 + o.entitlementIds.length * 120 + manifestBytes(o.artifact);
-  // the uploaded ones and the first are counted above; the others (waiting, failed) are kept for them alone
-  for (const a of entry.liveArtifacts ?? []) offers += 8 + (a.status === 'UPLOADED' || a === entry.artifact ? 0 : 900 + a.filename.length * 2);
-  return 1400 + strings * 2 + metadata + artifact + offers + entry.entitlementIds.length * 120;
+  let bytes = RELEASE_BYTES + text(r.version) + text(r.filename) + text(r.signature) + text(r.checksum) + list(entry.entitlementIds);
+  if (r.name !== null || r.description !== null || r.semverPrerelease !== null || r.semverBuild !== null || r.yanked !== null || r.tag !== null) {
+    bytes += REST_BYTES + text(r.name) + text(r.description) + text(r.semverPrerelease) + text(r.semverBuild);
+  }
+  bytes += json(r.metadata) + keys(r.semverPreKey) + keys(r.semverBuildKey);
+  const offers = entry.offers ?? [];
+  if (entry.artifact && !offers.some((o) => o.artifact === entry.artifact)) bytes += artifactBytes(entry.artifact, r);
+  if (offers.length) bytes += list(offers);
+  for (const o of offers) bytes += OFFER_BYTES + artifactBytes(o.artifact!, r) + (o.entitlementIds === entry.entitlementIds ? 0 : list(o.entitlementIds));
+  // a 1.1 release's artifacts not yanked (for the list filters): the array, and those kept for it alone (waiting, failed)
+  const live = entry.liveArtifacts ?? [];
+  if (live.length) bytes += list(live);
+  for (const a of live) if (a.status !== 'UPLOADED' && a !== entry.artifact) bytes += artifactBytes(a, r);
+  return bytes;
 }
 
-/** An npm tarball's package.json kept with its artifact (artifacts.manifest), roughly. */
-function manifestBytes(a: Artifact | null): number {
-  return a?.manifest ? JSON.stringify(a.manifest).length * 3 : 0;
+/** A kept release: its row (with its times), id and entry, and its places in the maps and arrays of its product and the catalogue. */
+const RELEASE_BYTES = 508;
+/** A release's fields that most leave empty, when it has some (kept-rows.ts). */
+const REST_BYTES = 88;
+/** An offer of a 1.1 release: the offer, its entry, its places in byArtifact and its line. */
+const OFFER_BYTES = 150;
+/** A kept artifact: its row (with its times) and id. */
+const ARTIFACT_BYTES = 264;
+/** An artifact's SHA-256 and SHA-512 kept as bytes (kept-rows.ts). */
+const DIGEST_BYTES = 112;
+
+/** A kept artifact and its strings (its filename, when its release's, counts once). */
+function artifactBytes(a: Artifact, release: Release): number {
+  const filename = a.filename === release.filename ? 0 : text(a.filename);
+  const digests = a instanceof KeptArtifact && a.digestsPacked ? DIGEST_BYTES : text(a.sha256) + text(a.sha512);
+  return ARTIFACT_BYTES + filename + digests + text(a.storageKey) + text(a.signature) + text(a.checksum) + json(a.metadata) + json(a.manifest);
+}
+
+/** A string as V8 keeps one of Latin-1 text: a 16-byte header, a byte per character, 8-byte aligned. */
+function text(s: string | null): number {
+  return s ? (s.length + 23) & ~7 : 0;
+}
+
+/** A short array of shared values. */
+function list(values: readonly unknown[]): number {
+  return values.length ? 32 + 16 + values.length * 8 : 0;
+}
+
+/** An array of sort keys (a prerelease's identifiers). */
+function keys(values: readonly string[]): number {
+  let bytes = list(values);
+  for (const v of values) bytes += text(v);
+  return bytes;
+}
+
+/** A JSON object kept with a row (metadata, an npm tarball's package.json), roughly. */
+function json(value: object | null): number {
+  if (!value) return 0;
+  for (const _ in value) return JSON.stringify(value).length * 3;
+  return 0;
 }
 
 /** Line order: highest precedence first (then build metadata, the newest row, the id, the offered artifact's id). */
@@ -78,7 +109,7 @@ function lineOrder(a: CatalogueRelease, b: CatalogueRelease): number {
 
 /** Newest first, then the highest id (the default order of release lists). */
 function newestOrder(a: CatalogueRelease, b: CatalogueRelease): number {
-  return b.release.created.getTime() - a.release.created.getTime() || (a.release.id < b.release.id ? 1 : a.release.id > b.release.id ? -1 : 0);
+  return createdMs(b.release) - createdMs(a.release) || (a.release.id < b.release.id ? 1 : a.release.id > b.release.id ? -1 : 0);
 }
 
 /** The index at which `entry` sits (or would sit) in `sorted`, by binary search: O(log n). */
@@ -169,7 +200,7 @@ export class ProductReleases {
     this.byId.set(e.release.id, e);
     if (e.offers) for (const offer of e.offers) this.byArtifact.set(offer.artifact!.id, offer);
     else this.byFilename.set(e.release.filename, e);
-    this.bytes += estimateBytes(e) + 64;
+    this.bytes += estimateBytes(e);
     if (e.release.required) this.requiredReleases++;
     return e;
   }
@@ -221,7 +252,7 @@ export class ProductReleases {
     }
     const at = positionOf(this.newestFirst, e, newestOrder);
     if (this.newestFirst[at] === e) this.newestFirst.splice(at, 1);
-    this.bytes -= estimateBytes(e) + 64;
+    this.bytes -= estimateBytes(e);
     if (r.required) this.requiredReleases--;
   }
 }

@@ -1,3 +1,4 @@
+import { createdMs } from '../catalogue/kept-rows';
 import type { CatalogueRelease } from '../catalogue/product-releases';
 import { assertCursorSort, cursorNotInList } from '../jsonapi/cursor-errors';
 import type { PageRequest, SortField } from '../jsonapi/query';
@@ -23,7 +24,7 @@ export function visibleSorted(entries: Iterable<CatalogueRelease>, viewer: Viewe
   const tieDescending = sort.length ? sort[sort.length - 1].descending : true;
   out.sort((x, y) => {
     for (const s of sort) {
-      const c = s.field === 'created' ? x.release.created.getTime() - y.release.created.getTime() : compareVersionOrder(x.release, y.release);
+      const c = s.field === 'created' ? createdMs(x.release) - createdMs(y.release) : compareVersionOrder(x.release, y.release);
       if (c) return s.descending ? -c : c;
     }
     const c = x.release.id === y.release.id ? 0 : x.release.id < y.release.id ? -1 : 1;

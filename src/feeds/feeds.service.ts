@@ -261,7 +261,7 @@ export class FeedsService {
       for (let i = 0; i < entries.length && listed.length < stop; i++) {
         const entry = entries[i];
         const a = entry.artifact;
-        if (!a?.sha256 || !entry.release.filename?.toLowerCase().endsWith('.nupkg') || !isOffered(entry)) continue;
+        if (!entry.release.filename?.toLowerCase().endsWith('.nupkg') || !a?.sha256 || !isOffered(entry)) continue;
         if (offer && comparePrecedence(entry.release, offer.release) > 0) continue;
         const delta = entry.release.filename.toLowerCase().endsWith('-delta.nupkg');
         // the base of a delta: declared, else the release below it on its platform (whatever its status)

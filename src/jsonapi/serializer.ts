@@ -29,7 +29,7 @@ export interface ResourceDefinition<T> {
   self(entity: T): string;
   links?(entity: T): Record<string, string | null>;
   /**
-   * What may still change on an entity marked stable (`markStable`: the catalogue's rows), read
+   * What may still change on a stable entity (the catalogue's rows: ResourceKeeper), read
    * afresh every time: counters, issued links. The rest of such an entity's resource is built once.
    */
   volatile?(entity: T): { attributes?: Record<string, unknown>; links?: Record<string, string | null> };
@@ -41,11 +41,12 @@ export interface ResourceDefinition<T> {
  * one, every resource is built when asked for.
  */
 export interface ResourceKeeper {
-  /** Marks a row as never changing but for its volatile parts: its resource is built once. */
-  markStable(entity: object): void;
   /** Records that `copy` is `original` with other volatile parts (its resource shares the rest). */
   copiedFrom(copy: object, original: object): void;
-  /** The resource kept for the row `entity` is (or is a copy of), per fieldset; built by `build` the first time. Undefined: not a stable row. */
+  /**
+   * The resource kept for the row `entity` is (or is a copy of), per fieldset; built by `build` the
+   * first time. Undefined: not a stable row (one that never changes but for its volatile parts).
+   */
   resourceOf(entity: object, fieldsKey: string, build: (origin: object) => ResourceObject): ResourceObject | undefined;
 }
 
@@ -54,11 +55,6 @@ let keeper: ResourceKeeper | undefined;
 /** Registers where stable rows' resources are kept (the catalogue, at start). */
 export function keepResourcesWith(resources: ResourceKeeper): void {
   keeper = resources;
-}
-
-/** See ResourceKeeper.markStable. */
-export function markStable(entity: object): void {
-  keeper?.markStable(entity);
 }
 
 /** See ResourceKeeper.copiedFrom. */
