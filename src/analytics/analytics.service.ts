@@ -59,6 +59,14 @@ export interface DownloadsByDay {
 
 const DAY_MS = 86_400_000;
 
+/** The platform and channel filters as conditions on the analytics tables' columns (their values appended to `params`). */
+function filterSql(f: AnalyticsFilters, params: unknown[]): string {
+  let where = '';
+  if (f.platform !== undefined) where += ` AND platform = $${params.push(f.platform)}`;
+  if (f.channel !== undefined) where += ` AND channel = $${params.push(f.channel)}`;
+  return where;
+}
+
 /** Shares are given to 4 decimal places. */
 const share = (part: number, whole: number) => (whole ? Math.round((part / whole) * 10_000) / 10_000 : 0);
 
@@ -108,9 +116,7 @@ export class AnalyticsService {
   async versions(bearer: Bearer, accountId: string, rawProductId: string, f: AnalyticsFilters): Promise<VersionsInUse> {
     const productId = await this.product(bearer, accountId, rawProductId);
     const params: unknown[] = [productId, accountId, f.days];
-    let where = '';
-    if (f.platform !== undefined) where += ` AND platform = $${params.push(f.platform)}`;
-    if (f.channel !== undefined) where += ` AND channel = $${params.push(f.channel)}`;
+    const where = filterSql(f, params);
     const [counts, checks, latest] = await Promise.all([
       this.db.query(
         `SELECT version, sum(installs)::int AS installs FROM analytics_last_seen
@@ -140,9 +146,7 @@ export class AnalyticsService {
   async adoption(bearer: Bearer, accountId: string, rawProductId: string, f: AnalyticsFilters): Promise<AdoptionSeries> {
     const productId = await this.product(bearer, accountId, rawProductId);
     const params: unknown[] = [productId, accountId, f.days];
-    let where = '';
-    if (f.platform !== undefined) where += ` AND platform = $${params.push(f.platform)}`;
-    if (f.channel !== undefined) where += ` AND channel = $${params.push(f.channel)}`;
+    const where = filterSql(f, params);
     // every day of the window, a day without checks as a row without a version
     const rows: Array<{ day: string; version: string | null; installs: number }> = await this.db.query(
       `SELECT to_char(d.day, 'YYYY-MM-DD') AS day, c.version, coalesce(c.installs, 0)::int AS installs
@@ -170,9 +174,7 @@ export class AnalyticsService {
   async downloads(bearer: Bearer, accountId: string, rawProductId: string, f: AnalyticsFilters): Promise<DownloadsByDay> {
     const productId = await this.product(bearer, accountId, rawProductId);
     const params: unknown[] = [productId, accountId, f.days];
-    let where = '';
-    if (f.platform !== undefined) where += ` AND platform = $${params.push(f.platform)}`;
-    if (f.channel !== undefined) where += ` AND channel = $${params.push(f.channel)}`;
+    const where = filterSql(f, params);
     const rows: Array<{ day: string; version: string; downloads: string; upgrades: string }> = await this.db.query(
       `SELECT to_char(day, 'YYYY-MM-DD') AS day, version, sum(downloads)::bigint AS downloads, sum(upgrades)::bigint AS upgrades
          FROM analytics_daily
