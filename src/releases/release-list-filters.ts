@@ -86,20 +86,25 @@ export function artifactOnPlatform(a: Pick<Artifact, 'platform' | 'arch'>, platf
  * `platform/arch` is it (artifactOnPlatform). 1.0 releases never reach the artifacts.
  */
 export function releaseOnPlatformSql(r: string, param: string): string {
+  const a = `${param}_a`;
+  return ownOrLiveArtifactSql(r, a, `${r}.platform = :${param}`, `(${a}.platform = :${param} OR ${a}.platform || '/' || ${a}.arch = :${param})`);
+}
+
+/**
+ * "`own` holds for release `r`, or `r` is a 1.1 release with an artifact (aliased `a`) not
+ * yanked for which `artifact` holds": the shape of the filters that read a 1.1 release's files.
+ */
+function ownOrLiveArtifactSql(r: string, a: string, own: string, artifact: string): string {
   return (
-    `(${r}.platform = :${param} OR (${r}.multi_artifact AND EXISTS (` +
-    `SELECT 1 FROM artifacts ${param}_a WHERE ${param}_a.release_id = ${r}.id AND ${param}_a.account_id = ${r}.account_id AND ${param}_a.status <> 'YANKED' ` +
-    `AND (${param}_a.platform = :${param} OR ${param}_a.platform || '/' || ${param}_a.arch = :${param}))))`
+    `(${own} OR (${r}.multi_artifact AND EXISTS (` +
+    `SELECT 1 FROM artifacts ${a} WHERE ${a}.release_id = ${r}.id AND ${a}.account_id = ${r}.account_id AND ${a}.status <> 'YANKED' AND ${artifact})))`
   );
 }
 
 /** SQL for "release `r` has a file of type `:param`": its own filetype, or for a 1.1 release any artifact not yanked of that type. */
 export function releaseHasFiletypeSql(r: string, param: string): string {
-  return (
-    `(${r}.filetype = :${param} OR (${r}.multi_artifact AND EXISTS (` +
-    `SELECT 1 FROM artifacts ${param}_a WHERE ${param}_a.release_id = ${r}.id AND ${param}_a.account_id = ${r}.account_id AND ${param}_a.status <> 'YANKED' ` +
-    `AND ${param}_a.filetype = :${param})))`
-  );
+  const a = `${param}_a`;
+  return ownOrLiveArtifactSql(r, a, `${r}.filetype = :${param}`, `${a}.filetype = :${param}`);
 }
 
 /**
