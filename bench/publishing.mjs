@@ -17,14 +17,18 @@
 //    autocannon with BENCH_CONNECTIONS on `/v3/releases/update` for the large product (every
 //    answer must be a 200 or 204). Medians over the rounds; p99 relative to the quiet p99.
 // 4. A publish is POST /releases then PUT /releases/:id/artifact (16 bytes); right after it, one
-//    update check from the previous newest version must offer the new one (else it is stale).
+//    update check from the previous newest version must offer the new one (else it is stale). The
+//    publisher runs in a thread of its own (bench/publisher.mjs), not on autocannon's event loop.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { dist, freshDatabase, JSONAPI, median, repo, rssMib, sleep, startProcess } from './support.mjs';
+import { offered, publish } from './publisher.mjs';
+import { dist, freshDatabase, median, repo, rssMib, sleep, startProcess } from './support.mjs';
 
 process.env.BENCH_RELEASES ??= '62000';
 const { createAccounts, seed, LIFTED_LIMITS, ROOT_TOKEN } = await import('./hotpath.mjs');
@@ -71,40 +75,6 @@ async function seedProduct(db, accountId, name, count) {
   const key = `BENCH-${randomBytes(12).toString('hex').toUpperCase()}`;
   await db.query(`INSERT INTO licenses (account_id, product_id, key, expiration_strategy) VALUES ($1, $2, $3, 'RESTRICT_ACCESS')`, [accountId, product, key]);
   return { id: product, key, newest: `1.${Math.floor((count - 1) / 1000)}.${(count - 1) % 1000}` };
-}
-
-/** How long the two halves of each publish took (ms), for the report. */
-const publishParts = { create: [], upload: [] };
-
-/** Publishes `version` of a product (create, then a 16-byte upload); returns its duration in ms. */
-async function publish(base, account, token, product, version) {
-  const started = performance.now();
-  const created = await fetch(`${base}/v1/accounts/${account}/releases`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': JSONAPI, accept: JSONAPI },
-    body: JSON.stringify({
-      data: {
-        type: 'releases',
-        attributes: { version, channel: 'stable', platform: PLATFORM, filetype: 'tar.gz', filename: `pub-${product.slice(0, 8)}-${version}.tar.gz` },
-        relationships: { product: { data: { type: 'products', id: product } } },
-      },
-    }),
-  });
-  if (created.status !== 201) throw new Error(`creating ${version}: ${created.status} ${await created.text()}`);
-  const id = (await created.json()).data.id;
-  publishParts.create.push(performance.now() - started);
-  const uploadStarted = performance.now();
-  const uploaded = await fetch(`${base}/v1/accounts/${account}/releases/${id}/artifact`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: randomBytes(16) });
-  if (uploaded.status !== 200) throw new Error(`uploading ${version}: ${uploaded.status} ${await uploaded.text()}`);
-  publishParts.upload.push(performance.now() - uploadStarted);
-  return performance.now() - started;
-}
-
-/** The version the update check offers from `from` (null: 204). */
-async function offered(base, product, from) {
-  const res = await fetch(`${base}/v3/releases/update?productId=${product.id}&platform=${encodeURIComponent(PLATFORM)}&version=${from}&key=${product.key}`);
-  if (res.status === 204) return null;
-  return (await res.json()).version;
 }
 
 /** What the server's /metrics says of its JavaScript heap (where the RSS goes), in MiB. */
@@ -181,42 +151,40 @@ async function main() {
     const smallTimes = [];
     const bigTimes = [];
     for (let i = 0; i < 10; i++) {
-      smallTimes.push(await publish(shipgate.base, accounts[0].slug, token, small.id, `2.0.${smallNext++}`));
-      bigTimes.push(await publish(shipgate.base, accounts[0].slug, token, big.id, `2.0.${bigNext++}`));
+      smallTimes.push((await publish(shipgate.base, accounts[0].slug, token, small.id, `2.0.${smallNext++}`)).total);
+      bigTimes.push((await publish(shipgate.base, accounts[0].slug, token, big.id, `2.0.${bigNext++}`)).total);
     }
     console.log(`publish (create + upload), nobody reading: median ${median(smallTimes).toFixed(0)} ms at 100 releases, ${median(bigTimes).toFixed(0)} ms at ${BIG} (${(median(bigTimes) / median(smallTimes)).toFixed(2)} x)`);
 
-    publishParts.create.length = 0;
-    publishParts.upload.length = 0;
     const versions = Array.from({ length: 200 }, (_, i) => `1.${Math.floor((i * 97) % BIG / 1000)}.${(i * 97) % 1000}`);
     const quiet = [];
     const busy = [];
-    const publishTimes = [];
+    const publishes = [];
     let stale = 0;
-    let published = 0;
-    for (let round = 0; round < ROUNDS; round++) {
-      quiet.push(await readRound(shipgate.base, big, versions));
-      let publishing = true;
-      const publisher = (async () => {
-        while (publishing) {
-          const started = Date.now();
-          const previous = `2.0.${bigNext - 1}`;
-          const version = `2.0.${bigNext++}`;
-          publishTimes.push(await publish(shipgate.base, accounts[0].slug, token, big.id, version));
-          published++;
-          if ((await offered(shipgate.base, big, previous)) !== version) stale++;
-          await sleep(Math.max(0, PUBLISH_MS - (Date.now() - started)));
-        }
-      })();
-      busy.push(await readRound(shipgate.base, big, versions));
-      publishing = false;
-      await publisher;
+    // the vendor publishes from a thread of its own (bench/publisher.mjs): not on autocannon's event loop
+    const publisher = new Worker(new URL('./publisher.mjs', import.meta.url), {
+      workerData: { publisher: true, base: shipgate.base, account: accounts[0].slug, token, product: big, every: PUBLISH_MS, next: bigNext },
+    });
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        quiet.push(await readRound(shipgate.base, big, versions));
+        publisher.postMessage('start');
+        busy.push(await readRound(shipgate.base, big, versions));
+        publisher.postMessage('stop');
+        const [seen] = await once(publisher, 'message');
+        publishes.push(...seen.publishes);
+        stale += seen.stale;
+      }
+    } finally {
+      publisher.postMessage('exit');
     }
+    const publishTimes = publishes.map((p) => p.total);
+    const published = publishes.length;
     const q = { rps: median(quiet.map((r) => r.rps)), p99: median(quiet.map((r) => r.p99)) };
     const b = { rps: median(busy.map((r) => r.rps)), p99: median(busy.map((r) => r.p99)) };
     for (let i = 0; i < ROUNDS; i++) console.log(`round ${i + 1}: quiet ${quiet[i].rps.toFixed(0)} req/s p99 ${quiet[i].p99} ms | publishing ${busy[i].rps.toFixed(0)} req/s p99 ${busy[i].p99} ms`);
     console.log(`update check while publishing: ${(b.rps / q.rps).toFixed(2)} x quiet throughput, p99 ${(b.p99 / q.p99).toFixed(2)} x quiet p99 (${b.p99} vs ${q.p99} ms)`);
-    console.log(`publishes during reads: ${published}, median ${median(publishTimes).toFixed(0)} ms (create ${median(publishParts.create).toFixed(0)}, upload ${median(publishParts.upload).toFixed(0)}), max ${Math.max(...publishTimes).toFixed(0)} ms; stale answers right after a publish: ${stale}`);
+    console.log(`publishes during reads: ${published}, median ${median(publishTimes).toFixed(0)} ms (create ${median(publishes.map((p) => p.create)).toFixed(0)}, upload ${median(publishes.map((p) => p.upload)).toFixed(0)}), max ${Math.max(...publishTimes).toFixed(0)} ms; stale answers right after a publish: ${stale}`);
     console.log(`wrong statuses under load: ${[...quiet, ...busy].reduce((n, r) => n + r.bad, 0)}`);
     await db.end();
   } finally {

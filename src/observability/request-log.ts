@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { arrivedAt } from '../jsonapi/request-scheduler';
 import type { Metrics } from './metrics';
 
 /** The route label of a request that matched no route (404s, and errors raised before routing). */
@@ -94,7 +95,8 @@ export function requestObserver(logger: Logger, metrics: Metrics): (req: Request
     }
   };
   return function observeRequest(req: ObservedRequest): void {
-    req[STARTED] = performance.now();
+    // a read's time includes its wait in the read queue
+    req[STARTED] = arrivedAt(req) ?? performance.now();
     req[RECORD] = record;
     const socket = req.socket as ObservedSocket;
     if (socket[IN_FLIGHT] === undefined) socket.on('close', onSocketClose);
