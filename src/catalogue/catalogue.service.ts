@@ -138,6 +138,12 @@ export class CatalogueService {
       ttlMs,
       onLookup,
       load: (key) => this.loadLicense(key),
+      // the id's key is the kept entry's, set when it is kept: a reload (the TTL's) replaces an
+      // entry of the same key, and the replaced one leaves first (onRemove) and must not take the
+      // key away from its successor, or a later change of the license would not find it
+      onStore: (l) => {
+        this.licenseKeys.set(l.license.id, licenseCacheKey(l.license.accountId, l.license.key));
+      },
       onRemove: (l) => {
         if (this.licenseKeys.get(l.license.id) === licenseCacheKey(l.license.accountId, l.license.key)) this.licenseKeys.delete(l.license.id);
       },
@@ -338,6 +344,9 @@ export class CatalogueService {
       case 'l': {
         const key = this.licenseKeys.get(id);
         if (key) this.licenses.invalidate(key);
+        // a license not held may be being loaded right now (its id is known only once it is kept):
+        // the account's running license loads may have read it before the change, and are not kept
+        else this.licenses.invalidateLoading((k) => k.startsWith(`${accountId}:`));
         return;
       }
       case 'k':
@@ -450,7 +459,6 @@ export class CatalogueService {
       'SELECT entitlement_id FROM license_entitlements WHERE license_id = $1 AND account_id = $2',
       [license.id, accountId],
     );
-    if (this.serving) this.licenseKeys.set(license.id, cacheKey);
     const facts: LicenseFacts = {
       id: license.id,
       productId: license.productId,

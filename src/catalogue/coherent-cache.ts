@@ -138,10 +138,13 @@ export class CoherentCache<V extends object> {
     if (stored) this.store.set(key, stored, { noDisposeOnSet: true });
   }
 
-  /** Marks every running load stale (a change whose key cannot be told yet). */
-  invalidateLoading(): void {
-    for (const running of this.loading.values()) running.stale = true;
-    this.loading.clear();
+  /** Marks every running load stale, or those whose key matches (a change whose key cannot be told yet). */
+  invalidateLoading(matches?: (key: string) => boolean): void {
+    for (const [key, running] of [...this.loading]) {
+      if (matches && !matches(key)) continue;
+      running.stale = true;
+      this.loading.delete(key);
+    }
   }
 
   /** Invalidates every entry whose value matches (a scan: for small caches or rare changes). */

@@ -1,5 +1,7 @@
 import { DataSource } from 'typeorm';
-import { CatalogueService } from '../../src/catalogue/catalogue.service';
+import { CatalogueListener } from '../../src/catalogue/catalogue-listener';
+import { CatalogueService, licenseCacheKey } from '../../src/catalogue/catalogue.service';
+import { License } from '../../src/licenses/license.entity';
 import { startApp, TestApp } from '../support/app';
 import { eventually, randomFile, uploadArtifact } from '../support/artifact.factories';
 import { createEntitlement, createLicense, createProduct, licenseAuth } from '../support/catalogue.factories';
@@ -7,10 +9,11 @@ import { api, createAccount, TestAccount } from '../support/factories';
 import { createRelease } from '../support/release.factories';
 
 /**
- * The catalogue after a product's load was replaced by a newer one (the TTL's background reload):
- * changes that name only release ids (a constraint, an artifact) still reach the load in memory.
+ * The catalogue after a product's load or a license's entry was replaced by a newer one (the
+ * TTL's background reload): changes that name only ids (a constraint, an artifact, a license)
+ * still reach the entry in memory; and a load that read a row before its change is not kept.
  */
-describe('catalogue coherence across reloads of a product', () => {
+describe('catalogue coherence across reloads', () => {
   let t: TestApp;
   let account: TestAccount;
   let productId: string;
@@ -50,5 +53,60 @@ describe('catalogue coherence across reloads of a product', () => {
     await db.query('INSERT INTO release_constraints (account_id, release_id, entitlement_id) VALUES ($1, $2, $3)', [account.id, newest.id, entitlement.id]);
     // the license lacks the entitlement: 1.1.0 is no longer offered, well before the next reload
     await eventually(async () => (await offered()) === '1.0.0', 1500);
+  });
+
+  it('a license suspended in SQL after its entry was reloaded is refused at once (403)', async () => {
+    const catalogue = t.app.get(CatalogueService);
+    const cacheKey = licenseCacheKey(account.id, license.key);
+    expect(await offered()).not.toBe(403);
+    const first = catalogue.held!.licenses.peek(cacheKey);
+    expect(first).toBeDefined();
+    // past the TTL, the request answers from the held entry and reloads the license in the background:
+    // the reloaded entry replaces the first one, and must still be the one a change notification names
+    await new Promise((r) => setTimeout(r, 3200));
+    await offered();
+    await eventually(async () => catalogue.held!.licenses.peek(cacheKey) !== first && catalogue.held!.licenses.peek(cacheKey) !== undefined);
+    await db.query('UPDATE licenses SET suspended = true WHERE id = $1', [license.id]);
+    await eventually(async () => (await offered()) === 403, 1500);
+    await db.query('UPDATE licenses SET suspended = false WHERE id = $1', [license.id]);
+    await eventually(async () => (await offered()) !== 403, 1500);
+  });
+
+  it('a license suspended while its first load runs is not kept as it was read', async () => {
+    const fresh = await createLicense(t, account, productId);
+    const check = () => api(t, licenseAuth(fresh.key)).get(`/v1/accounts/${account.id}/releases/actions/upgrade?product=${productId}&platform=linux&version=0.1.0`);
+    // the load reads the license row, then waits here while the license is suspended and the
+    // change notification applied: the row it read is the one before the change
+    let read!: () => void;
+    const wasRead = new Promise<void>((r) => (read = r));
+    let resume!: () => void;
+    const resumed = new Promise<void>((r) => (resume = r));
+    const getRepository = db.getRepository;
+    db.getRepository = ((target: unknown) => {
+      const repository = getRepository.call(db, target as never);
+      if (target !== License) return repository;
+      return Object.assign(Object.create(repository), {
+        findOne: async (options: { where: { key?: string } }) => {
+          const found = await repository.findOne(options as never);
+          if (options.where.key === fresh.key) {
+            read();
+            await resumed;
+          }
+          return found;
+        },
+      });
+    }) as typeof db.getRepository;
+    try {
+      const first = check().then((res) => res.status); // sent now (a supertest request starts when awaited)
+      await wasRead;
+      await db.query('UPDATE licenses SET suspended = true WHERE id = $1', [fresh.id]);
+      await t.app.get(CatalogueListener).settle();
+      resume();
+      expect(await first).not.toBe(403);
+    } finally {
+      db.getRepository = getRepository;
+    }
+    // the load answered its caller, and was not kept: the next request reads the suspension
+    await eventually(async () => (await check()).status === 403, 1500);
   });
 });
