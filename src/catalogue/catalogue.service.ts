@@ -335,6 +335,8 @@ export class CatalogueService {
     switch (kind) {
       case 'a':
         this.accounts.invalidateWhere((a) => a.id === accountId);
+        // accounts are loaded by id or by slug: a running load of either may have read the row before the change
+        this.accounts.invalidateLoading();
         this.products.invalidate(accountId);
         return;
       case 'p':

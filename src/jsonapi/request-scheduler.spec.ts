@@ -78,10 +78,10 @@ describe('RequestScheduler', () => {
     const seen: string[] = [];
     const scheduler = new RequestScheduler((req) => seen.push(`${req.method} ${req.url}`), 2);
     const res = {} as http.ServerResponse;
-    const socket = (destroyed: boolean) => ({ destroyed }) as never;
-    scheduler.admit({ method: 'GET', url: '/a', socket: socket(false) } as http.IncomingMessage, res);
-    scheduler.admit({ method: 'GET', url: '/gone', socket: socket(true) } as http.IncomingMessage, res);
-    scheduler.admit({ method: 'PUT', url: '/b', socket: socket(false) } as http.IncomingMessage, res);
+    const req = (method: string, url: string, destroyed = false) => ({ method, url, socket: { destroyed } }) as unknown as http.IncomingMessage;
+    scheduler.admit(req('GET', '/a'), res);
+    scheduler.admit(req('GET', '/gone', true), res);
+    scheduler.admit(req('PUT', '/b'), res);
     expect(seen).toEqual(['PUT /b']);
     expect(scheduler.waiting).toBe(2);
     await new Promise((resolve) => setImmediate(resolve));
