@@ -42,8 +42,9 @@ export class CatalogueListener implements CommittedChanges, OnModuleInit, OnModu
   private reconnecting = false;
   private readonly settling = new Map<string, Settling>();
   private sending: Promise<unknown> = Promise.resolve();
-  /** Notifications are applied one at a time, in the order they arrive (commit order). */
-  private applying: Promise<void> = Promise.resolve();
+  /** Notifications not applied yet, in the order they arrived (commit order); applied one at a time. */
+  private readonly pending: Notification[] = [];
+  private draining = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -158,11 +159,41 @@ export class CatalogueListener implements CommittedChanges, OnModuleInit, OnModu
   }
 
   private onNotification(message: Notification): void {
-    this.applying = this.applying.then(() => this.apply(message)).catch((error: unknown) => {
-      // a change that could not be applied: nothing held may be trusted any more
-      this.logger.warn(`applying a change notification failed (${(error as Error)?.message}): clearing the catalogue`);
-      this.catalogue.clear();
-    });
+    this.pending.push(message);
+    if (!this.draining) void this.drain();
+  }
+
+  /** Applies what has arrived, in order, until nothing is pending. */
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.pending.length) {
+        const rows = this.namedRows();
+        try {
+          if (rows) await this.catalogue.applyRows(rows);
+          else await this.apply(this.pending.shift()!);
+        } catch (error) {
+          // a change that could not be applied: nothing held may be trusted any more
+          this.logger.warn(`applying a change notification failed (${(error as Error)?.message}): clearing the catalogue`);
+          this.catalogue.clear();
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /**
+   * The changed rows named by the run of `R` and `X` notifications at the head of the queue (taken
+   * from it), or null when the head is another kind. A run is read in one go: each of them reads
+   * its rows as they are now, so reading them together after the last one arrived is what applying
+   * them one by one would end with (an upload's commit sends both: its artifact and its release).
+   */
+  private namedRows(): string[] | null {
+    let n = 0;
+    while (n < this.pending.length && this.pending[n].channel === CATALOGUE_CHANNEL && /^[RX]:/.test(this.pending[n].payload ?? '')) n++;
+    if (n < 2) return null;
+    return this.pending.splice(0, n).map((m) => m.payload!);
   }
 
   /** One notification, after every earlier one has been applied. */

@@ -359,22 +359,39 @@ export class CatalogueService {
         this.releases.invalidate(id);
         return;
       case 'R':
-        return this.applyReleases(id, list.split(','));
-      case 'X': {
-        const byProduct = new Map<string, string[]>();
-        for (const releaseId of id.split(',')) {
-          const productId = this.releaseProducts.get(releaseId)?.productId;
-          // a release not seen yet may belong to a product being loaded right now
-          if (!productId) this.releases.invalidateLoading();
-          else byProduct.set(productId, [...(byProduct.get(productId) ?? []), releaseId]);
-        }
-        for (const [productId, ids] of byProduct) await this.applyReleases(productId, ids);
-        return;
-      }
+      case 'X':
+        return this.applyRows([payload]);
       default:
         this.logger.warn(`unknown catalogue notification ${JSON.stringify(payload.slice(0, 40))}: clearing`);
         this.clear();
     }
+  }
+
+  /**
+   * Applies `R` and `X` notifications (a run of them, in the order they came): the releases they
+   * name are read again, per product at once, and put in place.
+   */
+  async applyRows(payloads: readonly string[]): Promise<void> {
+    const byProduct = new Map<string, Set<string>>();
+    const add = (productId: string, releaseId: string) => {
+      const ids = byProduct.get(productId);
+      if (ids) ids.add(releaseId);
+      else byProduct.set(productId, new Set([releaseId]));
+    };
+    for (const payload of payloads) {
+      const [kind, , id, list] = payload.split(':');
+      if (kind === 'R') {
+        for (const releaseId of list.split(',')) add(id, releaseId);
+        continue;
+      }
+      for (const releaseId of id.split(',')) {
+        const productId = this.releaseProducts.get(releaseId)?.productId;
+        // a release not seen yet may belong to a product being loaded right now
+        if (!productId) this.releases.invalidateLoading();
+        else add(productId, releaseId);
+      }
+    }
+    await Promise.all([...byProduct].map(([productId, ids]) => this.applyReleases(productId, [...ids])));
   }
 
   /** Reads these releases again and puts them in place in the product held in memory (if it is). */
@@ -506,18 +523,25 @@ export class CatalogueService {
     }
   }
 
-  /** The releases of `ids` (the ones a change notification names), as the catalogue keeps them. */
+  /**
+   * The releases of `ids` (the ones a change notification names), as the catalogue keeps them: the
+   * ids are known, so the four queries go out at once (one wait for the listener, which a write's
+   * answer waits for). They may run on different connections: a row another commit changed between
+   * two of them is named by that commit's notification, applied next.
+   */
   private readEntries(m: EntityManager, accountId: string, productId: string, ids: readonly string[]): Promise<CatalogueRelease[]> {
-    return this.readRows(m, accountId, 'r.product_id = $1 AND r.account_id = $2 AND r.id = ANY($3)', [productId, accountId, [...ids]]);
+    return this.readRows(m, accountId, 'r.product_id = $1 AND r.account_id = $2 AND r.id = ANY($3)', [productId, accountId, [...ids]], ids);
   }
 
   /**
    * The releases `where` selects (a condition on `releases r`, then its ORDER BY and LIMIT) with
    * their constraints and artifacts, as the catalogue keeps them (kept-rows.ts), in that order.
+   * With `ids` (the releases are named), the artifacts and constraints are read alongside the
+   * releases; otherwise once the releases are known.
    */
-  private async readRows(m: EntityManager, accountId: string, where: string, params: unknown[]): Promise<CatalogueRelease[]> {
+  private async readRows(m: EntityManager, accountId: string, where: string, params: unknown[], ids?: readonly string[]): Promise<CatalogueRelease[]> {
     const releases = new Map<string, KeptRelease>();
-    await eachRow<ReleaseRow>(m, `SELECT ${RELEASE_COLUMNS} FROM releases r WHERE ${where}`, params, (row) => {
+    const readReleases = eachRow<ReleaseRow>(m, `SELECT ${RELEASE_COLUMNS} FROM releases r WHERE ${where}`, params, (row) => {
       const release = new KeptRelease(row);
       // a flush that landed while this snapshot was read is not in it
       const flushed = this.counters.recentTotals(release.id);
@@ -527,30 +551,41 @@ export class CatalogueService {
       }
       releases.set(release.id, release);
     });
-    if (!releases.size) return [];
-    const rowParams = [[...releases.keys()], accountId];
+    if (!ids) {
+      await readReleases;
+      if (!releases.size) return [];
+    }
+    const rowParams = [ids ? [...ids] : [...releases.keys()], accountId];
     const artifactsOf = new Map<string, KeptArtifact[]>();
+    const keep = (row: ArtifactRow): void => {
+      const release = releases.get(row.release_id);
+      const a = new KeptArtifact(row, release);
+      if (release && a.status === 'UPLOADED' && release.uploaded === null) release.uploaded = a;
+      const list = artifactsOf.get(a.releaseId);
+      if (list) list.push(a);
+      else artifactsOf.set(a.releaseId, [a]);
+    };
+    // a load keeps each row as it arrives (kept-rows.ts); a change's rows wait for their releases
+    const artifactRows: ArtifactRow[] = [];
     const required = new Map<string, string[]>();
     const artifactRequired = new Map<string, string[]>();
-    // both queued at once on the connection: one wait, not two
+    // queued at once: one wait, not three (four with the releases, when they are named)
     await Promise.all([
+      readReleases,
       // oldest first (created, id: the artifact_offers view's order): a release's first artifact is
       // what 1.0 shows of a 1.1 release, its first uploaded one's SHA-256 the release's artifactSha256
       eachRow<ArtifactRow>(m, `SELECT ${ARTIFACT_COLUMNS} FROM artifacts x WHERE x.release_id = ANY($1) AND x.account_id = $2 ORDER BY x.created, x.id`, rowParams, (row) => {
-        const release = releases.get(row.release_id);
-        const a = new KeptArtifact(row, release);
-        if (release && a.status === 'UPLOADED' && release.uploaded === null) release.uploaded = a;
-        const list = artifactsOf.get(a.releaseId);
-        if (list) list.push(a);
-        else artifactsOf.set(a.releaseId, [a]);
+        if (ids) artifactRows.push(row);
+        else keep(row);
       }),
       eachRow<{ release_id: string; entitlement_id: string }>(m, 'SELECT release_id, entitlement_id FROM release_constraints WHERE release_id = ANY($1) AND account_id = $2', rowParams, (c) => {
         required.set(c.release_id, [...(required.get(c.release_id) ?? []), c.entitlement_id]);
       }),
+      eachRow<{ artifact_id: string; entitlement_id: string }>(m, 'SELECT artifact_id, entitlement_id FROM artifact_constraints WHERE release_id = ANY($1) AND account_id = $2', rowParams, (c) => {
+        artifactRequired.set(c.artifact_id, [...(artifactRequired.get(c.artifact_id) ?? []), c.entitlement_id]);
+      }),
     ]);
-    await eachRow<{ artifact_id: string; entitlement_id: string }>(m, 'SELECT artifact_id, entitlement_id FROM artifact_constraints WHERE release_id = ANY($1) AND account_id = $2', rowParams, (c) => {
-      artifactRequired.set(c.artifact_id, [...(artifactRequired.get(c.artifact_id) ?? []), c.entitlement_id]);
-    });
+    for (const row of artifactRows) keep(row);
     const entries: CatalogueRelease[] = [];
     for (const release of releases.values()) {
       const entitlementIds = required.get(release.id) ?? NO_ENTITLEMENTS;
