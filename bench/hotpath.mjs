@@ -515,7 +515,8 @@ async function main() {
     console.log(`database: ${database.embedded ? 'embedded PostgreSQL' : 'PostgreSQL at 127.0.0.1:5432'}; ${RELEASES} releases; ${ROUNDS} rounds of ${SECONDS} s; ${CONNECTIONS} connections; LOG_LEVEL=${LOG_LEVEL}`);
     const env = { DATABASE_URL: database.url, DATA_DIR: dataDir, ROOT_TOKEN, LOG_LEVEL: LOG_LEVEL, SIGNING_SECRET: 'bench-signing-secret-0123456789abcdef0123', ...LIFTED_LIMITS };
     // BENCH_PROFILE_DIR: Shipgate writes a V8 CPU profile there when it stops (node --cpu-prof)
-    const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+    // BENCH_NODE_ARGS: more node options for Shipgate (e.g. '--max-semi-space-size=32')
+    const profile = [...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []), ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
     // the request log (LOG_LEVEL=log) goes to a file, as a server's log would
     const logFile = path.join(dataDir, 'shipgate.log');
     const shipgate = await startProcess(path.join(repo, 'dist/src/main.js'), env, '/health/ready', profile, fs.openSync(logFile, 'a'));

@@ -200,7 +200,7 @@ export class ArtifactUploadsService {
       watch.stop();
     }
 
-    let previousKey: string | null;
+    let published: { replaced: string | null; stored: Artifact };
     try {
       for (const digest of expected) {
         if (staged[digest.algorithm] !== digest.hex) {
@@ -213,18 +213,18 @@ export class ArtifactUploadsService {
       await staged.commit();
       // an npm tarball's package.json, read once here so that the npm engine never opens files
       const manifest = target && hasManifest(target.filename, release) ? await this.readManifest(staged.key) : null;
-      previousKey = await this.db.transaction((m) => this.publish(m, release, artifactId, staged, contentType, manifest));
+      published = await this.db.transaction((m) => this.publish(m, release, artifactId, staged, contentType, manifest));
     } catch (error) {
       await staged.discard().catch((e) => this.logger.warn(`discarding upload ${key} failed: ${(e as Error)?.message}`));
       throw error;
     }
     this.uploaded.files++;
     this.uploaded.bytes += staged.size;
-    if (previousKey && previousKey !== key) await this.storedFiles.deleteObject(previousKey);
-    return this.db.manager.findOneOrFail(Artifact, { where: { accountId, id: artifactId } });
+    if (published.replaced && published.replaced !== key) await this.storedFiles.deleteObject(published.replaced);
+    // the artifact as its transaction left it
+    return published.stored;
   }
 
-  /** Inside the upload's transaction: returns the storage key the new bytes replace. */
   /** The manifest of a stored tarball (null: not an npm tarball, or unreadable). */
   private async readManifest(key: string): Promise<TarballManifest | null> {
     try {
@@ -235,6 +235,11 @@ export class ArtifactUploadsService {
     }
   }
 
+  /**
+   * Inside the upload's transaction, under the release's row lock: the staged bytes become the
+   * release's artifact (UPLOADED) and the release's status follows. Returns the storage key the
+   * new bytes replace, and the artifact as stored (the upload's answer).
+   */
   async publish(
     m: EntityManager,
     release: Release,
@@ -242,7 +247,7 @@ export class ArtifactUploadsService {
     staged: Pick<StagedObject, 'key' | 'size' | 'sha256' | 'sha512'>,
     contentType: string,
     manifest: TarballManifest | null = null,
-  ): Promise<string | null> {
+  ): Promise<{ replaced: string | null; stored: Artifact }> {
     const { accountId, id: releaseId } = release;
     // the release row lock serialises concurrent uploads, removals and status changes of this release
     const locked = await m
@@ -277,14 +282,15 @@ export class ArtifactUploadsService {
     }
     const stored = await m.findOneOrFail(Artifact, { where: { accountId, releaseId } });
     await this.events.record(m, accountId, 'artifact.uploaded', toResource(ArtifactSerializer, stored));
-    await this.statuses.apply(accountId, releaseId, 'artifact-uploaded', m);
-    return current?.storageKey ?? null;
+    // the lock is held and the artifact was just made UPLOADED: the status change reads neither again
+    await this.statuses.apply(accountId, releaseId, 'artifact-uploaded', m, locked);
+    return { replaced: current?.storageKey ?? null, stored };
   }
 
   /**
    * A 1.1 release's artifact (under its release's row lock): the bytes become that artifact's,
    * which is then UPLOADED; the release's status is its own (a published release offers the
-   * artifact from now on). Returns the storage key the new bytes replace.
+   * artifact from now on). Returns the storage key the new bytes replace, and the artifact as stored.
    */
   private async publishArtifact(
     m: EntityManager,
@@ -293,7 +299,7 @@ export class ArtifactUploadsService {
     staged: Pick<StagedObject, 'key' | 'size' | 'sha256' | 'sha512'>,
     contentType: string,
     manifest: TarballManifest | null,
-  ): Promise<string | null> {
+  ): Promise<{ replaced: string | null; stored: Artifact }> {
     const { accountId } = release;
     const current = await m.findOne(Artifact, { where: { accountId, id: artifactId, releaseId: release.id } });
     if (!current || current.status === 'YANKED') throw ApiError.notFound('The artifact was not found');
@@ -317,7 +323,7 @@ export class ArtifactUploadsService {
     );
     const stored = await m.findOneOrFail(Artifact, { where: { accountId, id: current.id } });
     await this.events.record(m, accountId, 'artifact.uploaded', toResource(ArtifactSerializer, stored));
-    return current.storageKey;
+    return { replaced: current.storageKey, stored };
   }
 
   filesizeMismatch(expected: number, actual: number): ApiError {

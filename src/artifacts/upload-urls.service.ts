@@ -266,7 +266,7 @@ export class UploadUrlsService implements OnModuleInit, OnModuleDestroy {
         await m.query('SELECT 1 FROM releases WHERE id = $1 AND account_id = $2 FOR UPDATE', [release.id, release.accountId]);
         const current = await m.findOne(Artifact, { where: { id: artifact.id, accountId: artifact.accountId } });
         if (current?.uploadKey !== key) return undefined;
-        return this.uploads.publish(m, release, artifact.id, measured, artifact.contentType ?? 'application/octet-stream', manifest);
+        return (await this.uploads.publish(m, release, artifact.id, measured, artifact.contentType ?? 'application/octet-stream', manifest)).replaced;
       });
       if (previous) await this.storedFiles.deleteObject(previous);
     }

@@ -569,7 +569,13 @@ export class CatalogueService {
     const artifactRows: ArtifactRow[] = [];
     const required = new Map<string, string[]>();
     const artifactRequired = new Map<string, string[]>();
-    // queued at once: one wait, not three (four with the releases, when they are named)
+    const readArtifactConstraints = () =>
+      eachRow<{ artifact_id: string; entitlement_id: string }>(m, 'SELECT artifact_id, entitlement_id FROM artifact_constraints WHERE release_id = ANY($1) AND account_id = $2', rowParams, (c) => {
+        artifactRequired.set(c.artifact_id, [...(artifactRequired.get(c.artifact_id) ?? []), c.entitlement_id]);
+      });
+    // named releases: four queries at once, each on a connection of the pool (one wait); a load's
+    // queries share its transaction's connection, where node-postgres queues at most one behind
+    // the running one (more is deprecated): two waits
     await Promise.all([
       readReleases,
       // oldest first (created, id: the artifact_offers view's order): a release's first artifact is
@@ -581,10 +587,9 @@ export class CatalogueService {
       eachRow<{ release_id: string; entitlement_id: string }>(m, 'SELECT release_id, entitlement_id FROM release_constraints WHERE release_id = ANY($1) AND account_id = $2', rowParams, (c) => {
         required.set(c.release_id, [...(required.get(c.release_id) ?? []), c.entitlement_id]);
       }),
-      eachRow<{ artifact_id: string; entitlement_id: string }>(m, 'SELECT artifact_id, entitlement_id FROM artifact_constraints WHERE release_id = ANY($1) AND account_id = $2', rowParams, (c) => {
-        artifactRequired.set(c.artifact_id, [...(artifactRequired.get(c.artifact_id) ?? []), c.entitlement_id]);
-      }),
+      ids ? readArtifactConstraints() : undefined,
     ]);
+    if (!ids) await readArtifactConstraints();
     for (const row of artifactRows) keep(row);
     const entries: CatalogueRelease[] = [];
     for (const release of releases.values()) {

@@ -32,3 +32,22 @@ export class KeptResources implements ResourceKeeper {
 
 /** One per process: rows are objects, and a row is only ever held by one app's catalogue. */
 export const KEPT_RESOURCES = new KeptResources();
+
+/**
+ * A value computed from one kept row alone (an offer's changelog entry of a release), kept weakly
+ * with the row: a new generation of a product makes its answers again, but its rows are the same
+ * objects, so what was made of them is not made again. Rows that are not the catalogue's (the SQL
+ * path's entities) get a fresh value each time.
+ */
+export class RowMemo<R extends object, T> {
+  private readonly values = new WeakMap<R, T>();
+
+  constructor(private readonly build: (row: R) => T) {}
+
+  of(row: R): T {
+    if (!isKeptRow(row)) return this.build(row);
+    let value = this.values.get(row);
+    if (value === undefined) this.values.set(row, (value = this.build(row)));
+    return value;
+  }
+}

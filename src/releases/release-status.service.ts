@@ -20,19 +20,28 @@ export class ReleaseStatusService {
     private readonly events: EventsService,
   ) {}
 
-  async apply(accountId: string, releaseId: string, event: ReleaseEvent, manager?: EntityManager): Promise<Release> {
+  /**
+   * `locked`: the caller's transaction (`manager`) already holds the release's row lock and read
+   * its status, and has just made an artifact UPLOADED (an upload): neither is read again.
+   */
+  async apply(accountId: string, releaseId: string, event: ReleaseEvent, manager?: EntityManager, locked?: Pick<Release, 'status' | 'multiArtifact'>): Promise<Release> {
     const run = async (m: EntityManager) => {
-      const release = await m
-        .createQueryBuilder(Release, 'release')
-        .setLock('pessimistic_write')
-        .where('release.id = :releaseId AND release.account_id = :accountId', { releaseId, accountId })
-        .getOne();
-      if (!release) throw ApiError.notFound('The release was not found');
-      const uploaded: Array<unknown> = await m.query(
-        `SELECT 1 FROM artifacts WHERE release_id = $1 AND account_id = $2 AND status = 'UPLOADED'`,
-        [releaseId, accountId],
-      );
-      const change = nextStatus(release.status, event, { artifactUploaded: uploaded.length > 0, multiArtifact: release.multiArtifact });
+      let release: Pick<Release, 'status' | 'multiArtifact'> | null = manager ? (locked ?? null) : null;
+      let artifactUploaded = release !== null;
+      if (!release) {
+        release = await m
+          .createQueryBuilder(Release, 'release')
+          .setLock('pessimistic_write')
+          .where('release.id = :releaseId AND release.account_id = :accountId', { releaseId, accountId })
+          .getOne();
+        if (!release) throw ApiError.notFound('The release was not found');
+        const uploaded: Array<unknown> = await m.query(
+          `SELECT 1 FROM artifacts WHERE release_id = $1 AND account_id = $2 AND status = 'UPLOADED'`,
+          [releaseId, accountId],
+        );
+        artifactUploaded = uploaded.length > 0;
+      }
+      const change = nextStatus(release.status, event, { artifactUploaded, multiArtifact: release.multiArtifact });
       const patch: { status?: ReleaseStatus; yanked?: Date | null } = {};
       if (change.status !== release.status) patch.status = change.status;
       if (change.yanked !== undefined) patch.yanked = change.yanked;

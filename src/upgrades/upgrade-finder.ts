@@ -10,6 +10,7 @@ import type { Bearer } from '../access/bearer';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import type { CatalogueRelease, ProductReleases } from '../catalogue/product-releases';
 import type { MemoTable } from '../catalogue/memos';
+import { RowMemo } from '../catalogue/kept-resources';
 import { CountersService } from '../counters/counters.service';
 import { Release } from '../releases/release.entity';
 import type { Channel } from '../releases/release.entity';
@@ -419,8 +420,11 @@ function policyInMemory(entries: readonly CatalogueRelease[], view: LineView, of
   return { critical, changelog };
 }
 
+/** A release's changelog entry, made once per kept row (after a publish every offer's changelog is read again). */
+const CHANGELOG_ENTRIES = new RowMemo<Release, ChangelogEntry>((r) => ({ version: r.version, notes: r.description, created: r.created.toISOString() }));
+
 function changelogEntry(r: Release): ChangelogEntry {
-  return { version: r.version, notes: r.description, created: r.created.toISOString() };
+  return CHANGELOG_ENTRIES.of(r);
 }
 
 /**
