@@ -283,7 +283,7 @@ export class ArtifactUploadsService {
     const stored = await m.findOneOrFail(Artifact, { where: { accountId, releaseId } });
     await this.events.record(m, accountId, 'artifact.uploaded', toResource(ArtifactSerializer, stored));
     // the lock is held and the artifact was just made UPLOADED: the status change reads neither again
-    await this.statuses.apply(accountId, releaseId, 'artifact-uploaded', m, locked);
+    await this.statuses.apply(accountId, releaseId, 'artifact-uploaded', m, { release: locked, artifactUploaded: true });
     return { replaced: current?.storageKey ?? null, stored };
   }
 

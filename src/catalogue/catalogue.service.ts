@@ -625,7 +625,6 @@ const NO_ENTITLEMENTS: readonly string[] = Object.freeze([]);
 /** Release rows per query of a whole-product load. */
 const LOAD_CHUNK = 2000;
 
-
 export function accountCacheKey(idOrSlug: string): string {
   return isUuid(idOrSlug) ? `id:${idOrSlug.toLowerCase()}` : `slug:${idOrSlug.toLowerCase()}`;
 }

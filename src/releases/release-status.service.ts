@@ -21,26 +21,19 @@ export class ReleaseStatusService {
   ) {}
 
   /**
-   * `locked`: the caller's transaction (`manager`) already holds the release's row lock and read
-   * its status, and has just made an artifact UPLOADED (an upload): neither is read again.
+   * `known`: what the caller's transaction (`manager`, which holds the release's row lock) has
+   * just read and done (an upload: the release's status, and an artifact made UPLOADED), so that
+   * neither is read again.
    */
-  async apply(accountId: string, releaseId: string, event: ReleaseEvent, manager?: EntityManager, locked?: Pick<Release, 'status' | 'multiArtifact'>): Promise<Release> {
+  async apply(
+    accountId: string,
+    releaseId: string,
+    event: ReleaseEvent,
+    manager?: EntityManager,
+    known?: { release: Pick<Release, 'status' | 'multiArtifact'>; artifactUploaded: boolean },
+  ): Promise<Release> {
     const run = async (m: EntityManager) => {
-      let release: Pick<Release, 'status' | 'multiArtifact'> | null = manager ? (locked ?? null) : null;
-      let artifactUploaded = release !== null;
-      if (!release) {
-        release = await m
-          .createQueryBuilder(Release, 'release')
-          .setLock('pessimistic_write')
-          .where('release.id = :releaseId AND release.account_id = :accountId', { releaseId, accountId })
-          .getOne();
-        if (!release) throw ApiError.notFound('The release was not found');
-        const uploaded: Array<unknown> = await m.query(
-          `SELECT 1 FROM artifacts WHERE release_id = $1 AND account_id = $2 AND status = 'UPLOADED'`,
-          [releaseId, accountId],
-        );
-        artifactUploaded = uploaded.length > 0;
-      }
+      const { release, artifactUploaded } = manager && known ? known : await this.lockAndRead(m, accountId, releaseId);
       const change = nextStatus(release.status, event, { artifactUploaded, multiArtifact: release.multiArtifact });
       const patch: { status?: ReleaseStatus; yanked?: Date | null } = {};
       if (change.status !== release.status) patch.status = change.status;
@@ -53,5 +46,17 @@ export class ReleaseStatusService {
       return changed;
     };
     return manager ? run(manager) : this.db.transaction(run);
+  }
+
+  /** The release under its row lock, and whether an artifact of it is UPLOADED. */
+  private async lockAndRead(m: EntityManager, accountId: string, releaseId: string): Promise<{ release: Release; artifactUploaded: boolean }> {
+    const release = await m
+      .createQueryBuilder(Release, 'release')
+      .setLock('pessimistic_write')
+      .where('release.id = :releaseId AND release.account_id = :accountId', { releaseId, accountId })
+      .getOne();
+    if (!release) throw ApiError.notFound('The release was not found');
+    const uploaded: Array<unknown> = await m.query(`SELECT 1 FROM artifacts WHERE release_id = $1 AND account_id = $2 AND status = 'UPLOADED'`, [releaseId, accountId]);
+    return { release, artifactUploaded: uploaded.length > 0 };
   }
 }
