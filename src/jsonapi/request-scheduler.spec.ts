@@ -11,17 +11,33 @@ function spin(ms: number): void {
 
 /**
  * A server whose GETs cost 1 ms of CPU each and whose POST waits for eight file operations one after
- * another (a write's queries); returns when the POST was answered, among the GETs' answers.
+ * another (a write's queries); returns when the POST was answered, among the GETs' answers. With
+ * `inPromises`, a GET spends three quarters of its millisecond in promise callbacks after its
+ * synchronous start, as a route behind async guards and interceptors does.
  */
-async function floodWithOneWrite(sliceMs: number | null): Promise<{ readsBeforeWrite: number; reads: number[] }> {
+async function floodWithOneWrite(sliceMs: number | null, inPromises = false): Promise<{ readsBeforeWrite: number; reads: number[] }> {
   const order: number[] = [];
   let answered = 0;
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     if (req.method === 'GET') {
-      spin(1);
-      order.push(Number(req.url!.slice(1)));
-      answered++;
-      res.end('read');
+      const answer = () => {
+        order.push(Number(req.url!.slice(1)));
+        answered++;
+        res.end('read');
+      };
+      if (!inPromises) {
+        spin(1);
+        answer();
+        return;
+      }
+      spin(0.25);
+      void (async () => {
+        for (let i = 0; i < 3; i++) {
+          await Promise.resolve();
+          spin(0.25);
+        }
+        answer();
+      })();
       return;
     }
     void (async () => {
@@ -70,6 +86,15 @@ describe('RequestScheduler', () => {
     expect(plain.readsBeforeWrite).toBeGreaterThan(200);
     expect(scheduled.readsBeforeWrite).toBeLessThan(80);
     // every read is answered, in the order it arrived
+    expect(scheduled.reads).toEqual([...scheduled.reads].sort((a, b) => a - b));
+    expect(scheduled.reads).toHaveLength(300);
+  });
+
+  it("counts a read's promise callbacks in its slice, not only its synchronous start", async () => {
+    const scheduled = await floodWithOneWrite(2, true);
+    // two reads fit in a 2 ms slice: the write's eight waits see some 16-18 of them. A slice that
+    // saw only each read's synchronous quarter would let eight run (8 ms) per turn: some 64.
+    expect(scheduled.readsBeforeWrite).toBeLessThan(40);
     expect(scheduled.reads).toEqual([...scheduled.reads].sort((a, b) => a - b));
     expect(scheduled.reads).toHaveLength(300);
   });
