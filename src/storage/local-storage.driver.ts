@@ -1,31 +1,89 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, constants as fsConstants } from 'node:fs';
+import { once } from 'node:events';
+import { constants as fsConstants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { DurableWrites } from './durable-writes';
 import { assertSafeKey, ByteRange, DigestMeter, StagedObject, StorageDriver, StorageNotFoundError } from './storage-driver';
 
 const TEMP_SUFFIX = '.part';
 const MINUTE_MS = 60_000;
+/** An upload this small is held in memory until its commit writes it (in one job); a bigger one streams to a temporary file. */
+export const HELD_UPLOAD_BYTES = 64 * 1024;
 
 function isCode(error: unknown, code: string): boolean {
   return (error as NodeJS.ErrnoException)?.code === code;
 }
 
-/** fsync a directory so that a rename into it survives a crash. */
-async function syncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
+/**
+ * Where a staged upload's bytes go: kept in memory while they are at most `limit` bytes; past
+ * that, all of them go to the temporary file `tempPath`, which is flushed to disk before the
+ * stream finishes.
+ */
+class StagedBytes extends Writable {
+  private chunks: Buffer[] = [];
+  private held = 0;
+  private file: fsp.FileHandle | null = null;
+  private opening: Promise<fsp.FileHandle> | null = null;
+
+  constructor(
+    private readonly tempPath: string,
+    private readonly limit: number,
+  ) {
+    super({ highWaterMark: 1024 * 1024 });
+  }
+
+  /** The bytes, if they stayed in memory (null: they are in the temporary file). */
+  get inMemory(): Buffer | null {
+    return this.opening ? null : Buffer.concat(this.chunks, this.held);
+  }
+
+  _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    const size = chunks.reduce((n, c) => n + c.chunk.length, 0);
+    if (!this.opening && this.held + size <= this.limit) {
+      for (const c of chunks) this.chunks.push(c.chunk);
+      this.held += size;
+      callback();
+      return;
+    }
+    this.spill(chunks.map((c) => c.chunk)).then(() => callback(), callback);
+  }
+
+  private async spill(chunks: Buffer[]): Promise<void> {
+    if (!this.opening) {
+      this.opening = fsp.open(this.tempPath, 'wx', 0o600);
+      this.file = await this.opening;
+      chunks = [...this.chunks, ...chunks];
+      this.chunks = [];
+      this.held = 0;
+    }
+    await this.file!.writev(chunks);
+  }
+
+  _final(callback: (error?: Error | null) => void): void {
+    if (!this.file) return callback();
+    this.file.sync().then(() => callback(), callback);
+  }
+
+  _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // a file still opening is closed once open, so that no descriptor is left behind
+    const opening = this.opening;
+    if (!opening) return callback(error);
+    opening.then((fh) => fh.close()).then(
+      () => callback(error),
+      () => callback(error),
+    );
   }
 }
 
 /**
  * Files under `<DATA_DIR>/artifacts/<key>`. Uploads are written to `<root>/.tmp/<uuid>.part` (same
- * filesystem, so the commit is an atomic rename), fsynced, then renamed into place.
+ * filesystem, so the commit is an atomic rename), fsynced, then renamed into place; an upload of
+ * at most HELD_UPLOAD_BYTES is held in memory and written at its commit. The commit's file
+ * operations run as one job in a thread of their own (DurableWrites).
  */
 export class LocalStorageDriver implements StorageDriver {
   readonly name = 'local' as const;
@@ -41,6 +99,7 @@ export class LocalStorageDriver implements StorageDriver {
    */
   readonly staleAfterMs: number;
   private sweeper?: NodeJS.Timeout;
+  private readonly durable = new DurableWrites();
 
   constructor(dataDir: string, uploadIdleTimeoutMs = 120_000) {
     this.root = path.join(dataDir, 'artifacts');
@@ -76,6 +135,7 @@ export class LocalStorageDriver implements StorageDriver {
   async close(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
+    await this.durable.close();
   }
 
   pathOf(key: string): string {
@@ -87,24 +147,25 @@ export class LocalStorageDriver implements StorageDriver {
     const finalPath = this.pathOf(key);
     const tempPath = path.join(this.tempDir, `${randomUUID()}${TEMP_SUFFIX}`);
     const meter = new DigestMeter();
-    // flush: fsync before the stream closes, so that the committed file is on disk
-    const file = createWriteStream(tempPath, { flags: 'wx', mode: 0o600, flush: true, highWaterMark: 1024 * 1024 });
+    const bytes = new StagedBytes(tempPath, HELD_UPLOAD_BYTES);
     try {
-      await pipeline(source, meter, file);
+      await pipeline(source, meter, bytes);
     } catch (error) {
       // a stream destroyed while its file was still opening creates the file afterwards: remove it
       // once the stream has closed, or a .part would be left behind
-      if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
+      if (!bytes.closed) await once(bytes, 'close').catch(() => undefined);
       await fsp.rm(tempPath, { force: true });
       throw error;
     }
     const digest = meter.digest();
+    const held = bytes.inMemory;
     let committed = false;
     return {
       key,
       ...digest,
       commit: async () => {
-        await this.renameInto(tempPath, finalPath);
+        if (held) await this.durable.write(held, tempPath, finalPath);
+        else await this.durable.rename(tempPath, finalPath);
         committed = true;
       },
       discard: async () => {
@@ -112,21 +173,6 @@ export class LocalStorageDriver implements StorageDriver {
         if (committed) await this.delete(key);
       },
     };
-  }
-
-  private async renameInto(from: string, to: string): Promise<void> {
-    const dir = path.dirname(to);
-    for (let attempt = 0; ; attempt++) {
-      await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-      try {
-        await fsp.rename(from, to);
-        break;
-      } catch (error) {
-        // a concurrent delete may have pruned the (then empty) directory between mkdir and rename
-        if (!isCode(error, 'ENOENT') || attempt >= 2) throw error;
-      }
-    }
-    await syncDir(dir);
   }
 
   async delete(key: string): Promise<void> {
