@@ -7,8 +7,10 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { Bearer } from '../access/bearer';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
+import { insertReturning } from '../database/insert-returning';
 import { EventsService } from '../events/events.service';
 import { ApiError, ErrorCode } from '../jsonapi/errors';
+import { isUuid } from '../jsonapi/ids';
 import { toResource } from '../jsonapi/serializer';
 import { Release } from '../releases/release.entity';
 import { ReleaseStatusService } from '../releases/release-status.service';
@@ -146,15 +148,21 @@ export class ArtifactUploadsService {
    * away, removes the staged bytes and leaves the release and its previous artifact as they were.
    */
   async upload(bearer: Bearer, accountId: string, releaseId: string, req: Request): Promise<Artifact> {
+    // the release's artifact is read while its access is checked (one wait, not two); used only if
+    // the id named the release found
+    const id = releaseId.toLowerCase();
+    const existing = isUuid(id) ? this.db.manager.findOne(Artifact, { where: { accountId, releaseId: id } }) : null;
+    existing?.catch(() => undefined);
     const release = await findWritableRelease(this.db, bearer, accountId, releaseId);
-    return this.receive(release, req);
+    return this.receive(release, req, [], undefined, existing && release.id === id ? await existing : undefined);
   }
 
   /**
    * Streams the request body into storage as `release`'s artifact (the direct PUT and the signed
    * upload URL alike): a form body is refused, Content-Digest and `declared` digests are verified.
+   * `existingArtifact`: the release's artifact (or null) if the caller has read it already.
    */
-  async receive(release: Release, req: Request, declaredDigests: ExpectedDigest[] = [], target?: Artifact): Promise<Artifact> {
+  async receive(release: Release, req: Request, declaredDigests: ExpectedDigest[] = [], target?: Artifact, existingArtifact?: Artifact | null): Promise<Artifact> {
     const { accountId } = release;
     refuseFormBody(req);
     const expected = [...parseContentDigest(req.headers['content-digest']), ...declaredDigests];
@@ -167,7 +175,7 @@ export class ArtifactUploadsService {
       throw this.filesizeMismatch(filesize, Number(declared));
     }
 
-    const existing = target ?? (await this.db.manager.findOne(Artifact, { where: { accountId, releaseId: release.id } }));
+    const existing = target ?? (existingArtifact !== undefined ? existingArtifact : await this.db.manager.findOne(Artifact, { where: { accountId, releaseId: release.id } }));
     const artifactId = existing?.id ?? randomUUID();
     const key = `${accountId}/${artifactId}/${randomBytes(16).toString('hex')}`;
 
@@ -258,7 +266,6 @@ export class ArtifactUploadsService {
     if (!locked) throw ApiError.notFound('The release was not found');
     if (locked.multiArtifact) return this.publishArtifact(m, locked, artifactId, staged, contentType, manifest);
     if (locked.filesize !== null && locked.filesize !== staged.size) throw this.filesizeMismatch(locked.filesize, staged.size);
-    if (locked.filesize === null) await m.update(Release, { id: releaseId, accountId }, { filesize: staged.size });
 
     const fields = {
       filename: locked.filename,
@@ -275,15 +282,23 @@ export class ArtifactUploadsService {
       uploadDigest: null,
     };
     const current = await m.findOne(Artifact, { where: { accountId, releaseId } });
+    let stored: Artifact;
     if (current) {
-      await m.update(Artifact, { id: current.id, accountId }, { ...fields, updated: new Date() });
+      const changed = { ...fields, updated: new Date() };
+      await m.update(Artifact, { id: current.id, accountId }, changed);
+      stored = Object.assign(new Artifact(), current, changed);
     } else {
-      await m.insert(Artifact, { id: artifactId, accountId, releaseId, ...fields });
+      stored = await insertReturning(m, Artifact, { id: artifactId, accountId, releaseId, ...fields });
     }
-    const stored = await m.findOneOrFail(Artifact, { where: { accountId, releaseId } });
-    await this.events.record(m, accountId, 'artifact.uploaded', toResource(ArtifactSerializer, stored));
-    // the lock is held and the artifact was just made UPLOADED: the status change reads neither again
-    await this.statuses.apply(accountId, releaseId, 'artifact-uploaded', m, { release: locked, artifactUploaded: true });
+    // the lock is held and the artifact was just made UPLOADED: the status change reads neither
+    // again, writes the filesize a release created without one now has, and records the upload's
+    // event with its own
+    await this.statuses.apply(accountId, releaseId, 'artifact-uploaded', m, {
+      release: Object.assign(locked, { artifactSha256: stored.sha256 }),
+      artifactUploaded: true,
+      set: locked.filesize === null ? { filesize: staged.size } : undefined,
+      events: [{ accountId, event: 'artifact.uploaded', resource: toResource(ArtifactSerializer, stored) }],
+    });
     return { replaced: current?.storageKey ?? null, stored };
   }
 

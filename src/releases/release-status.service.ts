@@ -2,12 +2,21 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { EventsService } from '../events/events.service';
+import type { NewEvent } from '../events/events.service';
 import { ApiError } from '../jsonapi/errors';
 import { toResource } from '../jsonapi/serializer';
 import { Release } from './release.entity';
 import type { ReleaseStatus } from './release.entity';
 import { nextStatus, ReleaseEvent } from './release-status';
 import { ReleaseSerializer } from './release.serializer';
+
+/** What an upload's transaction tells the status change (ReleaseStatusService.apply). */
+export interface KnownRelease {
+  release: Release;
+  artifactUploaded: boolean;
+  set?: { filesize?: number };
+  events?: NewEvent[];
+}
 
 /**
  * The yank service: applies a status-machine event to one release under a row lock, so that
@@ -22,27 +31,36 @@ export class ReleaseStatusService {
 
   /**
    * `known`: what the caller's transaction (`manager`, which holds the release's row lock) has
-   * just read and done (an upload: the release's status, and an artifact made UPLOADED), so that
-   * neither is read again.
+   * just read and done, so that none of it is read again: the release as the caller locked and read
+   * it, whether an artifact of it was just made UPLOADED (then `release.artifactSha256` is that
+   * artifact's), columns of the release the caller wants written with the status (`set`), and
+   * events of the caller's own change to record with the status change's (`events`). The changed
+   * release is then the locked one with the changes applied, not read again.
    */
-  async apply(
-    accountId: string,
-    releaseId: string,
-    event: ReleaseEvent,
-    manager?: EntityManager,
-    known?: { release: Pick<Release, 'status' | 'multiArtifact'>; artifactUploaded: boolean },
-  ): Promise<Release> {
+  async apply(accountId: string, releaseId: string, event: ReleaseEvent, manager?: EntityManager, known?: KnownRelease): Promise<Release> {
     const run = async (m: EntityManager) => {
       const { release, artifactUploaded } = manager && known ? known : await this.lockAndRead(m, accountId, releaseId);
       const change = nextStatus(release.status, event, { artifactUploaded, multiArtifact: release.multiArtifact });
-      const patch: { status?: ReleaseStatus; yanked?: Date | null } = {};
+      const patch: { status?: ReleaseStatus; yanked?: Date | null; filesize?: number | null; updated?: Date } = { ...(known?.set ?? {}) };
       if (change.status !== release.status) patch.status = change.status;
       if (change.yanked !== undefined) patch.yanked = change.yanked;
-      if (Object.keys(patch).length) await m.update(Release, { id: releaseId, accountId }, patch);
-      const changed = await m.findOneOrFail(Release, { where: { id: releaseId, accountId } });
+      let changed: Release;
+      if (manager && known) {
+        // the row as the update leaves it: its time of update is given, not left to the database
+        if (Object.keys(patch).length) {
+          patch.updated = new Date();
+          await m.update(Release, { id: releaseId, accountId }, patch);
+        }
+        changed = Object.assign(new Release(), release, patch);
+      } else {
+        if (Object.keys(patch).length) await m.update(Release, { id: releaseId, accountId }, patch);
+        changed = await m.findOneOrFail(Release, { where: { id: releaseId, accountId } });
+      }
       // published (by an upload or the action) and yanked are events; unpublishing by removing the file is artifact.deleted
-      if (patch.status === 'PUBLISHED') await this.events.record(m, accountId, 'release.published', toResource(ReleaseSerializer, changed));
-      if (patch.status === 'YANKED') await this.events.record(m, accountId, 'release.yanked', toResource(ReleaseSerializer, changed));
+      const events: NewEvent[] = [...(known?.events ?? [])];
+      if (patch.status === 'PUBLISHED') events.push({ accountId, event: 'release.published', resource: toResource(ReleaseSerializer, changed) });
+      if (patch.status === 'YANKED') events.push({ accountId, event: 'release.yanked', resource: toResource(ReleaseSerializer, changed) });
+      await this.events.recordMany(m, events);
       return changed;
     };
     return manager ? run(manager) : this.db.transaction(run);

@@ -8,6 +8,7 @@ import type { Bearer } from '../access/bearer';
 import { isPrivileged } from '../access/bearer';
 import { Entitlement } from '../entitlements/entitlement.entity';
 import { EntitlementSerializer } from '../entitlements/entitlement.serializer';
+import { insertReturning } from '../database/insert-returning';
 import { EventsService } from '../events/events.service';
 import { ApiError, uniqueViolation } from '../jsonapi/errors';
 import { isUuid } from '../jsonapi/ids';
@@ -139,14 +140,9 @@ export class ReleasesService {
       yanked: null,
     };
     return this.db.transaction(async (m) => {
-      let id: string;
-      try {
-        const result = await m.insert(Release, values);
-        id = (result.identifiers[0] as { id: string }).id;
-      } catch (error) {
+      const release = await insertReturning(m, Release, values).catch((error: unknown) => {
         throw takenError(error);
-      }
-      const release = await m.findOneOrFail(Release, { where: { id, accountId } });
+      });
       await this.events.record(m, accountId, 'release.created', toResource(ReleaseSerializer, release));
       return release;
     });
@@ -186,16 +182,14 @@ export class ReleasesService {
       yanked: null,
     };
     return this.db.transaction(async (m) => {
-      let id: string;
-      try {
-        const result = await m.insert(Release, values);
-        id = (result.identifiers[0] as { id: string }).id;
-      } catch (error) {
+      const release = await insertReturning(m, Release, values).catch((error: unknown) => {
         throw takenError(error);
-      }
-      const release = await m.findOneOrFail(Release, { where: { id, accountId } });
-      await this.events.record(m, accountId, 'release.created', toResource(ReleaseSerializer, release));
-      if (published) await this.events.record(m, accountId, 'release.published', toResource(ReleaseSerializer, release));
+      });
+      const resource = toResource(ReleaseSerializer, release);
+      await this.events.recordMany(m, [
+        { accountId, event: 'release.created', resource },
+        ...(published ? [{ accountId, event: 'release.published' as const, resource }] : []),
+      ]);
       return release;
     });
   }
