@@ -6,7 +6,7 @@
 // ones: no seeded license is of one).
 //
 //   npm run bench:publishing
-//   BENCH_RELEASES=62000 BENCH_BIG=38000 BENCH_SECONDS=5 BENCH_ROUNDS=3 npm run bench:publishing
+//   BENCH_RELEASES=62000 BENCH_BIG=38000 BENCH_SECONDS=5 BENCH_ROUNDS=5 npm run bench:publishing
 //   BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench:publishing   (node options for the server)
 //
 // 1. A fresh database seeded as `npm run bench` seeds it (BENCH_RELEASES over 20 products), plus
@@ -35,7 +35,7 @@ const { createAccounts, seed, LIFTED_LIMITS, ROOT_TOKEN } = await import('./hotp
 
 const BIG = Number(process.env.BENCH_BIG ?? 38_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PUBLISH_MS = Number(process.env.BENCH_PUBLISH_MS ?? 500);
 const PLATFORM = 'linux/amd64';

@@ -10,11 +10,18 @@ import type { ReleaseStatus } from './release.entity';
 import { nextStatus, ReleaseEvent } from './release-status';
 import { ReleaseSerializer } from './release.serializer';
 
-/** What an upload's transaction tells the status change (ReleaseStatusService.apply). */
+/**
+ * What a caller's transaction (which holds the release's row lock) has just read and done, told to
+ * the status change so that none of it is read again (an upload's).
+ */
 export interface KnownRelease {
+  /** The release as the caller locked and read it (its `artifactSha256` the uploaded artifact's). */
   release: Release;
+  /** An artifact of the release was just made UPLOADED. */
   artifactUploaded: boolean;
+  /** Columns of the release written with the status. */
   set?: { filesize?: number };
+  /** The caller's own events, recorded in one statement with the status change's. */
   events?: NewEvent[];
 }
 
@@ -30,12 +37,8 @@ export class ReleaseStatusService {
   ) {}
 
   /**
-   * `known`: what the caller's transaction (`manager`, which holds the release's row lock) has
-   * just read and done, so that none of it is read again: the release as the caller locked and read
-   * it, whether an artifact of it was just made UPLOADED (then `release.artifactSha256` is that
-   * artifact's), columns of the release the caller wants written with the status (`set`), and
-   * events of the caller's own change to record with the status change's (`events`). The changed
-   * release is then the locked one with the changes applied, not read again.
+   * With `known` (and the caller's `manager`), the changed release is the locked one with the
+   * changes applied, not read again.
    */
   async apply(accountId: string, releaseId: string, event: ReleaseEvent, manager?: EntityManager, known?: KnownRelease): Promise<Release> {
     const run = async (m: EntityManager) => {
