@@ -1,5 +1,6 @@
 import http from 'node:http';
 import net from 'node:net';
+import { HELD_UPLOAD_BYTES } from '../../src/storage/local-storage.driver';
 import { startApp, TestApp } from '../support/app';
 import { eventually, storedFiles } from '../support/artifact.factories';
 import { createRelease } from '../support/release.factories';
@@ -93,12 +94,13 @@ describe('request logs and metrics', () => {
     const release = await createRelease(t, account, productId, { version: '9.9.0' });
     const port = Number(new URL(t.baseUrl).port);
     const leaving = 'left-early-0001';
-    // an upload that never finishes: the client closes the connection halfway through the body
+    // an upload that never finishes: the client closes the connection partway through the body (past
+    // what is held in memory, so that the server writes it to a temporary file)
     const socket = net.connect(port, '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
     socket.write(
       `PUT /v1/accounts/${account.id}/releases/${release.id}/artifact HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${account.adminToken}\r\n` +
-        `X-Request-Id: ${leaving}\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n${'a'.repeat(1000)}`,
+        `X-Request-Id: ${leaving}\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n${'a'.repeat(HELD_UPLOAD_BYTES + 1000)}`,
     );
     // the server has authenticated the upload and is writing it (its temporary file exists): now leave
     await eventually(() => storedFiles(t).some((f) => f.startsWith('.tmp/')), 10_000);
