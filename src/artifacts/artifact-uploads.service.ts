@@ -13,7 +13,7 @@ import { ApiError, ErrorCode } from '../jsonapi/errors';
 import { isUuid } from '../jsonapi/ids';
 import { toResource } from '../jsonapi/serializer';
 import { Release } from '../releases/release.entity';
-import { ReleaseStatusService } from '../releases/release-status.service';
+import { lockRelease, ReleaseStatusService } from '../releases/release-status.service';
 import { ArtifactErrorCode } from './artifact-errors';
 import { StoredFiles } from '../storage/stored-files';
 import { Artifact } from '../releases/artifact.entity';
@@ -258,12 +258,7 @@ export class ArtifactUploadsService {
   ): Promise<{ replaced: string | null; stored: Artifact }> {
     const { accountId, id: releaseId } = release;
     // the release row lock serialises concurrent uploads, removals and status changes of this release
-    const locked = await m
-      .createQueryBuilder(Release, 'release')
-      .setLock('pessimistic_write')
-      .where('release.id = :releaseId AND release.account_id = :accountId', { releaseId, accountId })
-      .getOne();
-    if (!locked) throw ApiError.notFound('The release was not found');
+    const locked = await lockRelease(m, accountId, releaseId);
     if (locked.multiArtifact) return this.publishArtifact(m, locked, artifactId, staged, contentType, manifest);
     if (locked.filesize !== null && locked.filesize !== staged.size) throw this.filesizeMismatch(locked.filesize, staged.size);
 

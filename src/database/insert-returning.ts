@@ -1,6 +1,5 @@
 import type { EntityManager, EntityTarget, ObjectLiteral, QueryDeepPartialEntity } from 'typeorm';
 
-
 /**
  * Inserts one row and returns it as the entity a read right after the insert would give, without
  * that read (INSERT ... RETURNING *): the database's defaults and generated values included, each

@@ -26,6 +26,20 @@ export interface KnownRelease {
 }
 
 /**
+ * The release read under its row lock in the transaction `m` runs (404 if there is none): what
+ * serialises concurrent uploads, removals and status changes of one release.
+ */
+export async function lockRelease(m: EntityManager, accountId: string, releaseId: string): Promise<Release> {
+  const release = await m
+    .createQueryBuilder(Release, 'release')
+    .setLock('pessimistic_write')
+    .where('release.id = :releaseId AND release.account_id = :accountId', { releaseId, accountId })
+    .getOne();
+  if (!release) throw ApiError.notFound('The release was not found');
+  return release;
+}
+
+/**
  * The yank service: applies a status-machine event to one release under a row lock, so that
  * concurrent yanks, publishes and uploads serialise. Pass `manager` to join a caller's transaction.
  */
@@ -41,26 +55,22 @@ export class ReleaseStatusService {
    * changes applied, not read again.
    */
   async apply(accountId: string, releaseId: string, event: ReleaseEvent, manager?: EntityManager, known?: KnownRelease): Promise<Release> {
+    // what the caller knows holds only inside its own transaction
+    const told = manager ? known : undefined;
     const run = async (m: EntityManager) => {
-      const { release, artifactUploaded } = manager && known ? known : await this.lockAndRead(m, accountId, releaseId);
+      const { release, artifactUploaded } = told ?? (await this.lockAndRead(m, accountId, releaseId));
       const change = nextStatus(release.status, event, { artifactUploaded, multiArtifact: release.multiArtifact });
-      const patch: { status?: ReleaseStatus; yanked?: Date | null; filesize?: number | null; updated?: Date } = { ...(known?.set ?? {}) };
+      const patch: { status?: ReleaseStatus; yanked?: Date | null; filesize?: number; updated?: Date } = { ...told?.set };
       if (change.status !== release.status) patch.status = change.status;
       if (change.yanked !== undefined) patch.yanked = change.yanked;
-      let changed: Release;
-      if (manager && known) {
-        // the row as the update leaves it: its time of update is given, not left to the database
-        if (Object.keys(patch).length) {
-          patch.updated = new Date();
-          await m.update(Release, { id: releaseId, accountId }, patch);
-        }
-        changed = Object.assign(new Release(), release, patch);
-      } else {
-        if (Object.keys(patch).length) await m.update(Release, { id: releaseId, accountId }, patch);
-        changed = await m.findOneOrFail(Release, { where: { id: releaseId, accountId } });
+      if (Object.keys(patch).length) {
+        // a row not read again is the update's: its time of update is given, not left to the database
+        if (told) patch.updated = new Date();
+        await m.update(Release, { id: releaseId, accountId }, patch);
       }
+      const changed = told ? Object.assign(new Release(), release, patch) : await m.findOneOrFail(Release, { where: { id: releaseId, accountId } });
       // published (by an upload or the action) and yanked are events; unpublishing by removing the file is artifact.deleted
-      const events: NewEvent[] = [...(known?.events ?? [])];
+      const events: NewEvent[] = [...(told?.events ?? [])];
       if (patch.status === 'PUBLISHED') events.push({ accountId, event: 'release.published', resource: toResource(ReleaseSerializer, changed) });
       if (patch.status === 'YANKED') events.push({ accountId, event: 'release.yanked', resource: toResource(ReleaseSerializer, changed) });
       await this.events.recordMany(m, events);
@@ -71,12 +81,7 @@ export class ReleaseStatusService {
 
   /** The release under its row lock, and whether an artifact of it is UPLOADED. */
   private async lockAndRead(m: EntityManager, accountId: string, releaseId: string): Promise<{ release: Release; artifactUploaded: boolean }> {
-    const release = await m
-      .createQueryBuilder(Release, 'release')
-      .setLock('pessimistic_write')
-      .where('release.id = :releaseId AND release.account_id = :accountId', { releaseId, accountId })
-      .getOne();
-    if (!release) throw ApiError.notFound('The release was not found');
+    const release = await lockRelease(m, accountId, releaseId);
     const uploaded: Array<unknown> = await m.query(`SELECT 1 FROM artifacts WHERE release_id = $1 AND account_id = $2 AND status = 'UPLOADED'`, [releaseId, accountId]);
     return { release, artifactUploaded: uploaded.length > 0 };
   }

@@ -26,7 +26,7 @@ function isCode(error: unknown, code: string): boolean {
 class StagedBytes extends Writable {
   private chunks: Buffer[] = [];
   private held = 0;
-  private file: fsp.FileHandle | null = null;
+  /** The temporary file, once the bytes went past the limit. */
   private opening: Promise<fsp.FileHandle> | null = null;
 
   constructor(
@@ -55,17 +55,16 @@ class StagedBytes extends Writable {
   private async spill(chunks: Buffer[]): Promise<void> {
     if (!this.opening) {
       this.opening = fsp.open(this.tempPath, 'wx', 0o600);
-      this.file = await this.opening;
       chunks = [...this.chunks, ...chunks];
       this.chunks = [];
       this.held = 0;
     }
-    await this.file!.writev(chunks);
+    await (await this.opening).writev(chunks);
   }
 
   _final(callback: (error?: Error | null) => void): void {
-    if (!this.file) return callback();
-    this.file.sync().then(() => callback(), callback);
+    if (!this.opening) return callback();
+    this.opening.then((fh) => fh.sync()).then(() => callback(), callback);
   }
 
   _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
