@@ -39,7 +39,8 @@ const MAX_BATCH = 256;
  * tenth of the throughput in turns of the loop.)
  */
 export class RequestScheduler {
-  private queue: Queued[] = [];
+  /** Answered slots are emptied at once: a request kept here after its answer would live long enough to reach the old generation. */
+  private queue: (Queued | undefined)[] = [];
   private head = 0;
   private draining = false;
   /** How many reads the next batch starts (learned from the batches before it). */
@@ -80,7 +81,8 @@ export class RequestScheduler {
     const started = performance.now();
     let ran = 0;
     while (this.head < this.queue.length && ran < this.batch) {
-      const next = this.queue[this.head++];
+      const next = this.queue[this.head] as Queued;
+      this.queue[this.head++] = undefined;
       ran++;
       // a client that left while its request waited is not answered
       if (!next.req.socket.destroyed) this.handle(next.req, next.res);
