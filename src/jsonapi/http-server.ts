@@ -12,7 +12,8 @@ export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
  * Nest's express adapter with Node's server built for the documented timeouts. The whole-request
  * timeout stays off (an upload of gigabytes may take hours; it has its own idle timeout, and JSON
  * bodies their own 30 s limit in the JSON:API edge); Node checks the header deadline every
- * second instead of every 30. Reads wait their turn behind writes (RequestScheduler).
+ * second instead of every 30. Reads wait their turn behind writes (RequestScheduler). Requests
+ * and responses are born with express's prototypes (expressPrototypes).
  */
 export class ShipgateExpressAdapter extends ExpressAdapter {
   initHttpServer(options: NestApplicationOptions): void {
@@ -20,13 +21,47 @@ export class ShipgateExpressAdapter extends ExpressAdapter {
       super.initHttpServer(options);
     } else {
       const server = http.createServer(
-        { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
+        {
+          headersTimeout: HEADERS_TIMEOUT_MS,
+          requestTimeout: 0,
+          keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+          connectionsCheckingInterval: 1000,
+          ...expressPrototypes(this.getInstance<ExpressApp>()),
+        },
         new RequestScheduler(this.getInstance()).admit,
       );
       this.setHttpServer(server);
     }
     (this.getHttpServer() as http.Server).on('connect', refuseConnect);
   }
+}
+
+/** What expressPrototypes reads of an express application: the prototypes it gives requests and responses. */
+interface ExpressApp {
+  request: object;
+  response: object;
+}
+
+/**
+ * Node's request and response classes, made so that what they construct already has the
+ * prototypes express gives each request it handles (`app.request`, `app.response`). Express
+ * calls Object.setPrototypeOf on every request and response; on an object born with another
+ * prototype, V8 then rebuilds the object's shape, and what hangs off it lives long enough to
+ * reach the old generation (measured with express alone: a third of the throughput, and 7 KB
+ * per request promoted, so a full collection every few seconds). With the prototype already in
+ * place, that call changes nothing.
+ */
+export function expressPrototypes(app: ExpressApp): { IncomingMessage: typeof http.IncomingMessage; ServerResponse: typeof http.ServerResponse } {
+  return { IncomingMessage: bornWith(http.IncomingMessage, app.request), ServerResponse: bornWith(http.ServerResponse, app.response) };
+}
+
+/** A constructor that builds what `base` builds, with `prototype` as its prototype (which must inherit from base's). */
+function bornWith<C extends abstract new (...args: never[]) => object>(base: C, prototype: object): C {
+  function Born(...args: unknown[]): object {
+    return Reflect.construct(base, args, Born);
+  }
+  Born.prototype = prototype;
+  return Born as unknown as C;
 }
 
 /**
