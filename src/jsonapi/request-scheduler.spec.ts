@@ -1,6 +1,8 @@
 import * as http from 'node:http';
 import { promises as fs } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { runInNewContext } from 'node:vm';
+import { setFlagsFromString } from 'node:v8';
 import { RequestScheduler } from './request-scheduler';
 
 /** Busy for `ms` of CPU, as an update check answered from memory is. */
@@ -112,5 +114,27 @@ describe('RequestScheduler', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(seen).toEqual(['PUT /b', 'GET /a']);
     expect(scheduler.waiting).toBe(0);
+  });
+
+  it('lets go of a request once it has started, while later reads still wait', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const started: WeakRef<object>[] = [];
+    let admitted = 0;
+    const req = () => ({ method: 'GET', url: `/${admitted++}`, socket: { destroyed: false } }) as unknown as http.IncomingMessage;
+    // a steady flood: every read answered lets two more in, so the queue never empties
+    const scheduler = new RequestScheduler((r) => {
+      started.push(new WeakRef(r));
+      if (admitted < 400) {
+        scheduler.admit(req(), {} as http.ServerResponse);
+        scheduler.admit(req(), {} as http.ServerResponse);
+      }
+    }, 2);
+    scheduler.admit(req(), {} as http.ServerResponse);
+    while (started.length < 100) await new Promise((resolve) => setImmediate(resolve));
+    expect(scheduler.waiting).toBeGreaterThan(0);
+    gc();
+    // the hundred answered requests are garbage, though the queue that held them is still in use
+    expect(started.filter((ref) => ref.deref() !== undefined).length).toBeLessThan(5);
   });
 });
