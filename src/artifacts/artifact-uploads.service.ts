@@ -126,6 +126,16 @@ function uploadContentType(header: string | undefined): string {
  * Artifact uploads: the body streamed into storage, verified (Content-Digest, the release's
  * filesize), then published in one transaction with the release's status change.
  */
+/** What the caller of ArtifactUploadsService.receive knows of the upload already. */
+export interface Receiving {
+  /** Digests the upload was declared with (a signed upload URL's), verified as Content-Digest is. */
+  declaredDigests?: ExpectedDigest[];
+  /** The 1.1 artifact the upload is for (a signed upload URL's); without it, the release's own file. */
+  target?: Artifact;
+  /** The release's artifact (null: it has none), when the caller has read it already. */
+  existing?: Artifact | null;
+}
+
 @Injectable()
 export class ArtifactUploadsService {
   private readonly logger = new Logger('ArtifactUploadsService');
@@ -154,15 +164,14 @@ export class ArtifactUploadsService {
     const existing = isUuid(id) ? this.db.manager.findOne(Artifact, { where: { accountId, releaseId: id } }) : null;
     existing?.catch(() => undefined);
     const release = await findWritableRelease(this.db, bearer, accountId, releaseId);
-    return this.receive(release, req, [], undefined, existing && release.id === id ? await existing : undefined);
+    return this.receive(release, req, { existing: existing && release.id === id ? await existing : undefined });
   }
 
   /**
    * Streams the request body into storage as `release`'s artifact (the direct PUT and the signed
-   * upload URL alike): a form body is refused, Content-Digest and `declared` digests are verified.
-   * `existingArtifact`: the release's artifact (or null) if the caller has read it already.
+   * upload URL alike): a form body is refused, Content-Digest and declared digests are verified.
    */
-  async receive(release: Release, req: Request, declaredDigests: ExpectedDigest[] = [], target?: Artifact, existingArtifact?: Artifact | null): Promise<Artifact> {
+  async receive(release: Release, req: Request, { declaredDigests = [], target, existing: known }: Receiving = {}): Promise<Artifact> {
     const { accountId } = release;
     refuseFormBody(req);
     const expected = [...parseContentDigest(req.headers['content-digest']), ...declaredDigests];
@@ -175,7 +184,7 @@ export class ArtifactUploadsService {
       throw this.filesizeMismatch(filesize, Number(declared));
     }
 
-    const existing = target ?? (existingArtifact !== undefined ? existingArtifact : await this.db.manager.findOne(Artifact, { where: { accountId, releaseId: release.id } }));
+    const existing = target ?? (known !== undefined ? known : await this.db.manager.findOne(Artifact, { where: { accountId, releaseId: release.id } }));
     const artifactId = existing?.id ?? randomUUID();
     const key = `${accountId}/${artifactId}/${randomBytes(16).toString('hex')}`;
 

@@ -185,7 +185,7 @@ export class UploadUrlsService implements OnModuleInit, OnModuleDestroy {
     }
     const release = await this.db.manager.findOne(Release, { where: { accountId: target.accountId, id: artifact.releaseId } });
     if (!release) throw ApiError.notFound('The release was not found');
-    return this.uploads.receive(release, req, decodeDigests(artifact.uploadDigest), release.multiArtifact ? artifact : undefined);
+    return this.uploads.receive(release, req, { declaredDigests: decodeDigests(artifact.uploadDigest), target: release.multiArtifact ? artifact : undefined });
   }
 
   /** One pass over outstanding uploads: presigned ones that arrived are verified, expired ones given up. */
