@@ -111,9 +111,8 @@ export class DurableWrites {
     const worker = new Worker(THREAD_SOURCE, { eval: true });
     worker.unref();
     worker.on('message', ({ id, error }: { id: number; error?: { message: string; code?: string } }) => {
-      const job = this.pending.get(id);
+      const job = this.settled(id);
       if (!job) return;
-      this.settled(id);
       if (error) job.reject(Object.assign(new Error(error.message), { code: error.code }));
       else job.resolve();
     });
@@ -123,10 +122,12 @@ export class DurableWrites {
     return worker;
   }
 
-  private settled(id: number): void {
+  /** The job answered, no longer pending (undefined: it was not, e.g. its thread was lost). */
+  private settled(id: number): Pending | undefined {
     const job = this.pending.get(id);
     this.pending.delete(id);
     if (job && this.pending.size === 0) job.worker.unref();
+    return job;
   }
 
   /** A thread that failed or stopped: its jobs fail, and the next job starts a new one. */
