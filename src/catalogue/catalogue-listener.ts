@@ -158,14 +158,20 @@ export class CatalogueListener implements CommittedChanges, OnModuleInit, OnModu
     }, delay).unref();
   }
 
+  /**
+   * Queues a notification. The drain starts in a microtask, once the client has emitted every
+   * notification of the chunk it is parsing: one commit's notifications (an upload's artifact and
+   * release) arrive together, and are then read and applied as one run (namedRows), not one by one.
+   */
   private onNotification(message: Notification): void {
     this.pending.push(message);
-    if (!this.draining) void this.drain();
+    if (this.draining) return;
+    this.draining = true;
+    queueMicrotask(() => void this.drain());
   }
 
   /** Applies what has arrived, in order, until nothing is pending. */
   private async drain(): Promise<void> {
-    this.draining = true;
     try {
       while (this.pending.length) {
         const rows = this.namedRows();
