@@ -90,6 +90,28 @@ interface Candidate {
   /** What it is offered as: to callers without a version (findLatest), and per version callers run. */
   latest?: OfferedRelease;
   offers?: Map<string, OfferedRelease | null>;
+  /** Its changelog walk, read once: every caller's changelog is a prefix of it (changelogRun). */
+  run?: ChangelogRun;
+  /**
+   * The offers whose changelog is the whole run (callers at least CHANGELOG_MAX versions behind,
+   * most of them after a publish), by their critical and minimum flags: one object, so that what
+   * is serialized per offered release (MEMO_KINDS.v3Update, upgradeDocument) is made once for all.
+   */
+  shared?: Map<string, OfferedRelease>;
+}
+
+/**
+ * The class's visible releases from a candidate down the line, one per version, as policyOnTheWay
+ * walks them for a caller far below: until CHANGELOG_MAX versions are found, the line ends, or the
+ * walk passes WALK_MAX releases (then `bailed`).
+ */
+interface ChangelogRun {
+  entries: ChangelogEntry[];
+  /** The line index of each entry. */
+  at: number[];
+  /** The walk read the line up to this index (exclusive). */
+  end: number;
+  bailed: boolean;
 }
 
 /** The caller kinds whose upgrade checks are counted (admins and product tokens are internal). */
@@ -167,12 +189,22 @@ export function walkLine(viewer: ViewerFacts, product: ProductReleases | null, l
     if (rollback) {
       offer = { ...chosen.found, critical: below, changelog: [], rollback: true };
     } else {
-      offer = { ...chosen.found, ...(policyOnTheWay(viewer, product, entries, line, chosen.index, from, now) ?? policyInMemory(entries, view(), chosen.index, from)) };
+      offer = { ...chosen.found, ...(policyOnTheWay(viewer, product, entries, line, chosen, from, now) ?? policyInMemory(entries, view(), chosen.index, from)) };
       if (below) offer.critical = true;
     }
     if (below) offer.belowMinimum = true;
+    if (offer.changelog === chosen.run?.entries) offer = shared(chosen, offer);
     memoize(tops, chosen, current.version, offer);
   }
+  return offer;
+}
+
+/** The candidate's offer with the whole run as changelog and these flags: the first one made. */
+function shared(candidate: Candidate, offer: OfferedRelease): OfferedRelease {
+  const key = `${offer.critical ? 'c' : ''}${offer.belowMinimum ? 'm' : ''}`;
+  const kept = (candidate.shared ??= new Map()).get(key);
+  if (kept) return kept;
+  candidate.shared.set(key, offer);
   return offer;
 }
 
@@ -383,24 +415,43 @@ const WALK_MAX = 4096;
 /**
  * An offer's policy read along the line from the offered release down to `current`, with no
  * whole-line view: the critical flag from the line's few critical releases on the way
- * (ProductReleases.criticalOnTheWay), the changelog by walking until CHANGELOG_MAX versions are
- * found. After a publish (a new generation) that is all a caller's first check recomputes, so its
- * cost does not grow with the line. Undefined when the walk passes WALK_MAX releases the class
- * cannot see: then a view of the class's visible releases (visibleAlong, kept per generation) answers.
+ * (ProductReleases.criticalOnTheWay), the changelog from the candidate's run (walked once per
+ * candidate: a caller's changelog is the run's entries above its version). After a publish (a
+ * new generation) that is all a caller's first check recomputes, so its cost does not grow with
+ * the line or with the number of versions callers run. Undefined when the walk to `current` would
+ * pass WALK_MAX releases the class cannot see: then a view of the class's visible releases
+ * (visibleAlong, kept per generation) answers.
  */
-function policyOnTheWay(viewer: ViewerFacts, product: ProductReleases, entries: readonly CatalogueRelease[], line: ReleaseLine, offered: number, current: PrecedenceColumns, now: number): Pick<OfferedRelease, 'critical' | 'changelog'> | undefined {
+function policyOnTheWay(viewer: ViewerFacts, product: ProductReleases, entries: readonly CatalogueRelease[], line: ReleaseLine, candidate: Candidate, current: PrecedenceColumns, now: number): Pick<OfferedRelease, 'critical' | 'changelog'> | undefined {
   const channels = INCLUSIVE_CHANNELS[line.channel];
   const visible = (e: CatalogueRelease): boolean => admits(line, channels, e) && ReleaseVisibilityPolicy.sees(viewer, e, now);
+  const run = (candidate.run ??= changelogRun(entries, candidate.index, visible));
   const to = firstNotAbove(entries, current);
-  const changelog: ChangelogEntry[] = [];
-  for (let i = offered, walked = 0; i < to && changelog.length < CHANGELOG_MAX; i++) {
-    if (++walked > WALK_MAX) return undefined;
+  // the caller's own walk would stop at `to`; past the run's end only if the run gave up first
+  if (to > run.end && run.bailed) return undefined;
+  const n = lowerBound(run.at, to);
+  const changelog = n === run.entries.length ? run.entries : run.entries.slice(0, n);
+  return { critical: product.criticalOnTheWay(line.platform, entries[candidate.index], current, visible), changelog };
+}
+
+/** The changelog walk from line index `offered` down, as far as any caller's would go (ChangelogRun). */
+function changelogRun(entries: readonly CatalogueRelease[], offered: number, visible: (e: CatalogueRelease) => boolean): ChangelogRun {
+  const run: ChangelogRun = { entries: [], at: [], end: offered, bailed: false };
+  for (let i = offered; i < entries.length && run.entries.length < CHANGELOG_MAX; i++) {
+    if (i - offered >= WALK_MAX) {
+      run.bailed = true;
+      break;
+    }
+    run.end = i + 1;
     const e = entries[i];
     if (!visible(e)) continue;
     // one entry per version (a version may have several files on a platform)
-    if (changelog[changelog.length - 1]?.version !== e.release.version) changelog.push(changelogEntry(e.release));
+    if (run.entries[run.entries.length - 1]?.version !== e.release.version) {
+      run.entries.push(changelogEntry(e.release));
+      run.at.push(i);
+    }
   }
-  return { critical: product.criticalOnTheWay(line.platform, entries[offered], current, visible), changelog };
+  return run;
 }
 
 /**

@@ -88,4 +88,15 @@ describe('walkLine: an offer’s critical flag and changelog', () => {
     check();
     expect(walkLine(admin, held, { productId: 'p', platform: 'linux', channel: 'stable' }, parseStrictVersion('1.0.0')!)!.critical).toBe(true);
   });
+
+  it('gives callers at least CHANGELOG_MAX versions behind one offer (serialized once for all of them), and each nearer caller its own', () => {
+    const { held } = product(10, 7);
+    const line = { productId: 'p', platform: 'linux', channel: 'stable' as const };
+    const from = (v: string) => walkLine(admin, held, line, parseStrictVersion(v)!)!;
+    const near = from('1.0.90');
+    const far = [from('1.0.1'), from('1.0.20'), from('1.0.40')];
+    expect(far.every((o) => o === far[0] && o.changelog.length === CHANGELOG_MAX)).toBe(true);
+    expect(near).not.toBe(far[0]);
+    expect(near.changelog.map((c) => c.version)).toEqual(['1.1.2', '1.1.1', '1.1.0', ...Array.from({ length: 9 }, (_, i) => `1.0.${99 - i}`)]);
+  });
 });
