@@ -357,8 +357,9 @@ async function recordUsesIn(
       accountId: u.accountId,
       event: u.event,
       resource: r.resource,
-      // {release, license, user, versions..., count}, with the release's JSON made once above
-      payloadJson: `{"release":${r.json},${JSON.stringify({ license: u.license, user: u.user, ...versions, count: u.count }).slice(1)}`,
+      // {release, license, user, versions..., count}: the release's JSON made once above, and sent once (shared)
+      payloadJson: JSON.stringify({ license: u.license, user: u.user, ...versions, count: u.count }),
+      shared: { name: 'release', json: r.json },
     });
   }
   await events.recordMany(m, out);

@@ -26,6 +26,12 @@ export interface NewEvent {
   payload?: object;
   /** The payload already as JSON (a batch that shares parts between events serializes them once). */
   payloadJson?: string;
+  /**
+   * A large part of the payload that many events of a batch share (a counted use's release), as
+   * JSON: sent once per batch and put into each payload under `name` by PostgreSQL, so that a
+   * flush of many uses neither sends nor parses the same release once per event.
+   */
+  shared?: { name: string; json: string };
 }
 
 export interface EventFilters {
@@ -88,16 +94,32 @@ export class EventsService implements OnApplicationBootstrap {
     return this.recordMany(manager, [{ accountId, event, resource, payload }]);
   }
 
-  /** Records events and their webhook deliveries (one statement for all). */
+  /**
+   * Records events and their webhook deliveries (one statement for all). The payloads travel as
+   * one JSON array (not a jsonb[] literal, whose every quote would be escaped and parsed again),
+   * each shared part once (NewEvent.shared).
+   */
   async recordMany(manager: EntityManager, events: NewEvent[]): Promise<void> {
     if (!events.length) return;
     if (!manager.queryRunner?.isTransactionActive) throw new Error('events are recorded inside the transaction of their change');
+    const shared = new Map<string, number>();
+    const sharedAt = events.map((e) => {
+      if (!e.shared) return null;
+      let at = shared.get(e.shared.json);
+      if (at === undefined) shared.set(e.shared.json, (at = shared.size + 1));
+      return at;
+    });
     // a delivery to an endpoint whose circuit is open waits for its probe (src/webhooks/circuit.ts);
     // the delivery workers find the rows themselves (src/webhooks/delivery.worker.ts)
     await manager.query(
-      `WITH e AS (
+      `WITH s AS MATERIALIZED (SELECT s.part, s.n FROM jsonb_array_elements($8::jsonb) WITH ORDINALITY AS s(part, n)),
+       e AS (
          INSERT INTO events (account_id, event, resource_type, resource_id, payload)
-         SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::uuid[], $5::jsonb[])
+         SELECT u.account_id, u.event, u.resource_type, u.resource_id, CASE WHEN s.part IS NULL THEN p.payload ELSE jsonb_build_object(u.part_name, s.part) || p.payload END
+           FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::uuid[], $5::int[], $6::text[]) WITH ORDINALITY AS u(account_id, event, resource_type, resource_id, part_at, part_name, n)
+           JOIN jsonb_array_elements($7::jsonb) WITH ORDINALITY AS p(payload, n) ON p.n = u.n
+           LEFT JOIN s ON s.n = u.part_at
+          ORDER BY u.n
          RETURNING id, account_id, event)
        INSERT INTO webhook_deliveries (account_id, endpoint_id, event_id, event, next_attempt)
        SELECT e.account_id, w.id, e.id, e.event, greatest(clock_timestamp(), CASE WHEN w.circuit = 'open' THEN w.next_probe END)
@@ -107,7 +129,10 @@ export class EventsService implements OnApplicationBootstrap {
         events.map((e) => e.event),
         events.map((e) => e.resource.type),
         events.map((e) => e.resource.id),
-        events.map((e) => e.payloadJson ?? JSON.stringify(e.payload ?? e.resource)),
+        sharedAt,
+        events.map((e) => e.shared?.name ?? null),
+        `[${events.map((e) => e.payloadJson ?? JSON.stringify(e.payload ?? e.resource)).join(',')}]`,
+        `[${[...shared.keys()].join(',')}]`,
       ],
     );
   }
