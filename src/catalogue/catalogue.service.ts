@@ -525,9 +525,9 @@ export class CatalogueService {
 
   /**
    * The releases of `ids` (the ones a change notification names), as the catalogue keeps them: the
-   * ids are known, so the four queries go out at once (one wait for the listener, which a write's
+   * ids are known, so both queries go out at once (one wait for the listener, which a write's
    * answer waits for). They may run on different connections: a row another commit changed between
-   * two of them is named by that commit's notification, applied next.
+   * the two is named by that commit's notification, applied next.
    */
   private readEntries(m: EntityManager, accountId: string, productId: string, ids: readonly string[]): Promise<CatalogueRelease[]> {
     return this.readRows(m, accountId, 'r.product_id = $1 AND r.account_id = $2 AND r.id = ANY($3)', [productId, accountId, [...ids]], ids);
@@ -535,13 +535,14 @@ export class CatalogueService {
 
   /**
    * The releases `where` selects (a condition on `releases r`, then its ORDER BY and LIMIT) with
-   * their constraints and artifacts, as the catalogue keeps them (kept-rows.ts), in that order.
-   * With `ids` (the releases are named), the artifacts and constraints are read alongside the
-   * releases; otherwise once the releases are known.
+   * their artifacts, each row with its constraints (the entitlements it requires), as the catalogue
+   * keeps them (kept-rows.ts), in that order. With `ids` (the releases are named), the artifacts
+   * are read alongside the releases; otherwise once the releases are known.
    */
   private async readRows(m: EntityManager, accountId: string, where: string, params: unknown[], ids?: readonly string[]): Promise<CatalogueRelease[]> {
     const releases = new Map<string, KeptRelease>();
-    const readReleases = eachRow<ReleaseRow>(m, `SELECT ${RELEASE_COLUMNS} FROM releases r WHERE ${where}`, params, (row) => {
+    const required = new Map<string, string[]>();
+    const readReleases = eachRow<ReleaseRow & Constrained>(m, `SELECT ${RELEASE_COLUMNS}, ${constraintsOf('release_constraints', 'release_id', 'r')} FROM releases r WHERE ${where}`, params, (row) => {
       const release = new KeptRelease(row);
       // a flush that landed while this snapshot was read is not in it
       const flushed = this.counters.recentTotals(release.id);
@@ -550,6 +551,7 @@ export class CatalogueService {
         release.upgrades = Math.max(release.upgrades, flushed.upgrades);
       }
       releases.set(release.id, release);
+      if (row.entitlement_ids.length) required.set(release.id, row.entitlement_ids);
     });
     if (!ids) {
       await readReleases;
@@ -557,39 +559,34 @@ export class CatalogueService {
     }
     const rowParams = [ids ? [...ids] : [...releases.keys()], accountId];
     const artifactsOf = new Map<string, KeptArtifact[]>();
-    const keep = (row: ArtifactRow): void => {
+    const artifactRequired = new Map<string, string[]>();
+    const keep = (row: ArtifactRow & Constrained): void => {
       const release = releases.get(row.release_id);
       const a = new KeptArtifact(row, release);
       if (release && a.status === 'UPLOADED' && release.uploaded === null) release.uploaded = a;
+      if (row.entitlement_ids.length) artifactRequired.set(a.id, row.entitlement_ids);
       const list = artifactsOf.get(a.releaseId);
       if (list) list.push(a);
       else artifactsOf.set(a.releaseId, [a]);
     };
     // a load keeps each row as it arrives (kept-rows.ts); a change's rows wait for their releases
-    const artifactRows: ArtifactRow[] = [];
-    const required = new Map<string, string[]>();
-    const artifactRequired = new Map<string, string[]>();
-    const readArtifactConstraints = () =>
-      eachRow<{ artifact_id: string; entitlement_id: string }>(m, 'SELECT artifact_id, entitlement_id FROM artifact_constraints WHERE release_id = ANY($1) AND account_id = $2', rowParams, (c) => {
-        artifactRequired.set(c.artifact_id, [...(artifactRequired.get(c.artifact_id) ?? []), c.entitlement_id]);
-      });
-    // named releases: four queries at once, each on a connection of the pool (one wait); a load's
-    // queries share its transaction's connection, where node-postgres queues at most one behind
-    // the running one (more is deprecated): two waits
+    const artifactRows: Array<ArtifactRow & Constrained> = [];
+    // named releases: both queries at once, each on a connection of the pool (one wait); a load's
+    // queries share its transaction's connection (it has read the releases first)
     await Promise.all([
       readReleases,
       // oldest first (created, id: the artifact_offers view's order): a release's first artifact is
       // what 1.0 shows of a 1.1 release, its first uploaded one's SHA-256 the release's artifactSha256
-      eachRow<ArtifactRow>(m, `SELECT ${ARTIFACT_COLUMNS} FROM artifacts x WHERE x.release_id = ANY($1) AND x.account_id = $2 ORDER BY x.created, x.id`, rowParams, (row) => {
-        if (ids) artifactRows.push(row);
-        else keep(row);
-      }),
-      eachRow<{ release_id: string; entitlement_id: string }>(m, 'SELECT release_id, entitlement_id FROM release_constraints WHERE release_id = ANY($1) AND account_id = $2', rowParams, (c) => {
-        required.set(c.release_id, [...(required.get(c.release_id) ?? []), c.entitlement_id]);
-      }),
-      ids ? readArtifactConstraints() : undefined,
+      eachRow<ArtifactRow & Constrained>(
+        m,
+        `SELECT ${ARTIFACT_COLUMNS}, ${constraintsOf('artifact_constraints', 'artifact_id', 'x')} FROM artifacts x WHERE x.release_id = ANY($1) AND x.account_id = $2 ORDER BY x.created, x.id`,
+        rowParams,
+        (row) => {
+          if (ids) artifactRows.push(row);
+          else keep(row);
+        },
+      ),
     ]);
-    if (!ids) await readArtifactConstraints();
     for (const row of artifactRows) keep(row);
     const entries: CatalogueRelease[] = [];
     for (const release of releases.values()) {
@@ -621,6 +618,16 @@ const NO_ARTIFACTS: readonly KeptArtifact[] = Object.freeze([]);
 
 /** The entitlements of the many releases without constraints: one shared, frozen array. */
 const NO_ENTITLEMENTS: readonly string[] = Object.freeze([]);
+
+/** A row's constraints, read with it: the entitlements it requires (uuid[]: node-postgres gives strings). */
+interface Constrained {
+  entitlement_ids: string[];
+}
+
+/** The `entitlement_ids` column of a release (`r`) or an artifact (`x`) row: its constraints, by the unique index on (id, entitlement). */
+function constraintsOf(table: 'release_constraints' | 'artifact_constraints', column: 'release_id' | 'artifact_id', alias: 'r' | 'x'): string {
+  return `ARRAY(SELECT c.entitlement_id FROM ${table} c WHERE c.${column} = ${alias}.id AND c.account_id = ${alias}.account_id) AS entitlement_ids`;
+}
 
 /** Release rows per query of a whole-product load. */
 const LOAD_CHUNK = 2000;
