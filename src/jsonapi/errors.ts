@@ -137,6 +137,14 @@ export class ApiError extends Error {
 }
 
 /** PostgreSQL's unique_violation, with the constraint that fired (for mapping to `<ATTR>_TAKEN`). */
+/** The constraint a foreign key violation (23503) names, or null for any other error. */
+export function foreignKeyViolation(error: unknown): string | null {
+  const e = error as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
+  const code = e?.driverError?.code ?? e?.code;
+  if (code !== '23503') return null;
+  return e?.driverError?.constraint ?? e?.constraint ?? '';
+}
+
 export function uniqueViolation(error: unknown): string | null {
   const e = error as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
   const code = e?.driverError?.code ?? e?.code;

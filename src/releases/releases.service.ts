@@ -10,7 +10,7 @@ import { Entitlement } from '../entitlements/entitlement.entity';
 import { EntitlementSerializer } from '../entitlements/entitlement.serializer';
 import { insertReturning } from '../database/insert-returning';
 import { EventsService } from '../events/events.service';
-import { ApiError, uniqueViolation } from '../jsonapi/errors';
+import { ApiError, foreignKeyViolation, uniqueViolation } from '../jsonapi/errors';
 import { isUuid } from '../jsonapi/ids';
 import { paginate } from '../jsonapi/paginate';
 import type { SortColumns } from '../jsonapi/paginate';
@@ -107,14 +107,21 @@ export class ReleasesService {
     return ReleaseVisibilityPolicy.scope(qb, bearer, 'release');
   }
 
-  async create(bearer: Bearer, accountId: string, dto: CreateReleaseDto): Promise<Release> {
-    // the product by id or code (relationships.product.data.id)
-    const productId = await resolveProductRef(this.directory, accountId, dto.productId);
+  /**
+   * The product a new release names (relationships.product.data.id: an id or a code), of the
+   * account (the directory: the catalogue's, no query), that the caller may publish for.
+   */
+  private async productToWrite(bearer: Bearer, accountId: string, ref: string): Promise<{ id: string }> {
+    const productId = await resolveProductRef(this.directory, accountId, ref);
     // a product token may only publish for its own product, whatever else exists in the account
     if (bearer.kind === 'product' && bearer.productId !== productId) throw ApiError.forbidden('A product token can only create releases of its product');
-    const product = await this.products.findOne({ where: { id: productId, accountId } });
-    if (!product) throw ApiError.relationship('product', 'NOT_FOUND', `products ${dto.productId} was not found`);
-    if (!ReleaseVisibilityPolicy.canWriteProduct(bearer, accountId, product.id)) throw ApiError.forbidden();
+    if (!(await this.directory.accountProducts(accountId)).has(productId)) throw productNotFound(ref);
+    if (!ReleaseVisibilityPolicy.canWriteProduct(bearer, accountId, productId)) throw ApiError.forbidden();
+    return { id: productId };
+  }
+
+  async create(bearer: Bearer, accountId: string, dto: CreateReleaseDto): Promise<Release> {
+    const product = await this.productToWrite(bearer, accountId, dto.productId);
     const version = parseStrictVersion(dto.version)!;
     const values: QueryDeepPartialEntity<Release> = {
       accountId,
@@ -141,7 +148,7 @@ export class ReleasesService {
     };
     return this.db.transaction(async (m) => {
       const release = await insertReturning(m, Release, values).catch((error: unknown) => {
-        throw takenError(error);
+        throw takenError(error, dto.productId);
       });
       await this.events.record(m, accountId, 'release.created', toResource(ReleaseSerializer, release));
       return release;
@@ -153,11 +160,7 @@ export class ReleasesService {
    * creation; `version` unique per product among 1.1 releases, `tag` unique per product.
    */
   async createMulti(bearer: Bearer, accountId: string, dto: CreateReleaseV11Dto): Promise<Release> {
-    const productId = await resolveProductRef(this.directory, accountId, dto.productId);
-    if (bearer.kind === 'product' && bearer.productId !== productId) throw ApiError.forbidden('A product token can only create releases of its product');
-    const product = await this.products.findOne({ where: { id: productId, accountId } });
-    if (!product) throw ApiError.relationship('product', 'NOT_FOUND', `products ${dto.productId} was not found`);
-    if (!ReleaseVisibilityPolicy.canWriteProduct(bearer, accountId, product.id)) throw ApiError.forbidden();
+    const product = await this.productToWrite(bearer, accountId, dto.productId);
     const version = parseStrictVersion(dto.version)!;
     const published = dto.status === 'PUBLISHED';
     const packageId = dto.packageId ? await this.packageOf(accountId, product.id, dto.packageId) : null;
@@ -183,7 +186,7 @@ export class ReleasesService {
     };
     return this.db.transaction(async (m) => {
       const release = await insertReturning(m, Release, values).catch((error: unknown) => {
-        throw takenError(error);
+        throw takenError(error, dto.productId);
       });
       const resource = toResource(ReleaseSerializer, release);
       await this.events.recordMany(m, [
@@ -418,7 +421,13 @@ export class ReleasesService {
 }
 
 /** unique_violation -> 422 VERSION_TAKEN / FILENAME_TAKEN; anything else is rethrown. */
-function takenError(error: unknown): unknown {
+function productNotFound(ref: string): ApiError {
+  return ApiError.relationship('product', 'NOT_FOUND', `products ${ref} was not found`);
+}
+
+function takenError(error: unknown, productRef?: string): unknown {
+  // the product was deleted since it was looked up
+  if (productRef !== undefined && foreignKeyViolation(error) === 'releases_product_id_fkey') return productNotFound(productRef);
   const constraint = uniqueViolation(error);
   if (constraint === null) return error;
   if (constraint === 'releases_filename_unique') return ApiError.attribute('filename', 'TAKEN', 'is already taken by another release of this product');
