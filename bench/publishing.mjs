@@ -13,9 +13,13 @@
 //    one product of BENCH_BIG releases on one platform (the product under test).
 // 2. Shipgate (dist/src/main.js) with the rate limits lifted; one request per product loads the
 //    whole catalogue; RSS is read then (and per 100,000 releases).
-// 3. Rounds alternate quiet and publishing (BENCH_ROUNDS of each), BENCH_SECONDS each, under
-//    autocannon with BENCH_CONNECTIONS on `/v3/releases/update` for the large product (every
-//    answer must be a 200 or 204). Medians over the rounds; p99 relative to the quiet p99.
+// 3. Rounds alternate quiet and publishing (BENCH_ROUNDS publishing rounds, each between two quiet
+//    ones), BENCH_SECONDS each, under autocannon with BENCH_CONNECTIONS on `/v3/releases/update`
+//    for the large product (every answer must be a 200 or 204). The throughput ratio is the median
+//    over the publishing rounds of each one's req/s against the mean of the two quiet rounds around
+//    it: this machine's speed drifts by a third within a minute, and a round is compared with the
+//    machine as it was just before and after. The ratio of the medians (all quiet rounds against
+//    all publishing rounds) is printed too. p99: the median publishing p99 against the median quiet p99.
 // 4. A publish is POST /releases then PUT /releases/:id/artifact (16 bytes); right after it, one
 //    update check from the previous newest version must offer the new one (else it is stale). The
 //    publisher runs in a thread of its own (bench/publisher.mjs), not on autocannon's event loop.
@@ -35,7 +39,7 @@ const { createAccounts, seed, LIFTED_LIMITS, ROOT_TOKEN } = await import('./hotp
 
 const BIG = Number(process.env.BENCH_BIG ?? 38_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PUBLISH_MS = Number(process.env.BENCH_PUBLISH_MS ?? 500);
 const PLATFORM = 'linux/amd64';
@@ -175,6 +179,8 @@ async function main() {
         publishes.push(...seen.publishes);
         stale += seen.stale;
       }
+      // the last publishing round's other neighbour
+      quiet.push(await readRound(shipgate.base, big, versions));
     } finally {
       publisher.postMessage('exit');
     }
@@ -182,8 +188,16 @@ async function main() {
     const published = publishes.length;
     const q = { rps: median(quiet.map((r) => r.rps)), p99: median(quiet.map((r) => r.p99)) };
     const b = { rps: median(busy.map((r) => r.rps)), p99: median(busy.map((r) => r.p99)) };
-    for (let i = 0; i < ROUNDS; i++) console.log(`round ${i + 1}: quiet ${quiet[i].rps.toFixed(0)} req/s p99 ${quiet[i].p99} ms | publishing ${busy[i].rps.toFixed(0)} req/s p99 ${busy[i].p99} ms`);
-    console.log(`update check while publishing: ${(b.rps / q.rps).toFixed(2)} x quiet throughput, p99 ${(b.p99 / q.p99).toFixed(2)} x quiet p99 (${b.p99} vs ${q.p99} ms)`);
+    // each publishing round against the quiet rounds just before and after it
+    const paired = busy.map((r, i) => r.rps / ((quiet[i].rps + quiet[i + 1].rps) / 2));
+    for (let i = 0; i < ROUNDS; i++) {
+      console.log(`round ${i + 1}: quiet ${quiet[i].rps.toFixed(0)} req/s p99 ${quiet[i].p99} ms | publishing ${busy[i].rps.toFixed(0)} req/s p99 ${busy[i].p99} ms (${paired[i].toFixed(2)} x the quiet rounds around it)`);
+    }
+    console.log(`round ${ROUNDS + 1}: quiet ${quiet[ROUNDS].rps.toFixed(0)} req/s p99 ${quiet[ROUNDS].p99} ms`);
+    console.log(
+      `update check while publishing: ${median(paired).toFixed(2)} x quiet throughput (median of the publishing rounds against their neighbours; ratio of the medians ${(b.rps / q.rps).toFixed(2)} x), ` +
+        `p99 ${(b.p99 / q.p99).toFixed(2)} x quiet p99 (${b.p99} vs ${q.p99} ms)`,
+    );
     console.log(`publishes during reads: ${published}, median ${median(publishTimes).toFixed(0)} ms (create ${median(publishes.map((p) => p.create)).toFixed(0)}, upload ${median(publishes.map((p) => p.upload)).toFixed(0)}), max ${Math.max(...publishTimes).toFixed(0)} ms; stale answers right after a publish: ${stale}`);
     console.log(`wrong statuses under load: ${[...quiet, ...busy].reduce((n, r) => n + r.bad, 0)}`);
     await db.end();
