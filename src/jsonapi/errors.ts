@@ -136,18 +136,20 @@ export class ApiError extends Error {
   }
 }
 
-/** PostgreSQL's unique_violation, with the constraint that fired (for mapping to `<ATTR>_TAKEN`). */
-/** The constraint a foreign key violation (23503) names, or null for any other error. */
-export function foreignKeyViolation(error: unknown): string | null {
+/** The constraint a PostgreSQL error of `sqlstate` names ('' when it names none), or null for any other error. */
+function violation(error: unknown, sqlstate: string): string | null {
   const e = error as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
   const code = e?.driverError?.code ?? e?.code;
-  if (code !== '23503') return null;
+  if (code !== sqlstate) return null;
   return e?.driverError?.constraint ?? e?.constraint ?? '';
 }
 
+/** PostgreSQL's unique_violation, with the constraint that fired (for mapping to `<ATTR>_TAKEN`). */
 export function uniqueViolation(error: unknown): string | null {
-  const e = error as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
-  const code = e?.driverError?.code ?? e?.code;
-  if (code !== '23505') return null;
-  return e?.driverError?.constraint ?? e?.constraint ?? '';
+  return violation(error, '23505');
+}
+
+/** PostgreSQL's foreign_key_violation, with the constraint that fired. */
+export function foreignKeyViolation(error: unknown): string | null {
+  return violation(error, '23503');
 }

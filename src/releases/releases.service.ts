@@ -420,11 +420,16 @@ export class ReleasesService {
 
 }
 
-/** unique_violation -> 422 VERSION_TAKEN / FILENAME_TAKEN; anything else is rethrown. */
+/** 422 PRODUCT_NOT_FOUND at the release's product relationship. */
 function productNotFound(ref: string): ApiError {
   return ApiError.relationship('product', 'NOT_FOUND', `products ${ref} was not found`);
 }
 
+/**
+ * unique_violation -> 422 VERSION_TAKEN / FILENAME_TAKEN / TAG_TAKEN; with `productRef`, the
+ * product's foreign key (deleted since it was looked up) -> 422 PRODUCT_NOT_FOUND; anything else
+ * is rethrown.
+ */
 function takenError(error: unknown, productRef?: string): unknown {
   // the product was deleted since it was looked up
   if (productRef !== undefined && foreignKeyViolation(error) === 'releases_product_id_fkey') return productNotFound(productRef);
